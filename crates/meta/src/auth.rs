@@ -90,16 +90,32 @@ pub struct Resource {
 
 impl Resource {
     pub fn all(kind: ResourceType) -> Self {
-        Self { kind, id: None, org_id: None }
+        Self {
+            kind,
+            id: None,
+            org_id: None,
+        }
     }
     pub fn in_org(kind: ResourceType, org_id: Id) -> Self {
-        Self { kind, id: None, org_id: Some(org_id) }
+        Self {
+            kind,
+            id: None,
+            org_id: Some(org_id),
+        }
     }
     pub fn one(kind: ResourceType, id: Id) -> Self {
-        Self { kind, id: Some(id), org_id: None }
+        Self {
+            kind,
+            id: Some(id),
+            org_id: None,
+        }
     }
     pub fn one_in_org(kind: ResourceType, id: Id, org_id: Id) -> Self {
-        Self { kind, id: Some(id), org_id: Some(org_id) }
+        Self {
+            kind,
+            id: Some(id),
+            org_id: Some(org_id),
+        }
     }
 }
 
@@ -222,7 +238,10 @@ mod tests {
     #[test]
     fn grant_scopes_cover_as_influxdb_does() {
         let (org, other, bucket) = (Id::generate(), Id::generate(), Id::generate());
-        let want = p(Action::Read, Resource::one_in_org(ResourceType::Buckets, bucket, org));
+        let want = p(
+            Action::Read,
+            Resource::one_in_org(ResourceType::Buckets, bucket, org),
+        );
         assert!(p(Action::Read, Resource::all(ResourceType::Buckets)).covers(&want));
         assert!(p(Action::Read, Resource::in_org(ResourceType::Buckets, org)).covers(&want));
         assert!(!p(Action::Read, Resource::in_org(ResourceType::Buckets, other)).covers(&want));
@@ -236,8 +255,14 @@ mod tests {
     fn permission_prints_like_influxdb() {
         let org: Id = "020f755c3c083000".parse().unwrap();
         let b: Id = "0000000000000002".parse().unwrap();
-        let perm = p(Action::Write, Resource::one_in_org(ResourceType::Buckets, b, org));
-        assert_eq!(perm.to_string(), "write:orgs/020f755c3c083000/buckets/0000000000000002");
+        let perm = p(
+            Action::Write,
+            Resource::one_in_org(ResourceType::Buckets, b, org),
+        );
+        assert_eq!(
+            perm.to_string(),
+            "write:orgs/020f755c3c083000/buckets/0000000000000002"
+        );
     }
 
     #[test]

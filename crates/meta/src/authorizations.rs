@@ -111,7 +111,8 @@ pub(crate) fn token_digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-const COLUMNS: &str = "id, status, description, org_id, user_id, permissions, created_at, updated_at";
+const COLUMNS: &str =
+    "id, status, description, org_id, user_id, permissions, created_at, updated_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Authorization> {
     let status: String = r.get(1)?;
@@ -132,18 +133,27 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Authorization> {
 }
 
 fn find_by_id(conn: &Connection, id: Id) -> Result<Authorization> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM authorizations WHERE id = ?1"), [id], from_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found("authorization not found"))
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM authorizations WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found("authorization not found"))
 }
 
 pub(crate) fn create(conn: &Connection, new: &NewAuthorization) -> Result<Authorization> {
     if new.permissions.is_empty() {
-        return Err(Error::Invalid("authorization must have at least one permission".into()));
+        return Err(Error::Invalid(
+            "authorization must have at least one permission".into(),
+        ));
     }
     for p in &new.permissions {
         if p.resource.org_id.is_some_and(|o| o != new.org_id) {
-            return Err(Error::Invalid(format!("permission {p} is not for org id {}", new.org_id)));
+            return Err(Error::Invalid(format!(
+                "permission {p} is not for org id {}",
+                new.org_id
+            )));
         }
     }
     let token = match &new.token {
@@ -163,7 +173,8 @@ pub(crate) fn create(conn: &Connection, new: &NewAuthorization) -> Result<Author
         created_at: now.clone(),
         updated_at: now,
     };
-    let perms = serde_json::to_string(&auth.permissions).map_err(|e| Error::Internal(e.to_string()))?;
+    let perms =
+        serde_json::to_string(&auth.permissions).map_err(|e| Error::Internal(e.to_string()))?;
     let digest = token_digest(auth.token.as_deref().unwrap_or_default());
     conn.execute(
         &format!("INSERT INTO authorizations (token_hash, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
@@ -235,7 +246,11 @@ impl Store {
         }
     }
 
-    pub fn list_authorizations(&self, filter: &AuthorizationFilter, opts: &FindOptions) -> Result<Vec<Authorization>> {
+    pub fn list_authorizations(
+        &self,
+        filter: &AuthorizationFilter,
+        opts: &FindOptions,
+    ) -> Result<Vec<Authorization>> {
         let digest = filter.token.as_deref().map(token_digest);
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
@@ -245,12 +260,24 @@ impl Store {
              ORDER BY id"
         ))?;
         let rows = stmt
-            .query_map(params![filter.id, filter.user_id, filter.org_id, digest.as_ref().map(|d| &d[..])], from_row)?
+            .query_map(
+                params![
+                    filter.id,
+                    filter.user_id,
+                    filter.org_id,
+                    digest.as_ref().map(|d| &d[..])
+                ],
+                from_row,
+            )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(opts.apply(rows, |a| a.id))
     }
 
-    pub fn update_authorization(&self, id: Id, update: &AuthorizationUpdate) -> Result<Authorization> {
+    pub fn update_authorization(
+        &self,
+        id: Id,
+        update: &AuthorizationUpdate,
+    ) -> Result<Authorization> {
         self.write(|tx| {
             let mut auth = find_by_id(tx, id)?;
             if let Some(s) = update.status {
@@ -269,7 +296,9 @@ impl Store {
     }
 
     pub fn delete_authorization(&self, id: Id) -> Result<()> {
-        let n = self.conn().execute("DELETE FROM authorizations WHERE id = ?1", [id])?;
+        let n = self
+            .conn()
+            .execute("DELETE FROM authorizations WHERE id = ?1", [id])?;
         if n == 0 {
             return Err(Error::not_found("authorization not found"));
         }
@@ -303,7 +332,11 @@ mod tests {
         assert!(store.find_authorization_by_token("nope").is_err());
         let stored: usize = store
             .conn()
-            .query_row("SELECT count(*) FROM authorizations WHERE instr(CAST(token_hash AS TEXT), ?1) > 0", [&token], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM authorizations WHERE instr(CAST(token_hash AS TEXT), ?1) > 0",
+                [&token],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(stored, 0);
     }

@@ -97,7 +97,13 @@ mod tests {
 
     #[test]
     fn id_rejects_wrong_length_zero_and_non_hex() {
-        for bad in ["", "abc", "0000000000000000", "zzzzzzzzzzzzzzzz", "+000000000000001"] {
+        for bad in [
+            "",
+            "abc",
+            "0000000000000000",
+            "zzzzzzzzzzzzzzzz",
+            "+000000000000001",
+        ] {
             assert!(bad.parse::<Id>().is_err(), "{bad}");
         }
         assert_eq!("000000000000000a".parse::<Id>().unwrap().get(), 10);

@@ -36,7 +36,13 @@ impl ResourceKind {
     }
 }
 
-pub(crate) fn add(conn: &Connection, kind: ResourceKind, resource: Id, user: Id, role: Role) -> Result<()> {
+pub(crate) fn add(
+    conn: &Connection,
+    kind: ResourceKind,
+    resource: Id,
+    user: Id,
+    role: Role,
+) -> Result<()> {
     // Adding someone again with another role changes the role, as InfluxDB's
     // owner/member lists are disjoint.
     conn.execute(
@@ -71,7 +77,13 @@ impl Store {
     }
 
     /// Removes `user` in `role` from the resource.
-    pub fn remove_member(&self, kind: ResourceKind, resource: Id, user: Id, role: Role) -> Result<()> {
+    pub fn remove_member(
+        &self,
+        kind: ResourceKind,
+        resource: Id,
+        user: Id,
+        role: Role,
+    ) -> Result<()> {
         let n = self.conn().execute(
             "DELETE FROM members WHERE resource_type = ?1 AND resource_id = ?2 AND user_id = ?3 AND role = ?4",
             params![kind.as_str(), resource, user, role.as_str()],
@@ -91,7 +103,10 @@ impl Store {
             users::COLUMNS_U
         ))?;
         let rows = stmt
-            .query_map(params![kind.as_str(), resource, role.as_str()], users::from_row)?
+            .query_map(
+                params![kind.as_str(), resource, role.as_str()],
+                users::from_row,
+            )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -105,7 +120,14 @@ impl Store {
         let rows = stmt
             .query_map([user], |r| {
                 let role: String = r.get(1)?;
-                Ok(Membership { org_id: r.get(0)?, role: if role == "owner" { Role::Owner } else { Role::Member } })
+                Ok(Membership {
+                    org_id: r.get(0)?,
+                    role: if role == "owner" {
+                        Role::Owner
+                    } else {
+                        Role::Member
+                    },
+                })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
@@ -120,7 +142,14 @@ impl Store {
         let rows = stmt
             .query_map([user], |r| {
                 let role: String = r.get(1)?;
-                Ok((r.get(0)?, if role == "owner" { Role::Owner } else { Role::Member }))
+                Ok((
+                    r.get(0)?,
+                    if role == "owner" {
+                        Role::Owner
+                    } else {
+                        Role::Member
+                    },
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)

@@ -55,7 +55,12 @@ fn conflict(name: &str) -> impl FnOnce() -> String + '_ {
 }
 
 /// Creates an org with its system buckets, and makes `owner` its owner.
-pub(crate) fn create(conn: &Connection, name: &str, description: &str, owner: Option<Id>) -> Result<Org> {
+pub(crate) fn create(
+    conn: &Connection,
+    name: &str,
+    description: &str,
+    owner: Option<Id>,
+) -> Result<Org> {
     check_name(name)?;
     let now = now_rfc3339();
     let org = Org {
@@ -80,9 +85,13 @@ pub(crate) fn create(conn: &Connection, name: &str, description: &str, owner: Op
 }
 
 pub(crate) fn find_by_id(conn: &Connection, id: Id) -> Result<Org> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM orgs WHERE id = ?1"), [id], from_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found("organization not found"))
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM orgs WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found("organization not found"))
 }
 
 impl Store {
@@ -97,7 +106,11 @@ impl Store {
 
     pub fn find_org_by_name(&self, name: &str) -> Result<Org> {
         self.conn()
-            .query_row(&format!("SELECT {COLUMNS} FROM orgs WHERE name = ?1"), [name], from_row)
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM orgs WHERE name = ?1"),
+                [name],
+                from_row,
+            )
             .optional()?
             .ok_or_else(|| Error::not_found(format!("organization name \"{name}\" not found")))
     }
@@ -153,7 +166,10 @@ impl Store {
                 [id],
             )?;
             members::remove_all(tx, members::ResourceKind::Org, id)?;
-            tx.execute("DELETE FROM label_mappings WHERE resource_type = 'orgs' AND resource_id = ?1", [id])?;
+            tx.execute(
+                "DELETE FROM label_mappings WHERE resource_type = 'orgs' AND resource_id = ?1",
+                [id],
+            )?;
             tx.execute("DELETE FROM orgs WHERE id = ?1", [id])?;
             Ok(())
         })

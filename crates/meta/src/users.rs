@@ -64,9 +64,13 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
 }
 
 pub(crate) fn find_by_id(conn: &Connection, id: Id) -> Result<User> {
-    conn.query_row(&format!("SELECT {COLUMNS_U} FROM users u WHERE u.id = ?1"), [id], from_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found("user not found"))
+    conn.query_row(
+        &format!("SELECT {COLUMNS_U} FROM users u WHERE u.id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found("user not found"))
 }
 
 fn conflict(name: &str) -> impl FnOnce() -> String + '_ {
@@ -77,7 +81,11 @@ pub(crate) fn create(conn: &Connection, name: &str, status: UserStatus) -> Resul
     if name.trim().is_empty() {
         return Err(Error::Invalid("user name is empty".into()));
     }
-    let user = User { id: Id::generate(), name: name.to_owned(), status };
+    let user = User {
+        id: Id::generate(),
+        name: name.to_owned(),
+        status,
+    };
     conn.execute(
         "INSERT INTO users (id, name, status) VALUES (?1, ?2, ?3)",
         params![user.id, user.name, user.status.as_str()],
@@ -89,13 +97,19 @@ pub(crate) fn create(conn: &Connection, name: &str, status: UserStatus) -> Resul
 /// Checks InfluxDB's password rule and hashes the password with bcrypt.
 pub(crate) fn hash_password(password: &str) -> Result<String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(Error::Invalid("passwords must be at least 8 characters long".into()));
+        return Err(Error::Invalid(
+            "passwords must be at least 8 characters long".into(),
+        ));
     }
-    bcrypt::hash(password, BCRYPT_COST).map_err(|e| Error::Internal(format!("hashing password: {e}")))
+    bcrypt::hash(password, BCRYPT_COST)
+        .map_err(|e| Error::Internal(format!("hashing password: {e}")))
 }
 
 pub(crate) fn set_password_hash(conn: &Connection, id: Id, hash: &str) -> Result<()> {
-    let n = conn.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id, hash])?;
+    let n = conn.execute(
+        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+        params![id, hash],
+    )?;
     if n == 0 {
         return Err(Error::not_found("user not found"));
     }
@@ -113,7 +127,11 @@ impl Store {
 
     pub fn find_user_by_name(&self, name: &str) -> Result<User> {
         self.conn()
-            .query_row(&format!("SELECT {COLUMNS_U} FROM users u WHERE u.name = ?1"), [name], from_row)
+            .query_row(
+                &format!("SELECT {COLUMNS_U} FROM users u WHERE u.name = ?1"),
+                [name],
+                from_row,
+            )
             .optional()?
             .ok_or_else(|| Error::not_found("user not found"))
     }
@@ -178,7 +196,9 @@ impl Store {
             )
             .optional()?;
         match found {
-            Some((user, Some(hash))) if bcrypt::verify(password, &hash).unwrap_or(false) => Ok(user),
+            Some((user, Some(hash))) if bcrypt::verify(password, &hash).unwrap_or(false) => {
+                Ok(user)
+            }
             _ => Err(Error::Unauthorized),
         }
     }
@@ -198,15 +218,31 @@ mod tests {
     fn passwords_are_checked_hashed_and_verified() {
         let store = Store::open_in_memory().unwrap();
         let u = store.create_user("ada", UserStatus::Active).unwrap();
-        assert!(matches!(store.set_password(u.id, "short"), Err(Error::Invalid(_))));
+        assert!(matches!(
+            store.set_password(u.id, "short"),
+            Err(Error::Invalid(_))
+        ));
         store.set_password(u.id, "correct horse").unwrap();
         let stored: String = store
             .conn()
-            .query_row("SELECT password_hash FROM users WHERE id = ?1", [u.id], |r| r.get(0))
+            .query_row(
+                "SELECT password_hash FROM users WHERE id = ?1",
+                [u.id],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(stored.starts_with("$2"), "bcrypt hash, not the password");
-        assert_eq!(store.verify_password("ada", "correct horse").unwrap().id, u.id);
-        assert!(matches!(store.verify_password("ada", "wrong horse"), Err(Error::Unauthorized)));
-        assert!(matches!(store.verify_password("bob", "correct horse"), Err(Error::Unauthorized)));
+        assert_eq!(
+            store.verify_password("ada", "correct horse").unwrap().id,
+            u.id
+        );
+        assert!(matches!(
+            store.verify_password("ada", "wrong horse"),
+            Err(Error::Unauthorized)
+        ));
+        assert!(matches!(
+            store.verify_password("bob", "correct horse"),
+            Err(Error::Unauthorized)
+        ));
     }
 }

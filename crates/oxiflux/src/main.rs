@@ -1,1 +1,109 @@
-fn main() {}
+//! `oxiflux`: the server binary. Reads flags, environment and config file as
+//! `influxd` does, opens the data directory, and serves until SIGINT or SIGTERM.
+
+mod autosetup;
+mod config;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::config::{Cli, Command, Config};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Version) => {
+            println!(
+                "oxiflux {} (InfluxDB OSS API {})",
+                env!("CARGO_PKG_VERSION"),
+                server::INFLUXDB_VERSION
+            );
+            Ok(())
+        }
+        Some(Command::Run(args)) => run(merge(cli.run, args)),
+        None => run(cli.run),
+    }
+}
+
+/// Flags given after `run` win over ones given before it.
+fn merge(outer: config::RunArgs, inner: config::RunArgs) -> config::RunArgs {
+    config::RunArgs {
+        config: inner.config.or(outer.config),
+        http_bind_address: inner.http_bind_address.or(outer.http_bind_address),
+        data_dir: inner.data_dir.or(outer.data_dir),
+        log_level: inner.log_level.or(outer.log_level),
+        tls_cert: inner.tls_cert.or(outer.tls_cert),
+        tls_key: inner.tls_key.or(outer.tls_key),
+        session_length: inner.session_length.or(outer.session_length),
+    }
+}
+
+fn run(args: config::RunArgs) -> anyhow::Result<()> {
+    let config = Config::resolve(args)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+            "warn,oxiflux={0},server={0},meta={0}",
+            config.log_level
+        )))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let store = meta::Store::open(&config.data_dir.join("meta.sqlite"))
+        .context("opening metadata store")?;
+    autosetup::run(&store, |k| std::env::var(k).ok())?;
+
+    let listener = std::net::TcpListener::bind(config.bind_address())
+        .with_context(|| format!("binding {}", config.http_bind_address))?;
+    let addr = listener.local_addr()?;
+    let tls = config
+        .tls_cert
+        .clone()
+        .zip(config.tls_key.clone())
+        .map(|(cert, key)| server::Tls { cert, key });
+    let transport = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%transport, %addr, port = addr.port(), "Listening");
+
+    let state = server::AppState::new(
+        Arc::new(store),
+        serde_json::to_value(&config)?,
+        config.session_length * 60,
+        tls.is_some(),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        server::serve(state, listener, tls, shutdown_signal())
+            .await
+            .context("serving HTTP")
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,1 +1,202 @@
+//! The oxiflux HTTP server: InfluxDB OSS v2's API over the metadata store.
+//!
+//! [`router`] is the one route table, to be held against
+//! `reference/openapi/oss.yml`; one module per API resource holds its handlers
+//! and their request and response types. Every protected route passes the
+//! [`auth::authenticate`] middleware and then checks its own permission.
+//! Errors reach the wire only through [`error::ApiError`].
+//!
+//! Not here: flags, config files and process lifetime (the `oxiflux` binary).
 
+pub mod auth;
+mod authorizations;
+mod buckets;
+pub mod error;
+mod extract;
+mod labels;
+mod members;
+mod orgs;
+mod paging;
+mod session;
+mod setup;
+mod state;
+mod system;
+mod users;
+mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::Request;
+use axum::routing::{get, post};
+use tower_http::trace::TraceLayer;
+
+use crate::error::{ApiError, Code};
+use crate::members::{
+    add_member, add_owner, list_members, list_owners, remove_member, remove_owner,
+};
+pub use crate::state::AppState;
+pub use crate::system::INFLUXDB_VERSION;
+
+/// The HTTP surface, in the order of the spec's tags.
+pub fn router(state: AppState) -> Router {
+    use buckets::Buckets;
+    use orgs::Orgs;
+    let api = Router::new()
+        // System
+        .route("/health", get(system::health))
+        .route("/ping", get(system::ping).head(system::ping))
+        .route("/ready", get(system::ready))
+        .route("/api/v2", get(system::routes))
+        .route("/api/v2/", get(system::routes))
+        .route("/api/v2/resources", get(system::resources))
+        .route("/api/v2/flags", get(system::flags))
+        .route("/api/v2/config", get(system::config))
+        // Setup, sign-in, me
+        .route("/api/v2/setup", get(setup::allowed).post(setup::setup))
+        .route("/api/v2/signin", post(session::signin))
+        .route("/api/v2/signout", post(session::signout))
+        .route("/api/v2/me", get(session::me))
+        .route(
+            "/api/v2/me/password",
+            axum::routing::put(session::put_me_password),
+        )
+        // Organizations
+        .route("/api/v2/orgs", get(orgs::list).post(orgs::create))
+        .route(
+            "/api/v2/orgs/{id}",
+            get(orgs::get).patch(orgs::patch).delete(orgs::delete),
+        )
+        .route(
+            "/api/v2/orgs/{id}/members",
+            get(list_members::<Orgs>).post(add_member::<Orgs>),
+        )
+        .route(
+            "/api/v2/orgs/{id}/members/{user}",
+            axum::routing::delete(remove_member::<Orgs>),
+        )
+        .route(
+            "/api/v2/orgs/{id}/owners",
+            get(list_owners::<Orgs>).post(add_owner::<Orgs>),
+        )
+        .route(
+            "/api/v2/orgs/{id}/owners/{user}",
+            axum::routing::delete(remove_owner::<Orgs>),
+        )
+        // Users
+        .route("/api/v2/users", get(users::list).post(users::create))
+        .route(
+            "/api/v2/users/{id}",
+            get(users::get).patch(users::patch).delete(users::delete),
+        )
+        .route(
+            "/api/v2/users/{id}/password",
+            post(session::set_user_password).put(session::set_user_password),
+        )
+        // Buckets
+        .route("/api/v2/buckets", get(buckets::list).post(buckets::create))
+        .route(
+            "/api/v2/buckets/{id}",
+            get(buckets::get)
+                .patch(buckets::patch)
+                .delete(buckets::delete),
+        )
+        .route(
+            "/api/v2/buckets/{id}/labels",
+            get(buckets::labels::list).post(buckets::labels::add),
+        )
+        .route(
+            "/api/v2/buckets/{id}/labels/{label}",
+            axum::routing::delete(buckets::labels::remove),
+        )
+        .route(
+            "/api/v2/buckets/{id}/members",
+            get(list_members::<Buckets>).post(add_member::<Buckets>),
+        )
+        .route(
+            "/api/v2/buckets/{id}/members/{user}",
+            axum::routing::delete(remove_member::<Buckets>),
+        )
+        .route(
+            "/api/v2/buckets/{id}/owners",
+            get(list_owners::<Buckets>).post(add_owner::<Buckets>),
+        )
+        .route(
+            "/api/v2/buckets/{id}/owners/{user}",
+            axum::routing::delete(remove_owner::<Buckets>),
+        )
+        // Authorizations
+        .route(
+            "/api/v2/authorizations",
+            get(authorizations::list).post(authorizations::create),
+        )
+        .route(
+            "/api/v2/authorizations/{id}",
+            get(authorizations::get)
+                .patch(authorizations::patch)
+                .delete(authorizations::delete),
+        )
+        // Labels
+        .route("/api/v2/labels", get(labels::list).post(labels::create))
+        .route(
+            "/api/v2/labels/{id}",
+            get(labels::get).patch(labels::patch).delete(labels::delete),
+        )
+        .fallback(|| async { ApiError::not_found("path not found") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(Code::MethodNotAllowed, "method not allowed")
+        });
+
+    api.layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(
+            // Spans carry the path only: query strings can hold credentials (`token=`, `p=`).
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// HTTPS material: PEM certificate chain and private key.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Serves `router(state)` on an already-bound listener until `shutdown` resolves,
+/// then lets requests in flight finish.
+pub async fn serve(
+    state: AppState,
+    listener: std::net::TcpListener,
+    tls: Option<Tls>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    listener.set_nonblocking(true)?;
+    match tls {
+        None => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(tls) => {
+            let config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key).await?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                h.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener, config)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+    }
+}

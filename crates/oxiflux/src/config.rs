@@ -1,0 +1,233 @@
+//! Configuration as `influxd` takes it: a flag, else its `INFLUXD_*` variable,
+//! else the config file (`--config` or `INFLUXD_CONFIG_PATH`; TOML, YAML or
+//! JSON, keys named like the flags), else the default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "oxiflux",
+    about = "A time-series database server that speaks the InfluxDB OSS v2 API"
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Start the server (the default).
+    Run(RunArgs),
+    /// Print the version.
+    Version,
+}
+
+/// The flags of `oxiflux run`. Each is optional here so that the layers below
+/// (config file, defaults) can fill what the command line and environment leave out.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub(crate) struct RunArgs {
+    /// Path to a config file, or a directory holding config.{toml,yaml,yml,json}.
+    #[arg(long = "config", env = "INFLUXD_CONFIG_PATH", global = true)]
+    #[serde(skip)]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Address to listen on for HTTP [default: :8086].
+    #[arg(long, env = "INFLUXD_HTTP_BIND_ADDRESS", global = true)]
+    pub(crate) http_bind_address: Option<String>,
+
+    /// Where oxiflux keeps its data [default: ~/.oxiflux].
+    #[arg(long, env = "INFLUXD_DATA_DIR", global = true)]
+    pub(crate) data_dir: Option<PathBuf>,
+
+    /// Log level: debug, info, warn or error [default: info].
+    #[arg(long, env = "INFLUXD_LOG_LEVEL", global = true)]
+    pub(crate) log_level: Option<String>,
+
+    /// TLS certificate (PEM) for HTTPS.
+    #[arg(long, env = "INFLUXD_TLS_CERT", global = true)]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM) for HTTPS.
+    #[arg(long, env = "INFLUXD_TLS_KEY", global = true)]
+    pub(crate) tls_key: Option<PathBuf>,
+
+    /// Minutes a sign-in session lasts [default: 60].
+    #[arg(long, env = "INFLUXD_SESSION_LENGTH", global = true)]
+    pub(crate) session_length: Option<i64>,
+}
+
+/// The settled configuration.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct Config {
+    pub(crate) http_bind_address: String,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) log_level: String,
+    pub(crate) tls_cert: Option<PathBuf>,
+    pub(crate) tls_key: Option<PathBuf>,
+    pub(crate) session_length: i64,
+}
+
+impl Config {
+    pub(crate) fn resolve(args: RunArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => RunArgs::default(),
+        };
+        let tls_cert = args.tls_cert.or(file.tls_cert);
+        let tls_key = args.tls_key.or(file.tls_key);
+        if tls_cert.is_some() != tls_key.is_some() {
+            bail!("--tls-cert and --tls-key must be given together");
+        }
+        let log_level = args
+            .log_level
+            .or(file.log_level)
+            .unwrap_or_else(|| "info".into());
+        if !["debug", "info", "warn", "error"].contains(&log_level.as_str()) {
+            bail!("invalid log level {log_level:?}: use debug, info, warn or error");
+        }
+        let session_length = args.session_length.or(file.session_length).unwrap_or(60);
+        if session_length <= 0 {
+            bail!("session length must be positive, got {session_length}");
+        }
+        Ok(Self {
+            http_bind_address: args
+                .http_bind_address
+                .or(file.http_bind_address)
+                .unwrap_or_else(|| ":8086".into()),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(default_data_dir),
+            log_level,
+            tls_cert,
+            tls_key,
+            session_length,
+        })
+    }
+
+    /// The bind address with an empty host meaning every interface, as Go writes `:8086`.
+    pub(crate) fn bind_address(&self) -> String {
+        match self.http_bind_address.strip_prefix(':') {
+            Some(port) => format!("0.0.0.0:{port}"),
+            None => self.http_bind_address.clone(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".oxiflux")
+}
+
+/// Reads a config file, or the first `config.*` in a directory, by its extension.
+fn read_file(path: &Path) -> anyhow::Result<RunArgs> {
+    let path = if path.is_dir() {
+        ["config.toml", "config.yaml", "config.yml", "config.json"]
+            .iter()
+            .map(|n| path.join(n))
+            .find(|p| p.exists())
+            .with_context(|| {
+                format!(
+                    "no config.toml, config.yaml or config.json in {}",
+                    path.display()
+                )
+            })?
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let parsed = match ext {
+        "toml" => toml::from_str(&text).map_err(anyhow::Error::from),
+        "yaml" | "yml" => serde_yaml::from_str(&text).map_err(anyhow::Error::from),
+        "json" => serde_json::from_str(&text).map_err(anyhow::Error::from),
+        other => bail!(
+            "config file {} has extension {other:?}: use .toml, .yaml or .json",
+            path.display()
+        ),
+    };
+    parsed.with_context(|| format!("parsing config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.yaml");
+        std::fs::write(
+            &file,
+            "http-bind-address: \"127.0.0.1:9999\"\nlog-level: debug\n",
+        )
+        .unwrap();
+        let args = RunArgs {
+            config: Some(file),
+            log_level: Some("error".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve(args).unwrap();
+        assert_eq!(c.http_bind_address, "127.0.0.1:9999");
+        assert_eq!(c.log_level, "error");
+        assert_eq!(c.session_length, 60);
+    }
+
+    #[test]
+    fn every_format_is_read_from_a_directory_or_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), "session-length = 5\n").unwrap();
+        let c = Config::resolve(RunArgs {
+            config: Some(dir.path().into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.session_length, 5);
+        let json = dir.path().join("c.json");
+        std::fs::write(&json, r#"{"data-dir": "/tmp/x"}"#).unwrap();
+        let c = Config::resolve(RunArgs {
+            config: Some(json),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "no-such-flag = 1\n").unwrap();
+        assert!(
+            Config::resolve(RunArgs {
+                config: Some(file),
+                ..Default::default()
+            })
+            .is_err()
+        );
+        assert!(
+            Config::resolve(RunArgs {
+                log_level: Some("loud".into()),
+                ..Default::default()
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn go_style_bind_address_means_every_interface() {
+        let c = Config::resolve(RunArgs::default()).unwrap();
+        assert_eq!(c.bind_address(), "0.0.0.0:8086");
+    }
+}

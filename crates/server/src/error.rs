@@ -1,0 +1,135 @@
+//! The InfluxDB wire error, made here and nowhere else: `{"code","message"}`
+//! with the status InfluxDB maps each code to, and `X-Platform-Error-Code`.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// InfluxDB's error codes (`kit/platform/errors`), each with its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    Internal,
+    NotImplemented,
+    NotFound,
+    Conflict,
+    Invalid,
+    Unprocessable,
+    EmptyValue,
+    Unavailable,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    MethodNotAllowed,
+    TooLarge,
+    UnsupportedMediaType,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Internal => "internal error",
+            Code::NotImplemented => "not implemented",
+            Code::NotFound => "not found",
+            Code::Conflict => "conflict",
+            Code::Invalid => "invalid",
+            Code::Unprocessable => "unprocessable entity",
+            Code::EmptyValue => "empty value",
+            Code::Unavailable => "unavailable",
+            Code::Forbidden => "forbidden",
+            Code::TooManyRequests => "too many requests",
+            Code::Unauthorized => "unauthorized",
+            Code::MethodNotAllowed => "method not allowed",
+            Code::TooLarge => "request too large",
+            Code::UnsupportedMediaType => "unsupported media type",
+        }
+    }
+
+    /// InfluxDB's status map: note a conflict is 422, not 409.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::Conflict | Code::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::Invalid | Code::EmptyValue => StatusCode::BAD_REQUEST,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        }
+    }
+}
+
+/// An error on its way to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(Code::Invalid, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(Code::NotFound, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(Code::Unauthorized, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(Code::Forbidden, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(Code::Internal, message)
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.code == Code::Internal {
+            tracing::error!(message = %self.message, "internal error");
+        }
+        let body = Body {
+            code: self.code.as_str(),
+            message: &self.message,
+        };
+        let mut resp = (self.code.status(), axum::Json(body)).into_response();
+        resp.headers_mut().insert(
+            "X-Platform-Error-Code",
+            HeaderValue::from_static(self.code.as_str()),
+        );
+        resp
+    }
+}
+
+impl From<meta::Error> for ApiError {
+    fn from(e: meta::Error) -> Self {
+        use meta::Error as E;
+        match e {
+            E::NotFound(m) => Self::new(Code::NotFound, m),
+            E::Conflict(m) => Self::new(Code::Conflict, m),
+            E::Invalid(m) => Self::new(Code::Invalid, m),
+            E::Unprocessable(m) => Self::new(Code::Unprocessable, m),
+            E::Unauthorized => Self::unauthorized("unauthorized access"),
+            e @ (E::Sqlite(_) | E::Internal(_)) => Self::internal(e.to_string()),
+        }
+    }
+}

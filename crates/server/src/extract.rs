@@ -1,0 +1,72 @@
+//! Request decoding with InfluxDB's error shape: JSON bodies, IDs, query strings.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ApiResult};
+use meta::Id;
+
+/// A JSON body; a malformed one is a 400 that names the problem.
+#[derive(Debug)]
+pub(crate) struct JsonBody<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::invalid(format!("failed to read request body: {e}")))?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::invalid(format!("failed to decode request body: {e}")))
+    }
+}
+
+/// The query string as a map; repeated keys keep their last value.
+#[derive(Debug, Default)]
+pub(crate) struct QueryMap(pub(crate) HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        let q = parts.uri.query().unwrap_or("");
+        let pairs: Vec<(String, String)> = serde_urlencoded_pairs(q)?;
+        Ok(QueryMap(pairs.into_iter().collect()))
+    }
+}
+
+fn serde_urlencoded_pairs(q: &str) -> ApiResult<Vec<(String, String)>> {
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
+        &format!("/?{q}")
+            .parse()
+            .map_err(|_| ApiError::invalid("invalid query string"))?,
+    )
+    .map(|axum::extract::Query(v)| v)
+    .map_err(|e| ApiError::invalid(format!("invalid query string: {e}")))
+}
+
+impl QueryMap {
+    /// A non-empty parameter.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A parameter that must be an ID if present.
+    pub(crate) fn id(&self, key: &str) -> ApiResult<Option<Id>> {
+        self.get(key).map(|v| parse_id(v)).transpose()
+    }
+}
+
+/// Parses an ID from a path or parameter, as InfluxDB words its refusal.
+pub(crate) fn parse_id(s: &str) -> ApiResult<Id> {
+    s.parse::<Id>().map_err(ApiError::from)
+}

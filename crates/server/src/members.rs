@@ -1,0 +1,155 @@
+//! Members and owners, shared by orgs and buckets: one set of handlers, generic
+//! over the kind of resource.
+
+use std::future::Future;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::extract::{JsonBody, parse_id};
+use crate::state::AppState;
+use crate::views;
+use meta::Id;
+use meta::auth::Action;
+use meta::members::{ResourceKind, Role};
+
+/// The org or bucket whose members are being handled; already authorized.
+#[derive(Debug)]
+pub(crate) struct Target {
+    pub(crate) kind: ResourceKind,
+    pub(crate) id: Id,
+    pub(crate) path: String,
+}
+
+/// A resource kind with members and owners.
+pub(crate) trait HasMembers: Send + Sync + 'static {
+    /// Loads the resource named by `id` (404 if missing) and checks `action` on it.
+    fn target(
+        state: &AppState,
+        p: &Principal,
+        id: &str,
+        action: Action,
+    ) -> impl Future<Output = ApiResult<Target>> + Send;
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AddMember {
+    #[serde(default)]
+    id: String,
+}
+
+fn suffix(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "owners",
+        Role::Member => "members",
+    }
+}
+
+async fn list<T: HasMembers>(
+    state: AppState,
+    p: Principal,
+    id: String,
+    role: Role,
+) -> ApiResult<Json<Value>> {
+    let t = T::target(&state, &p, &id, Action::Read).await?;
+    let self_link = format!("{}/{}", t.path, suffix(role));
+    let users = state
+        .meta(move |m| m.list_members(t.kind, t.id, role))
+        .await?;
+    Ok(Json(json!({
+        "links": { "self": self_link },
+        "users": users.iter().map(|u| views::member(u, role.as_str())).collect::<Vec<_>>(),
+    })))
+}
+
+async fn add<T: HasMembers>(
+    state: AppState,
+    p: Principal,
+    id: String,
+    role: Role,
+    body: AddMember,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let t = T::target(&state, &p, &id, Action::Write).await?;
+    let uid = parse_id(&body.id)?;
+    let user = state
+        .meta(move |m| -> meta::Result<_> {
+            let user = m.find_user_by_id(uid)?;
+            m.add_member(t.kind, t.id, uid, role)?;
+            Ok(user)
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(views::member(&user, role.as_str())),
+    ))
+}
+
+async fn remove<T: HasMembers>(
+    state: AppState,
+    p: Principal,
+    id: String,
+    role: Role,
+    user: String,
+) -> ApiResult<StatusCode> {
+    let t = T::target(&state, &p, &id, Action::Write).await?;
+    let uid = parse_id(&user)?;
+    state
+        .meta(move |m| m.remove_member(t.kind, t.id, uid, role))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn list_members<T: HasMembers>(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    list::<T>(s, p, id, Role::Member).await
+}
+
+pub(crate) async fn list_owners<T: HasMembers>(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    list::<T>(s, p, id, Role::Owner).await
+}
+
+pub(crate) async fn add_member<T: HasMembers>(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<AddMember>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    add::<T>(s, p, id, Role::Member, body).await
+}
+
+pub(crate) async fn add_owner<T: HasMembers>(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<AddMember>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    add::<T>(s, p, id, Role::Owner, body).await
+}
+
+pub(crate) async fn remove_member<T: HasMembers>(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((id, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    remove::<T>(s, p, id, Role::Member, user).await
+}
+
+pub(crate) async fn remove_owner<T: HasMembers>(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((id, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    remove::<T>(s, p, id, Role::Owner, user).await
+}

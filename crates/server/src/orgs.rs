@@ -1,0 +1,165 @@
+//! `/api/v2/orgs`: organizations, with their members and owners.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::extract::{JsonBody, QueryMap, parse_id};
+use crate::paging::{find_options, links};
+use crate::state::AppState;
+use crate::views;
+use meta::auth::{Action, Resource, ResourceType};
+use meta::orgs::{Org, OrgFilter, OrgUpdate};
+use meta::{FindOptions, Id};
+
+pub(crate) fn resource(id: Id) -> Resource {
+    Resource::one(ResourceType::Orgs, id)
+}
+
+/// The org a request names with `orgID` or `org`, if it names one.
+pub(crate) async fn from_query(state: &AppState, q: &QueryMap) -> ApiResult<Option<Org>> {
+    if let Some(id) = q.id("orgID")? {
+        return Ok(Some(state.meta(move |m| m.find_org_by_id(id)).await?));
+    }
+    if let Some(name) = q.get("org").map(str::to_owned) {
+        return Ok(Some(state.meta(move |m| m.find_org_by_name(&name)).await?));
+    }
+    Ok(None)
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    p: Principal,
+    q: QueryMap,
+) -> ApiResult<Json<Value>> {
+    let opts = find_options(&q)?;
+    let filter = OrgFilter {
+        id: q.id("orgID")?,
+        name: q.get("org").map(str::to_owned),
+        user_id: q.id("userID")?,
+    };
+    if let Some(name) = filter.name.clone() {
+        // Naming an org that does not exist is a 404, as in InfluxDB.
+        state.meta(move |m| m.find_org_by_name(&name)).await?;
+    }
+    let f = filter.clone();
+    let all = state
+        .meta(move |m| m.list_orgs(&f, &FindOptions::all()))
+        .await?;
+    let visible: Vec<Org> = all
+        .into_iter()
+        .filter(|o| p.can(Action::Read, &resource(o.id)))
+        .collect();
+    let page = opts.apply(visible, |o| o.id);
+    let l = links(
+        "/api/v2/orgs",
+        &opts,
+        &[
+            ("org", filter.name),
+            ("orgID", filter.id.map(|i| i.to_string())),
+            ("userID", filter.user_id.map(|i| i.to_string())),
+        ],
+        page.len(),
+    );
+    Ok(Json(
+        json!({ "links": l, "orgs": page.iter().map(views::org).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PostOrg {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    p: Principal,
+    JsonBody(body): JsonBody<PostOrg>,
+) -> ApiResult<(StatusCode, Json<views::OrgView>)> {
+    p.require(Action::Write, Resource::all(ResourceType::Orgs))?;
+    let owner = p.user_id;
+    let org = state
+        .meta(move |m| m.create_org(&body.name, &body.description, owner))
+        .await?;
+    Ok((StatusCode::CREATED, Json(views::org(&org))))
+}
+
+/// Loads an org, then checks `action` on it: a missing org is 404 before any 401.
+pub(crate) async fn authorized(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: Action,
+) -> ApiResult<Org> {
+    let id = parse_id(id)?;
+    let org = state.meta(move |m| m.find_org_by_id(id)).await?;
+    p.require(action, resource(id))?;
+    Ok(org)
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<views::OrgView>> {
+    let org = authorized(&state, &p, &id, Action::Read).await?;
+    Ok(Json(views::org(&org)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PatchOrg {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+pub(crate) async fn patch(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PatchOrg>,
+) -> ApiResult<Json<views::OrgView>> {
+    let org = authorized(&state, &p, &id, Action::Write).await?;
+    let update = OrgUpdate {
+        name: body.name,
+        description: body.description,
+    };
+    let org = state.meta(move |m| m.update_org(org.id, &update)).await?;
+    Ok(Json(views::org(&org)))
+}
+
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let org = authorized(&state, &p, &id, Action::Write).await?;
+    state.meta(move |m| m.delete_org(org.id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Orgs have members and owners.
+#[derive(Debug)]
+pub(crate) struct Orgs;
+
+impl crate::members::HasMembers for Orgs {
+    async fn target(
+        state: &AppState,
+        p: &Principal,
+        id: &str,
+        action: Action,
+    ) -> ApiResult<crate::members::Target> {
+        let org = authorized(state, p, id, action).await?;
+        Ok(crate::members::Target {
+            kind: meta::members::ResourceKind::Org,
+            id: org.id,
+            path: format!("/api/v2/orgs/{}", org.id),
+        })
+    }
+}
