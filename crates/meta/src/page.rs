@@ -39,10 +39,10 @@ impl FindOptions {
         if self.descending {
             items.reverse();
         }
-        if let Some(after) = self.after {
-            if let Some(pos) = items.iter().position(|t| id_of(t) == after) {
-                items.drain(..=pos);
-            }
+        if let Some(after) = self.after
+            && let Some(pos) = items.iter().position(|t| id_of(t) == after)
+        {
+            items.drain(..=pos);
         }
         items
             .into_iter()

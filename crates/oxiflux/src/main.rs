@@ -57,17 +57,11 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         .context("opening metadata store")?;
     autosetup::run(&store, |k| std::env::var(k).ok())?;
 
-    let listener = std::net::TcpListener::bind(config.bind_address())
-        .with_context(|| format!("binding {}", config.http_bind_address))?;
-    let addr = listener.local_addr()?;
     let tls = config
         .tls_cert
         .clone()
         .zip(config.tls_key.clone())
         .map(|(cert, key)| server::Tls { cert, key });
-    let transport = if tls.is_some() { "https" } else { "http" };
-    tracing::info!(%transport, %addr, port = addr.port(), "Listening");
-
     let state = server::AppState::new(
         Arc::new(store),
         serde_json::to_value(&config)?,
@@ -78,6 +72,21 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let tls = match tls {
+            Some(t) => Some(t.load().await.with_context(|| {
+                format!(
+                    "loading TLS certificate {} and key {}",
+                    t.cert.display(),
+                    t.key.display()
+                )
+            })?),
+            None => None,
+        };
+        let listener = std::net::TcpListener::bind(config.bind_address())
+            .with_context(|| format!("binding {}", config.http_bind_address))?;
+        let addr = listener.local_addr()?;
+        let transport = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%transport, %addr, port = addr.port(), "Listening");
         server::serve(state, listener, tls, shutdown_signal())
             .await
             .context("serving HTTP")

@@ -62,7 +62,7 @@ impl QueryMap {
 
     /// A parameter that must be an ID if present.
     pub(crate) fn id(&self, key: &str) -> ApiResult<Option<Id>> {
-        self.get(key).map(|v| parse_id(v)).transpose()
+        self.get(key).map(parse_id).transpose()
     }
 }
 

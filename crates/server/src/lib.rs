@@ -167,12 +167,34 @@ pub struct Tls {
     pub key: PathBuf,
 }
 
+/// Certificate and key, loaded and checked, ready to serve with.
+#[derive(Clone)]
+pub struct TlsConfig(axum_server::tls_rustls::RustlsConfig);
+
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsConfig")
+    }
+}
+
+impl Tls {
+    /// Reads and parses the PEM files, so a bad certificate stops start-up with a message.
+    pub async fn load(&self) -> std::io::Result<TlsConfig> {
+        // Two rustls back-ends can be linked in; pick one explicitly. An error
+        // only means a provider is already installed.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let config =
+            axum_server::tls_rustls::RustlsConfig::from_pem_file(&self.cert, &self.key).await?;
+        Ok(TlsConfig(config))
+    }
+}
+
 /// Serves `router(state)` on an already-bound listener until `shutdown` resolves,
 /// then lets requests in flight finish.
 pub async fn serve(
     state: AppState,
     listener: std::net::TcpListener,
-    tls: Option<Tls>,
+    tls: Option<TlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -184,9 +206,7 @@ pub async fn serve(
                 .with_graceful_shutdown(shutdown)
                 .await
         }
-        Some(tls) => {
-            let config =
-                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key).await?;
+        Some(TlsConfig(config)) => {
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {

@@ -1,0 +1,130 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::server::{PASSWORD, TOKEN, TestServer, org_id};
+
+#[test]
+fn a_restart_keeps_everything() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let (_, bucket) = s.post(
+        "/api/v2/buckets",
+        TOKEN,
+        json!({"orgID": org, "name": "kept"}),
+    );
+    let (_, label) = s.post("/api/v2/labels", TOKEN, json!({"orgID": org, "name": "l"}));
+    let (_, user) = s.post("/api/v2/users", TOKEN, json!({"name": "u2"}));
+    let (token, _) = s.make_token(
+        &org,
+        json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]),
+    );
+    let bucket_id = bucket["id"].as_str().unwrap().to_owned();
+    let before = s.get(&format!("/api/v2/buckets/{bucket_id}"), TOKEN).1;
+
+    let s = s.restart();
+    assert_eq!(
+        s.get(&format!("/api/v2/buckets/{bucket_id}"), TOKEN).1,
+        before
+    );
+    assert_eq!(
+        s.get(
+            &format!("/api/v2/labels/{}", label["label"]["id"].as_str().unwrap()),
+            TOKEN
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        s.get(
+            &format!("/api/v2/users/{}", user["id"].as_str().unwrap()),
+            TOKEN
+        )
+        .0,
+        200
+    );
+    assert_eq!(s.get("/api/v2/buckets", &token).0, 200, "tokens survive");
+    assert_eq!(
+        s.call(reqwest::Method::GET, "/api/v2/setup", None, None).1,
+        json!({"allowed": false})
+    );
+    let r = s
+        .request(reqwest::Method::POST, "/api/v2/signin", None)
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204, "passwords survive");
+}
+
+#[test]
+fn kill_9_during_metadata_writes_leaves_a_consistent_store_with_every_acknowledged_write() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let url = s.url("/api/v2/buckets");
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (url, org, stop) = (url.clone(), org.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap();
+                let mut acked = Vec::new();
+                for i in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let name = format!("w{w}-{i}");
+                    let r = client
+                        .post(&url)
+                        .header("Authorization", format!("Token {TOKEN}"))
+                        .json(&json!({"orgID": org, "name": name}))
+                        .send();
+                    match r {
+                        Ok(r) if r.status() == 201 => acked.push(name),
+                        Ok(r) => panic!("unexpected status {}", r.status()),
+                        Err(_) => break, // the server died under us
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    let mut s = s;
+    s.kill9();
+    stop.store(true, Ordering::Relaxed);
+    let acked: Vec<String> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(acked.len() > 10, "the writers got going: {}", acked.len());
+
+    // The file itself is sound...
+    let store = meta::Store::open(&s.data_dir().join("meta.sqlite")).unwrap();
+    store.integrity_check().unwrap();
+    drop(store);
+
+    // ...and every bucket that was acknowledged is there after restart.
+    let s = s.restart();
+    for name in &acked {
+        let (status, body) = s.get(&format!("/api/v2/buckets?orgID={org}&name={name}"), TOKEN);
+        assert_eq!(status, 200);
+        assert_eq!(
+            body["buckets"].as_array().unwrap().len(),
+            1,
+            "acknowledged bucket {name} lost"
+        );
+    }
+}
+
+#[test]
+fn sigterm_shuts_down_cleanly() {
+    let mut s = TestServer::start();
+    let (ok, log) = s.terminate();
+    assert!(ok, "exit status; log: {log:?}");
+    assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real `oxiflux` binary, real HTTP, a real SQLite file.
+
+mod server;
+
+mod authz;
+mod config;
+mod durability;
+mod python_client;
+mod sessions;
+mod setup;
+mod system;
+mod tenancy;

@@ -1,0 +1,123 @@
+use reqwest::Method;
+use serde_json::json;
+
+use crate::server::{TOKEN, TestServer};
+
+#[test]
+fn health_ping_and_ready_answer_without_a_token() {
+    let s = TestServer::start();
+    let (status, body) = s.call(Method::GET, "/health", None, None);
+    assert_eq!(status, 200);
+    assert_eq!(body["name"], "influxdb");
+    assert_eq!(body["message"], "ready for queries and writes");
+    assert_eq!(body["status"], "pass");
+    assert!(body["version"].as_str().unwrap().starts_with('v'));
+
+    for method in [Method::GET, Method::HEAD] {
+        let r = s.request(method, "/ping", None).send().unwrap();
+        assert_eq!(r.status(), 204);
+        assert!(
+            r.headers()["X-Influxdb-Version"]
+                .to_str()
+                .unwrap()
+                .starts_with('v')
+        );
+        assert_eq!(r.headers()["X-Influxdb-Build"], "OSS");
+    }
+
+    let (status, body) = s.call(Method::GET, "/ready", None, None);
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ready");
+    assert!(body["started"].is_string() && body["up"].is_string());
+
+    let (status, body) = s.call(Method::GET, "/api/v2", None, None);
+    assert_eq!(status, 200);
+    assert_eq!(body["buckets"], "/api/v2/buckets");
+    assert_eq!(body["query"]["self"], "/api/v2/query");
+}
+
+#[test]
+fn resources_flags_and_config_need_the_right_token() {
+    let (s, setup) = TestServer::onboarded();
+    let (status, body) = s.call(Method::GET, "/api/v2/resources", None, None);
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            json!({"code": "unauthorized", "message": "unauthorized access"})
+        )
+    );
+
+    let (status, body) = s.get("/api/v2/resources", TOKEN);
+    assert_eq!(status, 200);
+    let types: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for t in [
+        "authorizations",
+        "buckets",
+        "orgs",
+        "users",
+        "labels",
+        "dbrp",
+        "instance",
+    ] {
+        assert!(types.contains(&t), "{t} missing from {types:?}");
+    }
+
+    let (status, body) = s.get("/api/v2/flags", TOKEN);
+    assert_eq!(status, 200);
+    assert_eq!(body["appMetrics"], false);
+
+    let (status, body) = s.get("/api/v2/config", TOKEN);
+    assert_eq!(status, 200);
+    assert_eq!(body["config"]["http-bind-address"], "127.0.0.1:0");
+    assert_eq!(body["config"]["log-level"], "info");
+
+    // An all-access token for one org is not an operator.
+    let org = setup["org"]["id"].as_str().unwrap();
+    let (token, _) = s.make_token(
+        org,
+        json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]),
+    );
+    let (status, body) = s.get("/api/v2/config", &token);
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "unauthorized");
+}
+
+#[test]
+fn unknown_routes_and_wrong_methods_get_json_errors() {
+    let (s, _) = TestServer::onboarded();
+    let r = s
+        .request(Method::GET, "/api/v2/no-such-thing", Some(TOKEN))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["X-Platform-Error-Code"], "not found");
+    assert_eq!(
+        r.json::<serde_json::Value>().unwrap(),
+        json!({"code": "not found", "message": "path not found"})
+    );
+
+    let (status, body) = s.call(Method::PUT, "/api/v2/buckets", Some(TOKEN), None);
+    assert_eq!(status, 405);
+    assert_eq!(body["code"], "method not allowed");
+
+    // Without a token the router is not even consulted, as in InfluxDB.
+    let (status, _) = s.call(Method::GET, "/api/v2/no-such-thing", None, None);
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn version_subcommand_prints_the_version() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oxiflux"))
+        .arg("version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("oxiflux "), "{text}");
+}
