@@ -1,5 +1,7 @@
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -10,15 +12,26 @@ use crate::Error;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id(u64);
 
+/// The last ID handed out, so that IDs strictly increase within a process.
+static LAST: AtomicU64 = AtomicU64::new(0);
+
 impl Id {
-    /// A fresh random ID (never zero).
+    /// A fresh ID. Like InfluxDB's snowflake IDs they grow with time, so listing
+    /// in ID order is listing in creation order: the milliseconds since the Unix
+    /// epoch in the high bits, 22 random bits below, and never below the last
+    /// one given out. Always non-zero and below 2^63 (positive as SQLite sees it).
     pub fn generate() -> Self {
-        loop {
-            let v: u64 = rand::random();
-            if v != 0 {
-                return Self(v);
-            }
-        }
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let fresh = ((millis & ((1 << 41) - 1)) << 22) | (rand::random::<u64>() & ((1 << 22) - 1));
+        let prev = LAST
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+                Some(fresh.max(last + 1))
+            })
+            .unwrap_or(0);
+        Self(fresh.max(prev + 1))
     }
 
     pub fn get(self) -> u64 {
@@ -93,6 +106,13 @@ mod tests {
         let id = Id::generate();
         assert_eq!(id.to_string().parse::<Id>().unwrap(), id);
         assert_eq!(id.to_string().len(), 16);
+    }
+
+    #[test]
+    fn ids_increase_and_stay_positive() {
+        let ids: Vec<Id> = (0..1000).map(|_| Id::generate()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(ids.iter().all(|i| (i.get() as i64) > 0));
     }
 
     #[test]

@@ -91,7 +91,8 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(views::org(&org))))
 }
 
-/// Loads an org, then checks `action` on it: a missing org is 404 before any 401.
+/// Checks `action` on an org, then loads it. Unlike buckets, InfluxDB decides on
+/// the ID alone, so a missing org is 401 to whoever may not see it, else 404.
 pub(crate) async fn authorized(
     state: &AppState,
     p: &Principal,
@@ -99,9 +100,8 @@ pub(crate) async fn authorized(
     action: Action,
 ) -> ApiResult<Org> {
     let id = parse_id(id)?;
-    let org = state.meta(move |m| m.find_org_by_id(id)).await?;
     p.require(action, resource(id))?;
-    Ok(org)
+    state.meta(move |m| m.find_org_by_id(id)).await
 }
 
 pub(crate) async fn get(

@@ -80,11 +80,11 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(views::user(&user))))
 }
 
+/// Checks `action` on the user ID first, then loads it, in InfluxDB's order.
 async fn authorized(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<User> {
     let id = parse_id(id)?;
-    let user = state.meta(move |m| m.find_user_by_id(id)).await?;
-    p.require(action, resource(&user))?;
-    Ok(user)
+    p.require(action, Resource::one(ResourceType::Users, id))?;
+    state.meta(move |m| m.find_user_by_id(id)).await
 }
 
 pub(crate) async fn get(

@@ -121,3 +121,19 @@ fn version_subcommand_prints_the_version() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("oxiflux "), "{text}");
 }
+
+#[test]
+fn an_oversized_body_is_413() {
+    let (s, _) = TestServer::onboarded();
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(3 << 20));
+    let r = s
+        .request(Method::POST, "/api/v2/orgs", Some(TOKEN))
+        .body(big)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(
+        r.json::<serde_json::Value>().unwrap()["code"],
+        "request too large"
+    );
+}
