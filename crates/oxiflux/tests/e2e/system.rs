@@ -84,8 +84,13 @@ fn resources_flags_and_config_need_the_right_token() {
         json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]),
     );
     let (status, body) = s.get("/api/v2/config", &token);
-    assert_eq!(status, 401, "{body}");
-    assert_eq!(body["code"], "unauthorized");
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            json!({"code": "unauthorized", "message": "access to /api/v2/config requires operator permissions"})
+        )
+    );
 }
 
 #[test]
