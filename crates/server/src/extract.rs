@@ -25,6 +25,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiError::invalid(format!("failed to read request body: {e}"))
             }
         })?;
+        // serde would take `[...]` for a struct too; InfluxDB's bodies are objects.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::invalid(
+                "failed to decode request body: expected a JSON object, got an array",
+            ));
+        }
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::invalid(format!("failed to decode request body: {e}")))

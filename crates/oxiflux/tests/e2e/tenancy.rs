@@ -632,3 +632,53 @@ fn pagination_limit_offset_after_and_descending() {
         }
     }
 }
+
+#[test]
+fn malformed_bodies_are_400_with_a_message_that_names_the_problem() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let bucket = setup["bucket"]["id"].as_str().unwrap();
+    let uid = setup["user"]["id"].as_str().unwrap();
+    let posts = [
+        "/api/v2/orgs",
+        "/api/v2/users",
+        "/api/v2/buckets",
+        "/api/v2/authorizations",
+        "/api/v2/labels",
+    ];
+    let patches = [
+        format!("/api/v2/orgs/{org}"),
+        format!("/api/v2/buckets/{bucket}"),
+        format!("/api/v2/users/{uid}"),
+    ];
+    let paths: Vec<(reqwest::Method, String)> = posts
+        .iter()
+        .map(|p| (reqwest::Method::POST, p.to_string()))
+        .chain(patches.iter().map(|p| (reqwest::Method::PATCH, p.clone())))
+        .collect();
+    for (method, path) in paths {
+        for body in [
+            "{",
+            "[]",
+            r#"{"name": 5, "orgID": 5, "status": 5}"#,
+            "not json",
+        ] {
+            let r = s
+                .request(method.clone(), &path, Some(TOKEN))
+                .body(body)
+                .send()
+                .unwrap();
+            let status = r.status().as_u16();
+            let got: Value = r.json().unwrap();
+            assert_eq!(status, 400, "{method} {path} {body}: {got}");
+            assert_eq!(got["code"], "invalid");
+            assert!(
+                got["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("failed to decode request body: "),
+                "{got}"
+            );
+        }
+    }
+}
