@@ -1,0 +1,32 @@
+//! The oxiflux storage engine: time series in, time series out.
+//!
+//! Writes arrive as line protocol for one bucket ([`Storage::write`]); each is
+//! appended to the write-ahead log and fsynced before the call returns (many
+//! concurrent writers share one fsync), then lives in the in-memory buffer.
+//! A write that returned survives `kill -9` at any instant after.
+//!
+//! Reads go through [`ReadApi`]: scans of a bucket over a time range with a
+//! [`Predicate`] on measurement, tags and fields, yielding one Arrow batch per
+//! series and field sorted by time (duplicates merged, latest write winning),
+//! window aggregates, and schema reads (measurements, tag keys and values,
+//! field keys) that never look at the values.
+//!
+//! Not here: HTTP, authorization, bucket metadata (the caller passes each
+//! bucket's retention and shard-group duration with its writes).
+
+mod buffer;
+mod delete;
+mod engine;
+mod error;
+mod predicate;
+mod read;
+mod series;
+mod wal;
+mod wire;
+
+pub use delete::{Condition, DeletePredicate, PredicateError};
+pub use engine::{BucketTarget, Storage, StorageConfig, WriteError, WriteOutcome};
+pub use error::{Error, Result};
+pub use predicate::{Matcher, Predicate, Subject};
+pub use read::{Aggregate, FieldSeries, ReadApi, ScanRequest, WindowRequest};
+pub use series::{FieldType, SeriesKey};

@@ -1,0 +1,512 @@
+//! The read API the query engines use: scans, window aggregates, schema reads.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
+    UInt64Array,
+};
+use arrow::datatypes::{Field, Schema};
+use arrow::record_batch::RecordBatch;
+
+use crate::engine::{BucketData, Storage};
+use crate::error::{Error, Result};
+use crate::predicate::Predicate;
+use crate::series::{FieldType, SeriesKey};
+
+/// A scan: one bucket, `[start, stop)` in nanoseconds, and a predicate.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub bucket: u64,
+    pub start: i64,
+    pub stop: i64,
+    pub predicate: Predicate,
+}
+
+/// One series' values of one field, sorted by time: columns `_time` and `_value`
+/// (window aggregates add `_start` and `_stop`).
+#[derive(Debug, Clone)]
+pub struct FieldSeries {
+    pub series: Arc<SeriesKey>,
+    pub field: String,
+    pub field_type: FieldType,
+    pub batch: RecordBatch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Count,
+    Sum,
+    Mean,
+    Min,
+    Max,
+    First,
+    Last,
+}
+
+/// Fixed windows of `every` nanoseconds, shifted by `offset`, aggregated per series and field.
+#[derive(Debug, Clone)]
+pub struct WindowRequest {
+    pub scan: ScanRequest,
+    pub every: i64,
+    pub offset: i64,
+    pub aggregate: Aggregate,
+    /// Also emit windows without points (count 0, other aggregates null).
+    pub create_empty: bool,
+}
+
+/// What the query engines need from storage; implemented by [`Storage`], and by
+/// anything else (in-memory tables in tests) that can answer the same questions.
+pub trait ReadApi: Send + Sync {
+    fn scan(&self, req: &ScanRequest) -> Result<Vec<FieldSeries>>;
+    fn window_aggregate(&self, req: &WindowRequest) -> Result<Vec<FieldSeries>>;
+    fn measurements(
+        &self,
+        bucket: u64,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<Vec<String>>;
+    fn tag_keys(
+        &self,
+        bucket: u64,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<Vec<String>>;
+    fn tag_values(
+        &self,
+        bucket: u64,
+        tag: &str,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<Vec<String>>;
+    fn field_keys(
+        &self,
+        bucket: u64,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<Vec<(String, FieldType)>>;
+    fn series_cardinality(
+        &self,
+        bucket: u64,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<usize>;
+}
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+        .collect();
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )?)
+}
+
+fn times(v: Vec<i64>) -> ArrayRef {
+    Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC"))
+}
+
+/// Visits the series of `b` in partitions overlapping `[start, stop)` whose
+/// series may match `predicate` (the field may still decide).
+fn matching<'a>(
+    b: &'a BucketData,
+    start: i64,
+    stop: i64,
+    predicate: &'a Predicate,
+) -> impl Iterator<Item = (&'a crate::engine::Partition, u32, &'a Arc<SeriesKey>)> + 'a {
+    b.partitions
+        .iter()
+        .filter(move |(k, p)| {
+            k.shard_start < stop
+                && k.shard_start.saturating_add(p.shard_duration) > start
+                && predicate.may_match_measurement(&k.measurement)
+        })
+        .flat_map(move |(_, p)| {
+            p.series.keys().filter_map(move |sid| {
+                let key = &b.series.keys[*sid as usize];
+                (predicate.matches_series(key) != Some(false)).then_some((p, *sid, key))
+            })
+        })
+}
+
+/// A field's type, times, and value arrays gathered across partitions.
+type Pieces = (FieldType, Vec<i64>, Vec<ArrayRef>);
+
+impl ReadApi for Storage {
+    fn scan(&self, req: &ScanRequest) -> Result<Vec<FieldSeries>> {
+        let st = self.read_state();
+        let Some(b) = st.buckets.get(&req.bucket) else {
+            return Ok(Vec::new());
+        };
+        // (series, field) → pieces in time order (partitions iterate in time order per measurement).
+        let mut pieces: BTreeMap<(Arc<SeriesKey>, String), Pieces> = BTreeMap::new();
+        for (p, sid, key) in matching(b, req.start, req.stop, &req.predicate) {
+            let data = &p.series[&sid];
+            for (fi, col) in data.fields.iter().enumerate() {
+                if !req.predicate.matches(key, &col.name) {
+                    continue;
+                }
+                let rows = data.rows(fi, req.start, req.stop);
+                if rows.is_empty() {
+                    continue;
+                }
+                let entry = pieces
+                    .entry((Arc::clone(key), col.name.to_string()))
+                    .or_insert_with(|| (col.values.field_type(), Vec::new(), Vec::new()));
+                entry.1.extend(rows.iter().map(|&i| data.times[i]));
+                entry.2.push(col.values.take(&rows));
+            }
+        }
+        let mut out = Vec::with_capacity(pieces.len());
+        for ((series, field), (field_type, t, values)) in pieces {
+            let refs: Vec<&dyn Array> = values.iter().map(|a| a.as_ref()).collect();
+            let values = arrow::compute::concat(&refs)?;
+            out.push(FieldSeries {
+                series,
+                field,
+                field_type,
+                batch: batch(vec![("_time", times(t)), ("_value", values)])?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn window_aggregate(&self, req: &WindowRequest) -> Result<Vec<FieldSeries>> {
+        if req.every <= 0 {
+            return Err(Error::Invalid("window duration must be positive".into()));
+        }
+        let scanned = self.scan(&req.scan)?;
+        scanned.into_iter().map(|fs| window_one(req, fs)).collect()
+    }
+
+    fn measurements(
+        &self,
+        bucket: u64,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<Vec<String>> {
+        let st = self.read_state();
+        let Some(b) = st.buckets.get(&bucket) else {
+            return Ok(Vec::new());
+        };
+        let set: BTreeSet<String> = matching(b, start, stop, predicate)
+            .map(|(_, _, k)| k.measurement.clone())
+            .collect();
+        Ok(set.into_iter().collect())
+    }
+
+    fn tag_keys(
+        &self,
+        bucket: u64,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<Vec<String>> {
+        let st = self.read_state();
+        let Some(b) = st.buckets.get(&bucket) else {
+            return Ok(Vec::new());
+        };
+        let set: BTreeSet<String> = matching(b, start, stop, predicate)
+            .flat_map(|(_, _, k)| k.tags.iter().map(|(t, _)| t.clone()))
+            .collect();
+        Ok(set.into_iter().collect())
+    }
+
+    fn tag_values(
+        &self,
+        bucket: u64,
+        tag: &str,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<Vec<String>> {
+        let st = self.read_state();
+        let Some(b) = st.buckets.get(&bucket) else {
+            return Ok(Vec::new());
+        };
+        let set: BTreeSet<String> = matching(b, start, stop, predicate)
+            .filter_map(|(_, _, k)| match tag {
+                "_measurement" => Some(k.measurement.clone()),
+                _ => k.tag(tag).map(str::to_owned),
+            })
+            .collect();
+        Ok(set.into_iter().collect())
+    }
+
+    fn field_keys(
+        &self,
+        bucket: u64,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<Vec<(String, FieldType)>> {
+        let st = self.read_state();
+        let Some(b) = st.buckets.get(&bucket) else {
+            return Ok(Vec::new());
+        };
+        let mut set = BTreeMap::new();
+        for (p, sid, key) in matching(b, start, stop, predicate) {
+            for col in &p.series[&sid].fields {
+                if predicate.matches(key, &col.name) {
+                    set.insert(col.name.to_string(), col.values.field_type());
+                }
+            }
+        }
+        Ok(set.into_iter().collect())
+    }
+
+    fn series_cardinality(
+        &self,
+        bucket: u64,
+        start: i64,
+        stop: i64,
+        predicate: &Predicate,
+    ) -> Result<usize> {
+        let st = self.read_state();
+        let Some(b) = st.buckets.get(&bucket) else {
+            return Ok(0);
+        };
+        let set: BTreeSet<u32> = matching(b, start, stop, predicate)
+            .map(|(_, sid, _)| sid)
+            .collect();
+        Ok(set.len())
+    }
+}
+
+/// The window that holds `t`: `[start, start + every)` with starts at `offset + k * every`.
+fn window_start(t: i64, every: i64, offset: i64) -> i64 {
+    (t - offset).div_euclid(every) * every + offset
+}
+
+fn window_one(req: &WindowRequest, fs: FieldSeries) -> Result<FieldSeries> {
+    let (every, offset) = (req.every, req.offset);
+    let t = fs
+        .batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .ok_or_else(|| Error::Invalid("scan produced no time column".into()))?
+        .values()
+        .to_vec();
+    let values = Arc::clone(fs.batch.column(1));
+    // Group row ranges by window (rows are sorted by time).
+    let mut windows: Vec<(i64, std::ops::Range<usize>)> = Vec::new();
+    let mut i = 0;
+    while i < t.len() {
+        let ws = window_start(t[i], every, offset);
+        let mut j = i;
+        while j < t.len() && t[j] < ws + every {
+            j += 1;
+        }
+        windows.push((ws, i..j));
+        i = j;
+    }
+    if req.create_empty {
+        let mut all = Vec::new();
+        let mut ws = window_start(req.scan.start, every, offset);
+        let mut next = windows.into_iter().peekable();
+        while ws < req.scan.stop {
+            match next.peek() {
+                Some((s, _)) if *s == ws => all.push(next.next().unwrap_or((ws, 0..0))),
+                _ => all.push((ws, 0..0)),
+            }
+            ws += every;
+        }
+        windows = all;
+    }
+    let clamp = |ws: i64| (ws.max(req.scan.start), (ws + every).min(req.scan.stop));
+    let starts: Vec<i64> = windows.iter().map(|(ws, _)| clamp(*ws).0).collect();
+    let stops: Vec<i64> = windows.iter().map(|(ws, _)| clamp(*ws).1).collect();
+    let (value_col, time_col, out_type) =
+        aggregate_windows(req.aggregate, fs.field_type, &values, &t, &windows, &stops)?;
+    Ok(FieldSeries {
+        series: fs.series,
+        field: fs.field,
+        field_type: out_type,
+        batch: batch(vec![
+            ("_start", times(starts)),
+            ("_stop", times(stops)),
+            ("_time", times(time_col)),
+            ("_value", value_col),
+        ])?,
+    })
+}
+
+type Windows = [(i64, std::ops::Range<usize>)];
+
+/// Aggregates each window; returns the values, each window's `_time` (the
+/// selected point's for selectors, the window's stop otherwise) and the value type.
+fn aggregate_windows(
+    agg: Aggregate,
+    ft: FieldType,
+    values: &ArrayRef,
+    t: &[i64],
+    windows: &Windows,
+    stops: &[i64],
+) -> Result<(ArrayRef, Vec<i64>, FieldType)> {
+    let pick = |select: &dyn Fn(std::ops::Range<usize>) -> Option<usize>| -> (Vec<Option<usize>>, Vec<i64>) {
+        let idx: Vec<Option<usize>> = windows.iter().map(|(_, r)| select(r.clone())).collect();
+        let ts = idx.iter().zip(stops).map(|(i, stop)| i.map_or(*stop, |i| t[i])).collect();
+        (idx, ts)
+    };
+    match agg {
+        Aggregate::Count => {
+            let counts = Int64Array::from_iter_values(windows.iter().map(|(_, r)| r.len() as i64));
+            Ok((Arc::new(counts), stops.to_vec(), FieldType::Integer))
+        }
+        Aggregate::First | Aggregate::Last => {
+            let (idx, ts) = pick(&|r: std::ops::Range<usize>| {
+                if agg == Aggregate::First {
+                    r.clone().next()
+                } else {
+                    r.clone().last()
+                }
+            });
+            Ok((take_opt(values, &idx)?, ts, ft))
+        }
+        Aggregate::Min | Aggregate::Max => {
+            let want_max = agg == Aggregate::Max;
+            let (idx, ts) = match ft {
+                FieldType::Float => {
+                    let a = values
+                        .as_any()
+                        .downcast_ref::<Float64Array>()
+                        .ok_or_else(|| Error::Invalid("float column".into()))?;
+                    pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(&a.value(j)), want_max))
+                }
+                FieldType::Integer => {
+                    let a = values
+                        .as_any()
+                        .downcast_ref::<Int64Array>()
+                        .ok_or_else(|| Error::Invalid("integer column".into()))?;
+                    pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(&a.value(j)), want_max))
+                }
+                FieldType::UInteger => {
+                    let a = values
+                        .as_any()
+                        .downcast_ref::<UInt64Array>()
+                        .ok_or_else(|| Error::Invalid("unsigned column".into()))?;
+                    pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(&a.value(j)), want_max))
+                }
+                FieldType::String => {
+                    let a = values
+                        .as_any()
+                        .downcast_ref::<StringArray>()
+                        .ok_or_else(|| Error::Invalid("string column".into()))?;
+                    pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(a.value(j)), want_max))
+                }
+                FieldType::Boolean => {
+                    let a = values
+                        .as_any()
+                        .downcast_ref::<BooleanArray>()
+                        .ok_or_else(|| Error::Invalid("boolean column".into()))?;
+                    pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(&a.value(j)), want_max))
+                }
+            };
+            Ok((take_opt(values, &idx)?, ts, ft))
+        }
+        Aggregate::Sum | Aggregate::Mean => {
+            let mean = agg == Aggregate::Mean;
+            let arr: ArrayRef = match ft {
+                FieldType::Float => {
+                    let a = values
+                        .as_any()
+                        .downcast_ref::<Float64Array>()
+                        .ok_or_else(|| Error::Invalid("float column".into()))?;
+                    let sums = windows.iter().map(|(_, r)| {
+                        (!r.is_empty()).then(|| r.clone().map(|i| a.value(i)).sum::<f64>())
+                    });
+                    if mean {
+                        Arc::new(Float64Array::from_iter(
+                            sums.zip(windows)
+                                .map(|(s, (_, r))| s.map(|s| s / r.len() as f64)),
+                        ))
+                    } else {
+                        Arc::new(Float64Array::from_iter(sums))
+                    }
+                }
+                FieldType::Integer => {
+                    let a = values
+                        .as_any()
+                        .downcast_ref::<Int64Array>()
+                        .ok_or_else(|| Error::Invalid("integer column".into()))?;
+                    if mean {
+                        Arc::new(Float64Array::from_iter(windows.iter().map(|(_, r)| {
+                            (!r.is_empty()).then(|| {
+                                r.clone().map(|i| a.value(i) as f64).sum::<f64>() / r.len() as f64
+                            })
+                        })))
+                    } else {
+                        Arc::new(Int64Array::from_iter(windows.iter().map(|(_, r)| {
+                            (!r.is_empty())
+                                .then(|| r.clone().fold(0i64, |s, i| s.wrapping_add(a.value(i))))
+                        })))
+                    }
+                }
+                FieldType::UInteger => {
+                    let a = values
+                        .as_any()
+                        .downcast_ref::<UInt64Array>()
+                        .ok_or_else(|| Error::Invalid("unsigned column".into()))?;
+                    if mean {
+                        Arc::new(Float64Array::from_iter(windows.iter().map(|(_, r)| {
+                            (!r.is_empty()).then(|| {
+                                r.clone().map(|i| a.value(i) as f64).sum::<f64>() / r.len() as f64
+                            })
+                        })))
+                    } else {
+                        Arc::new(UInt64Array::from_iter(windows.iter().map(|(_, r)| {
+                            (!r.is_empty())
+                                .then(|| r.clone().fold(0u64, |s, i| s.wrapping_add(a.value(i))))
+                        })))
+                    }
+                }
+                other => {
+                    return Err(Error::Invalid(format!(
+                        "cannot {} {other} values",
+                        if mean { "average" } else { "sum" }
+                    )));
+                }
+            };
+            let out_type = if mean { FieldType::Float } else { ft };
+            Ok((arr, stops.to_vec(), out_type))
+        }
+    }
+}
+
+/// The index of the least (or greatest) value in `r`; the first one on ties.
+fn select_by(
+    r: std::ops::Range<usize>,
+    cmp: impl Fn(usize, usize) -> Option<std::cmp::Ordering>,
+    want_max: bool,
+) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for i in r {
+        best = match best {
+            None => Some(i),
+            Some(b) => {
+                let better = match cmp(i, b) {
+                    Some(std::cmp::Ordering::Greater) => want_max,
+                    Some(std::cmp::Ordering::Less) => !want_max,
+                    _ => false,
+                };
+                Some(if better { i } else { b })
+            }
+        };
+    }
+    best
+}
+
+fn take_opt(values: &ArrayRef, idx: &[Option<usize>]) -> Result<ArrayRef> {
+    let indices = arrow::array::UInt64Array::from_iter(idx.iter().map(|i| i.map(|i| i as u64)));
+    Ok(arrow::compute::take(values.as_ref(), &indices, None)?)
+}
