@@ -224,7 +224,7 @@ pub(crate) fn create(conn: &Connection, new: &NewBucket) -> Result<Bucket> {
     Ok(bucket)
 }
 
-fn find_by_id(conn: &Connection, id: Id) -> Result<Bucket> {
+pub(crate) fn find_by_id(conn: &Connection, id: Id) -> Result<Bucket> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM buckets WHERE id = ?1"),
         [id],

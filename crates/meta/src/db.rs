@@ -78,6 +78,18 @@ const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL
     );
     "#,
+    // 2: DBRP mappings (v1 database/retention policy → bucket).
+    r#"
+    CREATE TABLE dbrps (
+        id          INTEGER PRIMARY KEY,
+        org_id      INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        bucket_id   INTEGER NOT NULL REFERENCES buckets(id) ON DELETE CASCADE,
+        database    TEXT NOT NULL,
+        rp          TEXT NOT NULL,
+        is_default  INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (org_id, database, rp)
+    );
+    "#,
 ];
 
 /// The metadata store: one SQLite connection behind a mutex.

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod authorizations;
 pub mod buckets;
 mod db;
+pub mod dbrps;
 mod error;
 mod id;
 pub mod labels;

@@ -24,8 +24,11 @@ pub(crate) fn run(store: &meta::Store, env: impl Fn(&str) -> Option<String>) -> 
             .with_context(|| format!("{name} is required for setup"))
     };
     let retention = match env("DOCKER_INFLUXDB_INIT_RETENTION").filter(|v| !v.is_empty()) {
-        Some(d) => parse_duration_secs(&d)
-            .with_context(|| format!("DOCKER_INFLUXDB_INIT_RETENTION={d:?}"))?,
+        Some(d) => {
+            crate::config::parse_duration_ns(&d)
+                .with_context(|| format!("DOCKER_INFLUXDB_INIT_RETENTION={d:?}"))?
+                / 1_000_000_000
+        }
         None => 0,
     };
     let setup = Setup {
@@ -41,52 +44,10 @@ pub(crate) fn run(store: &meta::Store, env: impl Fn(&str) -> Option<String>) -> 
     Ok(())
 }
 
-/// A duration such as `1w`, `30d`, `72h`, `1h30m` or `0`, in whole seconds.
-pub(crate) fn parse_duration_secs(s: &str) -> anyhow::Result<i64> {
-    if s == "0" {
-        return Ok(0);
-    }
-    let mut total: i64 = 0;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            bail!("expected a number at {rest:?}");
-        }
-        let n: i64 = rest[..digits].parse()?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let secs = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            "w" => 604_800,
-            _ => bail!("unknown duration unit {unit:?} (use s, m, h, d or w)"),
-        };
-        total = n
-            .checked_mul(secs)
-            .and_then(|v| total.checked_add(v))
-            .context("duration too long")?;
-    }
-    Ok(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
-
-    #[test]
-    fn durations_parse_like_the_image_takes_them() {
-        assert_eq!(parse_duration_secs("0").unwrap(), 0);
-        assert_eq!(parse_duration_secs("1w").unwrap(), 604_800);
-        assert_eq!(parse_duration_secs("1h30m").unwrap(), 5400);
-        assert!(parse_duration_secs("10x").is_err());
-        assert!(parse_duration_secs("h").is_err());
-    }
 
     #[test]
     fn setup_mode_onboards_once() {

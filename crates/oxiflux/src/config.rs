@@ -23,7 +23,7 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Start the server (the default).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the version.
     Version,
 }
@@ -61,6 +61,30 @@ pub(crate) struct RunArgs {
     /// Minutes a sign-in session lasts [default: 60].
     #[arg(long, env = "INFLUXD_SESSION_LENGTH", global = true)]
     pub(crate) session_length: Option<i64>,
+
+    /// Largest write body in bytes, after decompression; 0 = no limit [default: 0].
+    #[arg(long, env = "INFLUXD_HTTP_MAX_REQUEST_SIZE", global = true)]
+    pub(crate) http_max_request_size: Option<usize>,
+
+    /// Buffer size in bytes at which it is written to Parquet [default: 26214400].
+    #[arg(
+        long,
+        env = "INFLUXD_STORAGE_CACHE_SNAPSHOT_MEMORY_SIZE",
+        global = true
+    )]
+    pub(crate) storage_cache_snapshot_memory_size: Option<usize>,
+
+    /// Write the buffer to Parquet after no writes for this long [default: 10m0s].
+    #[arg(
+        long,
+        env = "INFLUXD_STORAGE_CACHE_SNAPSHOT_WRITE_COLD_DURATION",
+        global = true
+    )]
+    pub(crate) storage_cache_snapshot_write_cold_duration: Option<String>,
+
+    /// How often expired data is dropped [default: 30m0s].
+    #[arg(long, env = "INFLUXD_STORAGE_RETENTION_CHECK_INTERVAL", global = true)]
+    pub(crate) storage_retention_check_interval: Option<String>,
 }
 
 /// The settled configuration.
@@ -73,6 +97,12 @@ pub(crate) struct Config {
     pub(crate) tls_cert: Option<PathBuf>,
     pub(crate) tls_key: Option<PathBuf>,
     pub(crate) session_length: i64,
+    pub(crate) http_max_request_size: usize,
+    pub(crate) storage_cache_snapshot_memory_size: usize,
+    /// Nanoseconds.
+    pub(crate) storage_cache_snapshot_write_cold_duration: i64,
+    /// Nanoseconds.
+    pub(crate) storage_retention_check_interval: i64,
 }
 
 impl Config {
@@ -97,7 +127,35 @@ impl Config {
         if session_length <= 0 {
             bail!("session length must be positive, got {session_length}");
         }
+        let duration = |name: &str, v: Option<String>, default: &str| -> anyhow::Result<i64> {
+            let text = v.unwrap_or_else(|| default.to_owned());
+            let ns = parse_duration_ns(&text).with_context(|| format!("--{name} {text:?}"))?;
+            if ns <= 0 {
+                bail!("--{name} must be positive, got {text:?}");
+            }
+            Ok(ns)
+        };
         Ok(Self {
+            http_max_request_size: args
+                .http_max_request_size
+                .or(file.http_max_request_size)
+                .unwrap_or(0),
+            storage_cache_snapshot_memory_size: args
+                .storage_cache_snapshot_memory_size
+                .or(file.storage_cache_snapshot_memory_size)
+                .unwrap_or(25 * 1024 * 1024),
+            storage_cache_snapshot_write_cold_duration: duration(
+                "storage-cache-snapshot-write-cold-duration",
+                args.storage_cache_snapshot_write_cold_duration
+                    .or(file.storage_cache_snapshot_write_cold_duration),
+                "10m0s",
+            )?,
+            storage_retention_check_interval: duration(
+                "storage-retention-check-interval",
+                args.storage_retention_check_interval
+                    .or(file.storage_retention_check_interval),
+                "30m0s",
+            )?,
             http_bind_address: args
                 .http_bind_address
                 .or(file.http_bind_address)
@@ -120,6 +178,56 @@ impl Config {
             None => self.http_bind_address.clone(),
         }
     }
+}
+
+/// A Go-style duration (`30m0s`, `1h30m`, `500ms`, `10s`), also taking `d` and
+/// `w`; `0` alone is zero. In nanoseconds.
+pub(crate) fn parse_duration_ns(s: &str) -> anyhow::Result<i64> {
+    if s == "0" {
+        return Ok(0);
+    }
+    let mut total: i64 = 0;
+    let mut rest = s;
+    if rest.is_empty() {
+        bail!("empty duration");
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        if digits == 0 {
+            bail!("expected a number at {rest:?}");
+        }
+        let n: f64 = rest[..digits].parse().context("bad number")?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .chars()
+            .take_while(|c| c.is_alphabetic())
+            .map(char::len_utf8)
+            .sum();
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let ns: f64 = match unit {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "d" => 86_400e9,
+            "w" => 604_800e9,
+            _ => bail!("unknown duration unit {unit:?} (use ns, us, ms, s, m, h, d or w)"),
+        };
+        let part = n * ns;
+        if !part.is_finite() || part > i64::MAX as f64 {
+            bail!("duration too long");
+        }
+        total = total
+            .checked_add(part as i64)
+            .context("duration too long")?;
+    }
+    Ok(total)
 }
 
 fn default_data_dir() -> PathBuf {
@@ -223,6 +331,18 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn go_durations_parse() {
+        assert_eq!(parse_duration_ns("30m0s").unwrap(), 1_800_000_000_000);
+        assert_eq!(parse_duration_ns("1h30m").unwrap(), 5_400_000_000_000);
+        assert_eq!(parse_duration_ns("500ms").unwrap(), 500_000_000);
+        assert_eq!(parse_duration_ns("1.5s").unwrap(), 1_500_000_000);
+        assert_eq!(parse_duration_ns("1w").unwrap(), 604_800_000_000_000);
+        assert!(parse_duration_ns("10x").is_err());
+        assert!(parse_duration_ns("m").is_err());
+        assert!(parse_duration_ns("").is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod autosetup;
 mod config;
+mod retention;
 
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Some(Command::Run(args)) => run(merge(cli.run, args)),
+        Some(Command::Run(args)) => run(merge(cli.run, *args)),
         None => run(cli.run),
     }
 }
@@ -37,6 +38,16 @@ fn merge(outer: config::RunArgs, inner: config::RunArgs) -> config::RunArgs {
         tls_cert: inner.tls_cert.or(outer.tls_cert),
         tls_key: inner.tls_key.or(outer.tls_key),
         session_length: inner.session_length.or(outer.session_length),
+        http_max_request_size: inner.http_max_request_size.or(outer.http_max_request_size),
+        storage_cache_snapshot_memory_size: inner
+            .storage_cache_snapshot_memory_size
+            .or(outer.storage_cache_snapshot_memory_size),
+        storage_cache_snapshot_write_cold_duration: inner
+            .storage_cache_snapshot_write_cold_duration
+            .or(outer.storage_cache_snapshot_write_cold_duration),
+        storage_retention_check_interval: inner
+            .storage_retention_check_interval
+            .or(outer.storage_retention_check_interval),
     }
 }
 
@@ -56,18 +67,31 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
     let store = meta::Store::open(&config.data_dir.join("meta.sqlite"))
         .context("opening metadata store")?;
     autosetup::run(&store, |k| std::env::var(k).ok())?;
+    let storage_config = storage::StorageConfig {
+        cache_snapshot_memory_size: config.storage_cache_snapshot_memory_size,
+        cache_snapshot_write_cold_duration_ns: config.storage_cache_snapshot_write_cold_duration,
+    };
+    let engine = Arc::new(
+        storage::Storage::open(&config.data_dir, storage_config)
+            .context("opening the storage engine")?,
+    );
+    let store = Arc::new(store);
 
     let tls = config
         .tls_cert
         .clone()
         .zip(config.tls_key.clone())
         .map(|(cert, key)| server::Tls { cert, key });
-    let state = server::AppState::new(
-        Arc::new(store),
+    let mut state = server::AppState::new(
+        Arc::clone(&store),
+        Arc::clone(&engine),
         serde_json::to_value(&config)?,
         config.session_length * 60,
         tls.is_some(),
     );
+    state.max_request_size = config.http_max_request_size;
+    let retention_every =
+        std::time::Duration::from_nanos(config.storage_retention_check_interval as u64);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -87,6 +111,7 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let transport = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%transport, %addr, port = addr.port(), "Listening");
+        tokio::spawn(retention::run(store, engine, retention_every));
         server::serve(state, listener, tls, shutdown_signal())
             .await
             .context("serving HTTP")

@@ -83,6 +83,8 @@ fn is_public(method: &Method, path: &str) -> bool {
     let get = method == Method::GET || method == Method::HEAD;
     match path {
         "/health" | "/ready" | "/ping" | "/api/v2" | "/api/v2/" => get,
+        // v1 endpoints read their own credentials (`u`/`p`, Basic, Token).
+        "/write" => method == Method::POST,
         "/api/v2/setup" => get || method == Method::POST,
         "/api/v2/signin" | "/api/v2/signout" => method == Method::POST,
         _ => false,
@@ -132,7 +134,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
 }
 
-async fn principal_for_token(state: &AppState, token: String) -> ApiResult<Principal> {
+pub(crate) async fn principal_for_token(state: &AppState, token: String) -> ApiResult<Principal> {
     state
         .meta(move |m| -> ApiResult<Principal> {
             let auth = match m.find_authorization_by_token(&token) {

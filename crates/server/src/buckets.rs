@@ -218,6 +218,14 @@ pub(crate) async fn delete(
 ) -> ApiResult<StatusCode> {
     let b = authorized(&state, &p, &id, Action::Write).await?;
     state.meta(move |m| m.delete_bucket(b.id)).await?;
+    // Deleting a bucket deletes its data.
+    let bid = b.id.get();
+    state
+        .storage(move |s| {
+            s.drop_bucket(bid)
+                .map_err(|e| ApiError::internal(e.to_string()))
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

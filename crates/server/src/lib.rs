@@ -11,6 +11,8 @@
 pub mod auth;
 mod authorizations;
 mod buckets;
+mod dbrps;
+mod delete;
 pub mod error;
 mod extract;
 mod labels;
@@ -22,7 +24,9 @@ mod setup;
 mod state;
 mod system;
 mod users;
+mod v1;
 mod views;
+mod write;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -138,6 +142,21 @@ pub fn router(state: AppState) -> Router {
             get(authorizations::get)
                 .patch(authorizations::patch)
                 .delete(authorizations::delete),
+        )
+        // Write, delete, DBRP mappings
+        .route(
+            "/api/v2/write",
+            post(write::write_v2).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/write",
+            post(write::write_v1).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/api/v2/delete", post(delete::delete))
+        .route("/api/v2/dbrps", get(dbrps::list).post(dbrps::create))
+        .route(
+            "/api/v2/dbrps/{id}",
+            get(dbrps::get).patch(dbrps::patch).delete(dbrps::delete),
         )
         // Labels
         .route("/api/v2/labels", get(labels::list).post(labels::create))

@@ -6,6 +6,9 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub meta: Arc<meta::Store>,
+    pub storage: Arc<storage::Storage>,
+    /// Largest accepted write body after decompression; 0 = no limit (`--http-max-request-size`).
+    pub max_request_size: usize,
     pub started: chrono::DateTime<chrono::Utc>,
     /// The effective configuration, shown by `GET /api/v2/config`.
     pub config: Arc<serde_json::Value>,
@@ -17,17 +20,31 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         meta: Arc<meta::Store>,
+        storage: Arc<storage::Storage>,
         config: serde_json::Value,
         session_ttl_secs: i64,
         tls: bool,
     ) -> Self {
         Self {
             meta,
+            storage,
+            max_request_size: 0,
             started: chrono::Utc::now(),
             config: Arc::new(config),
             session_ttl_secs,
             tls,
         }
+    }
+
+    /// Runs CPU- or disk-bound storage work on the blocking pool.
+    pub async fn storage<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&storage::Storage) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let s = Arc::clone(&self.storage);
+        tokio::task::spawn_blocking(move || f(&s))
+            .await
+            .map_err(|e| ApiError::internal(format!("storage task failed: {e}")))?
     }
 
     /// Runs a metadata call on the blocking pool: SQLite and bcrypt must not

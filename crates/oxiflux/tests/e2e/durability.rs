@@ -128,3 +128,94 @@ fn sigterm_shuts_down_cleanly() {
     assert!(ok, "exit status; log: {log:?}");
     assert!(log.iter().any(|l| l.contains("shutting down")), "{log:?}");
 }
+
+#[test]
+fn kill_9_while_clients_write_loses_no_acknowledged_point() {
+    let (s, setup) = TestServer::onboarded();
+    let bucket = setup["bucket"]["id"].as_str().unwrap().to_owned();
+    let url = s.url("/api/v2/write?org=acme&bucket=metrics");
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (url, stop) = (url.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap();
+                let mut acked = Vec::new();
+                for batch in 0u64.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    // 50 points per request; each point's value names it.
+                    let body: String = (0..50)
+                        .map(|i| {
+                            format!(
+                                "crash,writer=w{w} v={} {}\n",
+                                batch * 50 + i,
+                                1_700_000_000_000_000_000 + (batch * 50 + i) as i64
+                            )
+                        })
+                        .collect();
+                    match client
+                        .post(&url)
+                        .header("Authorization", format!("Token {TOKEN}"))
+                        .body(body)
+                        .send()
+                    {
+                        Ok(r) if r.status() == 204 => {
+                            acked.extend((0..50).map(|i| (w, batch * 50 + i)))
+                        }
+                        Ok(r) => panic!("unexpected status {}", r.status()),
+                        Err(_) => break,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    let mut s = s;
+    s.kill9();
+    stop.store(true, Ordering::Relaxed);
+    let acked: Vec<(u64, u64)> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(
+        acked.len() >= 1000,
+        "the writers got going: {}",
+        acked.len()
+    );
+
+    // The server comes back, takes writes again...
+    let mut s = s.restart();
+    let r = s
+        .request(
+            reqwest::Method::POST,
+            "/api/v2/write?org=acme&bucket=metrics",
+            Some(TOKEN),
+        )
+        .body("after v=1 1700000000000000000")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    // ...and every acknowledged point is there.
+    let stored: std::collections::HashSet<(String, String)> = s
+        .stop_and_read(&bucket)
+        .into_iter()
+        .map(|(series, _, _, v)| (series, v))
+        .collect();
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|(w, v)| !stored.contains(&(format!("crash,writer=w{w}"), format!("{v}.0"))))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged points lost, e.g. {missing:?}",
+        missing.len()
+    );
+    assert!(stored.contains(&("after".to_string(), "1.0".to_string())));
+}

@@ -10,3 +10,4 @@ mod sessions;
 mod setup;
 mod system;
 mod tenancy;
+mod write;

@@ -226,6 +226,16 @@ impl TestServer {
         (status.success(), log)
     }
 
+    /// Stops the server (SIGTERM) and reads every point of `bucket` straight from its
+    /// data directory with the storage engine: (series, field, time, value as text).
+    pub fn stop_and_read(&mut self, bucket: &str) -> Vec<(String, String, i64, String)> {
+        if self.child.is_some() {
+            let (ok, log) = self.terminate();
+            assert!(ok, "{log:?}");
+        }
+        read_points(&self.dir, bucket)
+    }
+
     /// Starts the server again on the same data directory (after a stop or a kill).
     pub fn restart(mut self) -> Self {
         self.kill9();
@@ -261,4 +271,35 @@ pub fn decode(r: Response) -> (u16, Value) {
 /// The id of the org made by [`TestServer::setup`].
 pub fn org_id(setup: &Value) -> String {
     setup["org"]["id"].as_str().expect("org id").to_owned()
+}
+
+/// Every point of a bucket in a (stopped) server's data directory.
+pub fn read_points(dir: &Path, bucket: &str) -> Vec<(String, String, i64, String)> {
+    use arrow::array::{Array, TimestampNanosecondArray};
+    use storage::ReadApi;
+    let engine =
+        storage::Storage::open(dir, storage::StorageConfig::default()).expect("open storage");
+    let bucket = u64::from_str_radix(bucket, 16).expect("bucket id");
+    let req = storage::ScanRequest {
+        bucket,
+        start: i64::MIN,
+        stop: i64::MAX,
+        predicate: storage::Predicate::True,
+    };
+    let mut out = Vec::new();
+    for fs in engine.scan(&req).expect("scan") {
+        let times = fs
+            .batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>()
+            .expect("times")
+            .clone();
+        let values = fs.batch.column(1);
+        for i in 0..times.len() {
+            let v = arrow::util::display::array_value_to_string(values, i).expect("value");
+            out.push((fs.series.to_string(), fs.field.clone(), times.value(i), v));
+        }
+    }
+    out
 }
