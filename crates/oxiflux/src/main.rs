@@ -70,6 +70,7 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
     let storage_config = storage::StorageConfig {
         cache_snapshot_memory_size: config.storage_cache_snapshot_memory_size,
         cache_snapshot_write_cold_duration_ns: config.storage_cache_snapshot_write_cold_duration,
+        ..storage::StorageConfig::default()
     };
     let engine = Arc::new(
         storage::Storage::open(&config.data_dir, storage_config)

@@ -108,17 +108,6 @@ impl Values {
             Values::Boolean(v) => r(v, keep),
         }
     }
-
-    #[allow(dead_code)] // the snapshot threshold uses it (buffer snapshots land next)
-    fn heap_bytes(&self) -> usize {
-        match self {
-            Values::Float(v) => v.capacity() * 8,
-            Values::Integer(v) => v.capacity() * 8,
-            Values::UInteger(v) => v.capacity() * 8,
-            Values::String(v) => v.iter().map(|s| s.capacity() + 24).sum(),
-            Values::Boolean(v) => v.capacity(),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -137,13 +126,20 @@ pub(crate) struct SeriesData {
     pub(crate) ordered: bool,
 }
 
-impl SeriesData {
-    pub(crate) fn new() -> Self {
+impl Default for SeriesData {
+    fn default() -> Self {
         Self {
             times: Vec::new(),
             fields: Vec::new(),
             ordered: true,
         }
+    }
+}
+
+impl SeriesData {
+    #[cfg(test)]
+    pub(crate) fn new() -> Self {
+        Self::default()
     }
 
     /// Appends one point. The caller has checked the field types against the schema.
@@ -244,17 +240,6 @@ impl SeriesData {
             });
         }
         removed
-    }
-
-    /// Approximate heap use, for the snapshot threshold.
-    #[allow(dead_code)] // the snapshot threshold uses it (buffer snapshots land next)
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.times.capacity() * 8
-            + self
-                .fields
-                .iter()
-                .map(|c| c.values.heap_bytes() + c.valid.capacity() + 48)
-                .sum::<usize>()
     }
 }
 

@@ -2,13 +2,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use lineproto::{Line, Precision};
 
 use crate::buffer::SeriesData;
+use crate::catalog::{BucketCatalog, FileMeta, Tombstone};
 use crate::delete::DeletePredicate;
 use crate::error::{Error, Result};
+use crate::persist::{self, SeriesEntry, SeriesRows};
 use crate::series::{FieldType, SeriesKey};
 use crate::wal::Wal;
 use crate::wire::{Entry, precision_code, precision_from_code};
@@ -55,11 +57,22 @@ pub(crate) struct PartitionKey {
     pub(crate) measurement: Arc<str>,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct Partition {
+/// A partition's shard duration and field types, over buffer and files alike.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PartitionSchema {
     pub(crate) shard_duration: i64,
     pub(crate) fields: HashMap<Arc<str>, FieldType>,
-    pub(crate) series: HashMap<u32, SeriesData>,
+}
+
+/// Buffered series of one partition, by series ID.
+pub(crate) type BufferedPartition = HashMap<u32, SeriesData>;
+
+/// Buffered partitions taken out of the active buffer to be written to Parquet;
+/// read from memory until their files are in the catalog.
+#[derive(Debug, Default)]
+pub(crate) struct Frozen {
+    pub(crate) partitions: BTreeMap<PartitionKey, BufferedPartition>,
+    pub(crate) shard_durations: HashMap<PartitionKey, i64>,
 }
 
 #[derive(Debug, Default)]
@@ -100,12 +113,19 @@ impl SeriesIndex {
 #[derive(Debug, Default)]
 pub(crate) struct BucketData {
     pub(crate) series: SeriesIndex,
-    pub(crate) partitions: BTreeMap<PartitionKey, Partition>,
+    pub(crate) schemas: BTreeMap<PartitionKey, PartitionSchema>,
+    pub(crate) buffer: BTreeMap<PartitionKey, BufferedPartition>,
+    pub(crate) persisting: Vec<Arc<Frozen>>,
+    pub(crate) catalog: BucketCatalog,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) buckets: HashMap<u64, BucketData>,
+    /// Approximate bytes in the active buffers.
+    pub(crate) buffer_bytes: usize,
+    /// When the last write landed (nanoseconds), for the cold-snapshot rule.
+    pub(crate) last_write: i64,
 }
 
 /// Tuning of the engine.
@@ -115,6 +135,8 @@ pub struct StorageConfig {
     pub cache_snapshot_memory_size: usize,
     /// ... or when it has not been written for this long (nanoseconds).
     pub cache_snapshot_write_cold_duration_ns: i64,
+    /// Merge a partition's files once it has this many.
+    pub compact_at_files: usize,
 }
 
 impl Default for StorageConfig {
@@ -122,19 +144,58 @@ impl Default for StorageConfig {
         Self {
             cache_snapshot_memory_size: 25 * 1024 * 1024,
             cache_snapshot_write_cold_duration_ns: 600_000_000_000,
+            compact_at_files: 4,
         }
     }
 }
 
-/// The engine. Cheap to share behind an `Arc`; every method may block on I/O,
-/// so async callers should call from a blocking task.
+/// Series indexes of files by (bucket, file ID).
+type FileIndexCache = HashMap<(u64, u64), Arc<Vec<SeriesEntry>>>;
+
+/// The files of one partition, copied out of the catalog for a rewrite.
+#[derive(Debug, Clone)]
+struct PartitionFiles {
+    bucket: u64,
+    key: PartitionKey,
+    duration: i64,
+    files: Vec<FileMeta>,
+}
+
 #[derive(Debug)]
-pub struct Storage {
-    dir: PathBuf,
+pub(crate) struct Inner {
+    pub(crate) dir: PathBuf,
     wal: Wal,
     state: RwLock<State>,
-    #[allow(dead_code)]
     config: StorageConfig,
+    /// Held by whatever rewrites files or takes snapshots: snapshots, deletes,
+    /// compaction, retention. Writes and reads do not take it.
+    persist: Mutex<()>,
+    /// Series indexes of files, by (bucket, file ID), read once.
+    pub(crate) file_index: Mutex<FileIndexCache>,
+    wake: (Mutex<bool>, Condvar),
+}
+
+/// The engine. Cheap to share behind an `Arc`; every method may block on I/O,
+/// so async callers should call from a blocking task. A background thread
+/// writes the buffer to Parquet and compacts files; dropping the engine stops it
+/// (the write-ahead log keeps whatever was not yet written).
+#[derive(Debug)]
+pub struct Storage {
+    pub(crate) inner: Arc<Inner>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        {
+            let mut stop = self.inner.wake.0.lock().unwrap_or_else(|e| e.into_inner());
+            *stop = true;
+        }
+        self.inner.wake.1.notify_all();
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
 }
 
 /// Tag keys a point may not carry (InfluxDB refuses the whole request).
@@ -173,23 +234,55 @@ fn go_time(ns: i64) -> String {
     )
 }
 
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
 impl Storage {
-    /// Opens the engine in `dir` (creating it), replaying the write-ahead log.
+    /// Opens the engine in `dir` (creating it): loads the catalogs, finishes any
+    /// delete a crash interrupted, replays the write-ahead log, and starts the
+    /// background worker.
     pub fn open(dir: &Path, config: StorageConfig) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
         let (wal, replay) = Wal::open(&dir.join("wal"))?;
-        let storage = Self {
+        let mut state = State::default();
+        for bucket in BucketCatalog::buckets(dir)? {
+            let catalog = BucketCatalog::load(dir, bucket)?;
+            let mut b = BucketData::default();
+            for p in &catalog.partitions {
+                let key = PartitionKey {
+                    shard_start: p.shard_start,
+                    measurement: Arc::from(p.measurement.as_str()),
+                };
+                let schema = b.schemas.entry(key).or_insert_with(|| PartitionSchema {
+                    shard_duration: p.shard_duration,
+                    ..Default::default()
+                });
+                for (f, t) in &p.fields {
+                    schema.fields.insert(Arc::from(f.as_str()), *t);
+                }
+            }
+            b.catalog = catalog;
+            state.buckets.insert(bucket, b);
+        }
+        let inner = Arc::new(Inner {
             dir: dir.to_path_buf(),
             wal,
-            state: RwLock::new(State::default()),
+            state: RwLock::new(state),
             config,
-        };
+            persist: Mutex::new(()),
+            file_index: Mutex::new(HashMap::new()),
+            wake: (Mutex::new(false), Condvar::new()),
+        });
+        inner.finish_tombstones()?;
         let n = replay.len();
         {
-            let mut st = storage.write_state();
+            let mut st = inner.write_state();
             for (_, payload) in replay {
                 match Entry::decode(&payload) {
-                    Ok(entry) => Self::apply_entry(&mut st, &entry)?,
+                    Ok(entry) => inner.apply_entry(&mut st, &entry)?,
                     Err(e) => tracing::warn!(error = %e, "skipping an undecodable WAL entry"),
                 }
             }
@@ -197,13 +290,244 @@ impl Storage {
         if n > 0 {
             tracing::info!(entries = n, "replayed the write-ahead log");
         }
-        Ok(storage)
+        let weak = Arc::downgrade(&inner);
+        let worker = std::thread::Builder::new()
+            .name("storage-worker".into())
+            .spawn(move || worker(weak))?;
+        Ok(Self {
+            inner,
+            worker: Some(worker),
+        })
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.inner.dir
     }
 
+    pub(crate) fn read_state(&self) -> RwLockReadGuard<'_, State> {
+        self.inner.read_state()
+    }
+
+    /// Writes a line-protocol body. Either the whole body is refused (a line does
+    /// not parse: nothing is written), or each point is written or dropped
+    /// (outside retention, field type conflict) and the outcome says which.
+    /// Returns only once the write is durable.
+    pub fn write(
+        &self,
+        target: &BucketTarget,
+        body: &[u8],
+        precision: Precision,
+        now: i64,
+    ) -> Result<WriteOutcome, WriteError> {
+        let lines: Vec<Line<'_>> = lineproto::parse(body, precision)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| WriteError::Parse(e.to_string()))?;
+        for line in &lines {
+            for (k, _) in &line.tags {
+                let k = k.unescaped();
+                if RESERVED_TAG_KEYS.contains(&&*k) {
+                    let text: String = line.series_key.chars().take(256).collect();
+                    return Err(WriteError::Parse(format!(
+                        "unable to parse '{text}': cannot use reserved tag key \"{k}\""
+                    )));
+                }
+            }
+        }
+        let default_time = precision.truncate(now);
+        let inner = &self.inner;
+        let (seq, outcome, full) = {
+            let mut st = inner.write_state();
+            let outcome = apply_lines(&mut st, target, &lines, default_time, now);
+            st.last_write = now_ns();
+            let seq = (outcome.written > 0).then(|| {
+                inner.wal.append(
+                    &Entry::Write {
+                        bucket: target.bucket,
+                        shard_group_ns: target.shard_group_ns,
+                        retention_ns: target.retention_ns,
+                        precision: precision_code(precision),
+                        now,
+                        body: body.to_vec(),
+                    }
+                    .encode(),
+                )
+            });
+            (
+                seq,
+                outcome,
+                st.buffer_bytes >= inner.config.cache_snapshot_memory_size,
+            )
+        };
+        if let Some(seq) = seq {
+            inner.wal.wait_durable(seq)?;
+        }
+        if full {
+            inner.wake_worker();
+        }
+        Ok(outcome)
+    }
+
+    /// Deletes the points of `bucket` in `[start, stop]` (inclusive, as InfluxDB's
+    /// delete is) whose series match `predicate`. Durable on return: a tombstone in
+    /// the catalog covers the files until they are rewritten without the points.
+    pub fn delete(
+        &self,
+        bucket: u64,
+        start: i64,
+        stop: i64,
+        predicate: &DeletePredicate,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let _persist = inner.persist.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = {
+            let mut st = inner.write_state();
+            delete_in_buffer(&mut st, bucket, start, stop, predicate);
+            if let Some(b) = st.buckets.get_mut(&bucket)
+                && !b.catalog.partitions.is_empty()
+            {
+                b.catalog.tombstones.push(Tombstone {
+                    start,
+                    stop,
+                    predicate: predicate.to_text(),
+                });
+                b.catalog.save(&inner.dir, bucket)?;
+            }
+            inner.wal.append(
+                &Entry::Delete {
+                    bucket,
+                    start,
+                    stop,
+                    predicate: predicate.to_text(),
+                }
+                .encode(),
+            )
+        };
+        inner.wal.wait_durable(seq)?;
+        inner.finish_tombstones()
+    }
+
+    /// Forgets a bucket and all its data.
+    pub fn drop_bucket(&self, bucket: u64) -> Result<()> {
+        let inner = &self.inner;
+        let _persist = inner.persist.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = {
+            let mut st = inner.write_state();
+            st.buckets.remove(&bucket);
+            inner.wal.append(&Entry::DropBucket { bucket }.encode())
+        };
+        inner.wal.wait_durable(seq)?;
+        remove_bucket_dir(&inner.dir, bucket)
+    }
+
+    /// Drops whole partitions of `bucket` that ended before `now - retention_ns`,
+    /// in memory and on disk; returns how many went.
+    pub fn enforce_retention(&self, bucket: u64, retention_ns: i64, now: i64) -> usize {
+        if retention_ns <= 0 {
+            return 0;
+        }
+        let cutoff = now.saturating_sub(retention_ns);
+        let inner = &self.inner;
+        let _persist = inner.persist.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = inner.write_state();
+        let Some(b) = st.buckets.get_mut(&bucket) else {
+            return 0;
+        };
+        let expired = |start: i64, duration: i64| start.saturating_add(duration) <= cutoff;
+        let schemas = &b.schemas;
+        let before = b.buffer.len();
+        b.buffer.retain(|k, _| {
+            !schemas
+                .get(k)
+                .is_some_and(|s| expired(k.shard_start, s.shard_duration))
+        });
+        let mut dropped = before - b.buffer.len();
+        let mut gone_files = Vec::new();
+        b.catalog.partitions.retain(|p| {
+            let e = expired(p.shard_start, p.shard_duration);
+            if e {
+                gone_files.extend(p.files.iter().map(|f| f.id));
+                dropped += 1;
+            }
+            !e
+        });
+        b.schemas
+            .retain(|k, s| !expired(k.shard_start, s.shard_duration));
+        if !gone_files.is_empty() {
+            if let Err(e) = b.catalog.save(&inner.dir, bucket) {
+                tracing::warn!(error = %e, "saving the catalog after retention");
+                return dropped;
+            }
+            for f in gone_files {
+                let _ = std::fs::remove_file(BucketCatalog::file_path(&inner.dir, bucket, f));
+            }
+        }
+        dropped
+    }
+
+    /// Writes everything buffered to Parquet now (also done in the background).
+    pub fn flush(&self) -> Result<()> {
+        self.inner.snapshot()?;
+        self.inner.compact()
+    }
+
+    /// Bytes of Parquet files and their count, over all buckets.
+    pub fn disk_usage(&self) -> (u64, usize) {
+        let st = self.read_state();
+        let files = st
+            .buckets
+            .values()
+            .flat_map(|b| b.catalog.partitions.iter().flat_map(|p| p.files.iter()));
+        files.fold((0, 0), |(bytes, n), f| (bytes + f.bytes, n + 1))
+    }
+}
+
+fn remove_bucket_dir(root: &Path, bucket: u64) -> Result<()> {
+    match std::fs::remove_dir_all(BucketCatalog::dir(root, bucket)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The background worker: snapshots a full or cold buffer, then compacts.
+fn worker(inner: std::sync::Weak<Inner>) {
+    loop {
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        {
+            let stop = strong.wake.0.lock().unwrap_or_else(|e| e.into_inner());
+            if *stop {
+                return;
+            }
+            let (stop, _) = strong
+                .wake
+                .1
+                .wait_timeout(stop, std::time::Duration::from_secs(1))
+                .unwrap_or_else(|e| e.into_inner());
+            if *stop {
+                return;
+            }
+        }
+        let (bytes, last_write) = {
+            let st = strong.read_state();
+            (st.buffer_bytes, st.last_write)
+        };
+        let cold = bytes > 0
+            && now_ns().saturating_sub(last_write)
+                >= strong.config.cache_snapshot_write_cold_duration_ns;
+        if bytes >= strong.config.cache_snapshot_memory_size || cold {
+            if let Err(e) = strong.snapshot() {
+                tracing::error!(error = %e, "writing the buffer to Parquet failed; the WAL keeps the data");
+            }
+            if let Err(e) = strong.compact() {
+                tracing::error!(error = %e, "compaction failed");
+            }
+        }
+    }
+}
+
+impl Inner {
     pub(crate) fn read_state(&self) -> RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -212,7 +536,11 @@ impl Storage {
         self.state.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn apply_entry(st: &mut State, entry: &Entry) -> Result<()> {
+    fn wake_worker(&self) {
+        self.wake.1.notify_all();
+    }
+
+    fn apply_entry(&self, st: &mut State, entry: &Entry) -> Result<()> {
         match entry {
             Entry::Write {
                 bucket,
@@ -242,117 +570,307 @@ impl Storage {
                 let p = DeletePredicate::parse(predicate).map_err(|e| {
                     Error::Corrupt(format!("logged delete predicate: {}", e.message))
                 })?;
-                delete_in(st, *bucket, *start, *stop, &p);
+                delete_in_buffer(st, *bucket, *start, *stop, &p);
             }
             Entry::DropBucket { bucket } => {
                 st.buckets.remove(bucket);
+                remove_bucket_dir(&self.dir, *bucket)?;
             }
         }
         Ok(())
     }
 
-    /// Writes a line-protocol body. Either the whole body is refused (a line does
-    /// not parse: nothing is written), or each point is written or dropped
-    /// (outside retention, field type conflict) and the outcome says which.
-    /// Returns only once the write is durable.
-    pub fn write(
-        &self,
-        target: &BucketTarget,
-        body: &[u8],
-        precision: Precision,
-        now: i64,
-    ) -> Result<WriteOutcome, WriteError> {
-        let lines: Vec<Line<'_>> = lineproto::parse(body, precision)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| WriteError::Parse(e.to_string()))?;
-        for line in &lines {
-            for (k, _) in &line.tags {
-                let k = k.unescaped();
-                if RESERVED_TAG_KEYS.contains(&&*k) {
-                    let text: String = line.series_key.chars().take(256).collect();
-                    return Err(WriteError::Parse(format!(
-                        "unable to parse '{text}': cannot use reserved tag key \"{k}\""
-                    )));
+    fn next_file_id(&self, bucket: u64) -> u64 {
+        let mut st = self.write_state();
+        let b = st.buckets.entry(bucket).or_default();
+        b.catalog.next_file += 1;
+        b.catalog.next_file
+    }
+
+    /// Writes the whole active buffer to Parquet, then releases the WAL it came from.
+    fn snapshot(&self) -> Result<()> {
+        let _persist = self.persist.lock().unwrap_or_else(|e| e.into_inner());
+        let (frozen, closed) = {
+            let mut st = self.write_state();
+            if st.buffer_bytes == 0 && st.buckets.values().all(|b| b.buffer.is_empty()) {
+                return Ok(());
+            }
+            let closed = self.wal.rotate()?;
+            let mut frozen = Vec::new();
+            for (id, b) in st.buckets.iter_mut() {
+                if b.buffer.is_empty() {
+                    continue;
                 }
+                let partitions = std::mem::take(&mut b.buffer);
+                let shard_durations = partitions
+                    .keys()
+                    .map(|k| (k.clone(), b.schemas.get(k).map_or(1, |s| s.shard_duration)))
+                    .collect();
+                let f = Arc::new(Frozen {
+                    partitions,
+                    shard_durations,
+                });
+                b.persisting.push(Arc::clone(&f));
+                frozen.push((*id, f, b.series.keys.clone()));
+            }
+            st.buffer_bytes = 0;
+            (frozen, closed)
+        };
+        for (bucket, f, keys) in frozen {
+            for (pk, series) in &f.partitions {
+                let mut rows: Vec<SeriesRows> = series
+                    .iter()
+                    .map(|(sid, data)| {
+                        SeriesRows::from_buffer(Arc::clone(&keys[*sid as usize]), data, &|_| false)
+                    })
+                    .filter(|r| !r.times.is_empty())
+                    .collect();
+                if rows.is_empty() {
+                    continue;
+                }
+                rows.sort_by(|a, b| a.key.cmp(&b.key));
+                let shard_duration = f.shard_durations.get(pk).copied().unwrap_or(1);
+                self.write_partition_file(bucket, pk, shard_duration, rows, &[])?;
+            }
+            let mut st = self.write_state();
+            if let Some(b) = st.buckets.get_mut(&bucket) {
+                b.persisting.retain(|p| !Arc::ptr_eq(p, &f));
             }
         }
-        let default_time = precision.truncate(now);
-        let seq = {
-            let mut st = self.write_state();
-            let outcome = apply_lines(&mut st, target, &lines, default_time, now);
-            let seq = (outcome.written > 0).then(|| {
-                self.wal.append(
-                    &Entry::Write {
-                        bucket: target.bucket,
-                        shard_group_ns: target.shard_group_ns,
-                        retention_ns: target.retention_ns,
-                        precision: precision_code(precision),
-                        now,
-                        body: body.to_vec(),
-                    }
-                    .encode(),
-                )
-            });
-            (seq, outcome)
-        };
-        if let Some(seq) = seq.0 {
-            self.wal.wait_durable(seq)?;
-        }
-        Ok(seq.1)
+        self.wal.release(closed)?;
+        Ok(())
     }
 
-    /// Deletes the points of `bucket` in `[start, stop]` (inclusive, as InfluxDB's
-    /// delete is) whose series match `predicate`. Durable on return.
-    pub fn delete(
+    /// Writes `rows` as a new file of the partition and records it in the catalog,
+    /// replacing the files `replaces` (which are then deleted).
+    fn write_partition_file(
         &self,
         bucket: u64,
-        start: i64,
-        stop: i64,
-        predicate: &DeletePredicate,
-    ) -> Result<usize> {
-        let (seq, removed) = {
-            let mut st = self.write_state();
-            let removed = delete_in(&mut st, bucket, start, stop, predicate);
-            let seq = self.wal.append(
-                &Entry::Delete {
-                    bucket,
-                    start,
-                    stop,
-                    predicate: predicate.to_text(),
-                }
-                .encode(),
-            );
-            (seq, removed)
-        };
-        self.wal.wait_durable(seq)?;
-        Ok(removed)
-    }
-
-    /// Forgets a bucket and all its data.
-    pub fn drop_bucket(&self, bucket: u64) -> Result<()> {
-        let seq = {
-            let mut st = self.write_state();
-            st.buckets.remove(&bucket);
-            self.wal.append(&Entry::DropBucket { bucket }.encode())
-        };
-        self.wal.wait_durable(seq)
-    }
-
-    /// Drops whole partitions of `bucket` that ended before `now - retention_ns`.
-    pub fn enforce_retention(&self, bucket: u64, retention_ns: i64, now: i64) -> usize {
-        if retention_ns <= 0 {
-            return 0;
+        pk: &PartitionKey,
+        shard_duration: i64,
+        rows: Vec<SeriesRows>,
+        replaces: &[u64],
+    ) -> Result<()> {
+        let mut fields: BTreeMap<String, FieldType> = BTreeMap::new();
+        for r in &rows {
+            for (name, col) in &r.fields {
+                fields
+                    .entry(name.clone())
+                    .or_insert_with(|| col.field_type());
+            }
         }
-        let cutoff = now.saturating_sub(retention_ns);
-        let mut st = self.write_state();
-        let Some(b) = st.buckets.get_mut(&bucket) else {
-            return 0;
+        let written = if rows.is_empty() {
+            None
+        } else {
+            let id = self.next_file_id(bucket);
+            let path = BucketCatalog::file_path(&self.dir, bucket, id);
+            let w = persist::write_file(&path, &fields, &rows)?;
+            Some((id, w))
         };
-        let before = b.partitions.len();
-        b.partitions
-            .retain(|k, p| k.shard_start.saturating_add(p.shard_duration) > cutoff);
-        before - b.partitions.len()
+        let mut st = self.write_state();
+        let b = st.buckets.entry(bucket).or_default();
+        let p = b
+            .catalog
+            .partition_mut(pk.shard_start, shard_duration, &pk.measurement);
+        p.files.retain(|f| !replaces.contains(&f.id));
+        for (name, t) in &fields {
+            p.fields.entry(name.clone()).or_insert(*t);
+        }
+        for r in &rows {
+            p.series.insert(r.key.tags.clone());
+        }
+        if let Some((id, w)) = written {
+            p.files.push(FileMeta {
+                id,
+                rows: w.rows,
+                bytes: w.bytes,
+                min_time: w.min_time,
+                max_time: w.max_time,
+            });
+        }
+        if p.files.is_empty() {
+            let (start, m) = (pk.shard_start, pk.measurement.to_string());
+            b.catalog
+                .partitions
+                .retain(|q| !(q.shard_start == start && q.measurement == m));
+        }
+        b.catalog.save(&self.dir, bucket)?;
+        drop(st);
+        let mut cache = self.file_index.lock().unwrap_or_else(|e| e.into_inner());
+        for f in replaces {
+            cache.remove(&(bucket, *f));
+            let _ = std::fs::remove_file(BucketCatalog::file_path(&self.dir, bucket, *f));
+        }
+        Ok(())
     }
+
+    /// Reads every row of the given files of a partition, merged (later file wins),
+    /// with the bucket's tombstones applied.
+    fn read_partition(
+        &self,
+        bucket: u64,
+        measurement: &str,
+        files: &[FileMeta],
+        tombstones: &[Tombstone],
+    ) -> Result<Vec<SeriesRows>> {
+        let tombs: Vec<(i64, i64, DeletePredicate)> = tombstones
+            .iter()
+            .filter_map(|t| {
+                DeletePredicate::parse(&t.predicate)
+                    .ok()
+                    .map(|p| (t.start, t.stop, p))
+            })
+            .collect();
+        let mut merged: BTreeMap<Arc<SeriesKey>, SeriesRows> = BTreeMap::new();
+        for f in files {
+            let path = BucketCatalog::file_path(&self.dir, bucket, f.id);
+            let index = self.index_of(bucket, f.id)?;
+            let entries: Vec<&SeriesEntry> = index.iter().collect();
+            for mut rows in persist::read_series(&path, measurement, &entries, None)? {
+                for (start, stop, p) in &tombs {
+                    if p.matches(&rows.key) {
+                        rows.retain_times(&|t| t >= *start && t <= *stop);
+                    }
+                }
+                let key = Arc::clone(&rows.key);
+                let next = match merged.remove(&key) {
+                    Some(older) => older.merge(rows),
+                    None => rows,
+                };
+                merged.insert(key, next);
+            }
+        }
+        Ok(merged
+            .into_values()
+            .filter(|r| !r.times.is_empty())
+            .collect())
+    }
+
+    pub(crate) fn index_of(&self, bucket: u64, file: u64) -> Result<Arc<Vec<SeriesEntry>>> {
+        if let Some(i) = self
+            .file_index
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(bucket, file))
+        {
+            return Ok(Arc::clone(i));
+        }
+        let index = Arc::new(persist::read_index(&BucketCatalog::file_path(
+            &self.dir, bucket, file,
+        ))?);
+        self.file_index
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((bucket, file), Arc::clone(&index));
+        Ok(index)
+    }
+
+    /// Merges the files of every partition that has `compact_at_files` or more.
+    fn compact(&self) -> Result<()> {
+        let _persist = self.persist.lock().unwrap_or_else(|e| e.into_inner());
+        let todo: Vec<(PartitionFiles, Vec<Tombstone>)> = {
+            let st = self.read_state();
+            st.buckets
+                .iter()
+                .flat_map(|(id, b)| {
+                    b.catalog
+                        .partitions
+                        .iter()
+                        .filter(|p| p.files.len() >= self.config.compact_at_files.max(2))
+                        .map(|p| {
+                            let key = PartitionKey {
+                                shard_start: p.shard_start,
+                                measurement: Arc::from(p.measurement.as_str()),
+                            };
+                            let pf = PartitionFiles {
+                                bucket: *id,
+                                key,
+                                duration: p.shard_duration,
+                                files: p.files.clone(),
+                            };
+                            (pf, b.catalog.tombstones.clone())
+                        })
+                })
+                .collect()
+        };
+        for (pf, tombs) in todo {
+            let rows = self.read_partition(pf.bucket, &pf.key.measurement, &pf.files, &tombs)?;
+            let ids: Vec<u64> = pf.files.iter().map(|f| f.id).collect();
+            self.write_partition_file(pf.bucket, &pf.key, pf.duration, rows, &ids)?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the files that tombstones touch without the deleted points, then
+    /// forgets the tombstones. Runs at open (a crash may have left some) and after
+    /// each delete.
+    fn finish_tombstones(&self) -> Result<()> {
+        let work: Vec<(u64, Vec<Tombstone>, Vec<PartitionFiles>)> = {
+            let st = self.read_state();
+            st.buckets
+                .iter()
+                .filter(|(_, b)| !b.catalog.tombstones.is_empty())
+                .map(|(id, b)| {
+                    let parts = b
+                        .catalog
+                        .partitions
+                        .iter()
+                        .map(|p| PartitionFiles {
+                            bucket: *id,
+                            key: PartitionKey {
+                                shard_start: p.shard_start,
+                                measurement: Arc::from(p.measurement.as_str()),
+                            },
+                            duration: p.shard_duration,
+                            files: p.files.clone(),
+                        })
+                        .collect();
+                    (*id, b.catalog.tombstones.clone(), parts)
+                })
+                .collect()
+        };
+        for (bucket, tombs, parts) in work {
+            for pf in parts {
+                let touched = tombs.iter().any(|t| {
+                    pf.files
+                        .iter()
+                        .any(|f| f.min_time <= t.stop && f.max_time >= t.start)
+                        && DeletePredicate::parse(&t.predicate)
+                            .map(|p| {
+                                p.conditions.iter().all(|c| {
+                                    c.key != "_measurement"
+                                        || (c.value == *pf.key.measurement) == c.equal
+                                })
+                            })
+                            .unwrap_or(true)
+                });
+                if !touched {
+                    continue;
+                }
+                let rows = self.read_partition(bucket, &pf.key.measurement, &pf.files, &tombs)?;
+                let ids: Vec<u64> = pf.files.iter().map(|f| f.id).collect();
+                self.write_partition_file(bucket, &pf.key, pf.duration, rows, &ids)?;
+            }
+            let mut st = self.write_state();
+            if let Some(b) = st.buckets.get_mut(&bucket) {
+                b.catalog.tombstones.retain(|t| !tombs.contains(t));
+                b.catalog.save(&self.dir, bucket)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rough heap cost of one buffered point, for the snapshot threshold.
+fn point_bytes(line: &Line<'_>) -> usize {
+    16 + line
+        .fields
+        .iter()
+        .map(|(_, v)| match v {
+            lineproto::FieldValue::String(s) => 34 + s.raw().len(),
+            _ => 9,
+        })
+        .sum::<usize>()
 }
 
 /// Applies parsed lines to the buffer, dropping points outside retention or in
@@ -367,6 +885,7 @@ fn apply_lines(
     let mut out = WriteOutcome::default();
     let (mut retention_dropped, mut min_dropped, mut max_dropped) = (0usize, i64::MAX, i64::MIN);
     let mut other_reason: Option<String> = None;
+    let mut added_bytes = 0;
     let bucket = st.buckets.entry(target.bucket).or_default();
     let cutoff = if target.retention_ns > 0 {
         now.saturating_sub(target.retention_ns)
@@ -402,13 +921,16 @@ fn apply_lines(
             shard_start: time.div_euclid(sg) * sg,
             measurement: Arc::from(&*measurement),
         };
-        let partition = bucket.partitions.entry(key).or_insert_with(|| Partition {
-            shard_duration: sg,
-            ..Default::default()
-        });
+        let schema = bucket
+            .schemas
+            .entry(key.clone())
+            .or_insert_with(|| PartitionSchema {
+                shard_duration: sg,
+                ..Default::default()
+            });
         let conflict = fields.iter().find_map(|(k, v)| {
             let t = FieldType::of(v);
-            match partition.fields.get(&*k.unescaped()) {
+            match schema.fields.get(&*k.unescaped()) {
                 Some(&have) if have != t => Some(format!(
                     "field type conflict: input field \"{}\" on measurement \"{measurement}\" is type {t}, already exists as type {have}",
                     k.unescaped()
@@ -423,17 +945,21 @@ fn apply_lines(
         }
         for (k, v) in &fields {
             let k = k.unescaped();
-            if !partition.fields.contains_key(&*k) {
-                partition.fields.insert(Arc::from(&*k), FieldType::of(v));
+            if !schema.fields.contains_key(&*k) {
+                schema.fields.insert(Arc::from(&*k), FieldType::of(v));
             }
         }
-        partition
-            .series
+        bucket
+            .buffer
+            .entry(key)
+            .or_default()
             .entry(sid)
-            .or_insert_with(SeriesData::new)
+            .or_default()
             .push(time, &fields);
+        added_bytes += point_bytes(line);
         out.written += 1;
     }
+    st.buffer_bytes += added_bytes;
     out.dropped += retention_dropped;
     if retention_dropped > 0 {
         out.reason = Some(format!(
@@ -448,31 +974,25 @@ fn apply_lines(
     out
 }
 
-fn delete_in(
+fn delete_in_buffer(
     st: &mut State,
     bucket: u64,
     start: i64,
     stop: i64,
     predicate: &DeletePredicate,
-) -> usize {
+) {
     let Some(b) = st.buckets.get_mut(&bucket) else {
-        return 0;
+        return;
     };
     let keys = &b.series.keys;
-    let mut removed = 0;
-    for (pk, partition) in b.partitions.iter_mut() {
-        if pk.shard_start > stop || pk.shard_start.saturating_add(partition.shard_duration) <= start
-        {
-            continue;
-        }
-        for (sid, data) in partition.series.iter_mut() {
+    for partition in b.buffer.values_mut() {
+        for (sid, data) in partition.iter_mut() {
             if predicate.matches(&keys[*sid as usize]) {
-                removed += data.remove_rows(|t| t >= start && t <= stop);
+                data.remove_rows(|t| t >= start && t <= stop);
             }
         }
-        partition.series.retain(|_, d| !d.times.is_empty());
+        partition.retain(|_, d| !d.times.is_empty());
     }
-    removed
 }
 
 #[cfg(test)]

@@ -15,9 +15,11 @@
 //! bucket's retention and shard-group duration with its writes).
 
 mod buffer;
+mod catalog;
 mod delete;
 mod engine;
 mod error;
+mod persist;
 mod predicate;
 mod read;
 mod series;

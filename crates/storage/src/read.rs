@@ -10,7 +10,7 @@ use arrow::array::{
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
 
-use crate::engine::{BucketData, Storage};
+use crate::engine::{BucketData, BufferedPartition, PartitionKey, Storage};
 use crate::error::{Error, Result};
 use crate::predicate::Predicate;
 use crate::series::{FieldType, SeriesKey};
@@ -114,61 +114,246 @@ fn times(v: Vec<i64>) -> ArrayRef {
     Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC"))
 }
 
-/// Visits the series of `b` in partitions overlapping `[start, stop)` whose
-/// series may match `predicate` (the field may still decide).
-fn matching<'a>(
-    b: &'a BucketData,
-    start: i64,
-    stop: i64,
-    predicate: &'a Predicate,
-) -> impl Iterator<Item = (&'a crate::engine::Partition, u32, &'a Arc<SeriesKey>)> + 'a {
-    b.partitions
-        .iter()
-        .filter(move |(k, p)| {
-            k.shard_start < stop
-                && k.shard_start.saturating_add(p.shard_duration) > start
-                && predicate.may_match_measurement(&k.measurement)
-        })
-        .flat_map(move |(_, p)| {
-            p.series.keys().filter_map(move |sid| {
-                let key = &b.series.keys[*sid as usize];
-                (predicate.matches_series(key) != Some(false)).then_some((p, *sid, key))
-            })
-        })
+/// A piece of one series' field: times, values, and how recent its source is
+/// (files oldest first, then buffers being persisted, then the active buffer).
+struct Chunk {
+    times: Vec<i64>,
+    values: ArrayRef,
+    rank: u32,
 }
 
-/// A field's type, times, and value arrays gathered across partitions.
-type Pieces = (FieldType, Vec<i64>, Vec<ArrayRef>);
+const RANK_PERSISTING: u32 = 1 << 20;
+const RANK_ACTIVE: u32 = 1 << 21;
+
+type Gathered = BTreeMap<(Arc<SeriesKey>, String), (FieldType, Vec<Chunk>)>;
+
+fn overlaps(start: i64, duration: i64, lo: i64, hi: i64) -> bool {
+    start < hi && start.saturating_add(duration) > lo
+}
+
+/// Buffered partitions (active or being persisted) with their shard durations.
+fn buffered<'a>(
+    b: &'a BucketData,
+) -> impl Iterator<Item = (u32, &'a PartitionKey, i64, &'a BufferedPartition)> + 'a {
+    let frozen = b.persisting.iter().enumerate().flat_map(move |(i, f)| {
+        f.partitions.iter().map(move |(k, p)| {
+            (
+                RANK_PERSISTING + i as u32,
+                k,
+                f.shard_durations.get(k).copied().unwrap_or(1),
+                p,
+            )
+        })
+    });
+    let active = b.buffer.iter().map(move |(k, p)| {
+        (
+            RANK_ACTIVE,
+            k,
+            b.schemas.get(k).map_or(1, |s| s.shard_duration),
+            p,
+        )
+    });
+    frozen.chain(active)
+}
+
+/// Every series of the bucket that may match, in partitions overlapping the range,
+/// from memory and from the catalog (never from data files).
+fn series_in_range(
+    b: &BucketData,
+    start: i64,
+    stop: i64,
+    predicate: &Predicate,
+) -> BTreeMap<Arc<SeriesKey>, BTreeSet<(String, FieldType)>> {
+    let mut out: BTreeMap<Arc<SeriesKey>, BTreeSet<(String, FieldType)>> = BTreeMap::new();
+    for (_, k, duration, p) in buffered(b) {
+        if !overlaps(k.shard_start, duration, start, stop)
+            || !predicate.may_match_measurement(&k.measurement)
+        {
+            continue;
+        }
+        for (sid, data) in p {
+            let key = &b.series.keys[*sid as usize];
+            if predicate.matches_series(key) == Some(false) {
+                continue;
+            }
+            let fields = out.entry(Arc::clone(key)).or_default();
+            fields.extend(
+                data.fields
+                    .iter()
+                    .map(|c| (c.name.to_string(), c.values.field_type())),
+            );
+        }
+    }
+    for p in &b.catalog.partitions {
+        if !overlaps(p.shard_start, p.shard_duration, start, stop)
+            || !predicate.may_match_measurement(&p.measurement)
+        {
+            continue;
+        }
+        for tags in &p.series {
+            let key = Arc::new(SeriesKey::new(p.measurement.clone(), tags.clone()));
+            if predicate.matches_series(&key) == Some(false) {
+                continue;
+            }
+            out.entry(key)
+                .or_default()
+                .extend(p.fields.iter().map(|(f, t)| (f.clone(), *t)));
+        }
+    }
+    out
+}
+
+impl Storage {
+    fn gather(&self, req: &ScanRequest) -> Result<Gathered> {
+        let st = self.read_state();
+        let mut out: Gathered = BTreeMap::new();
+        let Some(b) = st.buckets.get(&req.bucket) else {
+            return Ok(out);
+        };
+        let (start, stop) = (req.start, req.stop);
+        // Files.
+        let tombs: Vec<(i64, i64, crate::delete::DeletePredicate)> = b
+            .catalog
+            .tombstones
+            .iter()
+            .filter_map(|t| {
+                crate::delete::DeletePredicate::parse(&t.predicate)
+                    .ok()
+                    .map(|p| (t.start, t.stop, p))
+            })
+            .collect();
+        for p in &b.catalog.partitions {
+            if !overlaps(p.shard_start, p.shard_duration, start, stop)
+                || !req.predicate.may_match_measurement(&p.measurement)
+            {
+                continue;
+            }
+            for (rank, f) in p.files.iter().enumerate() {
+                if f.max_time < start || f.min_time >= stop {
+                    continue;
+                }
+                let index = self.inner.index_of(req.bucket, f.id)?;
+                let entries: Vec<&crate::persist::SeriesEntry> = index
+                    .iter()
+                    .filter(|e| e.max_time >= start && e.min_time < stop)
+                    .filter(|e| {
+                        let key = SeriesKey {
+                            measurement: p.measurement.clone(),
+                            tags: e.tags.clone(),
+                        };
+                        req.predicate.matches_series(&key) != Some(false)
+                    })
+                    .collect();
+                let path =
+                    crate::catalog::BucketCatalog::file_path(&self.inner.dir, req.bucket, f.id);
+                for mut rows in crate::persist::read_series(&path, &p.measurement, &entries, None)?
+                {
+                    for (ts, te, tp) in &tombs {
+                        if tp.matches(&rows.key) {
+                            rows.retain_times(&|t| t >= *ts && t <= *te);
+                        }
+                    }
+                    let lo = rows.times.partition_point(|&t| t < start);
+                    let hi = rows.times.partition_point(|&t| t < stop);
+                    for (name, col) in &rows.fields {
+                        if !req.predicate.matches(&rows.key, name) {
+                            continue;
+                        }
+                        let arr = crate::persist::to_array(col);
+                        let idx: Vec<usize> = (lo..hi).filter(|&i| arr.is_valid(i)).collect();
+                        if idx.is_empty() {
+                            continue;
+                        }
+                        let indices = UInt64Array::from_iter_values(idx.iter().map(|&i| i as u64));
+                        let values = arrow::compute::take(arr.as_ref(), &indices, None)?;
+                        let entry = out
+                            .entry((Arc::clone(&rows.key), name.clone()))
+                            .or_insert_with(|| (col.field_type(), Vec::new()));
+                        entry.1.push(Chunk {
+                            times: idx.iter().map(|&i| rows.times[i]).collect(),
+                            values,
+                            rank: rank as u32,
+                        });
+                    }
+                }
+            }
+        }
+        // Buffers.
+        for (rank, k, duration, p) in buffered(b) {
+            if !overlaps(k.shard_start, duration, start, stop)
+                || !req.predicate.may_match_measurement(&k.measurement)
+            {
+                continue;
+            }
+            for (sid, data) in p {
+                let key = &b.series.keys[*sid as usize];
+                if req.predicate.matches_series(key) == Some(false) {
+                    continue;
+                }
+                for (fi, col) in data.fields.iter().enumerate() {
+                    if !req.predicate.matches(key, &col.name) {
+                        continue;
+                    }
+                    let rows = data.rows(fi, start, stop);
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let entry = out
+                        .entry((Arc::clone(key), col.name.to_string()))
+                        .or_insert_with(|| (col.values.field_type(), Vec::new()));
+                    entry.1.push(Chunk {
+                        times: rows.iter().map(|&i| data.times[i]).collect(),
+                        values: col.values.take(&rows),
+                        rank,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Merges the chunks of one series' field: sorted by time, one value per time,
+/// the most recent source winning.
+fn merge_chunks(mut chunks: Vec<Chunk>) -> Result<(Vec<i64>, ArrayRef)> {
+    if chunks.len() == 1 {
+        let c = chunks
+            .pop()
+            .ok_or_else(|| Error::Invalid("no chunk".into()))?;
+        return Ok((c.times, c.values));
+    }
+    let times: Vec<i64> = chunks
+        .iter()
+        .flat_map(|c| c.times.iter().copied())
+        .collect();
+    let ranks: Vec<u32> = chunks
+        .iter()
+        .flat_map(|c| std::iter::repeat_n(c.rank, c.times.len()))
+        .collect();
+    let refs: Vec<&dyn Array> = chunks.iter().map(|c| c.values.as_ref()).collect();
+    let values = arrow::compute::concat(&refs)?;
+    let mut order: Vec<usize> = (0..times.len()).collect();
+    order.sort_by_key(|&i| (times[i], ranks[i]));
+    let mut keep: Vec<usize> = Vec::with_capacity(order.len());
+    for i in order {
+        match keep.last_mut() {
+            Some(last) if times[*last] == times[i] => *last = i,
+            _ => keep.push(i),
+        }
+    }
+    let indices = UInt64Array::from_iter_values(keep.iter().map(|&i| i as u64));
+    Ok((
+        keep.iter().map(|&i| times[i]).collect(),
+        arrow::compute::take(values.as_ref(), &indices, None)?,
+    ))
+}
 
 impl ReadApi for Storage {
     fn scan(&self, req: &ScanRequest) -> Result<Vec<FieldSeries>> {
-        let st = self.read_state();
-        let Some(b) = st.buckets.get(&req.bucket) else {
-            return Ok(Vec::new());
-        };
-        // (series, field) → pieces in time order (partitions iterate in time order per measurement).
-        let mut pieces: BTreeMap<(Arc<SeriesKey>, String), Pieces> = BTreeMap::new();
-        for (p, sid, key) in matching(b, req.start, req.stop, &req.predicate) {
-            let data = &p.series[&sid];
-            for (fi, col) in data.fields.iter().enumerate() {
-                if !req.predicate.matches(key, &col.name) {
-                    continue;
-                }
-                let rows = data.rows(fi, req.start, req.stop);
-                if rows.is_empty() {
-                    continue;
-                }
-                let entry = pieces
-                    .entry((Arc::clone(key), col.name.to_string()))
-                    .or_insert_with(|| (col.values.field_type(), Vec::new(), Vec::new()));
-                entry.1.extend(rows.iter().map(|&i| data.times[i]));
-                entry.2.push(col.values.take(&rows));
-            }
-        }
-        let mut out = Vec::with_capacity(pieces.len());
-        for ((series, field), (field_type, t, values)) in pieces {
-            let refs: Vec<&dyn Array> = values.iter().map(|a| a.as_ref()).collect();
-            let values = arrow::compute::concat(&refs)?;
+        let gathered = self.gather(req)?;
+        let mut out = Vec::with_capacity(gathered.len());
+        for ((series, field), (field_type, chunks)) in gathered {
+            let (t, values) = merge_chunks(chunks)?;
             out.push(FieldSeries {
                 series,
                 field,
@@ -198,8 +383,9 @@ impl ReadApi for Storage {
         let Some(b) = st.buckets.get(&bucket) else {
             return Ok(Vec::new());
         };
-        let set: BTreeSet<String> = matching(b, start, stop, predicate)
-            .map(|(_, _, k)| k.measurement.clone())
+        let set: BTreeSet<String> = series_in_range(b, start, stop, predicate)
+            .keys()
+            .map(|k| k.measurement.clone())
             .collect();
         Ok(set.into_iter().collect())
     }
@@ -215,8 +401,9 @@ impl ReadApi for Storage {
         let Some(b) = st.buckets.get(&bucket) else {
             return Ok(Vec::new());
         };
-        let set: BTreeSet<String> = matching(b, start, stop, predicate)
-            .flat_map(|(_, _, k)| k.tags.iter().map(|(t, _)| t.clone()))
+        let set: BTreeSet<String> = series_in_range(b, start, stop, predicate)
+            .keys()
+            .flat_map(|k| k.tags.iter().map(|(t, _)| t.clone()))
             .collect();
         Ok(set.into_iter().collect())
     }
@@ -233,8 +420,9 @@ impl ReadApi for Storage {
         let Some(b) = st.buckets.get(&bucket) else {
             return Ok(Vec::new());
         };
-        let set: BTreeSet<String> = matching(b, start, stop, predicate)
-            .filter_map(|(_, _, k)| match tag {
+        let set: BTreeSet<String> = series_in_range(b, start, stop, predicate)
+            .keys()
+            .filter_map(|k| match tag {
                 "_measurement" => Some(k.measurement.clone()),
                 _ => k.tag(tag).map(str::to_owned),
             })
@@ -254,10 +442,10 @@ impl ReadApi for Storage {
             return Ok(Vec::new());
         };
         let mut set = BTreeMap::new();
-        for (p, sid, key) in matching(b, start, stop, predicate) {
-            for col in &p.series[&sid].fields {
-                if predicate.matches(key, &col.name) {
-                    set.insert(col.name.to_string(), col.values.field_type());
+        for (key, fields) in series_in_range(b, start, stop, predicate) {
+            for (name, t) in fields {
+                if predicate.matches(&key, &name) {
+                    set.insert(name, t);
                 }
             }
         }
@@ -275,10 +463,7 @@ impl ReadApi for Storage {
         let Some(b) = st.buckets.get(&bucket) else {
             return Ok(0);
         };
-        let set: BTreeSet<u32> = matching(b, start, stop, predicate)
-            .map(|(_, sid, _)| sid)
-            .collect();
-        Ok(set.len())
+        Ok(series_in_range(b, start, stop, predicate).len())
     }
 }
 

@@ -22,7 +22,6 @@ use crate::error::{Error, Result};
 const MAX_ENTRY: usize = 1 << 30;
 
 #[derive(Debug)]
-#[allow(dead_code)] // `segment` serves rotation (buffer snapshots land next)
 struct State {
     file: File,
     segment: u64,
@@ -37,7 +36,6 @@ struct State {
 }
 
 #[derive(Debug)]
-#[allow(dead_code)] // `dir` serves rotation (buffer snapshots land next)
 pub(crate) struct Wal {
     dir: PathBuf,
     state: Mutex<State>,
@@ -178,7 +176,6 @@ impl Wal {
         st
     }
 
-    #[allow(dead_code)] // buffer snapshots land next
     /// Flushes, then starts a new segment; returns the number of the last closed one.
     /// Everything appended before the call lives in segments up to that number.
     pub(crate) fn rotate(&self) -> Result<u64> {
@@ -203,7 +200,6 @@ impl Wal {
         Ok(closed)
     }
 
-    #[allow(dead_code)] // buffer snapshots land next
     /// Deletes segments up to and including `upto`: their data is persisted elsewhere.
     pub(crate) fn release(&self, upto: u64) -> Result<()> {
         for n in segments(&self.dir)? {

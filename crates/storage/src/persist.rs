@@ -1,0 +1,566 @@
+//! Parquet files: one partition's buffered series, sorted by series key and time.
+//!
+//! Columns: one dictionary-encoded string column per tag key (null where a
+//! series lacks the tag), `time` (delta-encoded i64 nanoseconds), and one
+//! nullable column per field (floats byte-stream-split), all zstd. The footer's
+//! key-value metadata `oxiflux.series` lists each series with its row range and
+//! time range, so a one-series read touches only that series' rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int64Array,
+    Int64Builder, StringArray, StringBuilder, StringDictionaryBuilder, UInt64Array, UInt64Builder,
+};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
+use serde::{Deserialize, Serialize};
+
+use crate::buffer::{SeriesData, Values};
+use crate::error::{Error, Result};
+use crate::series::{FieldType, SeriesKey};
+
+const SERIES_META: &str = "oxiflux.series";
+const TIME: &str = "time";
+/// Column-name prefixes keep tag keys and field keys apart.
+const TAG_PREFIX: &str = "t:";
+const FIELD_PREFIX: &str = "f:";
+
+/// One series' place in a file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SeriesEntry {
+    pub(crate) tags: Vec<(String, String)>,
+    pub(crate) rows: (usize, usize),
+    pub(crate) min_time: i64,
+    pub(crate) max_time: i64,
+}
+
+/// What a written file holds, for the catalog.
+#[derive(Debug, Clone)]
+pub(crate) struct Written {
+    pub(crate) rows: usize,
+    pub(crate) bytes: u64,
+    pub(crate) min_time: i64,
+    pub(crate) max_time: i64,
+}
+
+/// Rows of one series ready to write: sorted by time, one row per time.
+#[derive(Debug, Clone)]
+pub(crate) struct SeriesRows {
+    pub(crate) key: Arc<SeriesKey>,
+    pub(crate) times: Vec<i64>,
+    /// Field name → (type, value per row or null).
+    pub(crate) fields: BTreeMap<String, FieldColumn>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum FieldColumn {
+    Float(Vec<Option<f64>>),
+    Integer(Vec<Option<i64>>),
+    UInteger(Vec<Option<u64>>),
+    String(Vec<Option<String>>),
+    Boolean(Vec<Option<bool>>),
+}
+
+impl FieldColumn {
+    fn empty(t: FieldType, n: usize) -> Self {
+        match t {
+            FieldType::Float => FieldColumn::Float(vec![None; n]),
+            FieldType::Integer => FieldColumn::Integer(vec![None; n]),
+            FieldType::UInteger => FieldColumn::UInteger(vec![None; n]),
+            FieldType::String => FieldColumn::String(vec![None; n]),
+            FieldType::Boolean => FieldColumn::Boolean(vec![None; n]),
+        }
+    }
+
+    pub(crate) fn field_type(&self) -> FieldType {
+        match self {
+            FieldColumn::Float(_) => FieldType::Float,
+            FieldColumn::Integer(_) => FieldType::Integer,
+            FieldColumn::UInteger(_) => FieldType::UInteger,
+            FieldColumn::String(_) => FieldType::String,
+            FieldColumn::Boolean(_) => FieldType::Boolean,
+        }
+    }
+
+    /// Sets row `i` from row `j` of an Arrow array of the same type (nulls skipped).
+    fn set_from(&mut self, i: usize, a: &dyn Array, j: usize) {
+        if a.is_null(j) {
+            return;
+        }
+        let any = a.as_any();
+        match self {
+            FieldColumn::Float(v) => v[i] = any.downcast_ref::<Float64Array>().map(|a| a.value(j)),
+            FieldColumn::Integer(v) => v[i] = any.downcast_ref::<Int64Array>().map(|a| a.value(j)),
+            FieldColumn::UInteger(v) => {
+                v[i] = any.downcast_ref::<UInt64Array>().map(|a| a.value(j))
+            }
+            FieldColumn::String(v) => {
+                v[i] = any
+                    .downcast_ref::<StringArray>()
+                    .map(|a| a.value(j).to_owned())
+            }
+            FieldColumn::Boolean(v) => {
+                v[i] = any.downcast_ref::<BooleanArray>().map(|a| a.value(j))
+            }
+        }
+    }
+}
+
+impl SeriesRows {
+    /// The merged rows of a buffered series: sorted, duplicates merged field by
+    /// field (later write wins), rows for which `dropped` holds left out.
+    pub(crate) fn from_buffer(
+        key: Arc<SeriesKey>,
+        data: &SeriesData,
+        dropped: &dyn Fn(i64) -> bool,
+    ) -> Self {
+        let mut order: Vec<usize> = (0..data.times.len())
+            .filter(|&i| !dropped(data.times[i]))
+            .collect();
+        order.sort_by_key(|&i| data.times[i]);
+        let mut times: Vec<i64> = order.iter().map(|&i| data.times[i]).collect();
+        times.dedup();
+        let mut fields = BTreeMap::new();
+        for c in &data.fields {
+            let mut col = FieldColumn::empty(c.values.field_type(), times.len());
+            let mut slot = 0;
+            for &i in &order {
+                while times[slot] != data.times[i] {
+                    slot += 1;
+                }
+                if !c.valid[i] {
+                    continue;
+                }
+                match (&mut col, &c.values) {
+                    (FieldColumn::Float(v), Values::Float(s)) => v[slot] = Some(s[i]),
+                    (FieldColumn::Integer(v), Values::Integer(s)) => v[slot] = Some(s[i]),
+                    (FieldColumn::UInteger(v), Values::UInteger(s)) => v[slot] = Some(s[i]),
+                    (FieldColumn::String(v), Values::String(s)) => v[slot] = Some(s[i].clone()),
+                    (FieldColumn::Boolean(v), Values::Boolean(s)) => v[slot] = Some(s[i]),
+                    _ => {}
+                }
+            }
+            if !is_all_null(&col) {
+                fields.insert(c.name.to_string(), col);
+            }
+        }
+        Self { key, times, fields }
+    }
+
+    /// Merges `newer` over `self` (same series): a field's value at a time comes
+    /// from the newer rows when they have one.
+    pub(crate) fn merge(self, newer: SeriesRows) -> SeriesRows {
+        let mut times: Vec<i64> = self
+            .times
+            .iter()
+            .chain(&newer.times)
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        times.shrink_to_fit();
+        let pos = |t: i64| times.binary_search(&t).unwrap_or(0);
+        let mut fields: BTreeMap<String, FieldColumn> = BTreeMap::new();
+        for src in [&self, &newer] {
+            for (name, col) in &src.fields {
+                let dst = fields
+                    .entry(name.clone())
+                    .or_insert_with(|| FieldColumn::empty(col.field_type(), times.len()));
+                let arr = to_array(col);
+                for (j, &t) in src.times.iter().enumerate() {
+                    dst.set_from(pos(t), arr.as_ref(), j);
+                }
+            }
+        }
+        SeriesRows {
+            key: newer.key,
+            times,
+            fields,
+        }
+    }
+
+    /// Removes rows for which `dropped` holds.
+    pub(crate) fn retain_times(&mut self, dropped: &dyn Fn(i64) -> bool) {
+        let keep: Vec<bool> = self.times.iter().map(|&t| !dropped(t)).collect();
+        if keep.iter().all(|k| *k) {
+            return;
+        }
+        fn r<T>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+        }
+        r(&mut self.times, &keep);
+        for c in self.fields.values_mut() {
+            match c {
+                FieldColumn::Float(v) => r(v, &keep),
+                FieldColumn::Integer(v) => r(v, &keep),
+                FieldColumn::UInteger(v) => r(v, &keep),
+                FieldColumn::String(v) => r(v, &keep),
+                FieldColumn::Boolean(v) => r(v, &keep),
+            }
+        }
+        self.fields.retain(|_, c| !is_all_null(c));
+    }
+}
+
+fn is_all_null(c: &FieldColumn) -> bool {
+    match c {
+        FieldColumn::Float(v) => v.iter().all(Option::is_none),
+        FieldColumn::Integer(v) => v.iter().all(Option::is_none),
+        FieldColumn::UInteger(v) => v.iter().all(Option::is_none),
+        FieldColumn::String(v) => v.iter().all(Option::is_none),
+        FieldColumn::Boolean(v) => v.iter().all(Option::is_none),
+    }
+}
+
+pub(crate) fn to_array(c: &FieldColumn) -> ArrayRef {
+    match c {
+        FieldColumn::Float(v) => Arc::new(Float64Array::from(v.clone())),
+        FieldColumn::Integer(v) => Arc::new(Int64Array::from(v.clone())),
+        FieldColumn::UInteger(v) => Arc::new(UInt64Array::from(v.clone())),
+        FieldColumn::String(v) => Arc::new(StringArray::from(v.clone())),
+        FieldColumn::Boolean(v) => Arc::new(BooleanArray::from(v.clone())),
+    }
+}
+
+fn arrow_type(t: FieldType) -> DataType {
+    match t {
+        FieldType::Float => DataType::Float64,
+        FieldType::Integer => DataType::Int64,
+        FieldType::UInteger => DataType::UInt64,
+        FieldType::String => DataType::Utf8,
+        FieldType::Boolean => DataType::Boolean,
+    }
+}
+
+/// Writes `series` (sorted by key) to a new Parquet file at `path`, durably.
+pub(crate) fn write_file(
+    path: &Path,
+    fields: &BTreeMap<String, FieldType>,
+    series: &[SeriesRows],
+) -> Result<Written> {
+    let tag_keys: BTreeSet<&str> = series
+        .iter()
+        .flat_map(|s| s.key.tags.iter().map(|(k, _)| k.as_str()))
+        .collect();
+    let rows: usize = series.iter().map(|s| s.times.len()).sum();
+    let mut schema_fields = Vec::new();
+    for k in &tag_keys {
+        schema_fields.push(Field::new(
+            format!("{TAG_PREFIX}{k}"),
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+            true,
+        ));
+    }
+    schema_fields.push(Field::new(TIME, DataType::Int64, false));
+    for (name, t) in fields {
+        schema_fields.push(Field::new(
+            format!("{FIELD_PREFIX}{name}"),
+            arrow_type(*t),
+            true,
+        ));
+    }
+    let schema = Arc::new(Schema::new(schema_fields));
+
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for k in &tag_keys {
+        let mut b = StringDictionaryBuilder::<Int32Type>::new();
+        for s in series {
+            match s.key.tag(k) {
+                Some(v) => {
+                    for _ in 0..s.times.len() {
+                        b.append_value(v);
+                    }
+                }
+                None => b.append_nulls(s.times.len()),
+            }
+        }
+        columns.push(Arc::new(b.finish()));
+    }
+    let mut t = Int64Builder::with_capacity(rows);
+    for s in series {
+        t.append_slice(&s.times);
+    }
+    columns.push(Arc::new(t.finish()));
+    for (name, ft) in fields {
+        columns.push(field_column(name, *ft, series, rows));
+    }
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns)?;
+
+    let mut index = Vec::with_capacity(series.len());
+    let mut row = 0;
+    for s in series {
+        index.push(SeriesEntry {
+            tags: s.key.tags.clone(),
+            rows: (row, row + s.times.len()),
+            min_time: s.times.first().copied().unwrap_or(0),
+            max_time: s.times.last().copied().unwrap_or(0),
+        });
+        row += s.times.len();
+    }
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            SERIES_META.to_owned(),
+            serde_json::to_string(&index).map_err(|e| Error::Corrupt(e.to_string()))?,
+        )]))
+        .set_column_encoding(ColumnPath::from(TIME), Encoding::DELTA_BINARY_PACKED)
+        .set_column_dictionary_enabled(ColumnPath::from(TIME), false);
+    for (name, ft) in fields {
+        let col = ColumnPath::from(format!("{FIELD_PREFIX}{name}"));
+        match ft {
+            FieldType::Float => {
+                props = props
+                    .set_column_dictionary_enabled(col.clone(), false)
+                    .set_column_encoding(col, Encoding::BYTE_STREAM_SPLIT);
+            }
+            FieldType::Integer | FieldType::UInteger => {
+                props = props
+                    .set_column_dictionary_enabled(col.clone(), false)
+                    .set_column_encoding(col, Encoding::DELTA_BINARY_PACKED);
+            }
+            _ => {}
+        }
+    }
+    let tmp = path.with_extension("parquet.tmp");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = File::create(&tmp)?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(props.build()))?;
+    writer.write(&batch)?;
+    let file = writer.into_inner()?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(Written {
+        rows,
+        bytes: std::fs::metadata(path)?.len(),
+        min_time: series
+            .iter()
+            .filter_map(|s| s.times.first())
+            .copied()
+            .min()
+            .unwrap_or(0),
+        max_time: series
+            .iter()
+            .filter_map(|s| s.times.last())
+            .copied()
+            .max()
+            .unwrap_or(0),
+    })
+}
+
+fn field_column(name: &str, ft: FieldType, series: &[SeriesRows], rows: usize) -> ArrayRef {
+    macro_rules! build {
+        ($builder:expr, $variant:ident, $conv:expr) => {{
+            let mut b = $builder;
+            for s in series {
+                match s.fields.get(name) {
+                    Some(FieldColumn::$variant(v)) => {
+                        for x in v {
+                            b.append_option(x.as_ref().map($conv));
+                        }
+                    }
+                    _ => {
+                        for _ in 0..s.times.len() {
+                            b.append_null();
+                        }
+                    }
+                }
+            }
+            Arc::new(b.finish()) as ArrayRef
+        }};
+    }
+    match ft {
+        FieldType::Float => build!(Float64Builder::with_capacity(rows), Float, |x: &f64| *x),
+        FieldType::Integer => build!(Int64Builder::with_capacity(rows), Integer, |x: &i64| *x),
+        FieldType::UInteger => build!(UInt64Builder::with_capacity(rows), UInteger, |x: &u64| *x),
+        FieldType::String => build!(StringBuilder::new(), String, |x: &String| x.clone()),
+        FieldType::Boolean => build!(BooleanBuilder::with_capacity(rows), Boolean, |x: &bool| *x),
+    }
+}
+
+/// The series index of a file, from its footer.
+pub(crate) fn read_index(path: &Path) -> Result<Vec<SeriesEntry>> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
+    let kv = builder.metadata().file_metadata().key_value_metadata();
+    let json = kv
+        .and_then(|kv| kv.iter().find(|e| e.key == SERIES_META))
+        .and_then(|e| e.value.clone())
+        .ok_or_else(|| Error::Corrupt(format!("{} has no series index", path.display())))?;
+    serde_json::from_str(&json)
+        .map_err(|e| Error::Corrupt(format!("{}: series index: {e}", path.display())))
+}
+
+/// Reads the rows of the given series (by their index entries) from a file:
+/// for each, its times and the requested fields' arrays (`None` if the file lacks the field).
+pub(crate) fn read_series(
+    path: &Path,
+    measurement: &str,
+    entries: &[&SeriesEntry],
+    fields: Option<&BTreeSet<String>>,
+) -> Result<Vec<SeriesRows>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
+    let schema = Arc::clone(builder.schema());
+    let parquet_schema = builder.parquet_schema();
+    let wanted: Vec<usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            f.name() == TIME
+                || f.name()
+                    .strip_prefix(FIELD_PREFIX)
+                    .is_some_and(|n| fields.is_none_or(|set| set.contains(n)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mask = parquet::arrow::ProjectionMask::roots(parquet_schema, wanted.iter().copied());
+    // Row selection: the series' row ranges, in file order.
+    let mut sorted: Vec<&SeriesEntry> = entries.to_vec();
+    sorted.sort_by_key(|e| e.rows.0);
+    let mut selectors = Vec::new();
+    let mut at = 0;
+    for e in &sorted {
+        if e.rows.0 > at {
+            selectors.push(RowSelector::skip(e.rows.0 - at));
+        }
+        selectors.push(RowSelector::select(e.rows.1 - e.rows.0));
+        at = e.rows.1;
+    }
+    let reader = builder
+        .with_projection(mask)
+        .with_row_selection(RowSelection::from(selectors))
+        .with_batch_size(1 << 16)
+        .build()?;
+    let mut batches = Vec::new();
+    for b in reader {
+        batches.push(b?);
+    }
+    let out_schema = batches.first().map(|b| b.schema());
+    let Some(out_schema) = out_schema else {
+        return Ok(Vec::new());
+    };
+    let all = arrow::compute::concat_batches(&out_schema, &batches)?;
+    let time_idx = out_schema.index_of(TIME)?;
+    let times = all
+        .column(time_idx)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| Error::Corrupt("time column is not i64".into()))?;
+    let mut out = Vec::with_capacity(sorted.len());
+    let mut offset = 0;
+    for e in sorted {
+        let n = e.rows.1 - e.rows.0;
+        let key = Arc::new(SeriesKey::new(measurement, e.tags.clone()));
+        let t = times.values()[offset..offset + n].to_vec();
+        let mut fields_out = BTreeMap::new();
+        for (i, f) in out_schema.fields().iter().enumerate() {
+            let Some(name) = f.name().strip_prefix(FIELD_PREFIX) else {
+                continue;
+            };
+            let slice = all.column(i).slice(offset, n);
+            if slice.null_count() == n {
+                continue;
+            }
+            let ft = match f.data_type() {
+                DataType::Float64 => FieldType::Float,
+                DataType::Int64 => FieldType::Integer,
+                DataType::UInt64 => FieldType::UInteger,
+                DataType::Utf8 => FieldType::String,
+                DataType::Boolean => FieldType::Boolean,
+                other => {
+                    return Err(Error::Corrupt(format!(
+                        "unexpected field column type {other}"
+                    )));
+                }
+            };
+            let mut col = FieldColumn::empty(ft, n);
+            for j in 0..n {
+                col.set_from(j, slice.as_ref(), j);
+            }
+            fields_out.insert(name.to_owned(), col);
+        }
+        out.push(SeriesRows {
+            key,
+            times: t,
+            fields: fields_out,
+        });
+        offset += n;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_round_trips_series_by_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.parquet");
+        let key = |h: &str| Arc::new(SeriesKey::new("cpu", vec![("host".into(), h.into())]));
+        let mut fields = BTreeMap::new();
+        fields.insert("v".to_string(), FieldType::Float);
+        fields.insert("s".to_string(), FieldType::String);
+        let series = vec![
+            SeriesRows {
+                key: key("a"),
+                times: vec![1, 2],
+                fields: [("v".to_string(), FieldColumn::Float(vec![Some(1.0), None]))].into(),
+            },
+            SeriesRows {
+                key: key("b"),
+                times: vec![1, 5, 9],
+                fields: [
+                    (
+                        "v".to_string(),
+                        FieldColumn::Float(vec![Some(3.0), Some(4.0), Some(5.0)]),
+                    ),
+                    (
+                        "s".to_string(),
+                        FieldColumn::String(vec![None, Some("x".into()), None]),
+                    ),
+                ]
+                .into(),
+            },
+        ];
+        let w = write_file(&path, &fields, &series).unwrap();
+        assert_eq!((w.rows, w.min_time, w.max_time), (5, 1, 9));
+        let index = read_index(&path).unwrap();
+        assert_eq!(index.len(), 2);
+        assert_eq!(index[1].rows, (2, 5));
+        let got = read_series(&path, "cpu", &[&index[1]], None).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].times, vec![1, 5, 9]);
+        assert!(
+            matches!(&got[0].fields["s"], FieldColumn::String(v) if v[1].as_deref() == Some("x"))
+        );
+        let only_v: BTreeSet<String> = ["v".to_string()].into();
+        let got = read_series(&path, "cpu", &[&index[0]], Some(&only_v)).unwrap();
+        assert!(
+            matches!(&got[0].fields["v"], FieldColumn::Float(v) if v == &vec![Some(1.0), None])
+        );
+        assert!(!got[0].fields.contains_key("s"));
+    }
+}
