@@ -52,11 +52,7 @@ pub struct ParseError {
 impl fmt::Display for ParseError {
     /// As InfluxDB words it, `unable to parse '<line>': <fault>`, with the position.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unable to parse '{}': {} (line {}, column {})",
-            self.text, self.kind, self.line, self.column
-        )
+        write!(f, "unable to parse '{}': {} (line {}, column {})", self.text, self.kind, self.line, self.column)
     }
 }
 

@@ -11,14 +11,7 @@ const MAX_TIME: i64 = i64::MAX - 1;
 /// Parses a body of line protocol. Timestamps are scaled from `precision` to
 /// nanoseconds; lines without one get `None` (the caller supplies server time).
 pub fn parse(body: &[u8], precision: Precision) -> Lines<'_> {
-    Lines {
-        body,
-        text: None,
-        pos: 0,
-        line_no: 0,
-        precision,
-        failed: false,
-    }
+    Lines { body, text: None, pos: 0, line_no: 0, precision, failed: false }
 }
 
 /// An iterator over the points of a body; stops after the first error.
@@ -82,13 +75,7 @@ impl<'a> Iterator for Lines<'a> {
                 }
                 _ => {}
             }
-            let mut cur = Cursor {
-                text,
-                b,
-                pos: start,
-                line_start: start,
-                line_no: self.line_no,
-            };
+            let mut cur = Cursor { text, b, pos: start, line_start: start, line_no: self.line_no };
             let result = cur.line(self.precision);
             self.pos = cur.pos;
             if result.is_err() {
@@ -104,10 +91,7 @@ fn memchr_nl(b: &[u8], from: usize) -> Option<usize> {
 }
 
 fn utf8_error(body: &[u8], at: usize) -> ParseError {
-    let line_start = body[..at]
-        .iter()
-        .rposition(|&c| c == b'\n')
-        .map_or(0, |p| p + 1);
+    let line_start = body[..at].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
     let line_no = body[..at].iter().filter(|&&c| c == b'\n').count() + 1;
     let end = memchr_nl(body, at).unwrap_or(body.len());
     ParseError {
@@ -144,16 +128,9 @@ impl<'a> Cursor<'a> {
         while !self.text.is_char_boundary(text_end) {
             text_end -= 1;
         }
-        let text = self.text[self.line_start..text_end]
-            .trim_end_matches('\r')
-            .to_owned();
+        let text = self.text[self.line_start..text_end].trim_end_matches('\r').to_owned();
         self.pos = self.b.len();
-        ParseError {
-            line: self.line_no,
-            column,
-            kind,
-            text,
-        }
+        ParseError { line: self.line_no, column, kind, text }
     }
 
     fn token(&self, start: usize, escapes: &'static [u8]) -> Token<'a> {
@@ -219,14 +196,7 @@ impl<'a> Cursor<'a> {
             Some(b'\n') => self.pos += 1,
             _ => {}
         }
-        Ok(Line {
-            series_key,
-            measurement,
-            tags,
-            fields,
-            timestamp,
-            line_no: self.line_no,
-        })
+        Ok(Line { series_key, measurement, tags, fields, timestamp, line_no: self.line_no })
     }
 
     fn tag(&mut self) -> Result<(Token<'a>, Token<'a>), ParseError> {
@@ -242,12 +212,7 @@ impl<'a> Cursor<'a> {
         self.pos += 1;
         let start = self.pos;
         while let Some(&c) = self.b.get(self.pos) {
-            if c == b'\\'
-                && self
-                    .b
-                    .get(self.pos + 1)
-                    .is_some_and(|n| KEY_ESCAPES.contains(n))
-            {
+            if c == b'\\' && self.b.get(self.pos + 1).is_some_and(|n| KEY_ESCAPES.contains(n)) {
                 self.pos += 2;
                 continue;
             }
@@ -282,12 +247,7 @@ impl<'a> Cursor<'a> {
                         self.pos = start - 1;
                         return Err(self.err(ErrorKind::UnbalancedQuotes));
                     }
-                    Some(b'\\')
-                        if self
-                            .b
-                            .get(self.pos + 1)
-                            .is_some_and(|n| STRING_ESCAPES.contains(n)) =>
-                    {
+                    Some(b'\\') if self.b.get(self.pos + 1).is_some_and(|n| STRING_ESCAPES.contains(n)) => {
                         self.pos += 2
                     }
                     Some(b'"') => break,
@@ -345,11 +305,7 @@ impl<'a> Cursor<'a> {
             Ok(n) => n,
             Err(_) => {
                 self.pos = start;
-                let kind = if digits.len() > 1 {
-                    ErrorKind::TimestampOutOfRange
-                } else {
-                    ErrorKind::BadTimestamp
-                };
+                let kind = if digits.len() > 1 { ErrorKind::TimestampOutOfRange } else { ErrorKind::BadTimestamp };
                 return Err(self.err(kind));
             }
         };
@@ -365,11 +321,10 @@ impl<'a> Cursor<'a> {
 
 fn has_duplicate_keys(tags: &[(Token<'_>, Token<'_>)]) -> bool {
     if tags.len() <= 8 {
-        return tags.iter().enumerate().any(|(i, (k, _))| {
-            tags[..i]
-                .iter()
-                .any(|(j, _)| j.unescaped() == k.unescaped())
-        });
+        return tags
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _))| tags[..i].iter().any(|(j, _)| j.unescaped() == k.unescaped()));
     }
     let mut keys: Vec<_> = tags.iter().map(|(k, _)| k.unescaped()).collect();
     keys.sort_unstable();
@@ -395,18 +350,14 @@ fn scalar(raw: &str) -> Result<FieldValue<'static>, ErrorKind> {
             if !digits_only(unsigned) {
                 return Err(ErrorKind::InvalidFieldValue("not an integer"));
             }
-            body.parse()
-                .map(FieldValue::Integer)
-                .map_err(|_| ErrorKind::OutOfRange)
+            body.parse().map(FieldValue::Integer).map_err(|_| ErrorKind::OutOfRange)
         }
         b'u' => {
             let body = &raw[..raw.len() - 1];
             if !digits_only(body) {
                 return Err(ErrorKind::InvalidFieldValue("not an unsigned integer"));
             }
-            body.parse()
-                .map(FieldValue::UInteger)
-                .map_err(|_| ErrorKind::OutOfRange)
+            body.parse().map(FieldValue::UInteger).map_err(|_| ErrorKind::OutOfRange)
         }
         _ => {
             // A float: digits with an optional sign, point and exponent. Rust's
@@ -414,9 +365,7 @@ fn scalar(raw: &str) -> Result<FieldValue<'static>, ErrorKind> {
             let mantissa = raw.strip_prefix('-').unwrap_or(raw);
             let first = mantissa.as_bytes().first().copied().unwrap_or(b'x');
             let well_formed = (first.is_ascii_digit() || first == b'.')
-                && mantissa
-                    .bytes()
-                    .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'));
+                && mantissa.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'));
             if !well_formed {
                 return Err(ErrorKind::InvalidFieldValue("unrecognized type"));
             }
@@ -441,10 +390,7 @@ mod tests {
     }
 
     fn fails(s: &str) -> ErrorKind {
-        parse(s.as_bytes(), Precision::Nanosecond)
-            .find_map(Result::err)
-            .unwrap()
-            .kind
+        parse(s.as_bytes(), Precision::Nanosecond).find_map(Result::err).unwrap().kind
     }
 
     #[test]
@@ -467,9 +413,7 @@ mod tests {
     #[test]
     fn comments_blank_lines_and_crlf() {
         let body = "# c\r\n\r\nm v=1 1\r\n\nm v=2\r\n";
-        let lines: Vec<_> = parse(body.as_bytes(), Precision::Second)
-            .map(Result::unwrap)
-            .collect();
+        let lines: Vec<_> = parse(body.as_bytes(), Precision::Second).map(Result::unwrap).collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].timestamp, Some(1_000_000_000));
         assert_eq!(lines[1].timestamp, None);
@@ -478,9 +422,7 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_column() {
-        let err = parse(b"m v=1\nm v=x\nm v=2", Precision::Nanosecond)
-            .find_map(Result::err)
-            .unwrap();
+        let err = parse(b"m v=1\nm v=x\nm v=2", Precision::Nanosecond).find_map(Result::err).unwrap();
         assert_eq!((err.line, err.column), (2, 5));
         assert_eq!(err.text, "m v=x");
         assert_eq!(
@@ -492,30 +434,17 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         assert_eq!(fails("m v=9223372036854775808i"), ErrorKind::OutOfRange);
-        assert_eq!(
-            fails("m v=-1u"),
-            ErrorKind::InvalidFieldValue("not an unsigned integer")
-        );
+        assert_eq!(fails("m v=-1u"), ErrorKind::InvalidFieldValue("not an unsigned integer"));
         assert_eq!(fails("m v=1e400"), ErrorKind::OutOfRange);
-        assert_eq!(
-            fails("m v=NaN"),
-            ErrorKind::InvalidFieldValue("unrecognized type")
-        );
-        assert_eq!(
-            fails("m v=+1"),
-            ErrorKind::InvalidFieldValue("unrecognized type")
-        );
+        assert_eq!(fails("m v=NaN"), ErrorKind::InvalidFieldValue("unrecognized type"));
+        assert_eq!(fails("m v=+1"), ErrorKind::InvalidFieldValue("unrecognized type"));
         assert_eq!(fails("m v=\"open"), ErrorKind::UnbalancedQuotes);
         assert_eq!(fails("m"), ErrorKind::MissingFields);
         assert_eq!(fails("m,t= v=1"), ErrorKind::MissingTagValue);
         assert_eq!(fails("m v=1 12x"), ErrorKind::BadTimestamp);
         assert_eq!(fails("m,a=1,b=2,a=3 v=1"), ErrorKind::DuplicateTags);
         assert_eq!(
-            parse(b"m v=1 9223372036854775807", Precision::Second)
-                .next()
-                .unwrap()
-                .unwrap_err()
-                .kind,
+            parse(b"m v=1 9223372036854775807", Precision::Second).next().unwrap().unwrap_err().kind,
             ErrorKind::TimestampOutOfRange
         );
     }

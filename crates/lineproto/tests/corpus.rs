@@ -9,10 +9,7 @@ use base64::Engine;
 use lineproto::{FieldValue, Precision, parse};
 use serde_json::Value;
 
-const CORPUS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/reference/line-protocol-corpus/corpus.json"
-);
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/line-protocol-corpus/corpus.json");
 
 const LEADING_WHITESPACE: &str = "a line that starts with a tab, or holds only tabs: InfluxDB 2.7 skips leading \
      spaces and tabs (scripts that indent their line protocol rely on it); the corpus's reference parser refuses them";
@@ -55,12 +52,7 @@ fn expected_points(result: &Value) -> Vec<Point> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|t| {
-                    (
-                        t["key"].as_str().unwrap().to_owned(),
-                        t["value"].as_str().unwrap().to_owned(),
-                    )
-                })
+                .map(|t| (t["key"].as_str().unwrap().to_owned(), t["value"].as_str().unwrap().to_owned()))
                 .collect(),
             fields: p["fields"]
                 .as_array()
@@ -87,20 +79,13 @@ fn decode(body: &[u8], precision: Precision, default_time: i64) -> Result<Vec<Po
     let mut points = Vec::new();
     for line in parse(body, precision) {
         let line = line.map_err(|e| e.to_string())?;
-        let mut tags: Vec<(String, String)> = line
-            .tags
-            .iter()
-            .map(|(k, v)| (k.unescaped().into_owned(), v.unescaped().into_owned()))
-            .collect();
+        let mut tags: Vec<(String, String)> =
+            line.tags.iter().map(|(k, v)| (k.unescaped().into_owned(), v.unescaped().into_owned())).collect();
         tags.sort();
         points.push(Point {
             name: line.measurement.unescaped().into_owned(),
             tags,
-            fields: line
-                .fields
-                .iter()
-                .map(|(k, v)| (k.unescaped().into_owned(), value_json(v)))
-                .collect(),
+            fields: line.fields.iter().map(|(k, v)| (k.unescaped().into_owned(), value_json(v))).collect(),
             time: line.timestamp.unwrap_or(precision.truncate(default_time)),
         });
     }
@@ -122,17 +107,13 @@ fn same(a: &[Point], b: &[Point]) -> bool {
                 && x.tags == y.tags
                 && x.time == y.time
                 && x.fields.len() == y.fields.len()
-                && x.fields
-                    .iter()
-                    .zip(&y.fields)
-                    .all(|(f, g)| f.0 == g.0 && same_values(&f.1, &g.1))
+                && x.fields.iter().zip(&y.fields).all(|(f, g)| f.0 == g.0 && same_values(&f.1, &g.1))
         })
 }
 
 #[test]
 fn every_decode_case_of_the_corpus() {
-    let corpus: Value =
-        serde_json::from_str(&std::fs::read_to_string(CORPUS).expect("corpus.json")).unwrap();
+    let corpus: Value = serde_json::from_str(&std::fs::read_to_string(CORPUS).expect("corpus.json")).unwrap();
     let exceptions: BTreeMap<&str, &str> = INFLUXDB_2_7_DIFFERS.iter().copied().collect();
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -140,9 +121,7 @@ fn every_decode_case_of_the_corpus() {
         let input = &case["input"];
         let body = match &input["text"] {
             Value::String(s) => s.clone().into_bytes(),
-            other => base64::engine::general_purpose::STANDARD
-                .decode(other["binary"].as_str().unwrap())
-                .unwrap(),
+            other => base64::engine::general_purpose::STANDARD.decode(other["binary"].as_str().unwrap()).unwrap(),
         };
         let precision = match input["precision"].as_str().unwrap() {
             "1ns" => Precision::Nanosecond,
@@ -169,10 +148,5 @@ fn every_decode_case_of_the_corpus() {
         }
     }
     assert!(checked > 6000, "corpus read: {checked} cases");
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} cases differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {checked} cases differ:\n{}", failures.len(), failures.join("\n"));
 }

@@ -34,9 +34,7 @@ fn name() -> impl Strategy<Value = String> {
 
 fn value() -> impl Strategy<Value = Value> {
     prop_oneof![
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::Float),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::Float),
         any::<i64>().prop_map(Value::Int),
         any::<u64>().prop_map(Value::UInt),
         any::<bool>().prop_map(Value::Bool),

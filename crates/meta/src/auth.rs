@@ -90,32 +90,16 @@ pub struct Resource {
 
 impl Resource {
     pub fn all(kind: ResourceType) -> Self {
-        Self {
-            kind,
-            id: None,
-            org_id: None,
-        }
+        Self { kind, id: None, org_id: None }
     }
     pub fn in_org(kind: ResourceType, org_id: Id) -> Self {
-        Self {
-            kind,
-            id: None,
-            org_id: Some(org_id),
-        }
+        Self { kind, id: None, org_id: Some(org_id) }
     }
     pub fn one(kind: ResourceType, id: Id) -> Self {
-        Self {
-            kind,
-            id: Some(id),
-            org_id: None,
-        }
+        Self { kind, id: Some(id), org_id: None }
     }
     pub fn one_in_org(kind: ResourceType, id: Id, org_id: Id) -> Self {
-        Self {
-            kind,
-            id: Some(id),
-            org_id: Some(org_id),
-        }
+        Self { kind, id: Some(id), org_id: Some(org_id) }
     }
 }
 
@@ -188,11 +172,8 @@ pub fn org_owner_permissions(org_id: Id) -> Vec<Permission> {
         .filter(|t| **t != ResourceType::Instance)
         .flat_map(|t| {
             [Action::Read, Action::Write].map(|a| {
-                let resource = if *t == ResourceType::Orgs {
-                    Resource::one(*t, org_id)
-                } else {
-                    Resource::in_org(*t, org_id)
-                };
+                let resource =
+                    if *t == ResourceType::Orgs { Resource::one(*t, org_id) } else { Resource::in_org(*t, org_id) };
                 Permission::new(a, resource)
             })
         })
@@ -205,11 +186,8 @@ pub fn org_member_permissions(org_id: Id) -> Vec<Permission> {
         .iter()
         .filter(|t| **t != ResourceType::Instance)
         .map(|t| {
-            let resource = if *t == ResourceType::Orgs {
-                Resource::one(*t, org_id)
-            } else {
-                Resource::in_org(*t, org_id)
-            };
+            let resource =
+                if *t == ResourceType::Orgs { Resource::one(*t, org_id) } else { Resource::in_org(*t, org_id) };
             Permission::new(Action::Read, resource)
         })
         .collect()
@@ -217,9 +195,7 @@ pub fn org_member_permissions(org_id: Id) -> Vec<Permission> {
 
 /// Read and write on one's own user.
 pub fn me_permissions(user_id: Id) -> Vec<Permission> {
-    [Action::Read, Action::Write]
-        .map(|a| Permission::new(a, Resource::one(ResourceType::Users, user_id)))
-        .to_vec()
+    [Action::Read, Action::Write].map(|a| Permission::new(a, Resource::one(ResourceType::Users, user_id))).to_vec()
 }
 
 /// Whether a set of permissions is the operator's: read and write on every type, unscoped.
@@ -238,10 +214,7 @@ mod tests {
     #[test]
     fn grant_scopes_cover_as_influxdb_does() {
         let (org, other, bucket) = (Id::generate(), Id::generate(), Id::generate());
-        let want = p(
-            Action::Read,
-            Resource::one_in_org(ResourceType::Buckets, bucket, org),
-        );
+        let want = p(Action::Read, Resource::one_in_org(ResourceType::Buckets, bucket, org));
         assert!(p(Action::Read, Resource::all(ResourceType::Buckets)).covers(&want));
         assert!(p(Action::Read, Resource::in_org(ResourceType::Buckets, org)).covers(&want));
         assert!(!p(Action::Read, Resource::in_org(ResourceType::Buckets, other)).covers(&want));
@@ -255,14 +228,8 @@ mod tests {
     fn permission_prints_like_influxdb() {
         let org: Id = "020f755c3c083000".parse().unwrap();
         let b: Id = "0000000000000002".parse().unwrap();
-        let perm = p(
-            Action::Write,
-            Resource::one_in_org(ResourceType::Buckets, b, org),
-        );
-        assert_eq!(
-            perm.to_string(),
-            "write:orgs/020f755c3c083000/buckets/0000000000000002"
-        );
+        let perm = p(Action::Write, Resource::one_in_org(ResourceType::Buckets, b, org));
+        assert_eq!(perm.to_string(), "write:orgs/020f755c3c083000/buckets/0000000000000002");
     }
 
     #[test]

@@ -111,8 +111,7 @@ pub(crate) fn token_digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-const COLUMNS: &str =
-    "id, status, description, org_id, user_id, permissions, created_at, updated_at";
+const COLUMNS: &str = "id, status, description, org_id, user_id, permissions, created_at, updated_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Authorization> {
     let status: String = r.get(1)?;
@@ -124,36 +123,26 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Authorization> {
         description: r.get(2)?,
         org_id: r.get(3)?,
         user_id: r.get(4)?,
-        permissions: serde_json::from_str(&perms).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e))
-        })?,
+        permissions: serde_json::from_str(&perms)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
     })
 }
 
 fn find_by_id(conn: &Connection, id: Id) -> Result<Authorization> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM authorizations WHERE id = ?1"),
-        [id],
-        from_row,
-    )
-    .optional()?
-    .ok_or_else(|| Error::not_found("authorization not found"))
+    conn.query_row(&format!("SELECT {COLUMNS} FROM authorizations WHERE id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("authorization not found"))
 }
 
 pub(crate) fn create(conn: &Connection, new: &NewAuthorization) -> Result<Authorization> {
     if new.permissions.is_empty() {
-        return Err(Error::Invalid(
-            "authorization must have at least one permission".into(),
-        ));
+        return Err(Error::Invalid("authorization must have at least one permission".into()));
     }
     for p in &new.permissions {
         if p.resource.org_id.is_some_and(|o| o != new.org_id) {
-            return Err(Error::Invalid(format!(
-                "permission {p} is not for org id {}",
-                new.org_id
-            )));
+            return Err(Error::Invalid(format!("permission {p} is not for org id {}", new.org_id)));
         }
     }
     let token = match &new.token {
@@ -173,8 +162,7 @@ pub(crate) fn create(conn: &Connection, new: &NewAuthorization) -> Result<Author
         created_at: now.clone(),
         updated_at: now,
     };
-    let perms =
-        serde_json::to_string(&auth.permissions).map_err(|e| Error::Internal(e.to_string()))?;
+    let perms = serde_json::to_string(&auth.permissions).map_err(|e| Error::Internal(e.to_string()))?;
     let digest = token_digest(auth.token.as_deref().unwrap_or_default());
     conn.execute(
         &format!("INSERT INTO authorizations (token_hash, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
@@ -246,11 +234,7 @@ impl Store {
         }
     }
 
-    pub fn list_authorizations(
-        &self,
-        filter: &AuthorizationFilter,
-        opts: &FindOptions,
-    ) -> Result<Vec<Authorization>> {
+    pub fn list_authorizations(&self, filter: &AuthorizationFilter, opts: &FindOptions) -> Result<Vec<Authorization>> {
         let digest = filter.token.as_deref().map(token_digest);
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
@@ -260,24 +244,12 @@ impl Store {
              ORDER BY id"
         ))?;
         let rows = stmt
-            .query_map(
-                params![
-                    filter.id,
-                    filter.user_id,
-                    filter.org_id,
-                    digest.as_ref().map(|d| &d[..])
-                ],
-                from_row,
-            )?
+            .query_map(params![filter.id, filter.user_id, filter.org_id, digest.as_ref().map(|d| &d[..])], from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(opts.apply(rows, |a| a.id))
     }
 
-    pub fn update_authorization(
-        &self,
-        id: Id,
-        update: &AuthorizationUpdate,
-    ) -> Result<Authorization> {
+    pub fn update_authorization(&self, id: Id, update: &AuthorizationUpdate) -> Result<Authorization> {
         self.write(|tx| {
             let mut auth = find_by_id(tx, id)?;
             if let Some(s) = update.status {
@@ -296,9 +268,7 @@ impl Store {
     }
 
     pub fn delete_authorization(&self, id: Id) -> Result<()> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM authorizations WHERE id = ?1", [id])?;
+        let n = self.conn().execute("DELETE FROM authorizations WHERE id = ?1", [id])?;
         if n == 0 {
             return Err(Error::not_found("authorization not found"));
         }

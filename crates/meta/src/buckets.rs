@@ -118,11 +118,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Bucket> {
     Ok(Bucket {
         id: r.get(0)?,
         org_id: r.get(1)?,
-        kind: if kind == "system" {
-            BucketKind::System
-        } else {
-            BucketKind::User
-        },
+        kind: if kind == "system" { BucketKind::System } else { BucketKind::User },
         name: r.get(3)?,
         description: r.get(4)?,
         rp: r.get(5)?,
@@ -139,9 +135,7 @@ fn check_user_name(name: &str) -> Result<()> {
         return Err(Error::Invalid("bucket name is required".into()));
     }
     if name.starts_with('_') {
-        return Err(Error::Invalid(format!(
-            "bucket name {name} is invalid. Buckets may not start with underscore"
-        )));
+        return Err(Error::Invalid(format!("bucket name {name} is invalid. Buckets may not start with underscore")));
     }
     if name.contains('"') || name.contains('\'') {
         return Err(Error::Invalid(format!(
@@ -153,19 +147,13 @@ fn check_user_name(name: &str) -> Result<()> {
 
 fn check_retention(retention: i64, shard_group: i64) -> Result<()> {
     if retention < 0 {
-        return Err(Error::Unprocessable(
-            "expiration seconds cannot be negative".into(),
-        ));
+        return Err(Error::Unprocessable("expiration seconds cannot be negative".into()));
     }
     if shard_group < 0 {
-        return Err(Error::Unprocessable(
-            "shard-group duration seconds cannot be negative".into(),
-        ));
+        return Err(Error::Unprocessable("shard-group duration seconds cannot be negative".into()));
     }
     if retention != 0 && retention < HOUR {
-        return Err(Error::Unprocessable(
-            "expiration seconds must be greater than or equal to one hour".into(),
-        ));
+        return Err(Error::Unprocessable("expiration seconds must be greater than or equal to one hour".into()));
     }
     if retention != 0 && shard_group > retention {
         return Err(Error::Unprocessable(
@@ -203,9 +191,7 @@ pub(crate) fn create(conn: &Connection, new: &NewBucket) -> Result<Bucket> {
         updated_at: now,
     };
     conn.execute(
-        &format!(
-            "INSERT INTO buckets ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-        ),
+        &format!("INSERT INTO buckets ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
         params![
             bucket.id,
             bucket.org_id,
@@ -225,13 +211,9 @@ pub(crate) fn create(conn: &Connection, new: &NewBucket) -> Result<Bucket> {
 }
 
 pub(crate) fn find_by_id(conn: &Connection, id: Id) -> Result<Bucket> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM buckets WHERE id = ?1"),
-        [id],
-        from_row,
-    )
-    .optional()?
-    .ok_or_else(|| Error::not_found("bucket not found"))
+    conn.query_row(&format!("SELECT {COLUMNS} FROM buckets WHERE id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("bucket not found"))
 }
 
 impl Store {
@@ -261,11 +243,7 @@ impl Store {
     /// org's buckets), else by ID.
     pub fn list_buckets(&self, filter: &BucketFilter, opts: &FindOptions) -> Result<Vec<Bucket>> {
         let conn = self.conn();
-        let order = if filter.org_id.is_some() {
-            "name"
-        } else {
-            "id"
-        };
+        let order = if filter.org_id.is_some() { "name" } else { "id" };
         let mut stmt = conn.prepare(&format!(
             "SELECT {COLUMNS} FROM buckets
              WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR org_id = ?2) AND (?3 IS NULL OR name = ?3)
@@ -284,13 +262,7 @@ impl Store {
                 if b.kind == BucketKind::System && *name != b.name {
                     return Err(Error::Invalid("system buckets cannot be renamed".into()));
                 }
-                check_user_name(name).or_else(|e| {
-                    if b.kind == BucketKind::System {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })?;
+                check_user_name(name).or_else(|e| if b.kind == BucketKind::System { Ok(()) } else { Err(e) })?;
                 b.name = name.clone();
             }
             if let Some(d) = &update.description {
@@ -310,14 +282,7 @@ impl Store {
             tx.execute(
                 "UPDATE buckets SET name = ?2, description = ?3, retention_seconds = ?4,
                  shard_group_seconds = ?5, updated_at = ?6 WHERE id = ?1",
-                params![
-                    b.id,
-                    b.name,
-                    b.description,
-                    b.retention_seconds,
-                    b.shard_group_seconds,
-                    b.updated_at
-                ],
+                params![b.id, b.name, b.description, b.retention_seconds, b.shard_group_seconds, b.updated_at],
             )
             .map_err(|e| on_unique(e, conflict(&b.name)))?;
             Ok(b)
@@ -331,10 +296,7 @@ impl Store {
                 return Err(Error::Invalid("system buckets cannot be deleted".into()));
             }
             crate::members::remove_all(tx, crate::members::ResourceKind::Bucket, id)?;
-            tx.execute(
-                "DELETE FROM label_mappings WHERE resource_type = 'buckets' AND resource_id = ?1",
-                [id],
-            )?;
+            tx.execute("DELETE FROM label_mappings WHERE resource_type = 'buckets' AND resource_id = ?1", [id])?;
             tx.execute("DELETE FROM buckets WHERE id = ?1", [id])?;
             Ok(())
         })
@@ -358,10 +320,7 @@ mod tests {
     fn every_org_gets_its_system_buckets() {
         let store = Store::open_in_memory().unwrap();
         let org = store.create_org("acme", "", None).unwrap();
-        let filter = BucketFilter {
-            org_id: Some(org.id),
-            ..Default::default()
-        };
+        let filter = BucketFilter { org_id: Some(org.id), ..Default::default() };
         let names: Vec<_> = store
             .list_buckets(&filter, &FindOptions::all())
             .unwrap()
@@ -381,17 +340,10 @@ mod tests {
     fn bucket_names_are_unique_per_org_and_system_buckets_are_kept() {
         let store = Store::open_in_memory().unwrap();
         let org = store.create_org("acme", "", None).unwrap();
-        store
-            .create_bucket(&NewBucket::user(org.id, "b", 0))
-            .unwrap();
-        let err = store
-            .create_bucket(&NewBucket::user(org.id, "b", 0))
-            .unwrap_err();
+        store.create_bucket(&NewBucket::user(org.id, "b", 0)).unwrap();
+        let err = store.create_bucket(&NewBucket::user(org.id, "b", 0)).unwrap_err();
         assert!(matches!(err, Error::Conflict(m) if m == "bucket with name b already exists"));
         let sys = store.find_bucket_by_name(org.id, "_tasks").unwrap();
-        assert!(matches!(
-            store.delete_bucket(sys.id),
-            Err(Error::Invalid(_))
-        ));
+        assert!(matches!(store.delete_bucket(sys.id), Err(Error::Invalid(_))));
     }
 }

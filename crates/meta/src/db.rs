@@ -121,9 +121,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-        })
+        Ok(Self { conn: Mutex::new(conn) })
     }
 
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -143,9 +141,7 @@ impl Store {
 
     /// The schema version now in force (the number of applied migrations).
     pub fn schema_version(&self) -> Result<usize> {
-        let v: i64 = self
-            .conn()
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let v: i64 = self.conn().pragma_query_value(None, "user_version", |r| r.get(0))?;
         Ok(v as usize)
     }
 
@@ -154,9 +150,7 @@ impl Store {
         let conn = self.conn();
         let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if verdict != "ok" {
-            return Err(crate::Error::Internal(format!(
-                "integrity check: {verdict}"
-            )));
+            return Err(crate::Error::Internal(format!("integrity check: {verdict}")));
         }
         let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
         if stmt.exists([])? {

@@ -40,17 +40,12 @@ impl DbrpFilter {
             && self.bucket_id.is_none_or(|b| b == m.bucket_id)
             && self.default.is_none_or(|d| d == m.default)
             && self.database.as_ref().is_none_or(|d| *d == m.database)
-            && self
-                .retention_policy
-                .as_ref()
-                .is_none_or(|r| *r == m.retention_policy)
+            && self.retention_policy.as_ref().is_none_or(|r| *r == m.retention_policy)
     }
 }
 
 fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 const COLUMNS: &str = "id, org_id, bucket_id, database, rp, is_default";
@@ -68,12 +63,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Dbrp> {
 }
 
 fn physical(conn: &Connection, org: Option<Id>) -> Result<Vec<Dbrp>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM dbrps WHERE (?1 IS NULL OR org_id = ?1) ORDER BY id"
-    ))?;
-    let rows = stmt
-        .query_map([org], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {COLUMNS} FROM dbrps WHERE (?1 IS NULL OR org_id = ?1) ORDER BY id"))?;
+    let rows = stmt.query_map([org], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -113,7 +105,8 @@ impl Store {
         }
         if !valid_name(&new.retention_policy) {
             return Err(Error::Invalid(
-                "retentionPolicy must contain at least one character and only be letters, numbers, '_', '-', and '.'".into(),
+                "retentionPolicy must contain at least one character and only be letters, numbers, '_', '-', and '.'"
+                    .into(),
             ));
         }
         self.write(|tx| {
@@ -128,7 +121,10 @@ impl Store {
             )?;
             let default = new.default || !has_default;
             if default {
-                tx.execute("UPDATE dbrps SET is_default = 0 WHERE org_id = ?1 AND database = ?2", params![new.org_id, new.database])?;
+                tx.execute(
+                    "UPDATE dbrps SET is_default = 0 WHERE org_id = ?1 AND database = ?2",
+                    params![new.org_id, new.database],
+                )?;
             }
             let m = Dbrp {
                 id: Id::generate(),
@@ -154,20 +150,13 @@ impl Store {
     pub fn list_dbrps(&self, filter: &DbrpFilter) -> Result<Vec<Dbrp>> {
         let mut out = physical(&self.conn(), filter.org_id)?;
         let buckets = self.list_buckets(
-            &BucketFilter {
-                id: filter.bucket_id,
-                org_id: filter.org_id,
-                name: None,
-            },
+            &BucketFilter { id: filter.bucket_id, org_id: filter.org_id, name: None },
             &FindOptions::all(),
         )?;
         let mut virtuals = Vec::new();
         'outer: for b in &buckets {
             let mut v = virtual_for(b);
-            for m in out
-                .iter()
-                .filter(|m| m.org_id == v.org_id && m.database == v.database)
-            {
+            for m in out.iter().filter(|m| m.org_id == v.org_id && m.database == v.database) {
                 if m.retention_policy == v.retention_policy {
                     continue 'outer;
                 }
@@ -184,23 +173,14 @@ impl Store {
 
     /// A mapping by ID (a bucket ID finds its virtual mapping).
     pub fn find_dbrp(&self, org_id: Id, id: Id) -> Result<Dbrp> {
-        self.list_dbrps(&DbrpFilter {
-            org_id: Some(org_id),
-            id: Some(id),
-            ..Default::default()
-        })?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::not_found("unable to find DBRP"))
+        self.list_dbrps(&DbrpFilter { org_id: Some(org_id), id: Some(id), ..Default::default() })?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::not_found("unable to find DBRP"))
     }
 
     /// The bucket a v1 request means: `rp` given, that mapping; else the default one.
-    pub fn resolve_dbrp(
-        &self,
-        org_id: Id,
-        database: &str,
-        rp: Option<&str>,
-    ) -> Result<Option<Dbrp>> {
+    pub fn resolve_dbrp(&self, org_id: Id, database: &str, rp: Option<&str>) -> Result<Option<Dbrp>> {
         let filter = DbrpFilter {
             org_id: Some(org_id),
             database: Some(database.to_owned()),
@@ -212,18 +192,13 @@ impl Store {
     }
 
     /// Changes a physical mapping's rp or default flag.
-    pub fn update_dbrp(
-        &self,
-        org_id: Id,
-        id: Id,
-        rp: Option<String>,
-        default: Option<bool>,
-    ) -> Result<Dbrp> {
+    pub fn update_dbrp(&self, org_id: Id, id: Id, rp: Option<String>, default: Option<bool>) -> Result<Dbrp> {
         if let Some(rp) = &rp
             && !valid_name(rp)
         {
             return Err(Error::Invalid(
-                "retentionPolicy must contain at least one character and only be letters, numbers, '_', '-', and '.'".into(),
+                "retentionPolicy must contain at least one character and only be letters, numbers, '_', '-', and '.'"
+                    .into(),
             ));
         }
         self.write(|tx| {
@@ -249,11 +224,7 @@ impl Store {
                 "UPDATE dbrps SET rp = ?2, is_default = ?3 WHERE id = ?1",
                 params![m.id, m.retention_policy, m.default],
             )
-            .map_err(|e| {
-                on_unique(e, || {
-                    "another DBRP mapping with same orgID, db, and rp exists".into()
-                })
-            })?;
+            .map_err(|e| on_unique(e, || "another DBRP mapping with same orgID, db, and rp exists".into()))?;
             Ok(m)
         })
     }
@@ -287,26 +258,12 @@ mod tests {
     fn physical_and_virtual_mappings_and_defaults() {
         let store = Store::open_in_memory().unwrap();
         let org = store.create_org("o", "", None).unwrap();
-        let b1 = store
-            .create_bucket(&NewBucket::user(org.id, "telegraf", 0))
-            .unwrap();
-        let b2 = store
-            .create_bucket(&NewBucket::user(org.id, "db/rp1", 0))
-            .unwrap();
+        let b1 = store.create_bucket(&NewBucket::user(org.id, "telegraf", 0)).unwrap();
+        let b2 = store.create_bucket(&NewBucket::user(org.id, "db/rp1", 0)).unwrap();
         // Virtual: telegraf → (telegraf, autogen) default; db/rp1 → (db, rp1), not default.
-        let v = store
-            .resolve_dbrp(org.id, "telegraf", None)
-            .unwrap()
-            .unwrap();
+        let v = store.resolve_dbrp(org.id, "telegraf", None).unwrap().unwrap();
         assert!(v.virtual_ && v.bucket_id == b1.id);
-        assert_eq!(
-            store
-                .resolve_dbrp(org.id, "db", Some("rp1"))
-                .unwrap()
-                .unwrap()
-                .bucket_id,
-            b2.id
-        );
+        assert_eq!(store.resolve_dbrp(org.id, "db", Some("rp1")).unwrap().unwrap().bucket_id, b2.id);
         assert!(store.resolve_dbrp(org.id, "db", None).unwrap().is_none());
 
         let new = |db: &str, rp: &str, bucket: Id, default: bool| NewDbrp {
@@ -321,34 +278,15 @@ mod tests {
         let m2 = store.create_dbrp(&new("db", "b", b2.id, true)).unwrap();
         assert!(m2.default);
         assert!(!store.find_dbrp(org.id, m1.id).unwrap().default);
-        assert_eq!(
-            store.resolve_dbrp(org.id, "db", None).unwrap().unwrap().id,
-            m2.id
-        );
-        assert!(matches!(
-            store.create_dbrp(&new("db", "a", b1.id, false)),
-            Err(Error::Conflict(_))
-        ));
+        assert_eq!(store.resolve_dbrp(org.id, "db", None).unwrap().unwrap().id, m2.id);
+        assert!(matches!(store.create_dbrp(&new("db", "a", b1.id, false)), Err(Error::Conflict(_))));
         store.delete_dbrp(org.id, m2.id).unwrap();
-        assert_eq!(
-            store.resolve_dbrp(org.id, "db", None).unwrap().unwrap().id,
-            m1.id
-        );
+        assert_eq!(store.resolve_dbrp(org.id, "db", None).unwrap().unwrap().id, m1.id);
         // A physical mapping hides the virtual one with the same db and rp.
-        store
-            .create_dbrp(&new("telegraf", "autogen", b2.id, false))
-            .unwrap();
-        let all = store
-            .list_dbrps(&DbrpFilter {
-                database: Some("telegraf".into()),
-                ..Default::default()
-            })
-            .unwrap();
+        store.create_dbrp(&new("telegraf", "autogen", b2.id, false)).unwrap();
+        let all = store.list_dbrps(&DbrpFilter { database: Some("telegraf".into()), ..Default::default() }).unwrap();
         assert_eq!(all.len(), 1);
         assert!(!all[0].virtual_);
-        assert!(matches!(
-            store.create_dbrp(&new("bad db", "x", b1.id, false)),
-            Err(Error::Invalid(_))
-        ));
+        assert!(matches!(store.create_dbrp(&new("bad db", "x", b1.id, false)), Err(Error::Invalid(_))));
     }
 }

@@ -21,16 +21,10 @@ impl Id {
     /// epoch in the high bits, 22 random bits below, and never below the last
     /// one given out. Always non-zero and below 2^63 (positive as SQLite sees it).
     pub fn generate() -> Self {
-        let millis = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
         let fresh = ((millis & ((1 << 41) - 1)) << 22) | (rand::random::<u64>() & ((1 << 22) - 1));
-        let prev = LAST
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
-                Some(fresh.max(last + 1))
-            })
-            .unwrap_or(0);
+        let prev =
+            LAST.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| Some(fresh.max(last + 1))).unwrap_or(0);
         Self(fresh.max(prev + 1))
     }
 
@@ -117,13 +111,7 @@ mod tests {
 
     #[test]
     fn id_rejects_wrong_length_zero_and_non_hex() {
-        for bad in [
-            "",
-            "abc",
-            "0000000000000000",
-            "zzzzzzzzzzzzzzzz",
-            "+000000000000001",
-        ] {
+        for bad in ["", "abc", "0000000000000000", "zzzzzzzzzzzzzzzz", "+000000000000001"] {
             assert!(bad.parse::<Id>().is_err(), "{bad}");
         }
         assert_eq!("000000000000000a".parse::<Id>().unwrap().get(), 10);

@@ -41,13 +41,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Label> {
 }
 
 fn find_by_id(conn: &Connection, id: Id) -> Result<Label> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM labels l WHERE l.id = ?1"),
-        [id],
-        from_row,
-    )
-    .optional()?
-    .ok_or_else(|| Error::not_found("label not found"))
+    conn.query_row(&format!("SELECT {COLUMNS} FROM labels l WHERE l.id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("label not found"))
 }
 
 fn conflict(name: &str) -> impl FnOnce() -> String + '_ {
@@ -59,31 +55,16 @@ fn props_json(props: &BTreeMap<String, String>) -> Result<String> {
 }
 
 impl Store {
-    pub fn create_label(
-        &self,
-        org_id: Id,
-        name: &str,
-        properties: BTreeMap<String, String>,
-    ) -> Result<Label> {
+    pub fn create_label(&self, org_id: Id, name: &str, properties: BTreeMap<String, String>) -> Result<Label> {
         if name.trim().is_empty() {
             return Err(Error::Invalid("label name is empty".into()));
         }
         self.write(|tx| {
             crate::orgs::find_by_id(tx, org_id)?;
-            let label = Label {
-                id: Id::generate(),
-                org_id,
-                name: name.to_owned(),
-                properties,
-            };
+            let label = Label { id: Id::generate(), org_id, name: name.to_owned(), properties };
             tx.execute(
                 "INSERT INTO labels (id, org_id, name, properties) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    label.id,
-                    label.org_id,
-                    label.name,
-                    props_json(&label.properties)?
-                ],
+                params![label.id, label.org_id, label.name, props_json(&label.properties)?],
             )
             .map_err(|e| on_unique(e, conflict(name)))?;
             Ok(label)
@@ -100,9 +81,8 @@ impl Store {
             "SELECT {COLUMNS} FROM labels l
              WHERE (?1 IS NULL OR l.org_id = ?1) AND (?2 IS NULL OR l.name = ?2) ORDER BY l.id"
         ))?;
-        let rows = stmt
-            .query_map(params![filter.org_id, filter.name], from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows =
+            stmt.query_map(params![filter.org_id, filter.name], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(opts.apply(rows, |l| l.id))
     }
 
@@ -140,12 +120,7 @@ impl Store {
     }
 
     /// Attaches a label to a resource (`resource_type` as the API names it, e.g. `buckets`).
-    pub fn add_label_mapping(
-        &self,
-        label_id: Id,
-        resource_type: &str,
-        resource_id: Id,
-    ) -> Result<Label> {
+    pub fn add_label_mapping(&self, label_id: Id, resource_type: &str, resource_id: Id) -> Result<Label> {
         self.write(|tx| {
             let label = find_by_id(tx, label_id)?;
             tx.execute(
@@ -157,12 +132,7 @@ impl Store {
         })
     }
 
-    pub fn remove_label_mapping(
-        &self,
-        label_id: Id,
-        resource_type: &str,
-        resource_id: Id,
-    ) -> Result<()> {
+    pub fn remove_label_mapping(&self, label_id: Id, resource_type: &str, resource_id: Id) -> Result<()> {
         let n = self.conn().execute(
             "DELETE FROM label_mappings WHERE label_id = ?1 AND resource_type = ?2 AND resource_id = ?3",
             params![label_id, resource_type, resource_id],
@@ -180,9 +150,8 @@ impl Store {
             "SELECT {COLUMNS} FROM labels l JOIN label_mappings m ON m.label_id = l.id
              WHERE m.resource_type = ?1 AND m.resource_id = ?2 ORDER BY l.id"
         ))?;
-        let rows = stmt
-            .query_map(params![resource_type, resource_id], from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows =
+            stmt.query_map(params![resource_type, resource_id], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 }

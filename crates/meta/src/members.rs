@@ -36,13 +36,7 @@ impl ResourceKind {
     }
 }
 
-pub(crate) fn add(
-    conn: &Connection,
-    kind: ResourceKind,
-    resource: Id,
-    user: Id,
-    role: Role,
-) -> Result<()> {
+pub(crate) fn add(conn: &Connection, kind: ResourceKind, resource: Id, user: Id, role: Role) -> Result<()> {
     // Adding someone again with another role changes the role, as InfluxDB's
     // owner/member lists are disjoint.
     conn.execute(
@@ -77,13 +71,7 @@ impl Store {
     }
 
     /// Removes `user` in `role` from the resource.
-    pub fn remove_member(
-        &self,
-        kind: ResourceKind,
-        resource: Id,
-        user: Id,
-        role: Role,
-    ) -> Result<()> {
+    pub fn remove_member(&self, kind: ResourceKind, resource: Id, user: Id, role: Role) -> Result<()> {
         let n = self.conn().execute(
             "DELETE FROM members WHERE resource_type = ?1 AND resource_id = ?2 AND user_id = ?3 AND role = ?4",
             params![kind.as_str(), resource, user, role.as_str()],
@@ -103,10 +91,7 @@ impl Store {
             users::COLUMNS_U
         ))?;
         let rows = stmt
-            .query_map(
-                params![kind.as_str(), resource, role.as_str()],
-                users::from_row,
-            )?
+            .query_map(params![kind.as_str(), resource, role.as_str()], users::from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -114,20 +99,12 @@ impl Store {
     /// Every org the user belongs to, with the role held there.
     pub fn org_memberships(&self, user: Id) -> Result<Vec<Membership>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT resource_id, role FROM members WHERE resource_type = 'orgs' AND user_id = ?1",
-        )?;
+        let mut stmt =
+            conn.prepare("SELECT resource_id, role FROM members WHERE resource_type = 'orgs' AND user_id = ?1")?;
         let rows = stmt
             .query_map([user], |r| {
                 let role: String = r.get(1)?;
-                Ok(Membership {
-                    org_id: r.get(0)?,
-                    role: if role == "owner" {
-                        Role::Owner
-                    } else {
-                        Role::Member
-                    },
-                })
+                Ok(Membership { org_id: r.get(0)?, role: if role == "owner" { Role::Owner } else { Role::Member } })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
@@ -136,20 +113,12 @@ impl Store {
     /// Buckets the user is a member (read) or owner (read and write) of.
     pub fn bucket_memberships(&self, user: Id) -> Result<Vec<(Id, Role)>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT resource_id, role FROM members WHERE resource_type = 'buckets' AND user_id = ?1",
-        )?;
+        let mut stmt =
+            conn.prepare("SELECT resource_id, role FROM members WHERE resource_type = 'buckets' AND user_id = ?1")?;
         let rows = stmt
             .query_map([user], |r| {
                 let role: String = r.get(1)?;
-                Ok((
-                    r.get(0)?,
-                    if role == "owner" {
-                        Role::Owner
-                    } else {
-                        Role::Member
-                    },
-                ))
+                Ok((r.get(0)?, if role == "owner" { Role::Owner } else { Role::Member }))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)

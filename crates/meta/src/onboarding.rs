@@ -41,33 +41,24 @@ pub struct SetupResult {
 impl Store {
     /// Whether setup may still run: true until the first user exists.
     pub fn onboarding_allowed(&self) -> Result<bool> {
-        let n: i64 = self
-            .conn()
-            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+        let n: i64 = self.conn().query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
         Ok(n == 0)
     }
 
     /// Runs setup in one transaction: all of it happens, or none.
     pub fn setup(&self, s: &Setup) -> Result<SetupResult> {
-        let hash = s
-            .password
-            .as_deref()
-            .map(users::hash_password)
-            .transpose()?;
+        let hash = s.password.as_deref().map(users::hash_password).transpose()?;
         self.write(|tx| {
             let n: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
             if n > 0 {
-                return Err(Error::Conflict(
-                    "onboarding has already been completed".into(),
-                ));
+                return Err(Error::Conflict("onboarding has already been completed".into()));
             }
             let user = users::create(tx, &s.username, UserStatus::Active)?;
             if let Some(hash) = &hash {
                 users::set_password_hash(tx, user.id, hash)?;
             }
             let org = orgs::create(tx, &s.org, "", Some(user.id))?;
-            let bucket =
-                buckets::create(tx, &NewBucket::user(org.id, &s.bucket, s.retention_seconds))?;
+            let bucket = buckets::create(tx, &NewBucket::user(org.id, &s.bucket, s.retention_seconds))?;
             let auth = authorizations::create(
                 tx,
                 &NewAuthorization {
@@ -79,12 +70,7 @@ impl Store {
                     token: s.token.clone(),
                 },
             )?;
-            Ok(SetupResult {
-                user,
-                org,
-                bucket,
-                auth,
-            })
+            Ok(SetupResult { user, org, bucket, auth })
         })
     }
 }

@@ -34,13 +34,7 @@ pub struct OrgUpdate {
 const COLUMNS: &str = "id, name, description, created_at, updated_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Org> {
-    Ok(Org {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        description: r.get(2)?,
-        created_at: r.get(3)?,
-        updated_at: r.get(4)?,
-    })
+    Ok(Org { id: r.get(0)?, name: r.get(1)?, description: r.get(2)?, created_at: r.get(3)?, updated_at: r.get(4)? })
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -55,12 +49,7 @@ fn conflict(name: &str) -> impl FnOnce() -> String + '_ {
 }
 
 /// Creates an org with its system buckets, and makes `owner` its owner.
-pub(crate) fn create(
-    conn: &Connection,
-    name: &str,
-    description: &str,
-    owner: Option<Id>,
-) -> Result<Org> {
+pub(crate) fn create(conn: &Connection, name: &str, description: &str, owner: Option<Id>) -> Result<Org> {
     check_name(name)?;
     let now = now_rfc3339();
     let org = Org {
@@ -85,13 +74,9 @@ pub(crate) fn create(
 }
 
 pub(crate) fn find_by_id(conn: &Connection, id: Id) -> Result<Org> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM orgs WHERE id = ?1"),
-        [id],
-        from_row,
-    )
-    .optional()?
-    .ok_or_else(|| Error::not_found("organization not found"))
+    conn.query_row(&format!("SELECT {COLUMNS} FROM orgs WHERE id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("organization not found"))
 }
 
 impl Store {
@@ -106,11 +91,7 @@ impl Store {
 
     pub fn find_org_by_name(&self, name: &str) -> Result<Org> {
         self.conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM orgs WHERE name = ?1"),
-                [name],
-                from_row,
-            )
+            .query_row(&format!("SELECT {COLUMNS} FROM orgs WHERE name = ?1"), [name], from_row)
             .optional()?
             .ok_or_else(|| Error::not_found(format!("organization name \"{name}\" not found")))
     }
@@ -166,10 +147,7 @@ impl Store {
                 [id],
             )?;
             members::remove_all(tx, members::ResourceKind::Org, id)?;
-            tx.execute(
-                "DELETE FROM label_mappings WHERE resource_type = 'orgs' AND resource_id = ?1",
-                [id],
-            )?;
+            tx.execute("DELETE FROM label_mappings WHERE resource_type = 'orgs' AND resource_id = ?1", [id])?;
             tx.execute("DELETE FROM orgs WHERE id = ?1", [id])?;
             Ok(())
         })

@@ -12,12 +12,7 @@ pub struct FindOptions {
 
 impl Default for FindOptions {
     fn default() -> Self {
-        Self {
-            limit: Self::DEFAULT_LIMIT,
-            offset: 0,
-            after: None,
-            descending: false,
-        }
+        Self { limit: Self::DEFAULT_LIMIT, offset: 0, after: None, descending: false }
     }
 }
 
@@ -27,10 +22,7 @@ impl FindOptions {
 
     /// No paging: everything that matches.
     pub fn all() -> Self {
-        Self {
-            limit: usize::MAX,
-            ..Self::default()
-        }
+        Self { limit: usize::MAX, ..Self::default() }
     }
 
     /// Applies ordering direction, `after`, `offset` and `limit` to a list already in
@@ -44,11 +36,7 @@ impl FindOptions {
         {
             items.drain(..=pos);
         }
-        items
-            .into_iter()
-            .skip(self.offset)
-            .take(self.limit)
-            .collect()
+        items.into_iter().skip(self.offset).take(self.limit).collect()
     }
 }
 
@@ -62,19 +50,9 @@ mod tests {
     #[test]
     fn apply_honours_after_offset_limit_and_descending() {
         let ids: Vec<Id> = (0..5).map(|_| Id::generate()).collect();
-        let opts = FindOptions {
-            limit: 2,
-            offset: 1,
-            after: Some(ids[0]),
-            descending: false,
-        };
+        let opts = FindOptions { limit: 2, offset: 1, after: Some(ids[0]), descending: false };
         assert_eq!(opts.apply(ids.clone(), |i| *i), vec![ids[2], ids[3]]);
-        let opts = FindOptions {
-            limit: 2,
-            offset: 0,
-            after: None,
-            descending: true,
-        };
+        let opts = FindOptions { limit: 2, offset: 0, after: None, descending: true };
         assert_eq!(opts.apply(ids.clone(), |i| *i), vec![ids[4], ids[3]]);
     }
 }

@@ -46,10 +46,7 @@ impl Store {
 
     /// Ends a session; true if there was one.
     pub fn expire_session(&self, key: &str) -> Result<bool> {
-        let n = self.conn().execute(
-            "DELETE FROM sessions WHERE key_hash = ?1",
-            [&token_digest(key)[..]],
-        )?;
+        let n = self.conn().execute("DELETE FROM sessions WHERE key_hash = ?1", [&token_digest(key)[..]])?;
         Ok(n > 0)
     }
 }

@@ -56,21 +56,13 @@ pub(crate) const COLUMNS_U: &str = "u.id, u.name, u.status";
 
 pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     let status: String = r.get(2)?;
-    Ok(User {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        status: UserStatus::parse(&status).unwrap_or(UserStatus::Active),
-    })
+    Ok(User { id: r.get(0)?, name: r.get(1)?, status: UserStatus::parse(&status).unwrap_or(UserStatus::Active) })
 }
 
 pub(crate) fn find_by_id(conn: &Connection, id: Id) -> Result<User> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS_U} FROM users u WHERE u.id = ?1"),
-        [id],
-        from_row,
-    )
-    .optional()?
-    .ok_or_else(|| Error::not_found("user not found"))
+    conn.query_row(&format!("SELECT {COLUMNS_U} FROM users u WHERE u.id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("user not found"))
 }
 
 fn conflict(name: &str) -> impl FnOnce() -> String + '_ {
@@ -81,11 +73,7 @@ pub(crate) fn create(conn: &Connection, name: &str, status: UserStatus) -> Resul
     if name.trim().is_empty() {
         return Err(Error::Invalid("user name is empty".into()));
     }
-    let user = User {
-        id: Id::generate(),
-        name: name.to_owned(),
-        status,
-    };
+    let user = User { id: Id::generate(), name: name.to_owned(), status };
     conn.execute(
         "INSERT INTO users (id, name, status) VALUES (?1, ?2, ?3)",
         params![user.id, user.name, user.status.as_str()],
@@ -97,19 +85,13 @@ pub(crate) fn create(conn: &Connection, name: &str, status: UserStatus) -> Resul
 /// Checks InfluxDB's password rule and hashes the password with bcrypt.
 pub(crate) fn hash_password(password: &str) -> Result<String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(Error::Invalid(
-            "passwords must be at least 8 characters long".into(),
-        ));
+        return Err(Error::Invalid("passwords must be at least 8 characters long".into()));
     }
-    bcrypt::hash(password, BCRYPT_COST)
-        .map_err(|e| Error::Internal(format!("hashing password: {e}")))
+    bcrypt::hash(password, BCRYPT_COST).map_err(|e| Error::Internal(format!("hashing password: {e}")))
 }
 
 pub(crate) fn set_password_hash(conn: &Connection, id: Id, hash: &str) -> Result<()> {
-    let n = conn.execute(
-        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-        params![id, hash],
-    )?;
+    let n = conn.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id, hash])?;
     if n == 0 {
         return Err(Error::not_found("user not found"));
     }
@@ -127,11 +109,7 @@ impl Store {
 
     pub fn find_user_by_name(&self, name: &str) -> Result<User> {
         self.conn()
-            .query_row(
-                &format!("SELECT {COLUMNS_U} FROM users u WHERE u.name = ?1"),
-                [name],
-                from_row,
-            )
+            .query_row(&format!("SELECT {COLUMNS_U} FROM users u WHERE u.name = ?1"), [name], from_row)
             .optional()?
             .ok_or_else(|| Error::not_found("user not found"))
     }
@@ -142,9 +120,7 @@ impl Store {
             "SELECT {COLUMNS_U} FROM users u
              WHERE (?1 IS NULL OR u.id = ?1) AND (?2 IS NULL OR u.name = ?2) ORDER BY u.id"
         ))?;
-        let rows = stmt
-            .query_map(params![filter.id, filter.name], from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt.query_map(params![filter.id, filter.name], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(opts.apply(rows, |u| u.id))
     }
 
@@ -189,16 +165,12 @@ impl Store {
     pub fn verify_password(&self, name: &str, password: &str) -> Result<User> {
         let found: Option<(User, Option<String>)> = self
             .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS_U}, u.password_hash FROM users u WHERE u.name = ?1"),
-                [name],
-                |r| Ok((from_row(r)?, r.get(3)?)),
-            )
+            .query_row(&format!("SELECT {COLUMNS_U}, u.password_hash FROM users u WHERE u.name = ?1"), [name], |r| {
+                Ok((from_row(r)?, r.get(3)?))
+            })
             .optional()?;
         match found {
-            Some((user, Some(hash))) if bcrypt::verify(password, &hash).unwrap_or(false) => {
-                Ok(user)
-            }
+            Some((user, Some(hash))) if bcrypt::verify(password, &hash).unwrap_or(false) => Ok(user),
             _ => Err(Error::Unauthorized),
         }
     }
@@ -218,31 +190,13 @@ mod tests {
     fn passwords_are_checked_hashed_and_verified() {
         let store = Store::open_in_memory().unwrap();
         let u = store.create_user("ada", UserStatus::Active).unwrap();
-        assert!(matches!(
-            store.set_password(u.id, "short"),
-            Err(Error::Invalid(_))
-        ));
+        assert!(matches!(store.set_password(u.id, "short"), Err(Error::Invalid(_))));
         store.set_password(u.id, "correct horse").unwrap();
-        let stored: String = store
-            .conn()
-            .query_row(
-                "SELECT password_hash FROM users WHERE id = ?1",
-                [u.id],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let stored: String =
+            store.conn().query_row("SELECT password_hash FROM users WHERE id = ?1", [u.id], |r| r.get(0)).unwrap();
         assert!(stored.starts_with("$2"), "bcrypt hash, not the password");
-        assert_eq!(
-            store.verify_password("ada", "correct horse").unwrap().id,
-            u.id
-        );
-        assert!(matches!(
-            store.verify_password("ada", "wrong horse"),
-            Err(Error::Unauthorized)
-        ));
-        assert!(matches!(
-            store.verify_password("bob", "correct horse"),
-            Err(Error::Unauthorized)
-        ));
+        assert_eq!(store.verify_password("ada", "correct horse").unwrap().id, u.id);
+        assert!(matches!(store.verify_password("ada", "wrong horse"), Err(Error::Unauthorized)));
+        assert!(matches!(store.verify_password("bob", "correct horse"), Err(Error::Unauthorized)));
     }
 }

@@ -18,15 +18,11 @@ pub(crate) fn run(store: &meta::Store, env: impl Fn(&str) -> Option<String>) -> 
         tracing::info!("already set up; ignoring DOCKER_INFLUXDB_INIT_* variables");
         return Ok(());
     }
-    let required = |name: &str| {
-        env(name)
-            .filter(|v| !v.is_empty())
-            .with_context(|| format!("{name} is required for setup"))
-    };
+    let required =
+        |name: &str| env(name).filter(|v| !v.is_empty()).with_context(|| format!("{name} is required for setup"));
     let retention = match env("DOCKER_INFLUXDB_INIT_RETENTION").filter(|v| !v.is_empty()) {
         Some(d) => {
-            crate::config::parse_duration_ns(&d)
-                .with_context(|| format!("DOCKER_INFLUXDB_INIT_RETENTION={d:?}"))?
+            crate::config::parse_duration_ns(&d).with_context(|| format!("DOCKER_INFLUXDB_INIT_RETENTION={d:?}"))?
                 / 1_000_000_000
         }
         None => 0,
@@ -67,13 +63,7 @@ mod tests {
         let auth = store.find_authorization_by_token("secret-token").unwrap();
         assert!(meta::auth::is_operator(&auth.permissions));
         let org = store.find_org_by_name("acme").unwrap();
-        assert_eq!(
-            store
-                .find_bucket_by_name(org.id, "metrics")
-                .unwrap()
-                .retention_seconds,
-            604_800
-        );
+        assert_eq!(store.find_bucket_by_name(org.id, "metrics").unwrap().retention_seconds, 604_800);
         run(&store, env).unwrap();
     }
 }

@@ -9,10 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "oxiflux",
-    about = "A time-series database server that speaks the InfluxDB OSS v2 API"
-)]
+#[command(name = "oxiflux", about = "A time-series database server that speaks the InfluxDB OSS v2 API")]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
@@ -67,19 +64,11 @@ pub(crate) struct RunArgs {
     pub(crate) http_max_request_size: Option<usize>,
 
     /// Buffer size in bytes at which it is written to Parquet [default: 26214400].
-    #[arg(
-        long,
-        env = "INFLUXD_STORAGE_CACHE_SNAPSHOT_MEMORY_SIZE",
-        global = true
-    )]
+    #[arg(long, env = "INFLUXD_STORAGE_CACHE_SNAPSHOT_MEMORY_SIZE", global = true)]
     pub(crate) storage_cache_snapshot_memory_size: Option<usize>,
 
     /// Write the buffer to Parquet after no writes for this long [default: 10m0s].
-    #[arg(
-        long,
-        env = "INFLUXD_STORAGE_CACHE_SNAPSHOT_WRITE_COLD_DURATION",
-        global = true
-    )]
+    #[arg(long, env = "INFLUXD_STORAGE_CACHE_SNAPSHOT_WRITE_COLD_DURATION", global = true)]
     pub(crate) storage_cache_snapshot_write_cold_duration: Option<String>,
 
     /// How often expired data is dropped [default: 30m0s].
@@ -116,10 +105,7 @@ impl Config {
         if tls_cert.is_some() != tls_key.is_some() {
             bail!("--tls-cert and --tls-key must be given together");
         }
-        let log_level = args
-            .log_level
-            .or(file.log_level)
-            .unwrap_or_else(|| "info".into());
+        let log_level = args.log_level.or(file.log_level).unwrap_or_else(|| "info".into());
         if !["debug", "info", "warn", "error"].contains(&log_level.as_str()) {
             bail!("invalid log level {log_level:?}: use debug, info, warn or error");
         }
@@ -136,34 +122,23 @@ impl Config {
             Ok(ns)
         };
         Ok(Self {
-            http_max_request_size: args
-                .http_max_request_size
-                .or(file.http_max_request_size)
-                .unwrap_or(0),
+            http_max_request_size: args.http_max_request_size.or(file.http_max_request_size).unwrap_or(0),
             storage_cache_snapshot_memory_size: args
                 .storage_cache_snapshot_memory_size
                 .or(file.storage_cache_snapshot_memory_size)
                 .unwrap_or(25 * 1024 * 1024),
             storage_cache_snapshot_write_cold_duration: duration(
                 "storage-cache-snapshot-write-cold-duration",
-                args.storage_cache_snapshot_write_cold_duration
-                    .or(file.storage_cache_snapshot_write_cold_duration),
+                args.storage_cache_snapshot_write_cold_duration.or(file.storage_cache_snapshot_write_cold_duration),
                 "10m0s",
             )?,
             storage_retention_check_interval: duration(
                 "storage-retention-check-interval",
-                args.storage_retention_check_interval
-                    .or(file.storage_retention_check_interval),
+                args.storage_retention_check_interval.or(file.storage_retention_check_interval),
                 "30m0s",
             )?,
-            http_bind_address: args
-                .http_bind_address
-                .or(file.http_bind_address)
-                .unwrap_or_else(|| ":8086".into()),
-            data_dir: args
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(default_data_dir),
+            http_bind_address: args.http_bind_address.or(file.http_bind_address).unwrap_or_else(|| ":8086".into()),
+            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(default_data_dir),
             log_level,
             tls_cert,
             tls_key,
@@ -192,20 +167,13 @@ pub(crate) fn parse_duration_ns(s: &str) -> anyhow::Result<i64> {
         bail!("empty duration");
     }
     while !rest.is_empty() {
-        let digits = rest
-            .bytes()
-            .take_while(|b| b.is_ascii_digit() || *b == b'.')
-            .count();
+        let digits = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
         if digits == 0 {
             bail!("expected a number at {rest:?}");
         }
         let n: f64 = rest[..digits].parse().context("bad number")?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .chars()
-            .take_while(|c| c.is_alphabetic())
-            .map(char::len_utf8)
-            .sum();
+        let unit_len = rest.chars().take_while(|c| c.is_alphabetic()).map(char::len_utf8).sum();
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let ns: f64 = match unit {
@@ -223,18 +191,13 @@ pub(crate) fn parse_duration_ns(s: &str) -> anyhow::Result<i64> {
         if !part.is_finite() || part > i64::MAX as f64 {
             bail!("duration too long");
         }
-        total = total
-            .checked_add(part as i64)
-            .context("duration too long")?;
+        total = total.checked_add(part as i64).context("duration too long")?;
     }
     Ok(total)
 }
 
 fn default_data_dir() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(".oxiflux")
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".oxiflux")
 }
 
 /// Reads a config file, or the first `config.*` in a directory, by its extension.
@@ -244,26 +207,17 @@ fn read_file(path: &Path) -> anyhow::Result<RunArgs> {
             .iter()
             .map(|n| path.join(n))
             .find(|p| p.exists())
-            .with_context(|| {
-                format!(
-                    "no config.toml, config.yaml or config.json in {}",
-                    path.display()
-                )
-            })?
+            .with_context(|| format!("no config.toml, config.yaml or config.json in {}", path.display()))?
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading config file {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading config file {}", path.display()))?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let parsed = match ext {
         "toml" => toml::from_str(&text).map_err(anyhow::Error::from),
         "yaml" | "yml" => serde_yaml::from_str(&text).map_err(anyhow::Error::from),
         "json" => serde_json::from_str(&text).map_err(anyhow::Error::from),
-        other => bail!(
-            "config file {} has extension {other:?}: use .toml, .yaml or .json",
-            path.display()
-        ),
+        other => bail!("config file {} has extension {other:?}: use .toml, .yaml or .json", path.display()),
     };
     parsed.with_context(|| format!("parsing config file {}", path.display()))
 }
@@ -276,16 +230,8 @@ mod tests {
     fn flags_beat_the_file_and_the_file_beats_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.yaml");
-        std::fs::write(
-            &file,
-            "http-bind-address: \"127.0.0.1:9999\"\nlog-level: debug\n",
-        )
-        .unwrap();
-        let args = RunArgs {
-            config: Some(file),
-            log_level: Some("error".into()),
-            ..Default::default()
-        };
+        std::fs::write(&file, "http-bind-address: \"127.0.0.1:9999\"\nlog-level: debug\n").unwrap();
+        let args = RunArgs { config: Some(file), log_level: Some("error".into()), ..Default::default() };
         let c = Config::resolve(args).unwrap();
         assert_eq!(c.http_bind_address, "127.0.0.1:9999");
         assert_eq!(c.log_level, "error");
@@ -296,19 +242,11 @@ mod tests {
     fn every_format_is_read_from_a_directory_or_a_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.toml"), "session-length = 5\n").unwrap();
-        let c = Config::resolve(RunArgs {
-            config: Some(dir.path().into()),
-            ..Default::default()
-        })
-        .unwrap();
+        let c = Config::resolve(RunArgs { config: Some(dir.path().into()), ..Default::default() }).unwrap();
         assert_eq!(c.session_length, 5);
         let json = dir.path().join("c.json");
         std::fs::write(&json, r#"{"data-dir": "/tmp/x"}"#).unwrap();
-        let c = Config::resolve(RunArgs {
-            config: Some(json),
-            ..Default::default()
-        })
-        .unwrap();
+        let c = Config::resolve(RunArgs { config: Some(json), ..Default::default() }).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
     }
 
@@ -317,20 +255,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.toml");
         std::fs::write(&file, "no-such-flag = 1\n").unwrap();
-        assert!(
-            Config::resolve(RunArgs {
-                config: Some(file),
-                ..Default::default()
-            })
-            .is_err()
-        );
-        assert!(
-            Config::resolve(RunArgs {
-                log_level: Some("loud".into()),
-                ..Default::default()
-            })
-            .is_err()
-        );
+        assert!(Config::resolve(RunArgs { config: Some(file), ..Default::default() }).is_err());
+        assert!(Config::resolve(RunArgs { log_level: Some("loud".into()), ..Default::default() }).is_err());
     }
 
     #[test]

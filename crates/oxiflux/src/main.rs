@@ -12,15 +12,17 @@ use clap::Parser;
 
 use crate::config::{Cli, Command, Config};
 
+/// mimalloc instead of the system allocator: glibc's per-thread arenas let
+/// freed memory pile up across the runtime's threads (measured with
+/// `oxiflux-bench compare`: see the notes on the write-path issue).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Version) => {
-            println!(
-                "oxiflux {} (InfluxDB OSS API {})",
-                env!("CARGO_PKG_VERSION"),
-                server::INFLUXDB_VERSION
-            );
+            println!("oxiflux {} (InfluxDB OSS API {})", env!("CARGO_PKG_VERSION"), server::INFLUXDB_VERSION);
             Ok(())
         }
         Some(Command::Run(args)) => run(merge(cli.run, *args)),
@@ -64,25 +66,19 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let store = meta::Store::open(&config.data_dir.join("meta.sqlite"))
-        .context("opening metadata store")?;
+    let store = meta::Store::open(&config.data_dir.join("meta.sqlite")).context("opening metadata store")?;
     autosetup::run(&store, |k| std::env::var(k).ok())?;
     let storage_config = storage::StorageConfig {
         cache_snapshot_memory_size: config.storage_cache_snapshot_memory_size,
         cache_snapshot_write_cold_duration_ns: config.storage_cache_snapshot_write_cold_duration,
         ..storage::StorageConfig::default()
     };
-    let engine = Arc::new(
-        storage::Storage::open(&config.data_dir, storage_config)
-            .context("opening the storage engine")?,
-    );
+    let engine =
+        Arc::new(storage::Storage::open(&config.data_dir, storage_config).context("opening the storage engine")?);
     let store = Arc::new(store);
+    let engine_for_retention = Arc::clone(&engine);
 
-    let tls = config
-        .tls_cert
-        .clone()
-        .zip(config.tls_key.clone())
-        .map(|(cert, key)| server::Tls { cert, key });
+    let tls = config.tls_cert.clone().zip(config.tls_key.clone()).map(|(cert, key)| server::Tls { cert, key });
     let mut state = server::AppState::new(
         Arc::clone(&store),
         Arc::clone(&engine),
@@ -91,19 +87,12 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         tls.is_some(),
     );
     state.max_request_size = config.http_max_request_size;
-    let retention_every =
-        std::time::Duration::from_nanos(config.storage_retention_check_interval as u64);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let retention_every = std::time::Duration::from_nanos(config.storage_retention_check_interval as u64);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let tls = match tls {
             Some(t) => Some(t.load().await.with_context(|| {
-                format!(
-                    "loading TLS certificate {} and key {}",
-                    t.cert.display(),
-                    t.key.display()
-                )
+                format!("loading TLS certificate {} and key {}", t.cert.display(), t.key.display())
             })?),
             None => None,
         };
@@ -112,11 +101,13 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let transport = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%transport, %addr, port = addr.port(), "Listening");
-        tokio::spawn(retention::run(store, engine, retention_every));
-        server::serve(state, listener, tls, shutdown_signal())
-            .await
-            .context("serving HTTP")
+        tokio::spawn(retention::run(store, Arc::clone(&engine_for_retention), retention_every));
+        server::serve(state, listener, tls, shutdown_signal()).await.context("serving HTTP")
     })?;
+    // On a clean stop the buffer goes to Parquet, so the next start replays little.
+    if let Err(e) = engine.flush() {
+        tracing::warn!(error = %e, "flushing the buffer at shutdown failed; the WAL keeps it");
+    }
     tracing::info!("stopped");
     Ok(())
 }

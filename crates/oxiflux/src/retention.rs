@@ -22,19 +22,10 @@ pub(crate) async fn run(meta: Arc<meta::Store>, storage: Arc<storage::Storage>, 
 
 fn enforce(meta: &meta::Store, storage: &storage::Storage) -> anyhow::Result<usize> {
     let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
-    let buckets = meta.list_buckets(
-        &meta::buckets::BucketFilter::default(),
-        &meta::FindOptions::all(),
-    )?;
+    let buckets = meta.list_buckets(&meta::buckets::BucketFilter::default(), &meta::FindOptions::all())?;
     Ok(buckets
         .iter()
         .filter(|b| b.retention_seconds > 0)
-        .map(|b| {
-            storage.enforce_retention(
-                b.id.get(),
-                b.retention_seconds.saturating_mul(1_000_000_000),
-                now,
-            )
-        })
+        .map(|b| storage.enforce_retention(b.id.get(), b.retention_seconds.saturating_mul(1_000_000_000), now))
         .sum())
 }

@@ -10,9 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use meta::Id;
-use meta::auth::{
-    Action, Permission, Resource, me_permissions, org_member_permissions, org_owner_permissions,
-};
+use meta::auth::{Action, Permission, Resource, me_permissions, org_member_permissions, org_owner_permissions};
 use meta::members::Role;
 use meta::users::UserStatus;
 
@@ -46,10 +44,7 @@ impl Principal {
         if self.can(action, &resource) {
             return Ok(());
         }
-        Err(ApiError::unauthorized(format!(
-            "{} is unauthorized",
-            Permission::new(action, resource)
-        )))
+        Err(ApiError::unauthorized(format!("{} is unauthorized", Permission::new(action, resource))))
     }
 
     /// Fails with InfluxDB's 403 unless the principal holds every permission
@@ -57,9 +52,7 @@ impl Principal {
     pub fn require_all_held(&self, perms: &[Permission]) -> ApiResult<()> {
         for p in perms {
             if !(self.active && self.permissions.iter().any(|g| g.covers(p))) {
-                return Err(ApiError::forbidden(format!(
-                    "permission {p} is not allowed"
-                )));
+                return Err(ApiError::forbidden(format!("permission {p} is not allowed")));
             }
         }
         Ok(())
@@ -70,11 +63,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
-        parts
-            .extensions
-            .get::<Principal>()
-            .cloned()
-            .ok_or_else(|| ApiError::unauthorized("unauthorized access"))
+        parts.extensions.get::<Principal>().cloned().ok_or_else(|| ApiError::unauthorized("unauthorized access"))
     }
 }
 
@@ -171,9 +160,7 @@ async fn principal_for_session(state: &AppState, key: String) -> ApiResult<Princ
     let ttl = state.session_ttl_secs;
     state
         .meta(move |m| -> ApiResult<Principal> {
-            let uid = m
-                .find_session(&key, ttl)?
-                .ok_or_else(|| ApiError::unauthorized("unauthorized access"))?;
+            let uid = m.find_session(&key, ttl)?.ok_or_else(|| ApiError::unauthorized("unauthorized access"))?;
             ensure_user_active(m, uid)?;
             Ok(Principal {
                 user_id: Some(uid),
@@ -203,10 +190,7 @@ pub fn session_permissions(m: &meta::Store, uid: Id) -> ApiResult<Vec<Permission
             perms.push(Permission::new(Action::Write, r));
         }
     }
-    let filter = meta::authorizations::AuthorizationFilter {
-        user_id: Some(uid),
-        ..Default::default()
-    };
+    let filter = meta::authorizations::AuthorizationFilter { user_id: Some(uid), ..Default::default() };
     for a in m.list_authorizations(&filter, &meta::FindOptions::all())? {
         if a.status == meta::authorizations::AuthStatus::Active {
             perms.extend(a.permissions);

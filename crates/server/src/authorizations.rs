@@ -14,9 +14,7 @@ use crate::state::AppState;
 use crate::views;
 use meta::FindOptions;
 use meta::auth::{Action, Permission, Resource, ResourceType};
-use meta::authorizations::{
-    AuthStatus, Authorization, AuthorizationFilter, AuthorizationUpdate, NewAuthorization,
-};
+use meta::authorizations::{AuthStatus, Authorization, AuthorizationFilter, AuthorizationUpdate, NewAuthorization};
 
 fn resource(a: &Authorization) -> Resource {
     Resource::one_in_org(ResourceType::Authorizations, a.id, a.org_id)
@@ -32,18 +30,11 @@ fn require(p: &Principal, action: Action, a: &Authorization) -> ApiResult<()> {
 }
 
 fn status(s: Option<&str>) -> ApiResult<Option<AuthStatus>> {
-    s.map(|s| {
-        AuthStatus::parse(s)
-            .ok_or_else(|| ApiError::invalid(format!("invalid authorization status {s:?}")))
-    })
-    .transpose()
+    s.map(|s| AuthStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("invalid authorization status {s:?}"))))
+        .transpose()
 }
 
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    p: Principal,
-    q: QueryMap,
-) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let opts = find_options(&q)?;
     let org = crate::orgs::from_query(&state, &q).await?;
     let mut filter = AuthorizationFilter {
@@ -56,13 +47,8 @@ pub(crate) async fn list(
         filter.user_id = Some(state.meta(move |m| m.find_user_by_name(&name)).await?.id);
     }
     let f = filter.clone();
-    let all = state
-        .meta(move |m| m.list_authorizations(&f, &FindOptions::all()))
-        .await?;
-    let visible: Vec<Authorization> = all
-        .into_iter()
-        .filter(|a| require(&p, Action::Read, a).is_ok())
-        .collect();
+    let all = state.meta(move |m| m.list_authorizations(&f, &FindOptions::all())).await?;
+    let visible: Vec<Authorization> = all.into_iter().filter(|a| require(&p, Action::Read, a).is_ok()).collect();
     let page = opts.apply(visible, |a| a.id);
     let l = links(
         "/api/v2/authorizations",
@@ -107,9 +93,7 @@ pub(crate) async fn create(
         None => return Err(ApiError::invalid("org id is required")),
     };
     if body.permissions.is_empty() {
-        return Err(ApiError::invalid(
-            "authorization must have at least one permission",
-        ));
+        return Err(ApiError::invalid("authorization must have at least one permission"));
     }
     // A token created without a user belongs to whoever creates it, as in InfluxDB.
     let user_id = match body.user_id.as_deref().filter(|s| !s.is_empty()) {
@@ -121,10 +105,7 @@ pub(crate) async fn create(
     if let Some(uid) = user_id {
         state.meta(move |m| m.find_user_by_id(uid)).await?;
     }
-    p.require(
-        Action::Write,
-        Resource::in_org(ResourceType::Authorizations, org_id),
-    )?;
+    p.require(Action::Write, Resource::in_org(ResourceType::Authorizations, org_id))?;
     if let Some(uid) = user_id {
         p.require(Action::Write, Resource::one(ResourceType::Users, uid))?;
     }
@@ -146,29 +127,16 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-async fn authorized(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-) -> ApiResult<Authorization> {
+async fn authorized(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Authorization> {
     let id = parse_id(id)?;
     let a = state.meta(move |m| m.find_authorization_by_id(id)).await?;
     require(p, action, &a)?;
     Ok(a)
 }
 
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub(crate) async fn get(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let a = authorized(&state, &p, &id, Action::Read).await?;
-    Ok(Json(
-        state
-            .meta(move |m| Ok::<_, ApiError>(views::authorization(&a, m)))
-            .await?,
-    ))
+    Ok(Json(state.meta(move |m| Ok::<_, ApiError>(views::authorization(&a, m))).await?))
 }
 
 #[derive(Deserialize)]
@@ -183,10 +151,7 @@ pub(crate) async fn patch(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<PatchAuthorization>,
 ) -> ApiResult<Json<Value>> {
-    let update = AuthorizationUpdate {
-        status: status(body.status.as_deref())?,
-        description: body.description,
-    };
+    let update = AuthorizationUpdate { status: status(body.status.as_deref())?, description: body.description };
     let a = authorized(&state, &p, &id, Action::Write).await?;
     let body = state
         .meta(move |m| -> meta::Result<Value> {

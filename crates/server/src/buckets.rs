@@ -20,35 +20,18 @@ pub(crate) fn resource(b: &Bucket) -> Resource {
     Resource::one_in_org(ResourceType::Buckets, b.id, b.org_id)
 }
 
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    p: Principal,
-    q: QueryMap,
-) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let opts = find_options(&q)?;
     let org = crate::orgs::from_query(&state, &q).await?;
-    let filter = BucketFilter {
-        id: q.id("id")?,
-        org_id: org.as_ref().map(|o| o.id),
-        name: q.get("name").map(str::to_owned),
-    };
+    let filter =
+        BucketFilter { id: q.id("id")?, org_id: org.as_ref().map(|o| o.id), name: q.get("name").map(str::to_owned) };
     let f = filter.clone();
-    let all = state
-        .meta(move |m| m.list_buckets(&f, &FindOptions::all()))
-        .await?;
-    let visible: Vec<Bucket> = all
-        .into_iter()
-        .filter(|b| p.can(Action::Read, &resource(b)))
-        .collect();
+    let all = state.meta(move |m| m.list_buckets(&f, &FindOptions::all())).await?;
+    let visible: Vec<Bucket> = all.into_iter().filter(|b| p.can(Action::Read, &resource(b))).collect();
     let page = opts.apply(visible, |b| b.id);
     let ids: Vec<Id> = page.iter().map(|b| b.id).collect();
-    let labels = state
-        .meta(move |m| {
-            ids.iter()
-                .map(|id| m.labels_of("buckets", *id))
-                .collect::<meta::Result<Vec<_>>>()
-        })
-        .await?;
+    let labels =
+        state.meta(move |m| ids.iter().map(|id| m.labels_of("buckets", *id)).collect::<meta::Result<Vec<_>>>()).await?;
     let l = links(
         "/api/v2/buckets",
         &opts,
@@ -60,11 +43,7 @@ pub(crate) async fn list(
         ],
         page.len(),
     );
-    let buckets: Vec<_> = page
-        .iter()
-        .zip(&labels)
-        .map(|(b, l)| views::bucket(b, l))
-        .collect();
+    let buckets: Vec<_> = page.iter().zip(&labels).map(|(b, l)| views::bucket(b, l)).collect();
     Ok(Json(json!({ "links": l, "buckets": buckets })))
 }
 
@@ -117,38 +96,24 @@ pub(crate) async fn create(
     match body.schema_type.as_deref() {
         None | Some("implicit") => {}
         Some("explicit") => {
-            return Err(ApiError::invalid(
-                "explicit bucket schemas are not supported by InfluxDB OSS",
-            ));
+            return Err(ApiError::invalid("explicit bucket schemas are not supported by InfluxDB OSS"));
         }
         Some(other) => return Err(ApiError::invalid(format!("invalid schema type {other:?}"))),
     }
     state.meta(move |m| m.find_org_by_id(org_id)).await?;
-    p.require(
-        Action::Write,
-        Resource::in_org(ResourceType::Buckets, org_id),
-    )?;
+    p.require(Action::Write, Resource::in_org(ResourceType::Buckets, org_id))?;
     let new = NewBucket {
         description: body.description,
         rp: body.rp,
         shard_group_seconds: rule.and_then(|r| r.shard_group_duration_seconds),
-        ..NewBucket::user(
-            org_id,
-            &body.name,
-            rule.and_then(|r| r.every_seconds).unwrap_or(0),
-        )
+        ..NewBucket::user(org_id, &body.name, rule.and_then(|r| r.every_seconds).unwrap_or(0))
     };
     let owner = p.user_id;
     let bucket = state
         .meta(move |m| -> meta::Result<Bucket> {
             let b = m.create_bucket(&new)?;
             if let Some(uid) = owner {
-                m.add_member(
-                    meta::members::ResourceKind::Bucket,
-                    b.id,
-                    uid,
-                    meta::members::Role::Owner,
-                )?;
+                m.add_member(meta::members::ResourceKind::Bucket, b.id, uid, meta::members::Role::Owner)?;
             }
             Ok(b)
         })
@@ -157,12 +122,7 @@ pub(crate) async fn create(
 }
 
 /// Loads a bucket, then checks `action` on it: a missing bucket is 404 before any 401.
-pub(crate) async fn authorized(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-) -> ApiResult<Bucket> {
+pub(crate) async fn authorized(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Bucket> {
     let id = parse_id(id)?;
     let bucket = state.meta(move |m| m.find_bucket_by_id(id)).await?;
     p.require(action, resource(&bucket))?;
@@ -204,9 +164,7 @@ pub(crate) async fn patch(
     let b = authorized(&state, &p, &id, Action::Write).await?;
     let bid = b.id;
     let (b, labels) = state
-        .meta(move |m| -> meta::Result<_> {
-            Ok((m.update_bucket(bid, &update)?, m.labels_of("buckets", bid)?))
-        })
+        .meta(move |m| -> meta::Result<_> { Ok((m.update_bucket(bid, &update)?, m.labels_of("buckets", bid)?)) })
         .await?;
     Ok(Json(views::bucket(&b, &labels)))
 }
@@ -220,12 +178,7 @@ pub(crate) async fn delete(
     state.meta(move |m| m.delete_bucket(b.id)).await?;
     // Deleting a bucket deletes its data.
     let bid = b.id.get();
-    state
-        .storage(move |s| {
-            s.drop_bucket(bid)
-                .map_err(|e| ApiError::internal(e.to_string()))
-        })
-        .await?;
+    state.storage(move |s| s.drop_bucket(bid).map_err(|e| ApiError::internal(e.to_string()))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -242,14 +195,8 @@ pub(crate) mod labels {
         let b = authorized(&state, &p, &id, Action::Read).await?;
         let bid = b.id;
         let labels = state.meta(move |m| m.labels_of("buckets", bid)).await?;
-        let labels: Vec<_> = labels
-            .into_iter()
-            .filter(|l| p.can(Action::Read, &crate::labels::resource(l)))
-            .collect();
-        Ok(Json(labels_response(
-            &format!("/api/v2/buckets/{bid}/labels"),
-            &labels,
-        )))
+        let labels: Vec<_> = labels.into_iter().filter(|l| p.can(Action::Read, &crate::labels::resource(l))).collect();
+        Ok(Json(labels_response(&format!("/api/v2/buckets/{bid}/labels"), &labels)))
     }
 
     pub(crate) async fn add(
@@ -263,9 +210,7 @@ pub(crate) mod labels {
         let label = state.meta(move |m| m.find_label_by_id(label_id)).await?;
         p.require(Action::Read, crate::labels::resource(&label))?;
         let bid = b.id;
-        let label = state
-            .meta(move |m| m.add_label_mapping(label_id, "buckets", bid))
-            .await?;
+        let label = state.meta(move |m| m.add_label_mapping(label_id, "buckets", bid)).await?;
         Ok((StatusCode::CREATED, Json(label_response(&label))))
     }
 
@@ -277,9 +222,7 @@ pub(crate) mod labels {
         let b = authorized(&state, &p, &id, Action::Write).await?;
         let label_id = parse_id(&label)?;
         let bid = b.id;
-        state
-            .meta(move |m| m.remove_label_mapping(label_id, "buckets", bid))
-            .await?;
+        state.meta(move |m| m.remove_label_mapping(label_id, "buckets", bid)).await?;
         Ok(StatusCode::NO_CONTENT)
     }
 }
@@ -289,12 +232,7 @@ pub(crate) mod labels {
 pub(crate) struct Buckets;
 
 impl crate::members::HasMembers for Buckets {
-    async fn target(
-        state: &AppState,
-        p: &Principal,
-        id: &str,
-        action: Action,
-    ) -> ApiResult<crate::members::Target> {
+    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {
         let b = authorized(state, p, id, action).await?;
         Ok(crate::members::Target {
             kind: meta::members::ResourceKind::Bucket,

@@ -36,15 +36,12 @@ fn resource(org: Id, id: Option<Id>) -> Resource {
 /// The org named by `orgID` or `org`; InfluxDB requires one of them here.
 async fn org_of(state: &AppState, org_id: Option<&str>, org: Option<&str>) -> ApiResult<Id> {
     if let Some(id) = org_id.filter(|s| !s.is_empty()) {
-        let id = id
-            .parse::<Id>()
-            .map_err(|_| ApiError::invalid(format!("invalid org ID {id:?}")))?;
+        let id = id.parse::<Id>().map_err(|_| ApiError::invalid(format!("invalid org ID {id:?}")))?;
         state.meta(move |m| m.find_org_by_id(id)).await?;
         return Ok(id);
     }
-    let name = org
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::invalid("either 'org' or 'orgID' must be provided"))?;
+    let name =
+        org.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid("either 'org' or 'orgID' must be provided"))?;
     let n = name.to_owned();
     state
         .meta(move |m| m.find_org_by_name(&n))
@@ -53,11 +50,7 @@ async fn org_of(state: &AppState, org_id: Option<&str>, org: Option<&str>) -> Ap
         .map_err(|_| ApiError::not_found(format!("invalid org {name:?}")))
 }
 
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    p: Principal,
-    q: QueryMap,
-) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let org = org_of(&state, q.get("orgID"), q.get("org")).await?;
     let default = match q.get("default") {
         None => None,
@@ -66,12 +59,7 @@ pub(crate) async fn list(
         Some(_) => return Err(ApiError::invalid("invalid default parameter")),
     };
     let id_param = |k: &str| -> ApiResult<Option<Id>> {
-        q.get(k)
-            .map(|v| {
-                v.parse::<Id>()
-                    .map_err(|_| ApiError::invalid(format!("invalid {k} {v:?}")))
-            })
-            .transpose()
+        q.get(k).map(|v| v.parse::<Id>().map_err(|_| ApiError::invalid(format!("invalid {k} {v:?}")))).transpose()
     };
     let filter = DbrpFilter {
         org_id: Some(org),
@@ -82,11 +70,8 @@ pub(crate) async fn list(
         retention_policy: q.get("rp").map(str::to_owned),
     };
     let all = state.meta(move |m| m.list_dbrps(&filter)).await?;
-    let visible: Vec<Value> = all
-        .iter()
-        .filter(|m| p.can(Action::Read, &resource(m.org_id, Some(m.id))))
-        .map(view)
-        .collect();
+    let visible: Vec<Value> =
+        all.iter().filter(|m| p.can(Action::Read, &resource(m.org_id, Some(m.id)))).map(view).collect();
     Ok(Json(json!({ "content": visible })))
 }
 
@@ -127,13 +112,7 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(view(&m))))
 }
 
-async fn authorized(
-    state: &AppState,
-    p: &Principal,
-    q: &QueryMap,
-    id: &str,
-    action: Action,
-) -> ApiResult<Dbrp> {
+async fn authorized(state: &AppState, p: &Principal, q: &QueryMap, id: &str, action: Action) -> ApiResult<Dbrp> {
     let org = org_of(state, q.get("orgID"), q.get("org")).await?;
     let id = parse_id(id).map_err(|_| ApiError::invalid(format!("invalid DBRP ID {id:?}")))?;
     let m = state.meta(move |m| m.find_dbrp(org, id)).await?;
@@ -168,9 +147,7 @@ pub(crate) async fn patch(
     if m.virtual_ {
         return Err(ApiError::invalid("cannot update a virtual DBRP mapping"));
     }
-    let updated = state
-        .meta(move |s| s.update_dbrp(m.org_id, m.id, body.retention_policy, body.default))
-        .await?;
+    let updated = state.meta(move |s| s.update_dbrp(m.org_id, m.id, body.retention_policy, body.default)).await?;
     Ok(Json(json!({ "content": view(&updated) })))
 }
 

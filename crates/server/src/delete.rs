@@ -22,14 +22,11 @@ pub(crate) struct DeleteRequest {
 }
 
 fn parse_time(s: &str, field: &str, example: &str) -> ApiResult<i64> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .and_then(|t| t.timestamp_nanos_opt())
-        .ok_or_else(|| {
-            ApiError::invalid(format!(
-                "invalid RFC3339Nano for field {field}, please format your time with RFC3339Nano format, example: {example}"
-            ))
-        })
+    chrono::DateTime::parse_from_rfc3339(s).ok().and_then(|t| t.timestamp_nanos_opt()).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "invalid RFC3339Nano for field {field}, please format your time with RFC3339Nano format, example: {example}"
+        ))
+    })
 }
 
 pub(crate) async fn delete(
@@ -41,18 +38,13 @@ pub(crate) async fn delete(
     let start = parse_time(&req.start, "start", "2009-01-02T23:00:00Z")?;
     let stop = parse_time(&req.stop, "stop", "2009-01-01T23:00:00Z")?;
     if stop < start {
-        return Err(ApiError::invalid(
-            "invalid request; stop time must not be before start time",
-        ));
+        return Err(ApiError::invalid("invalid request; stop time must not be before start time"));
     }
     let predicate = DeletePredicate::parse(&req.predicate).map_err(|e| {
         if e.not_implemented {
             ApiError::new(Code::NotImplemented, e.message)
         } else {
-            ApiError::invalid(format!(
-                "invalid request; error parsing predicate: {}",
-                e.message
-            ))
+            ApiError::invalid(format!("invalid request; error parsing predicate: {}", e.message))
         }
     })?;
     let org = crate::orgs::from_query(&state, &q)
@@ -72,23 +64,17 @@ pub(crate) async fn delete(
                     Ok(b)
                 }
                 (None, Some(name)) => Ok(m.find_bucket_by_name(org_id, &name)?),
-                (None, None) => Err(ApiError::invalid(
-                    "Please provide either bucketID or bucket",
-                )),
+                (None, None) => Err(ApiError::invalid("Please provide either bucketID or bucket")),
             }
         })
         .await?;
-    if !p.can(
-        Action::Write,
-        &Resource::one_in_org(ResourceType::Buckets, bucket.id, bucket.org_id),
-    ) {
+    if !p.can(Action::Write, &Resource::one_in_org(ResourceType::Buckets, bucket.id, bucket.org_id)) {
         return Err(ApiError::forbidden("insufficient permissions to delete"));
     }
     let bid = bucket.id.get();
     state
         .storage(move |s| {
-            s.delete(bid, start, stop, &predicate)
-                .map_err(|e| ApiError::internal(format!("unable to delete: {e}")))
+            s.delete(bid, start, stop, &predicate).map_err(|e| ApiError::internal(format!("unable to delete: {e}")))
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -74,10 +74,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(Code::Invalid, message)
@@ -107,15 +104,9 @@ impl IntoResponse for ApiError {
         if self.code == Code::Internal {
             tracing::error!(message = %self.message, "internal error");
         }
-        let body = Body {
-            code: self.code.as_str(),
-            message: &self.message,
-        };
+        let body = Body { code: self.code.as_str(), message: &self.message };
         let mut resp = (self.code.status(), axum::Json(body)).into_response();
-        resp.headers_mut().insert(
-            "X-Platform-Error-Code",
-            HeaderValue::from_static(self.code.as_str()),
-        );
+        resp.headers_mut().insert("X-Platform-Error-Code", HeaderValue::from_static(self.code.as_str()));
         resp
     }
 }

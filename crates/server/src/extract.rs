@@ -27,9 +27,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         })?;
         // serde would take `[...]` for a struct too; InfluxDB's bodies are objects.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(ApiError::invalid(
-                "failed to decode request body: expected a JSON object, got an array",
-            ));
+            return Err(ApiError::invalid("failed to decode request body: expected a JSON object, got an array"));
         }
         serde_json::from_slice(&bytes)
             .map(JsonBody)
@@ -53,9 +51,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
 
 fn serde_urlencoded_pairs(q: &str) -> ApiResult<Vec<(String, String)>> {
     axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
-        &format!("/?{q}")
-            .parse()
-            .map_err(|_| ApiError::invalid("invalid query string"))?,
+        &format!("/?{q}").parse().map_err(|_| ApiError::invalid("invalid query string"))?,
     )
     .map(|axum::extract::Query(v)| v)
     .map_err(|e| ApiError::invalid(format!("invalid query string: {e}")))
@@ -64,10 +60,7 @@ fn serde_urlencoded_pairs(q: &str) -> ApiResult<Vec<(String, String)>> {
 impl QueryMap {
     /// A non-empty parameter.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.0.get(key).map(String::as_str).filter(|v| !v.is_empty())
     }
 
     /// A parameter that must be an ID if present.

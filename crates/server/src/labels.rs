@@ -36,22 +36,10 @@ pub(crate) fn labels_response(self_link: &str, labels: &[Label]) -> Value {
     json!({ "links": { "self": self_link }, "labels": labels.iter().map(views::label).collect::<Vec<_>>() })
 }
 
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    p: Principal,
-    q: QueryMap,
-) -> ApiResult<Json<Value>> {
-    let filter = LabelFilter {
-        org_id: q.id("orgID")?,
-        name: q.get("name").map(str::to_owned),
-    };
-    let all = state
-        .meta(move |m| m.list_labels(&filter, &FindOptions::all()))
-        .await?;
-    let visible: Vec<Label> = all
-        .into_iter()
-        .filter(|l| p.can(Action::Read, &resource(l)))
-        .collect();
+pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
+    let filter = LabelFilter { org_id: q.id("orgID")?, name: q.get("name").map(str::to_owned) };
+    let all = state.meta(move |m| m.list_labels(&filter, &FindOptions::all())).await?;
+    let visible: Vec<Label> = all.into_iter().filter(|l| p.can(Action::Read, &resource(l))).collect();
     Ok(Json(labels_response("/api/v2/labels", &visible)))
 }
 
@@ -75,13 +63,8 @@ pub(crate) async fn create(
         None => return Err(ApiError::invalid("label requires a valid orgID")),
     };
     state.meta(move |m| m.find_org_by_id(org_id)).await?;
-    p.require(
-        Action::Write,
-        Resource::in_org(ResourceType::Labels, org_id),
-    )?;
-    let label = state
-        .meta(move |m| m.create_label(org_id, &body.name, body.properties))
-        .await?;
+    p.require(Action::Write, Resource::in_org(ResourceType::Labels, org_id))?;
+    let label = state.meta(move |m| m.create_label(org_id, &body.name, body.properties)).await?;
     Ok((StatusCode::CREATED, Json(label_response(&label))))
 }
 
@@ -92,14 +75,8 @@ async fn authorized(state: &AppState, p: &Principal, id: &str, action: Action) -
     Ok(label)
 }
 
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(label_response(
-        &authorized(&state, &p, &id, Action::Read).await?,
-    )))
+pub(crate) async fn get(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(label_response(&authorized(&state, &p, &id, Action::Read).await?)))
 }
 
 #[derive(Deserialize)]
@@ -115,13 +92,8 @@ pub(crate) async fn patch(
     JsonBody(body): JsonBody<PatchLabel>,
 ) -> ApiResult<Json<Value>> {
     let label = authorized(&state, &p, &id, Action::Write).await?;
-    let update = LabelUpdate {
-        name: body.name,
-        properties: body.properties,
-    };
-    let label = state
-        .meta(move |m| m.update_label(label.id, &update))
-        .await?;
+    let update = LabelUpdate { name: body.name, properties: body.properties };
+    let label = state.meta(move |m| m.update_label(label.id, &update)).await?;
     Ok(Json(label_response(&label)))
 }
 

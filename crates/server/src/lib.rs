@@ -39,9 +39,7 @@ use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ApiError, Code};
-use crate::members::{
-    add_member, add_owner, list_members, list_owners, remove_member, remove_owner,
-};
+use crate::members::{add_member, add_owner, list_members, list_owners, remove_member, remove_owner};
 pub use crate::state::AppState;
 pub use crate::system::INFLUXDB_VERSION;
 
@@ -64,117 +62,51 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/signin", post(session::signin))
         .route("/api/v2/signout", post(session::signout))
         .route("/api/v2/me", get(session::me))
-        .route(
-            "/api/v2/me/password",
-            axum::routing::put(session::put_me_password),
-        )
+        .route("/api/v2/me/password", axum::routing::put(session::put_me_password))
         // Organizations
         .route("/api/v2/orgs", get(orgs::list).post(orgs::create))
-        .route(
-            "/api/v2/orgs/{id}",
-            get(orgs::get).patch(orgs::patch).delete(orgs::delete),
-        )
-        .route(
-            "/api/v2/orgs/{id}/members",
-            get(list_members::<Orgs>).post(add_member::<Orgs>),
-        )
-        .route(
-            "/api/v2/orgs/{id}/members/{user}",
-            axum::routing::delete(remove_member::<Orgs>),
-        )
-        .route(
-            "/api/v2/orgs/{id}/owners",
-            get(list_owners::<Orgs>).post(add_owner::<Orgs>),
-        )
-        .route(
-            "/api/v2/orgs/{id}/owners/{user}",
-            axum::routing::delete(remove_owner::<Orgs>),
-        )
+        .route("/api/v2/orgs/{id}", get(orgs::get).patch(orgs::patch).delete(orgs::delete))
+        .route("/api/v2/orgs/{id}/members", get(list_members::<Orgs>).post(add_member::<Orgs>))
+        .route("/api/v2/orgs/{id}/members/{user}", axum::routing::delete(remove_member::<Orgs>))
+        .route("/api/v2/orgs/{id}/owners", get(list_owners::<Orgs>).post(add_owner::<Orgs>))
+        .route("/api/v2/orgs/{id}/owners/{user}", axum::routing::delete(remove_owner::<Orgs>))
         // Users
         .route("/api/v2/users", get(users::list).post(users::create))
-        .route(
-            "/api/v2/users/{id}",
-            get(users::get).patch(users::patch).delete(users::delete),
-        )
-        .route(
-            "/api/v2/users/{id}/password",
-            post(session::set_user_password).put(session::set_user_password),
-        )
+        .route("/api/v2/users/{id}", get(users::get).patch(users::patch).delete(users::delete))
+        .route("/api/v2/users/{id}/password", post(session::set_user_password).put(session::set_user_password))
         // Buckets
         .route("/api/v2/buckets", get(buckets::list).post(buckets::create))
-        .route(
-            "/api/v2/buckets/{id}",
-            get(buckets::get)
-                .patch(buckets::patch)
-                .delete(buckets::delete),
-        )
-        .route(
-            "/api/v2/buckets/{id}/labels",
-            get(buckets::labels::list).post(buckets::labels::add),
-        )
-        .route(
-            "/api/v2/buckets/{id}/labels/{label}",
-            axum::routing::delete(buckets::labels::remove),
-        )
-        .route(
-            "/api/v2/buckets/{id}/members",
-            get(list_members::<Buckets>).post(add_member::<Buckets>),
-        )
-        .route(
-            "/api/v2/buckets/{id}/members/{user}",
-            axum::routing::delete(remove_member::<Buckets>),
-        )
-        .route(
-            "/api/v2/buckets/{id}/owners",
-            get(list_owners::<Buckets>).post(add_owner::<Buckets>),
-        )
-        .route(
-            "/api/v2/buckets/{id}/owners/{user}",
-            axum::routing::delete(remove_owner::<Buckets>),
-        )
+        .route("/api/v2/buckets/{id}", get(buckets::get).patch(buckets::patch).delete(buckets::delete))
+        .route("/api/v2/buckets/{id}/labels", get(buckets::labels::list).post(buckets::labels::add))
+        .route("/api/v2/buckets/{id}/labels/{label}", axum::routing::delete(buckets::labels::remove))
+        .route("/api/v2/buckets/{id}/members", get(list_members::<Buckets>).post(add_member::<Buckets>))
+        .route("/api/v2/buckets/{id}/members/{user}", axum::routing::delete(remove_member::<Buckets>))
+        .route("/api/v2/buckets/{id}/owners", get(list_owners::<Buckets>).post(add_owner::<Buckets>))
+        .route("/api/v2/buckets/{id}/owners/{user}", axum::routing::delete(remove_owner::<Buckets>))
         // Authorizations
-        .route(
-            "/api/v2/authorizations",
-            get(authorizations::list).post(authorizations::create),
-        )
+        .route("/api/v2/authorizations", get(authorizations::list).post(authorizations::create))
         .route(
             "/api/v2/authorizations/{id}",
-            get(authorizations::get)
-                .patch(authorizations::patch)
-                .delete(authorizations::delete),
+            get(authorizations::get).patch(authorizations::patch).delete(authorizations::delete),
         )
         // Write, delete, DBRP mappings
-        .route(
-            "/api/v2/write",
-            post(write::write_v2).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/write",
-            post(write::write_v1).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
+        .route("/api/v2/write", post(write::write_v2).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/write", post(write::write_v1).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/api/v2/delete", post(delete::delete))
         .route("/api/v2/dbrps", get(dbrps::list).post(dbrps::create))
-        .route(
-            "/api/v2/dbrps/{id}",
-            get(dbrps::get).patch(dbrps::patch).delete(dbrps::delete),
-        )
+        .route("/api/v2/dbrps/{id}", get(dbrps::get).patch(dbrps::patch).delete(dbrps::delete))
         // Labels
         .route("/api/v2/labels", get(labels::list).post(labels::create))
-        .route(
-            "/api/v2/labels/{id}",
-            get(labels::get).patch(labels::patch).delete(labels::delete),
-        )
+        .route("/api/v2/labels/{id}", get(labels::get).patch(labels::patch).delete(labels::delete))
         .fallback(|| async { ApiError::not_found("path not found") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(Code::MethodNotAllowed, "method not allowed")
-        });
+        .method_not_allowed_fallback(|| async { ApiError::new(Code::MethodNotAllowed, "method not allowed") });
 
     api.layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(
             // Spans carry the path only: query strings can hold credentials (`token=`, `p=`).
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
+            TraceLayer::new_for_http().make_span_with(
+                |req: &Request<_>| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()),
+            ),
         )
         .with_state(state)
 }
@@ -202,8 +134,7 @@ impl Tls {
         // Two rustls back-ends can be linked in; pick one explicitly. An error
         // only means a provider is already installed.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let config =
-            axum_server::tls_rustls::RustlsConfig::from_pem_file(&self.cert, &self.key).await?;
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&self.cert, &self.key).await?;
         Ok(TlsConfig(config))
     }
 }
@@ -221,9 +152,7 @@ pub async fn serve(
     match tls {
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
         }
         Some(TlsConfig(config)) => {
             let handle = axum_server::Handle::new();
@@ -232,10 +161,7 @@ pub async fn serve(
                 shutdown.await;
                 h.graceful_shutdown(Some(Duration::from_secs(10)));
             });
-            axum_server::from_tcp_rustls(listener, config)
-                .handle(handle)
-                .serve(app)
-                .await
+            axum_server::from_tcp_rustls(listener, config).handle(handle).serve(app).await
         }
     }
 }

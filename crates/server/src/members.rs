@@ -50,17 +50,10 @@ fn suffix(role: Role) -> &'static str {
     }
 }
 
-async fn list<T: HasMembers>(
-    state: AppState,
-    p: Principal,
-    id: String,
-    role: Role,
-) -> ApiResult<Json<Value>> {
+async fn list<T: HasMembers>(state: AppState, p: Principal, id: String, role: Role) -> ApiResult<Json<Value>> {
     let t = T::target(&state, &p, &id, Action::Read).await?;
     let self_link = format!("{}/{}", t.path, suffix(role));
-    let users = state
-        .meta(move |m| m.list_members(t.kind, t.id, role))
-        .await?;
+    let users = state.meta(move |m| m.list_members(t.kind, t.id, role)).await?;
     Ok(Json(json!({
         "links": { "self": self_link },
         "users": users.iter().map(|u| views::member(u, role.as_str())).collect::<Vec<_>>(),
@@ -83,10 +76,7 @@ async fn add<T: HasMembers>(
             Ok(user)
         })
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(views::member(&user, role.as_str())),
-    ))
+    Ok((StatusCode::CREATED, Json(views::member(&user, role.as_str()))))
 }
 
 async fn remove<T: HasMembers>(
@@ -98,9 +88,7 @@ async fn remove<T: HasMembers>(
 ) -> ApiResult<StatusCode> {
     let t = T::target(&state, &p, &id, Action::Write).await?;
     let uid = parse_id(&user)?;
-    state
-        .meta(move |m| m.remove_member(t.kind, t.id, uid, role))
-        .await?;
+    state.meta(move |m| m.remove_member(t.kind, t.id, uid, role)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

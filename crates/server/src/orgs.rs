@@ -31,29 +31,16 @@ pub(crate) async fn from_query(state: &AppState, q: &QueryMap) -> ApiResult<Opti
     Ok(None)
 }
 
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    p: Principal,
-    q: QueryMap,
-) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let opts = find_options(&q)?;
-    let filter = OrgFilter {
-        id: q.id("orgID")?,
-        name: q.get("org").map(str::to_owned),
-        user_id: q.id("userID")?,
-    };
+    let filter = OrgFilter { id: q.id("orgID")?, name: q.get("org").map(str::to_owned), user_id: q.id("userID")? };
     if let Some(name) = filter.name.clone() {
         // Naming an org that does not exist is a 404, as in InfluxDB.
         state.meta(move |m| m.find_org_by_name(&name)).await?;
     }
     let f = filter.clone();
-    let all = state
-        .meta(move |m| m.list_orgs(&f, &FindOptions::all()))
-        .await?;
-    let visible: Vec<Org> = all
-        .into_iter()
-        .filter(|o| p.can(Action::Read, &resource(o.id)))
-        .collect();
+    let all = state.meta(move |m| m.list_orgs(&f, &FindOptions::all())).await?;
+    let visible: Vec<Org> = all.into_iter().filter(|o| p.can(Action::Read, &resource(o.id))).collect();
     let page = opts.apply(visible, |o| o.id);
     let l = links(
         "/api/v2/orgs",
@@ -65,9 +52,7 @@ pub(crate) async fn list(
         ],
         page.len(),
     );
-    Ok(Json(
-        json!({ "links": l, "orgs": page.iter().map(views::org).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(json!({ "links": l, "orgs": page.iter().map(views::org).collect::<Vec<_>>() })))
 }
 
 #[derive(Deserialize)]
@@ -85,20 +70,13 @@ pub(crate) async fn create(
 ) -> ApiResult<(StatusCode, Json<views::OrgView>)> {
     p.require(Action::Write, Resource::all(ResourceType::Orgs))?;
     let owner = p.user_id;
-    let org = state
-        .meta(move |m| m.create_org(&body.name, &body.description, owner))
-        .await?;
+    let org = state.meta(move |m| m.create_org(&body.name, &body.description, owner)).await?;
     Ok((StatusCode::CREATED, Json(views::org(&org))))
 }
 
 /// Checks `action` on an org, then loads it. Unlike buckets, InfluxDB decides on
 /// the ID alone, so a missing org is 401 to whoever may not see it, else 404.
-pub(crate) async fn authorized(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-) -> ApiResult<Org> {
+pub(crate) async fn authorized(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Org> {
     let id = parse_id(id)?;
     p.require(action, resource(id))?;
     state.meta(move |m| m.find_org_by_id(id)).await
@@ -126,10 +104,7 @@ pub(crate) async fn patch(
     JsonBody(body): JsonBody<PatchOrg>,
 ) -> ApiResult<Json<views::OrgView>> {
     let org = authorized(&state, &p, &id, Action::Write).await?;
-    let update = OrgUpdate {
-        name: body.name,
-        description: body.description,
-    };
+    let update = OrgUpdate { name: body.name, description: body.description };
     let org = state.meta(move |m| m.update_org(org.id, &update)).await?;
     Ok(Json(views::org(&org)))
 }
@@ -149,12 +124,7 @@ pub(crate) async fn delete(
 pub(crate) struct Orgs;
 
 impl crate::members::HasMembers for Orgs {
-    async fn target(
-        state: &AppState,
-        p: &Principal,
-        id: &str,
-        action: Action,
-    ) -> ApiResult<crate::members::Target> {
+    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {
         let org = authorized(state, p, id, action).await?;
         Ok(crate::members::Target {
             kind: meta::members::ResourceKind::Org,

@@ -10,30 +10,20 @@ use meta::FindOptions;
 pub(crate) fn find_options(q: &QueryMap) -> ApiResult<FindOptions> {
     let mut opts = FindOptions::default();
     if let Some(o) = q.get("offset") {
-        opts.offset = o
-            .parse()
-            .map_err(|_| ApiError::invalid("offset is invalid"))?;
+        opts.offset = o.parse().map_err(|_| ApiError::invalid("offset is invalid"))?;
     }
     if let Some(a) = q.get("after") {
-        opts.after = Some(
-            parse_id(a).map_err(|e| ApiError::invalid(format!("decoding after: {}", e.message)))?,
-        );
+        opts.after = Some(parse_id(a).map_err(|e| ApiError::invalid(format!("decoding after: {}", e.message)))?);
     }
     if let Some(l) = q.get("limit") {
-        let l: i64 = l
-            .parse()
-            .map_err(|_| ApiError::invalid("limit is invalid"))?;
+        let l: i64 = l.parse().map_err(|_| ApiError::invalid("limit is invalid"))?;
         if !(1..=FindOptions::MAX_LIMIT as i64).contains(&l) {
-            return Err(ApiError::invalid(format!(
-                "limit must be between 1 and {}",
-                FindOptions::MAX_LIMIT
-            )));
+            return Err(ApiError::invalid(format!("limit must be between 1 and {}", FindOptions::MAX_LIMIT)));
         }
         opts.limit = l as usize;
     }
     if let Some(d) = q.get("descending") {
-        opts.descending =
-            parse_bool(d).ok_or_else(|| ApiError::invalid("descending is invalid"))?;
+        opts.descending = parse_bool(d).ok_or_else(|| ApiError::invalid("descending is invalid"))?;
     }
     Ok(opts)
 }
@@ -49,19 +39,10 @@ fn parse_bool(s: &str) -> Option<bool> {
 
 /// `links` for a page of `count` items: `self`, and `next`/`prev` where there are more.
 /// `filters` are the list's own query parameters, echoed back.
-pub(crate) fn links(
-    base: &str,
-    opts: &FindOptions,
-    filters: &[(&str, Option<String>)],
-    count: usize,
-) -> Value {
+pub(crate) fn links(base: &str, opts: &FindOptions, filters: &[(&str, Option<String>)], count: usize) -> Value {
     let mut params: Vec<(String, String)> = filters
         .iter()
-        .filter_map(|(k, v)| {
-            v.as_ref()
-                .filter(|v| !v.is_empty())
-                .map(|v| (k.to_string(), v.clone()))
-        })
+        .filter_map(|(k, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| (k.to_string(), v.clone())))
         .collect();
     params.push(("descending".into(), opts.descending.to_string()));
     params.push(("offset".into(), opts.offset.to_string()));
@@ -74,13 +55,7 @@ pub(crate) fn links(
         sorted.sort();
         let q = sorted
             .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    crate::views::urlencode(k),
-                    crate::views::urlencode(v)
-                )
-            })
+            .map(|(k, v)| format!("{}={}", crate::views::urlencode(k), crate::views::urlencode(v)))
             .collect::<Vec<_>>()
             .join("&");
         format!("{base}?{q}")
@@ -112,24 +87,10 @@ mod tests {
 
     #[test]
     fn links_have_self_next_and_prev_like_influxdb() {
-        let opts = FindOptions {
-            limit: 2,
-            offset: 2,
-            after: None,
-            descending: false,
-        };
+        let opts = FindOptions { limit: 2, offset: 2, after: None, descending: false };
         let l = links("/api/v2/orgs", &opts, &[("org", Some("my org".into()))], 2);
-        assert_eq!(
-            l["self"],
-            "/api/v2/orgs?descending=false&limit=2&offset=2&org=my+org"
-        );
-        assert_eq!(
-            l["next"],
-            "/api/v2/orgs?descending=false&limit=2&offset=4&org=my+org"
-        );
-        assert_eq!(
-            l["prev"],
-            "/api/v2/orgs?descending=false&limit=2&offset=0&org=my+org"
-        );
+        assert_eq!(l["self"], "/api/v2/orgs?descending=false&limit=2&offset=2&org=my+org");
+        assert_eq!(l["next"], "/api/v2/orgs?descending=false&limit=2&offset=4&org=my+org");
+        assert_eq!(l["prev"], "/api/v2/orgs?descending=false&limit=2&offset=0&org=my+org");
     }
 }

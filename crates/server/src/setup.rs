@@ -41,22 +41,15 @@ pub(crate) async fn setup(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<SetupRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let missing: Vec<&str> = [
-        ("username", &req.username),
-        ("org", &req.org),
-        ("bucket", &req.bucket),
-    ]
-    .into_iter()
-    .filter(|(_, v)| v.is_empty())
-    .map(|(k, _)| k)
-    .collect();
+    let missing: Vec<&str> = [("username", &req.username), ("org", &req.org), ("bucket", &req.bucket)]
+        .into_iter()
+        .filter(|(_, v)| v.is_empty())
+        .map(|(k, _)| k)
+        .collect();
     if !missing.is_empty() {
         return Err(ApiError::new(
             Code::Unprocessable,
-            format!(
-                "onboarding failed: missing required fields [{}]",
-                missing.join(",")
-            ),
+            format!("onboarding failed: missing required fields [{}]", missing.join(",")),
         ));
     }
     let retention = if req.retention_period_seconds > 0 {

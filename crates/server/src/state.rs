@@ -49,10 +49,7 @@ impl AppState {
 
     /// Runs a metadata call on the blocking pool: SQLite and bcrypt must not
     /// stall the async workers.
-    pub async fn meta<T, E>(
-        &self,
-        f: impl FnOnce(&meta::Store) -> Result<T, E> + Send + 'static,
-    ) -> ApiResult<T>
+    pub async fn meta<T, E>(&self, f: impl FnOnce(&meta::Store) -> Result<T, E> + Send + 'static) -> ApiResult<T>
     where
         T: Send + 'static,
         E: Into<ApiError> + Send + 'static,

@@ -28,14 +28,8 @@ pub(crate) async fn health() -> Json<Value> {
 pub(crate) async fn ping() -> Response {
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();
-    h.insert(
-        HeaderName::from_static("x-influxdb-version"),
-        HeaderValue::from_static(INFLUXDB_VERSION),
-    );
-    h.insert(
-        HeaderName::from_static("x-influxdb-build"),
-        HeaderValue::from_static("OSS"),
-    );
+    h.insert(HeaderName::from_static("x-influxdb-version"), HeaderValue::from_static(INFLUXDB_VERSION));
+    h.insert(HeaderName::from_static("x-influxdb-build"), HeaderValue::from_static("OSS"));
     resp
 }
 
@@ -95,9 +89,7 @@ pub(crate) async fn flags(_: Principal) -> Json<Value> {
 /// The running configuration; operators only, as in InfluxDB.
 pub(crate) async fn config(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Value>> {
     if !(p.active && is_operator(&p.permissions)) {
-        return Err(ApiError::unauthorized(
-            "access to /api/v2/config requires operator permissions",
-        ));
+        return Err(ApiError::unauthorized("access to /api/v2/config requires operator permissions"));
     }
     Ok(Json(json!({ "config": *state.config })))
 }

@@ -21,43 +21,19 @@ fn resource(u: &User) -> Resource {
 }
 
 fn status(s: Option<&str>) -> ApiResult<Option<UserStatus>> {
-    s.map(|s| {
-        UserStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("invalid user status {s:?}")))
-    })
-    .transpose()
+    s.map(|s| UserStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("invalid user status {s:?}")))).transpose()
 }
 
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    p: Principal,
-    q: QueryMap,
-) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let opts = find_options(&q)?;
-    let filter = UserFilter {
-        id: q.id("id")?,
-        name: q.get("name").map(str::to_owned),
-    };
+    let filter = UserFilter { id: q.id("id")?, name: q.get("name").map(str::to_owned) };
     let f = filter.clone();
-    let all = state
-        .meta(move |m| m.list_users(&f, &FindOptions::all()))
-        .await?;
-    let visible: Vec<User> = all
-        .into_iter()
-        .filter(|u| p.can(Action::Read, &resource(u)))
-        .collect();
+    let all = state.meta(move |m| m.list_users(&f, &FindOptions::all())).await?;
+    let visible: Vec<User> = all.into_iter().filter(|u| p.can(Action::Read, &resource(u))).collect();
     let page = opts.apply(visible, |u| u.id);
-    let l = links(
-        "/api/v2/users",
-        &opts,
-        &[
-            ("name", filter.name),
-            ("id", filter.id.map(|i| i.to_string())),
-        ],
-        page.len(),
-    );
-    Ok(Json(
-        json!({ "links": l, "users": page.iter().map(views::user).collect::<Vec<_>>() }),
-    ))
+    let l =
+        links("/api/v2/users", &opts, &[("name", filter.name), ("id", filter.id.map(|i| i.to_string()))], page.len());
+    Ok(Json(json!({ "links": l, "users": page.iter().map(views::user).collect::<Vec<_>>() })))
 }
 
 #[derive(Deserialize)]
@@ -74,9 +50,7 @@ pub(crate) async fn create(
 ) -> ApiResult<(StatusCode, Json<views::UserView>)> {
     p.require(Action::Write, Resource::all(ResourceType::Users))?;
     let status = status(body.status.as_deref())?.unwrap_or(UserStatus::Active);
-    let user = state
-        .meta(move |m| m.create_user(&body.name, status))
-        .await?;
+    let user = state.meta(move |m| m.create_user(&body.name, status)).await?;
     Ok((StatusCode::CREATED, Json(views::user(&user))))
 }
 
@@ -92,9 +66,7 @@ pub(crate) async fn get(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<views::UserView>> {
-    Ok(Json(views::user(
-        &authorized(&state, &p, &id, Action::Read).await?,
-    )))
+    Ok(Json(views::user(&authorized(&state, &p, &id, Action::Read).await?)))
 }
 
 #[derive(Deserialize)]
@@ -109,10 +81,7 @@ pub(crate) async fn patch(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<PatchUser>,
 ) -> ApiResult<Json<views::UserView>> {
-    let update = UserUpdate {
-        name: body.name,
-        status: status(body.status.as_deref())?,
-    };
+    let update = UserUpdate { name: body.name, status: status(body.status.as_deref())? };
     let user = authorized(&state, &p, &id, Action::Write).await?;
     let user = state.meta(move |m| m.update_user(user.id, &update)).await?;
     Ok(Json(views::user(&user)))

@@ -23,9 +23,7 @@ fn credentials(headers: &HeaderMap, q: &QueryMap) -> Option<String> {
     match scheme {
         "Token" => Some(rest.split_once(':').map_or(rest, |(_, t)| t).to_owned()),
         "Basic" => {
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(rest.trim())
-                .ok()?;
+            let raw = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
             let text = String::from_utf8(raw).ok()?;
             text.split_once(':').map(|(_, p)| p.to_owned())
         }
@@ -33,32 +31,19 @@ fn credentials(headers: &HeaderMap, q: &QueryMap) -> Option<String> {
     }
 }
 
-pub(crate) async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    q: &QueryMap,
-) -> ApiResult<Principal> {
-    let token =
-        credentials(headers, q).ok_or_else(|| ApiError::unauthorized("unauthorized access"))?;
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap, q: &QueryMap) -> ApiResult<Principal> {
+    let token = credentials(headers, q).ok_or_else(|| ApiError::unauthorized("unauthorized access"))?;
     principal_for_token(state, token).await
 }
 
 /// The bucket a v1 `db`/`rp` pair maps to in the principal's org.
-pub(crate) async fn bucket_for(
-    state: &AppState,
-    p: &Principal,
-    db: &str,
-    rp: Option<&str>,
-) -> ApiResult<Bucket> {
-    let org = p
-        .org_id
-        .ok_or_else(|| ApiError::unauthorized("unauthorized access"))?;
+pub(crate) async fn bucket_for(state: &AppState, p: &Principal, db: &str, rp: Option<&str>) -> ApiResult<Bucket> {
+    let org = p.org_id.ok_or_else(|| ApiError::unauthorized("unauthorized access"))?;
     let (db, rp) = (db.to_owned(), rp.map(str::to_owned));
     state
         .meta(move |m| -> ApiResult<Bucket> {
-            let mapping = m
-                .resolve_dbrp(org, &db, rp.as_deref())?
-                .ok_or_else(|| ApiError::not_found("no dbrp mapping found"))?;
+            let mapping =
+                m.resolve_dbrp(org, &db, rp.as_deref())?.ok_or_else(|| ApiError::not_found("no dbrp mapping found"))?;
             Ok(m.find_bucket_by_id(mapping.bucket_id)?)
         })
         .await
@@ -68,11 +53,8 @@ pub(crate) async fn bucket_for(
 /// `message`, and InfluxDB 1's `error`.
 pub(crate) fn error_response(e: ApiError) -> Response {
     let status = e.code.status();
-    let mut resp = (
-        status,
-        Json(json!({ "code": e.code.as_str(), "message": e.message, "error": e.message })),
-    )
-        .into_response();
+    let mut resp =
+        (status, Json(json!({ "code": e.code.as_str(), "message": e.message, "error": e.message }))).into_response();
     if let Ok(v) = e.code.as_str().parse() {
         resp.headers_mut().insert("X-Platform-Error-Code", v);
     }

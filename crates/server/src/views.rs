@@ -146,11 +146,7 @@ pub(crate) fn label(l: &Label) -> LabelView {
         id: l.id.to_string(),
         org_id: l.org_id.to_string(),
         name: l.name.clone(),
-        properties: l
-            .properties
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect(),
+        properties: l.properties.iter().map(|(k, v)| (k.clone(), json!(v))).collect(),
     }
 }
 
@@ -228,9 +224,7 @@ pub(crate) fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }

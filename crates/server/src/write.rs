@@ -20,21 +20,12 @@ use storage::{BucketTarget, WriteError};
 /// Reads a write body: gunzips it if asked, and holds it to the size limit
 /// (after decompression, as InfluxDB does).
 async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<Bytes> {
-    let too_large = || {
-        ApiError::new(
-            Code::TooLarge,
-            "unable to read data: points batch is too large",
-        )
-    };
+    let too_large = || ApiError::new(Code::TooLarge, "unable to read data: points batch is too large");
     let gzip = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip"));
-    let raw_limit = if limit == 0 || gzip {
-        usize::MAX
-    } else {
-        limit
-    };
+    let raw_limit = if limit == 0 || gzip { usize::MAX } else { limit };
     let raw = axum::body::to_bytes(body, raw_limit).await.map_err(|e| {
         if limit > 0 && !gzip && e.to_string().contains("length limit") {
             too_large()
@@ -46,11 +37,7 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<B
         return Ok(raw);
     }
     tokio::task::spawn_blocking(move || {
-        let cap = if limit == 0 {
-            u64::MAX
-        } else {
-            limit as u64 + 1
-        };
+        let cap = if limit == 0 { u64::MAX } else { limit as u64 + 1 };
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&raw[..])
             .take(cap)
@@ -74,10 +61,7 @@ async fn write_to(
     body: Bytes,
     precision: Precision,
 ) -> ApiResult<Response> {
-    if !p.can(
-        Action::Write,
-        &Resource::one_in_org(ResourceType::Buckets, bucket.id, bucket.org_id),
-    ) {
+    if !p.can(Action::Write, &Resource::one_in_org(ResourceType::Buckets, bucket.id, bucket.org_id)) {
         return Err(ApiError::forbidden("insufficient permissions for write"));
     }
     let target = BucketTarget {
@@ -88,20 +72,16 @@ async fn write_to(
     let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
     let outcome = state
         .storage(move |s| {
-            s.write(&target, &body, precision, now)
-                .map_err(|e| match e {
-                    WriteError::Parse(m) => ApiError::invalid(m),
-                    WriteError::Storage(e) => ApiError::internal(format!(
-                        "unexpected error writing points to database: {e}"
-                    )),
-                })
+            s.write(&target, &body, precision, now).map_err(|e| match e {
+                WriteError::Parse(m) => ApiError::invalid(m),
+                WriteError::Storage(e) => {
+                    ApiError::internal(format!("unexpected error writing points to database: {e}"))
+                }
+            })
         })
         .await?;
     match outcome.partial_write_message() {
-        Some(m) => Err(ApiError::new(
-            Code::Unprocessable,
-            format!("failure writing points to database: {m}"),
-        )),
+        Some(m) => Err(ApiError::new(Code::Unprocessable, format!("failure writing points to database: {m}"))),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
 }
@@ -116,17 +96,13 @@ pub(crate) async fn write_v2(
 ) -> ApiResult<Response> {
     let precision = match q.get("precision") {
         None => Precision::Nanosecond,
-        Some(s) => Precision::from_v2(s).ok_or_else(|| {
-            ApiError::invalid("invalid precision; valid precision units are ns, us, ms, and s")
-        })?,
+        Some(s) => Precision::from_v2(s)
+            .ok_or_else(|| ApiError::invalid("invalid precision; valid precision units are ns, us, ms, and s"))?,
     };
     let org = crate::orgs::from_query(&state, &q)
         .await?
         .ok_or_else(|| ApiError::invalid("Please provide either orgID or org"))?;
-    let name = q
-        .get("bucket")
-        .ok_or_else(|| ApiError::not_found("bucket not found"))?
-        .to_owned();
+    let name = q.get("bucket").ok_or_else(|| ApiError::not_found("bucket not found"))?.to_owned();
     let org_id = org.id;
     // A bucket is named by ID or by name, as in InfluxDB.
     let bucket = state
@@ -137,8 +113,7 @@ pub(crate) async fn write_v2(
             {
                 return Ok(b);
             }
-            m.find_bucket_by_name(org_id, &name)
-                .map_err(|_| ApiError::not_found("bucket not found"))
+            m.find_bucket_by_name(org_id, &name).map_err(|_| ApiError::not_found("bucket not found"))
         })
         .await?;
     let body = read_body(body, &headers, state.max_request_size).await?;
@@ -147,26 +122,16 @@ pub(crate) async fn write_v2(
 
 /// `POST /write?db=&rp=&precision=`, v1 style: credentials from a `Token`
 /// header, Basic auth or `u`/`p`, and the bucket from the DBRP mappings.
-pub(crate) async fn write_v1(
-    State(state): State<AppState>,
-    q: QueryMap,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+pub(crate) async fn write_v1(State(state): State<AppState>, q: QueryMap, headers: HeaderMap, body: Body) -> Response {
     let result = async {
         let p = v1::authenticate(&state, &headers, &q).await?;
         let precision = match q.get("precision") {
             None => Precision::Nanosecond,
             Some(s) => Precision::from_v1(s).ok_or_else(|| {
-                ApiError::invalid(format!(
-                    "invalid precision {s:?}: use n, ns, u, us, ms, s, m or h"
-                ))
+                ApiError::invalid(format!("invalid precision {s:?}: use n, ns, u, us, ms, s, m or h"))
             })?,
         };
-        let db = q
-            .get("db")
-            .ok_or_else(|| ApiError::invalid("missing db"))?
-            .to_owned();
+        let db = q.get("db").ok_or_else(|| ApiError::invalid("missing db"))?.to_owned();
         let rp = q.get("rp").map(str::to_owned);
         let bucket = v1::bucket_for(&state, &p, &db, rp.as_deref()).await?;
         let body = read_body(body, &headers, state.max_request_size).await?;

@@ -80,15 +80,9 @@ impl Values {
         match self {
             Values::Float(v) => Arc::new(Float64Array::from_iter_values(idx.iter().map(|&i| v[i]))),
             Values::Integer(v) => Arc::new(Int64Array::from_iter_values(idx.iter().map(|&i| v[i]))),
-            Values::UInteger(v) => {
-                Arc::new(UInt64Array::from_iter_values(idx.iter().map(|&i| v[i])))
-            }
-            Values::String(v) => Arc::new(StringArray::from_iter_values(
-                idx.iter().map(|&i| v[i].as_str()),
-            )),
-            Values::Boolean(v) => {
-                Arc::new(BooleanArray::from_iter(idx.iter().map(|&i| Some(v[i]))))
-            }
+            Values::UInteger(v) => Arc::new(UInt64Array::from_iter_values(idx.iter().map(|&i| v[i]))),
+            Values::String(v) => Arc::new(StringArray::from_iter_values(idx.iter().map(|&i| v[i].as_str()))),
+            Values::Boolean(v) => Arc::new(BooleanArray::from_iter(idx.iter().map(|&i| Some(v[i])))),
         }
     }
 
@@ -128,11 +122,7 @@ pub(crate) struct SeriesData {
 
 impl Default for SeriesData {
     fn default() -> Self {
-        Self {
-            times: Vec::new(),
-            fields: Vec::new(),
-            ordered: true,
-        }
+        Self { times: Vec::new(), fields: Vec::new(), ordered: true }
     }
 }
 
@@ -143,11 +133,7 @@ impl SeriesData {
     }
 
     /// Appends one point. The caller has checked the field types against the schema.
-    pub(crate) fn push(
-        &mut self,
-        time: i64,
-        fields: &[(lineproto::Token<'_>, lineproto::FieldValue<'_>)],
-    ) {
+    pub(crate) fn push(&mut self, time: i64, fields: &[(lineproto::Token<'_>, lineproto::FieldValue<'_>)]) {
         if self.times.last().is_some_and(|&last| time <= last) {
             self.ordered = false;
         }
@@ -166,11 +152,7 @@ impl SeriesData {
                             values.push_null();
                         }
                         let valid = vec![false; row];
-                        self.fields.push(FieldColumn {
-                            name: Arc::from(&*key),
-                            values,
-                            valid,
-                        });
+                        self.fields.push(FieldColumn { name: Arc::from(&*key), values, valid });
                         self.fields.len() - 1
                     }
                 },
@@ -178,8 +160,7 @@ impl SeriesData {
             let c = &mut self.fields[col];
             if c.values.len() > row {
                 // The same key twice in one line: the later value counts.
-                c.values
-                    .retain(&(0..c.values.len()).map(|j| j != row).collect::<Vec<_>>());
+                c.values.retain(&(0..c.values.len()).map(|j| j != row).collect::<Vec<_>>());
                 c.valid.pop();
             }
             if c.values.push(value) {
@@ -201,9 +182,8 @@ impl SeriesData {
     /// (the latest write of that field at that time).
     pub(crate) fn rows(&self, field: usize, start: i64, stop: i64) -> Vec<usize> {
         let c = &self.fields[field];
-        let mut idx: Vec<usize> = (0..self.times.len())
-            .filter(|&i| c.valid[i] && self.times[i] >= start && self.times[i] < stop)
-            .collect();
+        let mut idx: Vec<usize> =
+            (0..self.times.len()).filter(|&i| c.valid[i] && self.times[i] >= start && self.times[i] < stop).collect();
         if !self.ordered {
             // Stable: among equal times, arrival order is kept, so the last one wins.
             idx.sort_by_key(|&i| self.times[i]);

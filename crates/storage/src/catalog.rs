@@ -62,8 +62,7 @@ impl BucketCatalog {
     pub(crate) fn load(root: &Path, bucket: u64) -> Result<Self> {
         let path = Self::dir(root, bucket).join("catalog.json");
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Corrupt(format!("{}: {e}", path.display()))),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt(format!("{}: {e}", path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(e.into()),
         }
@@ -88,10 +87,7 @@ impl BucketCatalog {
         shard_duration: i64,
         measurement: &str,
     ) -> &mut PartitionMeta {
-        let pos = self
-            .partitions
-            .iter()
-            .position(|p| p.shard_start == shard_start && p.measurement == measurement);
+        let pos = self.partitions.iter().position(|p| p.shard_start == shard_start && p.measurement == measurement);
         match pos {
             Some(i) => &mut self.partitions[i],
             None => {

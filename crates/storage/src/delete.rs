@@ -28,10 +28,7 @@ pub struct PredicateError {
 
 impl PredicateError {
     fn invalid(message: String) -> Self {
-        Self {
-            message,
-            not_implemented: false,
-        }
+        Self { message, not_implemented: false }
     }
 }
 
@@ -72,9 +69,7 @@ fn lex(s: &str) -> Result<Vec<(Tok, usize)>, PredicateError> {
                                 "bad tag value, unterminated quote at position {start}"
                             )));
                         }
-                        Some(b'\\')
-                            if b.get(i + 1) == Some(&quote) || b.get(i + 1) == Some(&b'\\') =>
-                        {
+                        Some(b'\\') if b.get(i + 1) == Some(&quote) || b.get(i + 1) == Some(&b'\\') => {
                             v.push(b[i + 1] as char);
                             i += 2;
                         }
@@ -89,14 +84,7 @@ fn lex(s: &str) -> Result<Vec<(Tok, usize)>, PredicateError> {
                         }
                     }
                 }
-                out.push((
-                    if quote == b'"' {
-                        Tok::Ident(v)
-                    } else {
-                        Tok::Str(v)
-                    },
-                    start,
-                ));
+                out.push((if quote == b'"' { Tok::Ident(v) } else { Tok::Str(v) }, start));
                 continue;
             }
             b'=' if b.get(i + 1) == Some(&b'~') => {
@@ -151,17 +139,13 @@ fn lex(s: &str) -> Result<Vec<(Tok, usize)>, PredicateError> {
                 i += 1;
             }
             c if c.is_ascii_digit() || c == b'.' => {
-                while b
-                    .get(i)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
-                {
+                while b.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.') {
                     i += 1;
                 }
                 out.push((Tok::Number(s[start..i].to_owned()), start));
             }
             c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
-                {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
                     i += 1;
                 }
                 let word = &s[start..i];
@@ -173,9 +157,7 @@ fn lex(s: &str) -> Result<Vec<(Tok, usize)>, PredicateError> {
                 out.push((tok, start));
             }
             _ => {
-                return Err(PredicateError::invalid(format!(
-                    "bad logical expression, at position {start}"
-                )));
+                return Err(PredicateError::invalid(format!("bad logical expression, at position {start}")));
             }
         }
     }
@@ -216,9 +198,7 @@ impl Parser {
                 }
                 (Tok::Eof, _) => return Ok(()),
                 (_, p) => {
-                    return Err(PredicateError::invalid(format!(
-                        "bad logical expression, at position {p}"
-                    )));
+                    return Err(PredicateError::invalid(format!("bad logical expression, at position {p}")));
                 }
             }
         }
@@ -233,9 +213,7 @@ impl Parser {
             }
             Tok::Ident(k) => k,
             _ => {
-                return Err(PredicateError::invalid(format!(
-                    "bad tag key, at position {p}"
-                )));
+                return Err(PredicateError::invalid(format!("bad tag key, at position {p}")));
             }
         };
         let equal = match self.next() {
@@ -247,14 +225,10 @@ impl Parser {
                 )));
             }
             (Tok::Op(op), p) => {
-                return Err(PredicateError::invalid(format!(
-                    "invalid operator \"{op}\" at position: {p}"
-                )));
+                return Err(PredicateError::invalid(format!("invalid operator \"{op}\" at position: {p}")));
             }
             (_, p) => {
-                return Err(PredicateError::invalid(format!(
-                    "invalid operator at position: {p}"
-                )));
+                return Err(PredicateError::invalid(format!("invalid operator at position: {p}")));
             }
         };
         let mut value = String::new();
@@ -266,22 +240,15 @@ impl Parser {
                     break;
                 }
                 (Tok::Str(v), p) => {
-                    return Err(PredicateError::invalid(format!(
-                        "bad tag value: \"{v}\", at position {p}"
-                    )));
+                    return Err(PredicateError::invalid(format!("bad tag value: \"{v}\", at position {p}")));
                 }
                 (_, p) => {
-                    return Err(PredicateError::invalid(format!(
-                        "bad tag value: \"\", at position {p}"
-                    )));
+                    return Err(PredicateError::invalid(format!("bad tag value: \"\", at position {p}")));
                 }
             }
         }
         if key == "_field" {
-            return Err(PredicateError {
-                message: "delete by field is not supported".into(),
-                not_implemented: true,
-            });
+            return Err(PredicateError { message: "delete by field is not supported".into(), not_implemented: true });
         }
         if matches!(key.as_str(), "_time" | "_value" | "_start" | "_stop") {
             return Err(PredicateError::invalid(format!("cannot delete by {key}")));
@@ -298,22 +265,14 @@ impl DeletePredicate {
         if s.trim().is_empty() {
             return Ok(Self { conditions });
         }
-        let mut p = Parser {
-            toks: lex(s)?,
-            pos: 0,
-            depth: 0,
-        };
+        let mut p = Parser { toks: lex(s)?, pos: 0, depth: 0 };
         p.expr(&mut conditions)?;
         Ok(Self { conditions })
     }
 
     pub fn matches(&self, series: &SeriesKey) -> bool {
         self.conditions.iter().all(|c| {
-            let v = if c.key == "_measurement" {
-                Some(series.measurement.as_str())
-            } else {
-                series.tag(&c.key)
-            };
+            let v = if c.key == "_measurement" { Some(series.measurement.as_str()) } else { series.tag(&c.key) };
             (v.unwrap_or("") == c.value) == c.equal
         })
     }
@@ -324,12 +283,7 @@ impl DeletePredicate {
             .iter()
             .map(|c| {
                 let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-                format!(
-                    "{}{}{}",
-                    q(&c.key),
-                    if c.equal { "=" } else { "!=" },
-                    q(&c.value)
-                )
+                format!("{}{}{}", q(&c.key), if c.equal { "=" } else { "!=" }, q(&c.value))
             })
             .collect::<Vec<_>>()
             .join(" AND ")
@@ -342,18 +296,12 @@ mod tests {
 
     #[test]
     fn the_documented_forms_parse() {
-        let p = DeletePredicate::parse(
-            r#"_measurement="sensorData" AND host != "prod-1.4" and (region=us)"#,
-        )
-        .unwrap();
+        let p = DeletePredicate::parse(r#"_measurement="sensorData" AND host != "prod-1.4" and (region=us)"#).unwrap();
         assert_eq!(p.conditions.len(), 3);
         assert!(!p.conditions[1].equal);
         assert_eq!(p.conditions[2].value, "us");
         assert_eq!(DeletePredicate::parse(&p.to_text()).unwrap(), p);
-        let s = SeriesKey::new(
-            "sensorData",
-            vec![("host".into(), "x".into()), ("region".into(), "us".into())],
-        );
+        let s = SeriesKey::new("sensorData", vec![("host".into(), "x".into()), ("region".into(), "us".into())]);
         assert!(p.matches(&s));
         assert!(DeletePredicate::parse("").unwrap().matches(&s));
     }
@@ -361,14 +309,8 @@ mod tests {
     #[test]
     fn what_influxdb_refuses_is_refused() {
         let err = |s: &str| DeletePredicate::parse(s).unwrap_err();
-        assert_eq!(
-            err(r#"a="b" OR c="d""#).message,
-            "the logical operator OR is not supported yet at position 6"
-        );
-        assert_eq!(
-            err(r#"a=~/b/"#).message,
-            "operator: \"=~\" at position: 1 is not supported yet"
-        );
+        assert_eq!(err(r#"a="b" OR c="d""#).message, "the logical operator OR is not supported yet at position 6");
+        assert_eq!(err(r#"a=~/b/"#).message, "operator: \"=~\" at position: 1 is not supported yet");
         assert!(err("a='b'").message.starts_with("bad tag value"));
         assert!(err(r#"_field="x""#).not_implemented);
         assert!(err(r#"(a="b""#).message.contains("extra ("));

@@ -1,6 +1,6 @@
 //! The storage engine: write, replay, delete, and reads over what it holds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -89,11 +89,7 @@ impl SeriesIndex {
         if let Some(&id) = self.by_raw.get(line.series_key) {
             return id;
         }
-        let tags = line
-            .tags
-            .iter()
-            .map(|(k, v)| (k.unescaped().into_owned(), v.unescaped().into_owned()))
-            .collect();
+        let tags = line.tags.iter().map(|(k, v)| (k.unescaped().into_owned(), v.unescaped().into_owned())).collect();
         let key = SeriesKey::new(line.measurement.unescaped().into_owned(), tags);
         let id = match self.by_key.get(&key) {
             Some(&id) => id,
@@ -126,6 +122,15 @@ pub(crate) struct State {
     pub(crate) buffer_bytes: usize,
     /// When the last write landed (nanoseconds), for the cold-snapshot rule.
     pub(crate) last_write: i64,
+}
+
+/// Writers wait here while the buffer is over its hard limit (twice the
+/// snapshot size) and a snapshot is being written: memory stays bounded when
+/// ingest outruns Parquet encoding.
+#[derive(Debug, Default)]
+struct Backpressure {
+    snapshotting: Mutex<bool>,
+    done: Condvar,
 }
 
 /// Tuning of the engine.
@@ -173,6 +178,7 @@ pub(crate) struct Inner {
     /// Series indexes of files, by (bucket, file ID), read once.
     pub(crate) file_index: Mutex<FileIndexCache>,
     wake: (Mutex<bool>, Condvar),
+    backpressure: Backpressure,
 }
 
 /// The engine. Cheap to share behind an `Arc`; every method may block on I/O,
@@ -198,6 +204,28 @@ impl Drop for Storage {
     }
 }
 
+/// Rows written to or read from a file at a time: bounds the memory of
+/// snapshots and compactions whatever the partition's size.
+const ROWS_PER_GROUP: usize = 32 * 1024;
+
+/// Splits `items` into consecutive groups of about `ROWS_PER_GROUP` rows (a
+/// series larger than that is a group of its own).
+fn by_row_budget<T>(items: &[T], rows: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut acc) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        acc += rows(item);
+        if acc >= ROWS_PER_GROUP {
+            out.push(&items[start..=i]);
+            (start, acc) = (i + 1, 0);
+        }
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
 /// Tag keys a point may not carry (InfluxDB refuses the whole request).
 const RESERVED_TAG_KEYS: &[&str] = &["_field", "_measurement", "time"];
 
@@ -221,23 +249,12 @@ fn go_time(ns: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    let frac = if nanos == 0 {
-        String::new()
-    } else {
-        format!(".{nanos:09}").trim_end_matches('0').to_owned()
-    };
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}{frac} +0000 UTC",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
+    let frac = if nanos == 0 { String::new() } else { format!(".{nanos:09}").trim_end_matches('0').to_owned() };
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}{frac} +0000 UTC", sod / 3600, sod % 3600 / 60, sod % 60)
 }
 
 fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
 }
 
 impl Storage {
@@ -252,14 +269,11 @@ impl Storage {
             let catalog = BucketCatalog::load(dir, bucket)?;
             let mut b = BucketData::default();
             for p in &catalog.partitions {
-                let key = PartitionKey {
-                    shard_start: p.shard_start,
-                    measurement: Arc::from(p.measurement.as_str()),
-                };
-                let schema = b.schemas.entry(key).or_insert_with(|| PartitionSchema {
-                    shard_duration: p.shard_duration,
-                    ..Default::default()
-                });
+                let key = PartitionKey { shard_start: p.shard_start, measurement: Arc::from(p.measurement.as_str()) };
+                let schema = b
+                    .schemas
+                    .entry(key)
+                    .or_insert_with(|| PartitionSchema { shard_duration: p.shard_duration, ..Default::default() });
                 for (f, t) in &p.fields {
                     schema.fields.insert(Arc::from(f.as_str()), *t);
                 }
@@ -275,6 +289,7 @@ impl Storage {
             persist: Mutex::new(()),
             file_index: Mutex::new(HashMap::new()),
             wake: (Mutex::new(false), Condvar::new()),
+            backpressure: Backpressure::default(),
         });
         inner.finish_tombstones()?;
         let n = replay.len();
@@ -291,13 +306,8 @@ impl Storage {
             tracing::info!(entries = n, "replayed the write-ahead log");
         }
         let weak = Arc::downgrade(&inner);
-        let worker = std::thread::Builder::new()
-            .name("storage-worker".into())
-            .spawn(move || worker(weak))?;
-        Ok(Self {
-            inner,
-            worker: Some(worker),
-        })
+        let worker = std::thread::Builder::new().name("storage-worker".into()).spawn(move || worker(weak))?;
+        Ok(Self { inner, worker: Some(worker) })
     }
 
     pub fn dir(&self) -> &Path {
@@ -319,10 +329,12 @@ impl Storage {
         precision: Precision,
         now: i64,
     ) -> Result<WriteOutcome, WriteError> {
-        let lines: Vec<Line<'_>> = lineproto::parse(body, precision)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| WriteError::Parse(e.to_string()))?;
-        for line in &lines {
+        // Validate the whole body first (nothing is written if a line is bad),
+        // without keeping the parsed lines: the apply pass below parses again.
+        // Holding every line of several large requests at once cost more memory
+        // than the buffer itself.
+        for line in lineproto::parse(body, precision) {
+            let line = line.map_err(|e| WriteError::Parse(e.to_string()))?;
             for (k, _) in &line.tags {
                 let k = k.unescaped();
                 if RESERVED_TAG_KEYS.contains(&&*k) {
@@ -335,28 +347,23 @@ impl Storage {
         }
         let default_time = precision.truncate(now);
         let inner = &self.inner;
+        inner.wait_for_room();
         let (seq, outcome, full) = {
             let mut st = inner.write_state();
-            let outcome = apply_lines(&mut st, target, &lines, default_time, now);
+            let lines = lineproto::parse(body, precision).filter_map(std::result::Result::ok);
+            let outcome = apply_lines(&mut st, target, lines, default_time, now);
             st.last_write = now_ns();
             let seq = (outcome.written > 0).then(|| {
-                inner.wal.append(
-                    &Entry::Write {
-                        bucket: target.bucket,
-                        shard_group_ns: target.shard_group_ns,
-                        retention_ns: target.retention_ns,
-                        precision: precision_code(precision),
-                        now,
-                        body: body.to_vec(),
-                    }
-                    .encode(),
-                )
+                let header = Entry::write_header(
+                    target.bucket,
+                    target.shard_group_ns,
+                    target.retention_ns,
+                    precision_code(precision),
+                    now,
+                );
+                inner.wal.append_parts(&[&header, body])
             });
-            (
-                seq,
-                outcome,
-                st.buffer_bytes >= inner.config.cache_snapshot_memory_size,
-            )
+            (seq, outcome, st.buffer_bytes >= inner.config.cache_snapshot_memory_size)
         };
         if let Some(seq) = seq {
             inner.wal.wait_durable(seq)?;
@@ -370,13 +377,7 @@ impl Storage {
     /// Deletes the points of `bucket` in `[start, stop]` (inclusive, as InfluxDB's
     /// delete is) whose series match `predicate`. Durable on return: a tombstone in
     /// the catalog covers the files until they are rewritten without the points.
-    pub fn delete(
-        &self,
-        bucket: u64,
-        start: i64,
-        stop: i64,
-        predicate: &DeletePredicate,
-    ) -> Result<()> {
+    pub fn delete(&self, bucket: u64, start: i64, stop: i64, predicate: &DeletePredicate) -> Result<()> {
         let inner = &self.inner;
         let _persist = inner.persist.lock().unwrap_or_else(|e| e.into_inner());
         let seq = {
@@ -385,22 +386,10 @@ impl Storage {
             if let Some(b) = st.buckets.get_mut(&bucket)
                 && !b.catalog.partitions.is_empty()
             {
-                b.catalog.tombstones.push(Tombstone {
-                    start,
-                    stop,
-                    predicate: predicate.to_text(),
-                });
+                b.catalog.tombstones.push(Tombstone { start, stop, predicate: predicate.to_text() });
                 b.catalog.save(&inner.dir, bucket)?;
             }
-            inner.wal.append(
-                &Entry::Delete {
-                    bucket,
-                    start,
-                    stop,
-                    predicate: predicate.to_text(),
-                }
-                .encode(),
-            )
+            inner.wal.append(&Entry::Delete { bucket, start, stop, predicate: predicate.to_text() }.encode())
         };
         inner.wal.wait_durable(seq)?;
         inner.finish_tombstones()
@@ -435,11 +424,7 @@ impl Storage {
         let expired = |start: i64, duration: i64| start.saturating_add(duration) <= cutoff;
         let schemas = &b.schemas;
         let before = b.buffer.len();
-        b.buffer.retain(|k, _| {
-            !schemas
-                .get(k)
-                .is_some_and(|s| expired(k.shard_start, s.shard_duration))
-        });
+        b.buffer.retain(|k, _| !schemas.get(k).is_some_and(|s| expired(k.shard_start, s.shard_duration)));
         let mut dropped = before - b.buffer.len();
         let mut gone_files = Vec::new();
         b.catalog.partitions.retain(|p| {
@@ -450,8 +435,7 @@ impl Storage {
             }
             !e
         });
-        b.schemas
-            .retain(|k, s| !expired(k.shard_start, s.shard_duration));
+        b.schemas.retain(|k, s| !expired(k.shard_start, s.shard_duration));
         if !gone_files.is_empty() {
             if let Err(e) = b.catalog.save(&inner.dir, bucket) {
                 tracing::warn!(error = %e, "saving the catalog after retention");
@@ -473,10 +457,7 @@ impl Storage {
     /// Bytes of Parquet files and their count, over all buckets.
     pub fn disk_usage(&self) -> (u64, usize) {
         let st = self.read_state();
-        let files = st
-            .buckets
-            .values()
-            .flat_map(|b| b.catalog.partitions.iter().flat_map(|p| p.files.iter()));
+        let files = st.buckets.values().flat_map(|b| b.catalog.partitions.iter().flat_map(|p| p.files.iter()));
         files.fold((0, 0), |(bytes, n), f| (bytes + f.bytes, n + 1))
     }
 }
@@ -500,11 +481,8 @@ fn worker(inner: std::sync::Weak<Inner>) {
             if *stop {
                 return;
             }
-            let (stop, _) = strong
-                .wake
-                .1
-                .wait_timeout(stop, std::time::Duration::from_secs(1))
-                .unwrap_or_else(|e| e.into_inner());
+            let (stop, _) =
+                strong.wake.1.wait_timeout(stop, std::time::Duration::from_secs(1)).unwrap_or_else(|e| e.into_inner());
             if *stop {
                 return;
             }
@@ -513,9 +491,8 @@ fn worker(inner: std::sync::Weak<Inner>) {
             let st = strong.read_state();
             (st.buffer_bytes, st.last_write)
         };
-        let cold = bytes > 0
-            && now_ns().saturating_sub(last_write)
-                >= strong.config.cache_snapshot_write_cold_duration_ns;
+        let cold =
+            bytes > 0 && now_ns().saturating_sub(last_write) >= strong.config.cache_snapshot_write_cold_duration_ns;
         if bytes >= strong.config.cache_snapshot_memory_size || cold {
             if let Err(e) = strong.snapshot() {
                 tracing::error!(error = %e, "writing the buffer to Parquet failed; the WAL keeps the data");
@@ -542,34 +519,18 @@ impl Inner {
 
     fn apply_entry(&self, st: &mut State, entry: &Entry) -> Result<()> {
         match entry {
-            Entry::Write {
-                bucket,
-                shard_group_ns,
-                retention_ns,
-                precision,
-                now,
-                body,
-            } => {
+            Entry::Write { bucket, shard_group_ns, retention_ns, precision, now, body } => {
                 let precision = precision_from_code(*precision)?;
                 let lines: Vec<Line<'_>> = lineproto::parse(body, precision)
                     .collect::<std::result::Result<_, _>>()
                     .map_err(|e| Error::Corrupt(format!("logged body no longer parses: {e}")))?;
-                let target = BucketTarget {
-                    bucket: *bucket,
-                    retention_ns: *retention_ns,
-                    shard_group_ns: *shard_group_ns,
-                };
-                apply_lines(st, &target, &lines, precision.truncate(*now), *now);
+                let target =
+                    BucketTarget { bucket: *bucket, retention_ns: *retention_ns, shard_group_ns: *shard_group_ns };
+                apply_lines(st, &target, lines, precision.truncate(*now), *now);
             }
-            Entry::Delete {
-                bucket,
-                start,
-                stop,
-                predicate,
-            } => {
-                let p = DeletePredicate::parse(predicate).map_err(|e| {
-                    Error::Corrupt(format!("logged delete predicate: {}", e.message))
-                })?;
+            Entry::Delete { bucket, start, stop, predicate } => {
+                let p = DeletePredicate::parse(predicate)
+                    .map_err(|e| Error::Corrupt(format!("logged delete predicate: {}", e.message)))?;
                 delete_in_buffer(st, *bucket, *start, *stop, &p);
             }
             Entry::DropBucket { bucket } => {
@@ -590,6 +551,38 @@ impl Inner {
     /// Writes the whole active buffer to Parquet, then releases the WAL it came from.
     fn snapshot(&self) -> Result<()> {
         let _persist = self.persist.lock().unwrap_or_else(|e| e.into_inner());
+        *self.backpressure.snapshotting.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        let started = std::time::Instant::now();
+        let result = self.snapshot_locked();
+        *self.backpressure.snapshotting.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.backpressure.done.notify_all();
+        if result.is_ok() {
+            tracing::debug!(took_ms = started.elapsed().as_millis() as u64, "buffer written to Parquet");
+        }
+        result
+    }
+
+    /// Blocks a writer while the buffer is over twice the snapshot size and a
+    /// snapshot is under way (it will free the frozen half when done).
+    fn wait_for_room(&self) {
+        let hard = self.config.cache_snapshot_memory_size.saturating_mul(2);
+        let over = || self.read_state().buffer_bytes >= hard;
+        if !over() {
+            return;
+        }
+        self.wake_worker();
+        let mut busy = self.backpressure.snapshotting.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy && over() {
+            busy = self
+                .backpressure
+                .done
+                .wait_timeout(busy, std::time::Duration::from_millis(100))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
+    fn snapshot_locked(&self) -> Result<()> {
         let (frozen, closed) = {
             let mut st = self.write_state();
             if st.buffer_bytes == 0 && st.buckets.values().all(|b| b.buffer.is_empty()) {
@@ -602,14 +595,9 @@ impl Inner {
                     continue;
                 }
                 let partitions = std::mem::take(&mut b.buffer);
-                let shard_durations = partitions
-                    .keys()
-                    .map(|k| (k.clone(), b.schemas.get(k).map_or(1, |s| s.shard_duration)))
-                    .collect();
-                let f = Arc::new(Frozen {
-                    partitions,
-                    shard_durations,
-                });
+                let shard_durations =
+                    partitions.keys().map(|k| (k.clone(), b.schemas.get(k).map_or(1, |s| s.shard_duration))).collect();
+                let f = Arc::new(Frozen { partitions, shard_durations });
                 b.persisting.push(Arc::clone(&f));
                 frozen.push((*id, f, b.series.keys.clone()));
             }
@@ -618,19 +606,22 @@ impl Inner {
         };
         for (bucket, f, keys) in frozen {
             for (pk, series) in &f.partitions {
-                let mut rows: Vec<SeriesRows> = series
-                    .iter()
-                    .map(|(sid, data)| {
-                        SeriesRows::from_buffer(Arc::clone(&keys[*sid as usize]), data, &|_| false)
-                    })
-                    .filter(|r| !r.times.is_empty())
-                    .collect();
-                if rows.is_empty() {
-                    continue;
+                let mut order: Vec<(&Arc<SeriesKey>, &SeriesData)> =
+                    series.iter().map(|(sid, data)| (&keys[*sid as usize], data)).collect();
+                order.sort_by(|a, b| a.0.cmp(b.0));
+                let tag_keys = order.iter().flat_map(|(k, _)| k.tags.iter().map(|(t, _)| t.clone())).collect();
+                let mut fields = BTreeMap::new();
+                for (_, d) in &order {
+                    for c in &d.fields {
+                        fields.entry(c.name.to_string()).or_insert_with(|| c.values.field_type());
+                    }
                 }
-                rows.sort_by(|a, b| a.key.cmp(&b.key));
+                let chunks = by_row_budget(&order, |(_, d)| d.times.len());
+                let groups = chunks.into_iter().map(|chunk| {
+                    Ok(chunk.iter().map(|(k, d)| SeriesRows::from_buffer(Arc::clone(k), d, &|_| false)).collect())
+                });
                 let shard_duration = f.shard_durations.get(pk).copied().unwrap_or(1);
-                self.write_partition_file(bucket, pk, shard_duration, rows, &[])?;
+                self.write_partition_file(bucket, pk, shard_duration, tag_keys, fields, groups, &[])?;
             }
             let mut st = self.write_state();
             if let Some(b) = st.buckets.get_mut(&bucket) {
@@ -641,58 +632,54 @@ impl Inner {
         Ok(())
     }
 
-    /// Writes `rows` as a new file of the partition and records it in the catalog,
-    /// replacing the files `replaces` (which are then deleted).
+    /// Writes a new file of the partition from `groups` (series in key order, a
+    /// group at a time), records it in the catalog, and retires the files in
+    /// `replaces` (deleting them once the catalog no longer names them).
+    #[allow(clippy::too_many_arguments)]
     fn write_partition_file(
         &self,
         bucket: u64,
         pk: &PartitionKey,
         shard_duration: i64,
-        rows: Vec<SeriesRows>,
+        tag_keys: BTreeSet<String>,
+        fields: BTreeMap<String, FieldType>,
+        groups: impl Iterator<Item = Result<Vec<SeriesRows>>>,
         replaces: &[u64],
     ) -> Result<()> {
-        let mut fields: BTreeMap<String, FieldType> = BTreeMap::new();
-        for r in &rows {
-            for (name, col) in &r.fields {
-                fields
-                    .entry(name.clone())
-                    .or_insert_with(|| col.field_type());
-            }
+        let id = self.next_file_id(bucket);
+        let path = BucketCatalog::file_path(&self.dir, bucket, id);
+        let mut writer = persist::FileWriter::create(&path, tag_keys, fields.clone())?;
+        let mut series = BTreeSet::new();
+        for group in groups {
+            let group = group?;
+            series.extend(group.iter().filter(|r| !r.times.is_empty()).map(|r| r.key.tags.clone()));
+            writer.write(&group)?;
         }
-        let written = if rows.is_empty() {
-            None
-        } else {
-            let id = self.next_file_id(bucket);
-            let path = BucketCatalog::file_path(&self.dir, bucket, id);
-            let w = persist::write_file(&path, &fields, &rows)?;
-            Some((id, w))
-        };
+        let written = writer.finish()?;
         let mut st = self.write_state();
         let b = st.buckets.entry(bucket).or_default();
-        let p = b
-            .catalog
-            .partition_mut(pk.shard_start, shard_duration, &pk.measurement);
+        let p = b.catalog.partition_mut(pk.shard_start, shard_duration, &pk.measurement);
+        if !replaces.is_empty() {
+            // Rewritten files may have lost series (deletes): recount from what stays.
+            let kept: Vec<u64> = p.files.iter().map(|f| f.id).filter(|f| !replaces.contains(f)).collect();
+            p.series = series.clone();
+            for f in kept {
+                if let Some(index) = self.file_index.lock().unwrap_or_else(|e| e.into_inner()).get(&(bucket, f)) {
+                    p.series.extend(index.iter().map(|e| e.tags.clone()));
+                }
+            }
+        }
         p.files.retain(|f| !replaces.contains(&f.id));
         for (name, t) in &fields {
             p.fields.entry(name.clone()).or_insert(*t);
         }
-        for r in &rows {
-            p.series.insert(r.key.tags.clone());
-        }
-        if let Some((id, w)) = written {
-            p.files.push(FileMeta {
-                id,
-                rows: w.rows,
-                bytes: w.bytes,
-                min_time: w.min_time,
-                max_time: w.max_time,
-            });
+        p.series.extend(series);
+        if let Some(w) = written {
+            p.files.push(FileMeta { id, rows: w.rows, bytes: w.bytes, min_time: w.min_time, max_time: w.max_time });
         }
         if p.files.is_empty() {
             let (start, m) = (pk.shard_start, pk.measurement.to_string());
-            b.catalog
-                .partitions
-                .retain(|q| !(q.shard_start == start && q.measurement == m));
+            b.catalog.partitions.retain(|q| !(q.shard_start == start && q.measurement == m));
         }
         b.catalog.save(&self.dir, bucket)?;
         drop(st);
@@ -704,65 +691,80 @@ impl Inner {
         Ok(())
     }
 
-    /// Reads every row of the given files of a partition, merged (later file wins),
-    /// with the bucket's tombstones applied.
-    fn read_partition(
+    /// Rewrites a partition's `files` into one, a group of series at a time:
+    /// later files win for the same series, field and time; tombstones apply.
+    fn rewrite_files(
         &self,
-        bucket: u64,
-        measurement: &str,
-        files: &[FileMeta],
+        pf: &PartitionFiles,
+        fields: BTreeMap<String, FieldType>,
         tombstones: &[Tombstone],
-    ) -> Result<Vec<SeriesRows>> {
+    ) -> Result<()> {
         let tombs: Vec<(i64, i64, DeletePredicate)> = tombstones
             .iter()
-            .filter_map(|t| {
-                DeletePredicate::parse(&t.predicate)
-                    .ok()
-                    .map(|p| (t.start, t.stop, p))
-            })
+            .filter_map(|t| DeletePredicate::parse(&t.predicate).ok().map(|p| (t.start, t.stop, p)))
             .collect();
-        let mut merged: BTreeMap<Arc<SeriesKey>, SeriesRows> = BTreeMap::new();
-        for f in files {
-            let path = BucketCatalog::file_path(&self.dir, bucket, f.id);
-            let index = self.index_of(bucket, f.id)?;
-            let entries: Vec<&SeriesEntry> = index.iter().collect();
-            for mut rows in persist::read_series(&path, measurement, &entries, None)? {
+        let indexes: Vec<Arc<Vec<SeriesEntry>>> =
+            pf.files.iter().map(|f| self.index_of(pf.bucket, f.id)).collect::<Result<_>>()?;
+        let mut rows_of: BTreeMap<Vec<(String, String)>, usize> = BTreeMap::new();
+        for e in indexes.iter().flat_map(|i| i.iter()) {
+            *rows_of.entry(e.tags.clone()).or_default() += e.rows.1 - e.rows.0;
+        }
+        let all: Vec<(Vec<(String, String)>, usize)> = rows_of.into_iter().collect();
+        let tag_keys = all.iter().flat_map(|(t, _)| t.iter().map(|(k, _)| k.clone())).collect();
+        let measurement = pf.key.measurement.to_string();
+        let chunks: Vec<Vec<Vec<(String, String)>>> =
+            by_row_budget(&all, |(_, n)| *n).into_iter().map(|c| c.iter().map(|(t, _)| t.clone()).collect()).collect();
+        let groups = chunks.iter().map(|chunk| -> Result<Vec<SeriesRows>> {
+            let wanted: BTreeSet<&Vec<(String, String)>> = chunk.iter().collect();
+            let mut merged: BTreeMap<Vec<(String, String)>, SeriesRows> = BTreeMap::new();
+            for (f, index) in pf.files.iter().zip(&indexes) {
+                let entries: Vec<&SeriesEntry> = index.iter().filter(|e| wanted.contains(&e.tags)).collect();
+                let path = BucketCatalog::file_path(&self.dir, pf.bucket, f.id);
+                for rows in persist::read_series(&path, &measurement, &entries, None)? {
+                    let tags = rows.key.tags.clone();
+                    let next = match merged.remove(&tags) {
+                        Some(older) => older.merge(rows),
+                        None => rows,
+                    };
+                    merged.insert(tags, next);
+                }
+            }
+            let mut out: Vec<SeriesRows> = merged.into_values().collect();
+            for rows in &mut out {
                 for (start, stop, p) in &tombs {
                     if p.matches(&rows.key) {
                         rows.retain_times(&|t| t >= *start && t <= *stop);
                     }
                 }
-                let key = Arc::clone(&rows.key);
-                let next = match merged.remove(&key) {
-                    Some(older) => older.merge(rows),
-                    None => rows,
-                };
-                merged.insert(key, next);
             }
-        }
-        Ok(merged
-            .into_values()
-            .filter(|r| !r.times.is_empty())
-            .collect())
+            out.retain(|r| !r.times.is_empty());
+            Ok(out)
+        });
+        let ids: Vec<u64> = pf.files.iter().map(|f| f.id).collect();
+        self.write_partition_file(pf.bucket, &pf.key, pf.duration, tag_keys, fields, groups, &ids)
     }
 
     pub(crate) fn index_of(&self, bucket: u64, file: u64) -> Result<Arc<Vec<SeriesEntry>>> {
-        if let Some(i) = self
-            .file_index
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&(bucket, file))
-        {
+        if let Some(i) = self.file_index.lock().unwrap_or_else(|e| e.into_inner()).get(&(bucket, file)) {
             return Ok(Arc::clone(i));
         }
-        let index = Arc::new(persist::read_index(&BucketCatalog::file_path(
-            &self.dir, bucket, file,
-        ))?);
-        self.file_index
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert((bucket, file), Arc::clone(&index));
+        let index = Arc::new(persist::read_index(&BucketCatalog::file_path(&self.dir, bucket, file))?);
+        self.file_index.lock().unwrap_or_else(|e| e.into_inner()).insert((bucket, file), Arc::clone(&index));
         Ok(index)
+    }
+
+    fn partition_fields(&self, pf: &PartitionFiles) -> BTreeMap<String, FieldType> {
+        let st = self.read_state();
+        st.buckets
+            .get(&pf.bucket)
+            .and_then(|b| {
+                b.catalog
+                    .partitions
+                    .iter()
+                    .find(|p| p.shard_start == pf.key.shard_start && *p.measurement == *pf.key.measurement)
+            })
+            .map(|p| p.fields.clone())
+            .unwrap_or_default()
     }
 
     /// Merges the files of every partition that has `compact_at_files` or more.
@@ -773,30 +775,23 @@ impl Inner {
             st.buckets
                 .iter()
                 .flat_map(|(id, b)| {
-                    b.catalog
-                        .partitions
-                        .iter()
-                        .filter(|p| p.files.len() >= self.config.compact_at_files.max(2))
-                        .map(|p| {
+                    b.catalog.partitions.iter().filter(|p| p.files.len() >= self.config.compact_at_files.max(2)).map(
+                        |p| {
                             let key = PartitionKey {
                                 shard_start: p.shard_start,
                                 measurement: Arc::from(p.measurement.as_str()),
                             };
-                            let pf = PartitionFiles {
-                                bucket: *id,
-                                key,
-                                duration: p.shard_duration,
-                                files: p.files.clone(),
-                            };
+                            let pf =
+                                PartitionFiles { bucket: *id, key, duration: p.shard_duration, files: p.files.clone() };
                             (pf, b.catalog.tombstones.clone())
-                        })
+                        },
+                    )
                 })
                 .collect()
         };
         for (pf, tombs) in todo {
-            let rows = self.read_partition(pf.bucket, &pf.key.measurement, &pf.files, &tombs)?;
-            let ids: Vec<u64> = pf.files.iter().map(|f| f.id).collect();
-            self.write_partition_file(pf.bucket, &pf.key, pf.duration, rows, &ids)?;
+            let fields = self.partition_fields(&pf);
+            self.rewrite_files(&pf, fields, &tombs)?;
         }
         Ok(())
     }
@@ -832,24 +827,20 @@ impl Inner {
         for (bucket, tombs, parts) in work {
             for pf in parts {
                 let touched = tombs.iter().any(|t| {
-                    pf.files
-                        .iter()
-                        .any(|f| f.min_time <= t.stop && f.max_time >= t.start)
+                    pf.files.iter().any(|f| f.min_time <= t.stop && f.max_time >= t.start)
                         && DeletePredicate::parse(&t.predicate)
                             .map(|p| {
-                                p.conditions.iter().all(|c| {
-                                    c.key != "_measurement"
-                                        || (c.value == *pf.key.measurement) == c.equal
-                                })
+                                p.conditions
+                                    .iter()
+                                    .all(|c| c.key != "_measurement" || (c.value == *pf.key.measurement) == c.equal)
                             })
                             .unwrap_or(true)
                 });
                 if !touched {
                     continue;
                 }
-                let rows = self.read_partition(bucket, &pf.key.measurement, &pf.files, &tombs)?;
-                let ids: Vec<u64> = pf.files.iter().map(|f| f.id).collect();
-                self.write_partition_file(bucket, &pf.key, pf.duration, rows, &ids)?;
+                let fields = self.partition_fields(&pf);
+                self.rewrite_files(&pf, fields, &tombs)?;
             }
             let mut st = self.write_state();
             if let Some(b) = st.buckets.get_mut(&bucket) {
@@ -861,24 +852,27 @@ impl Inner {
     }
 }
 
-/// Rough heap cost of one buffered point, for the snapshot threshold.
+/// Heap cost of one buffered point, for the snapshot threshold: its time and
+/// values, plus half again for the spare capacity of columns that grow by
+/// doubling, so that `--storage-cache-snapshot-memory-size` means real bytes.
 fn point_bytes(line: &Line<'_>) -> usize {
-    16 + line
+    let exact = 8 + line
         .fields
         .iter()
         .map(|(_, v)| match v {
-            lineproto::FieldValue::String(s) => 34 + s.raw().len(),
+            lineproto::FieldValue::String(s) => 25 + s.raw().len(),
             _ => 9,
         })
-        .sum::<usize>()
+        .sum::<usize>();
+    exact + exact / 2
 }
 
 /// Applies parsed lines to the buffer, dropping points outside retention or in
 /// conflict with a field's type in their shard.
-fn apply_lines(
+fn apply_lines<'a>(
     st: &mut State,
     target: &BucketTarget,
-    lines: &[Line<'_>],
+    lines: impl IntoIterator<Item = Line<'a>>,
     default_time: i64,
     now: i64,
 ) -> WriteOutcome {
@@ -887,11 +881,7 @@ fn apply_lines(
     let mut other_reason: Option<String> = None;
     let mut added_bytes = 0;
     let bucket = st.buckets.entry(target.bucket).or_default();
-    let cutoff = if target.retention_ns > 0 {
-        now.saturating_sub(target.retention_ns)
-    } else {
-        i64::MIN
-    };
+    let cutoff = if target.retention_ns > 0 { now.saturating_sub(target.retention_ns) } else { i64::MIN };
     let sg = target.shard_group_ns.max(1);
     for line in lines {
         let time = line.timestamp.unwrap_or(default_time);
@@ -903,12 +893,7 @@ fn apply_lines(
         }
         let measurement = line.measurement.unescaped();
         // A field named "time" is not stored; a point with nothing else is dropped.
-        let fields: Vec<_> = line
-            .fields
-            .iter()
-            .filter(|(k, _)| k.raw() != "time")
-            .cloned()
-            .collect();
+        let fields: Vec<_> = line.fields.iter().filter(|(k, _)| k.raw() != "time").cloned().collect();
         if fields.is_empty() {
             out.dropped += 1;
             other_reason.get_or_insert_with(|| {
@@ -916,18 +901,12 @@ fn apply_lines(
             });
             continue;
         }
-        let sid = bucket.series.id_for(line);
-        let key = PartitionKey {
-            shard_start: time.div_euclid(sg) * sg,
-            measurement: Arc::from(&*measurement),
-        };
+        let sid = bucket.series.id_for(&line);
+        let key = PartitionKey { shard_start: time.div_euclid(sg) * sg, measurement: Arc::from(&*measurement) };
         let schema = bucket
             .schemas
             .entry(key.clone())
-            .or_insert_with(|| PartitionSchema {
-                shard_duration: sg,
-                ..Default::default()
-            });
+            .or_insert_with(|| PartitionSchema { shard_duration: sg, ..Default::default() });
         let conflict = fields.iter().find_map(|(k, v)| {
             let t = FieldType::of(v);
             match schema.fields.get(&*k.unescaped()) {
@@ -949,14 +928,8 @@ fn apply_lines(
                 schema.fields.insert(Arc::from(&*k), FieldType::of(v));
             }
         }
-        bucket
-            .buffer
-            .entry(key)
-            .or_default()
-            .entry(sid)
-            .or_default()
-            .push(time, &fields);
-        added_bytes += point_bytes(line);
+        bucket.buffer.entry(key).or_default().entry(sid).or_default().push(time, &fields);
+        added_bytes += point_bytes(&line);
         out.written += 1;
     }
     st.buffer_bytes += added_bytes;
@@ -974,13 +947,7 @@ fn apply_lines(
     out
 }
 
-fn delete_in_buffer(
-    st: &mut State,
-    bucket: u64,
-    start: i64,
-    stop: i64,
-    predicate: &DeletePredicate,
-) {
+fn delete_in_buffer(st: &mut State, bucket: u64, start: i64, stop: i64, predicate: &DeletePredicate) {
     let Some(b) = st.buckets.get_mut(&bucket) else {
         return;
     };
@@ -1004,9 +971,6 @@ mod tests {
         assert_eq!(go_duration(3_600_000_000_000), "1h0m0s");
         assert_eq!(go_duration(30 * 86_400_000_000_000), "720h0m0s");
         assert_eq!(go_time(0), "1970-01-01 00:00:00 +0000 UTC");
-        assert_eq!(
-            go_time(1_577_836_800_500_000_000),
-            "2020-01-01 00:00:00.5 +0000 UTC"
-        );
+        assert_eq!(go_time(1_577_836_800_500_000_000), "2020-01-01 00:00:00.5 +0000 UTC");
     }
 }

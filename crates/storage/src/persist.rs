@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int64Array,
-    Int64Builder, StringArray, StringBuilder, StringDictionaryBuilder, UInt64Array, UInt64Builder,
+    Array, ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int64Array, Int64Builder, StringArray,
+    StringBuilder, StringDictionaryBuilder, UInt64Array, UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use arrow::record_batch::RecordBatch;
@@ -82,6 +82,39 @@ impl FieldColumn {
         }
     }
 
+    /// Appends `other`'s rows (a column of the same type; another type adds nulls).
+    fn append(&mut self, other: FieldColumn) {
+        let n = other.len();
+        match (self, other) {
+            (FieldColumn::Float(a), FieldColumn::Float(b)) => a.extend(b),
+            (FieldColumn::Integer(a), FieldColumn::Integer(b)) => a.extend(b),
+            (FieldColumn::UInteger(a), FieldColumn::UInteger(b)) => a.extend(b),
+            (FieldColumn::String(a), FieldColumn::String(b)) => a.extend(b),
+            (FieldColumn::Boolean(a), FieldColumn::Boolean(b)) => a.extend(b),
+            (this, _) => this.extend_nulls(n),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            FieldColumn::Float(v) => v.len(),
+            FieldColumn::Integer(v) => v.len(),
+            FieldColumn::UInteger(v) => v.len(),
+            FieldColumn::String(v) => v.len(),
+            FieldColumn::Boolean(v) => v.len(),
+        }
+    }
+
+    fn extend_nulls(&mut self, n: usize) {
+        match self {
+            FieldColumn::Float(v) => v.resize(v.len() + n, None),
+            FieldColumn::Integer(v) => v.resize(v.len() + n, None),
+            FieldColumn::UInteger(v) => v.resize(v.len() + n, None),
+            FieldColumn::String(v) => v.resize(v.len() + n, None),
+            FieldColumn::Boolean(v) => v.resize(v.len() + n, None),
+        }
+    }
+
     pub(crate) fn field_type(&self) -> FieldType {
         match self {
             FieldColumn::Float(_) => FieldType::Float,
@@ -101,17 +134,9 @@ impl FieldColumn {
         match self {
             FieldColumn::Float(v) => v[i] = any.downcast_ref::<Float64Array>().map(|a| a.value(j)),
             FieldColumn::Integer(v) => v[i] = any.downcast_ref::<Int64Array>().map(|a| a.value(j)),
-            FieldColumn::UInteger(v) => {
-                v[i] = any.downcast_ref::<UInt64Array>().map(|a| a.value(j))
-            }
-            FieldColumn::String(v) => {
-                v[i] = any
-                    .downcast_ref::<StringArray>()
-                    .map(|a| a.value(j).to_owned())
-            }
-            FieldColumn::Boolean(v) => {
-                v[i] = any.downcast_ref::<BooleanArray>().map(|a| a.value(j))
-            }
+            FieldColumn::UInteger(v) => v[i] = any.downcast_ref::<UInt64Array>().map(|a| a.value(j)),
+            FieldColumn::String(v) => v[i] = any.downcast_ref::<StringArray>().map(|a| a.value(j).to_owned()),
+            FieldColumn::Boolean(v) => v[i] = any.downcast_ref::<BooleanArray>().map(|a| a.value(j)),
         }
     }
 }
@@ -119,14 +144,8 @@ impl FieldColumn {
 impl SeriesRows {
     /// The merged rows of a buffered series: sorted, duplicates merged field by
     /// field (later write wins), rows for which `dropped` holds left out.
-    pub(crate) fn from_buffer(
-        key: Arc<SeriesKey>,
-        data: &SeriesData,
-        dropped: &dyn Fn(i64) -> bool,
-    ) -> Self {
-        let mut order: Vec<usize> = (0..data.times.len())
-            .filter(|&i| !dropped(data.times[i]))
-            .collect();
+    pub(crate) fn from_buffer(key: Arc<SeriesKey>, data: &SeriesData, dropped: &dyn Fn(i64) -> bool) -> Self {
+        let mut order: Vec<usize> = (0..data.times.len()).filter(|&i| !dropped(data.times[i])).collect();
         order.sort_by_key(|&i| data.times[i]);
         let mut times: Vec<i64> = order.iter().map(|&i| data.times[i]).collect();
         times.dedup();
@@ -159,34 +178,44 @@ impl SeriesRows {
 
     /// Merges `newer` over `self` (same series): a field's value at a time comes
     /// from the newer rows when they have one.
-    pub(crate) fn merge(self, newer: SeriesRows) -> SeriesRows {
-        let mut times: Vec<i64> = self
-            .times
-            .iter()
-            .chain(&newer.times)
-            .copied()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+    pub(crate) fn merge(mut self, newer: SeriesRows) -> SeriesRows {
+        // The usual case: the newer rows all come after the older ones.
+        if self.times.last().is_none_or(|&last| newer.times.first().is_none_or(|&first| first > last)) {
+            let (old_n, new_n) = (self.times.len(), newer.times.len());
+            self.times.extend_from_slice(&newer.times);
+            let mut newer_fields = newer.fields;
+            for (name, col) in self.fields.iter_mut() {
+                let other = newer_fields.remove(name).unwrap_or_else(|| FieldColumn::empty(col.field_type(), new_n));
+                col.append(other);
+            }
+            for (name, col) in newer_fields {
+                let mut c = FieldColumn::empty(col.field_type(), old_n);
+                c.append(col);
+                self.fields.insert(name, c);
+            }
+            self.key = newer.key;
+            return self;
+        }
+        self.merge_overlapping(newer)
+    }
+
+    fn merge_overlapping(self, newer: SeriesRows) -> SeriesRows {
+        let mut times: Vec<i64> =
+            self.times.iter().chain(&newer.times).copied().collect::<BTreeSet<_>>().into_iter().collect();
         times.shrink_to_fit();
         let pos = |t: i64| times.binary_search(&t).unwrap_or(0);
         let mut fields: BTreeMap<String, FieldColumn> = BTreeMap::new();
         for src in [&self, &newer] {
             for (name, col) in &src.fields {
-                let dst = fields
-                    .entry(name.clone())
-                    .or_insert_with(|| FieldColumn::empty(col.field_type(), times.len()));
+                let dst =
+                    fields.entry(name.clone()).or_insert_with(|| FieldColumn::empty(col.field_type(), times.len()));
                 let arr = to_array(col);
                 for (j, &t) in src.times.iter().enumerate() {
                     dst.set_from(pos(t), arr.as_ref(), j);
                 }
             }
         }
-        SeriesRows {
-            key: newer.key,
-            times,
-            fields,
-        }
+        SeriesRows { key: newer.key, times, fields }
     }
 
     /// Removes rows for which `dropped` holds.
@@ -246,125 +275,167 @@ fn arrow_type(t: FieldType) -> DataType {
     }
 }
 
-/// Writes `series` (sorted by key) to a new Parquet file at `path`, durably.
-pub(crate) fn write_file(
-    path: &Path,
-    fields: &BTreeMap<String, FieldType>,
-    series: &[SeriesRows],
-) -> Result<Written> {
-    let tag_keys: BTreeSet<&str> = series
-        .iter()
-        .flat_map(|s| s.key.tags.iter().map(|(k, _)| k.as_str()))
-        .collect();
-    let rows: usize = series.iter().map(|s| s.times.len()).sum();
-    let mut schema_fields = Vec::new();
-    for k in &tag_keys {
-        schema_fields.push(Field::new(
-            format!("{TAG_PREFIX}{k}"),
-            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
-            true,
-        ));
-    }
-    schema_fields.push(Field::new(TIME, DataType::Int64, false));
-    for (name, t) in fields {
-        schema_fields.push(Field::new(
-            format!("{FIELD_PREFIX}{name}"),
-            arrow_type(*t),
-            true,
-        ));
-    }
-    let schema = Arc::new(Schema::new(schema_fields));
+/// Writes a file a group of series at a time, so a partition of any size is
+/// written in bounded memory. Series must come in key order.
+pub(crate) struct FileWriter {
+    path: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    writer: ArrowWriter<File>,
+    schema: Arc<Schema>,
+    tag_keys: Vec<String>,
+    fields: BTreeMap<String, FieldType>,
+    index: Vec<SeriesEntry>,
+    rows: usize,
+    min_time: i64,
+    max_time: i64,
+}
 
-    let mut columns: Vec<ArrayRef> = Vec::new();
-    for k in &tag_keys {
-        let mut b = StringDictionaryBuilder::<Int32Type>::new();
-        for s in series {
-            match s.key.tag(k) {
-                Some(v) => {
-                    for _ in 0..s.times.len() {
-                        b.append_value(v);
-                    }
+impl std::fmt::Debug for FileWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileWriter").field("path", &self.path).field("rows", &self.rows).finish_non_exhaustive()
+    }
+}
+
+/// Rows per row group: bounds what the writer holds in memory.
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+impl FileWriter {
+    pub(crate) fn create(path: &Path, tag_keys: BTreeSet<String>, fields: BTreeMap<String, FieldType>) -> Result<Self> {
+        let mut schema_fields = Vec::new();
+        for k in &tag_keys {
+            schema_fields.push(Field::new(
+                format!("{TAG_PREFIX}{k}"),
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                true,
+            ));
+        }
+        schema_fields.push(Field::new(TIME, DataType::Int64, false));
+        for (name, t) in &fields {
+            schema_fields.push(Field::new(format!("{FIELD_PREFIX}{name}"), arrow_type(*t), true));
+        }
+        let schema = Arc::new(Schema::new(schema_fields));
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_column_encoding(ColumnPath::from(TIME), Encoding::DELTA_BINARY_PACKED)
+            .set_column_dictionary_enabled(ColumnPath::from(TIME), false);
+        for (name, ft) in &fields {
+            let col = ColumnPath::from(format!("{FIELD_PREFIX}{name}"));
+            match ft {
+                FieldType::Float => {
+                    props = props
+                        .set_column_dictionary_enabled(col.clone(), false)
+                        .set_column_encoding(col, Encoding::BYTE_STREAM_SPLIT);
                 }
-                None => b.append_nulls(s.times.len()),
+                FieldType::Integer | FieldType::UInteger => {
+                    props = props
+                        .set_column_dictionary_enabled(col.clone(), false)
+                        .set_column_encoding(col, Encoding::DELTA_BINARY_PACKED);
+                }
+                _ => {}
             }
         }
-        columns.push(Arc::new(b.finish()));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("parquet.tmp");
+        let writer = ArrowWriter::try_new(File::create(&tmp)?, Arc::clone(&schema), Some(props.build()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            tmp,
+            writer,
+            schema,
+            tag_keys: tag_keys.into_iter().collect(),
+            fields,
+            index: Vec::new(),
+            rows: 0,
+            min_time: i64::MAX,
+            max_time: i64::MIN,
+        })
     }
-    let mut t = Int64Builder::with_capacity(rows);
-    for s in series {
-        t.append_slice(&s.times);
-    }
-    columns.push(Arc::new(t.finish()));
-    for (name, ft) in fields {
-        columns.push(field_column(name, *ft, series, rows));
-    }
-    let batch = RecordBatch::try_new(Arc::clone(&schema), columns)?;
 
-    let mut index = Vec::with_capacity(series.len());
-    let mut row = 0;
-    for s in series {
-        index.push(SeriesEntry {
-            tags: s.key.tags.clone(),
-            rows: (row, row + s.times.len()),
-            min_time: s.times.first().copied().unwrap_or(0),
-            max_time: s.times.last().copied().unwrap_or(0),
-        });
-        row += s.times.len();
-    }
-    let mut props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-        .set_max_row_group_row_count(Some(1 << 20))
-        .set_key_value_metadata(Some(vec![KeyValue::new(
-            SERIES_META.to_owned(),
-            serde_json::to_string(&index).map_err(|e| Error::Corrupt(e.to_string()))?,
-        )]))
-        .set_column_encoding(ColumnPath::from(TIME), Encoding::DELTA_BINARY_PACKED)
-        .set_column_dictionary_enabled(ColumnPath::from(TIME), false);
-    for (name, ft) in fields {
-        let col = ColumnPath::from(format!("{FIELD_PREFIX}{name}"));
-        match ft {
-            FieldType::Float => {
-                props = props
-                    .set_column_dictionary_enabled(col.clone(), false)
-                    .set_column_encoding(col, Encoding::BYTE_STREAM_SPLIT);
-            }
-            FieldType::Integer | FieldType::UInteger => {
-                props = props
-                    .set_column_dictionary_enabled(col.clone(), false)
-                    .set_column_encoding(col, Encoding::DELTA_BINARY_PACKED);
-            }
-            _ => {}
+    /// Appends a group of series (in key order, after any written before).
+    pub(crate) fn write(&mut self, series: &[SeriesRows]) -> Result<()> {
+        let n: usize = series.iter().map(|s| s.times.len()).sum();
+        if n == 0 {
+            return Ok(());
         }
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        for k in &self.tag_keys {
+            let mut b = StringDictionaryBuilder::<Int32Type>::new();
+            for s in series {
+                match s.key.tag(k) {
+                    Some(v) => {
+                        for _ in 0..s.times.len() {
+                            b.append_value(v);
+                        }
+                    }
+                    None => b.append_nulls(s.times.len()),
+                }
+            }
+            columns.push(Arc::new(b.finish()));
+        }
+        let mut t = Int64Builder::with_capacity(n);
+        for s in series {
+            t.append_slice(&s.times);
+        }
+        columns.push(Arc::new(t.finish()));
+        for (name, ft) in &self.fields {
+            columns.push(field_column(name, *ft, series, n));
+        }
+        self.writer.write(&RecordBatch::try_new(Arc::clone(&self.schema), columns)?)?;
+        for s in series {
+            if s.times.is_empty() {
+                continue;
+            }
+            let (lo, hi) = (s.times[0], s.times[s.times.len() - 1]);
+            self.index.push(SeriesEntry {
+                tags: s.key.tags.clone(),
+                rows: (self.rows, self.rows + s.times.len()),
+                min_time: lo,
+                max_time: hi,
+            });
+            self.rows += s.times.len();
+            self.min_time = self.min_time.min(lo);
+            self.max_time = self.max_time.max(hi);
+        }
+        Ok(())
     }
-    let tmp = path.with_extension("parquet.tmp");
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+
+    /// Writes the series index into the footer, closes, fsyncs and renames the
+    /// file into place. `None` if nothing was written (no file is left).
+    pub(crate) fn finish(mut self) -> Result<Option<Written>> {
+        if self.rows == 0 {
+            drop(self.writer);
+            let _ = std::fs::remove_file(&self.tmp);
+            return Ok(None);
+        }
+        self.writer.append_key_value_metadata(KeyValue::new(
+            SERIES_META.to_owned(),
+            serde_json::to_string(&self.index).map_err(|e| Error::Corrupt(e.to_string()))?,
+        ));
+        let file = self.writer.into_inner()?;
+        file.sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)?;
+        if let Some(dir) = self.path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(Some(Written {
+            rows: self.rows,
+            bytes: std::fs::metadata(&self.path)?.len(),
+            min_time: self.min_time,
+            max_time: self.max_time,
+        }))
     }
-    let file = File::create(&tmp)?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(props.build()))?;
-    writer.write(&batch)?;
-    let file = writer.into_inner()?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        File::open(dir)?.sync_all()?;
-    }
-    Ok(Written {
-        rows,
-        bytes: std::fs::metadata(path)?.len(),
-        min_time: series
-            .iter()
-            .filter_map(|s| s.times.first())
-            .copied()
-            .min()
-            .unwrap_or(0),
-        max_time: series
-            .iter()
-            .filter_map(|s| s.times.last())
-            .copied()
-            .max()
-            .unwrap_or(0),
-    })
+}
+
+/// Writes `series` (sorted by key) to a new Parquet file at `path`, durably.
+#[cfg(test)]
+pub(crate) fn write_file(path: &Path, fields: &BTreeMap<String, FieldType>, series: &[SeriesRows]) -> Result<Written> {
+    let tag_keys = series.iter().flat_map(|s| s.key.tags.iter().map(|(k, _)| k.clone())).collect();
+    let mut w = FileWriter::create(path, tag_keys, fields.clone())?;
+    w.write(series)?;
+    w.finish()?.ok_or_else(|| Error::Invalid("no rows".into()))
 }
 
 fn field_column(name: &str, ft: FieldType, series: &[SeriesRows], rows: usize) -> ArrayRef {
@@ -405,8 +476,7 @@ pub(crate) fn read_index(path: &Path) -> Result<Vec<SeriesEntry>> {
         .and_then(|kv| kv.iter().find(|e| e.key == SERIES_META))
         .and_then(|e| e.value.clone())
         .ok_or_else(|| Error::Corrupt(format!("{} has no series index", path.display())))?;
-    serde_json::from_str(&json)
-        .map_err(|e| Error::Corrupt(format!("{}: series index: {e}", path.display())))
+    serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("{}: series index: {e}", path.display())))
 }
 
 /// Reads the rows of the given series (by their index entries) from a file:
@@ -429,9 +499,7 @@ pub(crate) fn read_series(
         .enumerate()
         .filter(|(_, f)| {
             f.name() == TIME
-                || f.name()
-                    .strip_prefix(FIELD_PREFIX)
-                    .is_some_and(|n| fields.is_none_or(|set| set.contains(n)))
+                || f.name().strip_prefix(FIELD_PREFIX).is_some_and(|n| fields.is_none_or(|set| set.contains(n)))
         })
         .map(|(i, _)| i)
         .collect();
@@ -490,9 +558,7 @@ pub(crate) fn read_series(
                 DataType::Utf8 => FieldType::String,
                 DataType::Boolean => FieldType::Boolean,
                 other => {
-                    return Err(Error::Corrupt(format!(
-                        "unexpected field column type {other}"
-                    )));
+                    return Err(Error::Corrupt(format!("unexpected field column type {other}")));
                 }
             };
             let mut col = FieldColumn::empty(ft, n);
@@ -501,11 +567,7 @@ pub(crate) fn read_series(
             }
             fields_out.insert(name.to_owned(), col);
         }
-        out.push(SeriesRows {
-            key,
-            times: t,
-            fields: fields_out,
-        });
+        out.push(SeriesRows { key, times: t, fields: fields_out });
         offset += n;
     }
     Ok(out)
@@ -533,14 +595,8 @@ mod tests {
                 key: key("b"),
                 times: vec![1, 5, 9],
                 fields: [
-                    (
-                        "v".to_string(),
-                        FieldColumn::Float(vec![Some(3.0), Some(4.0), Some(5.0)]),
-                    ),
-                    (
-                        "s".to_string(),
-                        FieldColumn::String(vec![None, Some("x".into()), None]),
-                    ),
+                    ("v".to_string(), FieldColumn::Float(vec![Some(3.0), Some(4.0), Some(5.0)])),
+                    ("s".to_string(), FieldColumn::String(vec![None, Some("x".into()), None])),
                 ]
                 .into(),
             },
@@ -553,14 +609,10 @@ mod tests {
         let got = read_series(&path, "cpu", &[&index[1]], None).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].times, vec![1, 5, 9]);
-        assert!(
-            matches!(&got[0].fields["s"], FieldColumn::String(v) if v[1].as_deref() == Some("x"))
-        );
+        assert!(matches!(&got[0].fields["s"], FieldColumn::String(v) if v[1].as_deref() == Some("x")));
         let only_v: BTreeSet<String> = ["v".to_string()].into();
         let got = read_series(&path, "cpu", &[&index[0]], Some(&only_v)).unwrap();
-        assert!(
-            matches!(&got[0].fields["v"], FieldColumn::Float(v) if v == &vec![Some(1.0), None])
-        );
+        assert!(matches!(&got[0].fields["v"], FieldColumn::Float(v) if v == &vec![Some(1.0), None]));
         assert!(!got[0].fields.contains_key("s"));
     }
 }

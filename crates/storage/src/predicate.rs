@@ -104,12 +104,8 @@ impl Predicate {
     pub fn may_match_measurement(&self, measurement: &str) -> bool {
         match self {
             Predicate::Compare(Subject::Measurement, m) => m.matches(Some(measurement)),
-            Predicate::And(a, b) => {
-                a.may_match_measurement(measurement) && b.may_match_measurement(measurement)
-            }
-            Predicate::Or(a, b) => {
-                a.may_match_measurement(measurement) || b.may_match_measurement(measurement)
-            }
+            Predicate::And(a, b) => a.may_match_measurement(measurement) && b.may_match_measurement(measurement),
+            Predicate::Or(a, b) => a.may_match_measurement(measurement) || b.may_match_measurement(measurement),
             _ => true,
         }
     }

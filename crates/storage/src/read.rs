@@ -4,8 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
-    UInt64Array,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray, UInt64Array,
 };
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
@@ -61,53 +60,17 @@ pub struct WindowRequest {
 pub trait ReadApi: Send + Sync {
     fn scan(&self, req: &ScanRequest) -> Result<Vec<FieldSeries>>;
     fn window_aggregate(&self, req: &WindowRequest) -> Result<Vec<FieldSeries>>;
-    fn measurements(
-        &self,
-        bucket: u64,
-        start: i64,
-        stop: i64,
-        predicate: &Predicate,
-    ) -> Result<Vec<String>>;
-    fn tag_keys(
-        &self,
-        bucket: u64,
-        start: i64,
-        stop: i64,
-        predicate: &Predicate,
-    ) -> Result<Vec<String>>;
-    fn tag_values(
-        &self,
-        bucket: u64,
-        tag: &str,
-        start: i64,
-        stop: i64,
-        predicate: &Predicate,
-    ) -> Result<Vec<String>>;
-    fn field_keys(
-        &self,
-        bucket: u64,
-        start: i64,
-        stop: i64,
-        predicate: &Predicate,
-    ) -> Result<Vec<(String, FieldType)>>;
-    fn series_cardinality(
-        &self,
-        bucket: u64,
-        start: i64,
-        stop: i64,
-        predicate: &Predicate,
-    ) -> Result<usize>;
+    fn measurements(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<String>>;
+    fn tag_keys(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<String>>;
+    fn tag_values(&self, bucket: u64, tag: &str, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<String>>;
+    fn field_keys(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate)
+    -> Result<Vec<(String, FieldType)>>;
+    fn series_cardinality(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<usize>;
 }
 
 fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-        .collect();
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns.into_iter().map(|(_, a)| a).collect(),
-    )?)
+    let fields: Vec<Field> = columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect();
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns.into_iter().map(|(_, a)| a).collect())?)
 }
 
 fn times(v: Vec<i64>) -> ArrayRef {
@@ -132,27 +95,14 @@ fn overlaps(start: i64, duration: i64, lo: i64, hi: i64) -> bool {
 }
 
 /// Buffered partitions (active or being persisted) with their shard durations.
-fn buffered<'a>(
-    b: &'a BucketData,
-) -> impl Iterator<Item = (u32, &'a PartitionKey, i64, &'a BufferedPartition)> + 'a {
+fn buffered<'a>(b: &'a BucketData) -> impl Iterator<Item = (u32, &'a PartitionKey, i64, &'a BufferedPartition)> + 'a {
     let frozen = b.persisting.iter().enumerate().flat_map(move |(i, f)| {
-        f.partitions.iter().map(move |(k, p)| {
-            (
-                RANK_PERSISTING + i as u32,
-                k,
-                f.shard_durations.get(k).copied().unwrap_or(1),
-                p,
-            )
-        })
+        f.partitions
+            .iter()
+            .map(move |(k, p)| (RANK_PERSISTING + i as u32, k, f.shard_durations.get(k).copied().unwrap_or(1), p))
     });
-    let active = b.buffer.iter().map(move |(k, p)| {
-        (
-            RANK_ACTIVE,
-            k,
-            b.schemas.get(k).map_or(1, |s| s.shard_duration),
-            p,
-        )
-    });
+    let active =
+        b.buffer.iter().map(move |(k, p)| (RANK_ACTIVE, k, b.schemas.get(k).map_or(1, |s| s.shard_duration), p));
     frozen.chain(active)
 }
 
@@ -166,9 +116,7 @@ fn series_in_range(
 ) -> BTreeMap<Arc<SeriesKey>, BTreeSet<(String, FieldType)>> {
     let mut out: BTreeMap<Arc<SeriesKey>, BTreeSet<(String, FieldType)>> = BTreeMap::new();
     for (_, k, duration, p) in buffered(b) {
-        if !overlaps(k.shard_start, duration, start, stop)
-            || !predicate.may_match_measurement(&k.measurement)
-        {
+        if !overlaps(k.shard_start, duration, start, stop) || !predicate.may_match_measurement(&k.measurement) {
             continue;
         }
         for (sid, data) in p {
@@ -177,17 +125,11 @@ fn series_in_range(
                 continue;
             }
             let fields = out.entry(Arc::clone(key)).or_default();
-            fields.extend(
-                data.fields
-                    .iter()
-                    .map(|c| (c.name.to_string(), c.values.field_type())),
-            );
+            fields.extend(data.fields.iter().map(|c| (c.name.to_string(), c.values.field_type())));
         }
     }
     for p in &b.catalog.partitions {
-        if !overlaps(p.shard_start, p.shard_duration, start, stop)
-            || !predicate.may_match_measurement(&p.measurement)
-        {
+        if !overlaps(p.shard_start, p.shard_duration, start, stop) || !predicate.may_match_measurement(&p.measurement) {
             continue;
         }
         for tags in &p.series {
@@ -195,9 +137,7 @@ fn series_in_range(
             if predicate.matches_series(&key) == Some(false) {
                 continue;
             }
-            out.entry(key)
-                .or_default()
-                .extend(p.fields.iter().map(|(f, t)| (f.clone(), *t)));
+            out.entry(key).or_default().extend(p.fields.iter().map(|(f, t)| (f.clone(), *t)));
         }
     }
     out
@@ -216,11 +156,7 @@ impl Storage {
             .catalog
             .tombstones
             .iter()
-            .filter_map(|t| {
-                crate::delete::DeletePredicate::parse(&t.predicate)
-                    .ok()
-                    .map(|p| (t.start, t.stop, p))
-            })
+            .filter_map(|t| crate::delete::DeletePredicate::parse(&t.predicate).ok().map(|p| (t.start, t.stop, p)))
             .collect();
         for p in &b.catalog.partitions {
             if !overlaps(p.shard_start, p.shard_duration, start, stop)
@@ -237,17 +173,12 @@ impl Storage {
                     .iter()
                     .filter(|e| e.max_time >= start && e.min_time < stop)
                     .filter(|e| {
-                        let key = SeriesKey {
-                            measurement: p.measurement.clone(),
-                            tags: e.tags.clone(),
-                        };
+                        let key = SeriesKey { measurement: p.measurement.clone(), tags: e.tags.clone() };
                         req.predicate.matches_series(&key) != Some(false)
                     })
                     .collect();
-                let path =
-                    crate::catalog::BucketCatalog::file_path(&self.inner.dir, req.bucket, f.id);
-                for mut rows in crate::persist::read_series(&path, &p.measurement, &entries, None)?
-                {
+                let path = crate::catalog::BucketCatalog::file_path(&self.inner.dir, req.bucket, f.id);
+                for mut rows in crate::persist::read_series(&path, &p.measurement, &entries, None)? {
                     for (ts, te, tp) in &tombs {
                         if tp.matches(&rows.key) {
                             rows.retain_times(&|t| t >= *ts && t <= *te);
@@ -280,9 +211,7 @@ impl Storage {
         }
         // Buffers.
         for (rank, k, duration, p) in buffered(b) {
-            if !overlaps(k.shard_start, duration, start, stop)
-                || !req.predicate.may_match_measurement(&k.measurement)
-            {
+            if !overlaps(k.shard_start, duration, start, stop) || !req.predicate.may_match_measurement(&k.measurement) {
                 continue;
             }
             for (sid, data) in p {
@@ -317,19 +246,11 @@ impl Storage {
 /// the most recent source winning.
 fn merge_chunks(mut chunks: Vec<Chunk>) -> Result<(Vec<i64>, ArrayRef)> {
     if chunks.len() == 1 {
-        let c = chunks
-            .pop()
-            .ok_or_else(|| Error::Invalid("no chunk".into()))?;
+        let c = chunks.pop().ok_or_else(|| Error::Invalid("no chunk".into()))?;
         return Ok((c.times, c.values));
     }
-    let times: Vec<i64> = chunks
-        .iter()
-        .flat_map(|c| c.times.iter().copied())
-        .collect();
-    let ranks: Vec<u32> = chunks
-        .iter()
-        .flat_map(|c| std::iter::repeat_n(c.rank, c.times.len()))
-        .collect();
+    let times: Vec<i64> = chunks.iter().flat_map(|c| c.times.iter().copied()).collect();
+    let ranks: Vec<u32> = chunks.iter().flat_map(|c| std::iter::repeat_n(c.rank, c.times.len())).collect();
     let refs: Vec<&dyn Array> = chunks.iter().map(|c| c.values.as_ref()).collect();
     let values = arrow::compute::concat(&refs)?;
     let mut order: Vec<usize> = (0..times.len()).collect();
@@ -342,10 +263,7 @@ fn merge_chunks(mut chunks: Vec<Chunk>) -> Result<(Vec<i64>, ArrayRef)> {
         }
     }
     let indices = UInt64Array::from_iter_values(keep.iter().map(|&i| i as u64));
-    Ok((
-        keep.iter().map(|&i| times[i]).collect(),
-        arrow::compute::take(values.as_ref(), &indices, None)?,
-    ))
+    Ok((keep.iter().map(|&i| times[i]).collect(), arrow::compute::take(values.as_ref(), &indices, None)?))
 }
 
 impl ReadApi for Storage {
@@ -372,31 +290,17 @@ impl ReadApi for Storage {
         scanned.into_iter().map(|fs| window_one(req, fs)).collect()
     }
 
-    fn measurements(
-        &self,
-        bucket: u64,
-        start: i64,
-        stop: i64,
-        predicate: &Predicate,
-    ) -> Result<Vec<String>> {
+    fn measurements(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<String>> {
         let st = self.read_state();
         let Some(b) = st.buckets.get(&bucket) else {
             return Ok(Vec::new());
         };
-        let set: BTreeSet<String> = series_in_range(b, start, stop, predicate)
-            .keys()
-            .map(|k| k.measurement.clone())
-            .collect();
+        let set: BTreeSet<String> =
+            series_in_range(b, start, stop, predicate).keys().map(|k| k.measurement.clone()).collect();
         Ok(set.into_iter().collect())
     }
 
-    fn tag_keys(
-        &self,
-        bucket: u64,
-        start: i64,
-        stop: i64,
-        predicate: &Predicate,
-    ) -> Result<Vec<String>> {
+    fn tag_keys(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<String>> {
         let st = self.read_state();
         let Some(b) = st.buckets.get(&bucket) else {
             return Ok(Vec::new());
@@ -408,14 +312,7 @@ impl ReadApi for Storage {
         Ok(set.into_iter().collect())
     }
 
-    fn tag_values(
-        &self,
-        bucket: u64,
-        tag: &str,
-        start: i64,
-        stop: i64,
-        predicate: &Predicate,
-    ) -> Result<Vec<String>> {
+    fn tag_values(&self, bucket: u64, tag: &str, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<String>> {
         let st = self.read_state();
         let Some(b) = st.buckets.get(&bucket) else {
             return Ok(Vec::new());
@@ -452,13 +349,7 @@ impl ReadApi for Storage {
         Ok(set.into_iter().collect())
     }
 
-    fn series_cardinality(
-        &self,
-        bucket: u64,
-        start: i64,
-        stop: i64,
-        predicate: &Predicate,
-    ) -> Result<usize> {
+    fn series_cardinality(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<usize> {
         let st = self.read_state();
         let Some(b) = st.buckets.get(&bucket) else {
             return Ok(0);
@@ -550,11 +441,7 @@ fn aggregate_windows(
         }
         Aggregate::First | Aggregate::Last => {
             let (idx, ts) = pick(&|r: std::ops::Range<usize>| {
-                if agg == Aggregate::First {
-                    r.clone().next()
-                } else {
-                    r.clone().last()
-                }
+                if agg == Aggregate::First { r.clone().next() } else { r.clone().last() }
             });
             Ok((take_opt(values, &idx)?, ts, ft))
         }
@@ -607,13 +494,12 @@ fn aggregate_windows(
                         .as_any()
                         .downcast_ref::<Float64Array>()
                         .ok_or_else(|| Error::Invalid("float column".into()))?;
-                    let sums = windows.iter().map(|(_, r)| {
-                        (!r.is_empty()).then(|| r.clone().map(|i| a.value(i)).sum::<f64>())
-                    });
+                    let sums = windows
+                        .iter()
+                        .map(|(_, r)| (!r.is_empty()).then(|| r.clone().map(|i| a.value(i)).sum::<f64>()));
                     if mean {
                         Arc::new(Float64Array::from_iter(
-                            sums.zip(windows)
-                                .map(|(s, (_, r))| s.map(|s| s / r.len() as f64)),
+                            sums.zip(windows).map(|(s, (_, r))| s.map(|s| s / r.len() as f64)),
                         ))
                     } else {
                         Arc::new(Float64Array::from_iter(sums))
@@ -626,14 +512,11 @@ fn aggregate_windows(
                         .ok_or_else(|| Error::Invalid("integer column".into()))?;
                     if mean {
                         Arc::new(Float64Array::from_iter(windows.iter().map(|(_, r)| {
-                            (!r.is_empty()).then(|| {
-                                r.clone().map(|i| a.value(i) as f64).sum::<f64>() / r.len() as f64
-                            })
+                            (!r.is_empty()).then(|| r.clone().map(|i| a.value(i) as f64).sum::<f64>() / r.len() as f64)
                         })))
                     } else {
                         Arc::new(Int64Array::from_iter(windows.iter().map(|(_, r)| {
-                            (!r.is_empty())
-                                .then(|| r.clone().fold(0i64, |s, i| s.wrapping_add(a.value(i))))
+                            (!r.is_empty()).then(|| r.clone().fold(0i64, |s, i| s.wrapping_add(a.value(i))))
                         })))
                     }
                 }
@@ -644,14 +527,11 @@ fn aggregate_windows(
                         .ok_or_else(|| Error::Invalid("unsigned column".into()))?;
                     if mean {
                         Arc::new(Float64Array::from_iter(windows.iter().map(|(_, r)| {
-                            (!r.is_empty()).then(|| {
-                                r.clone().map(|i| a.value(i) as f64).sum::<f64>() / r.len() as f64
-                            })
+                            (!r.is_empty()).then(|| r.clone().map(|i| a.value(i) as f64).sum::<f64>() / r.len() as f64)
                         })))
                     } else {
                         Arc::new(UInt64Array::from_iter(windows.iter().map(|(_, r)| {
-                            (!r.is_empty())
-                                .then(|| r.clone().fold(0u64, |s, i| s.wrapping_add(a.value(i))))
+                            (!r.is_empty()).then(|| r.clone().fold(0u64, |s, i| s.wrapping_add(a.value(i))))
                         })))
                     }
                 }

@@ -3,9 +3,7 @@
 use std::fmt;
 
 /// The five field types of InfluxDB.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldType {
     Float,
@@ -55,17 +53,11 @@ pub struct SeriesKey {
 impl SeriesKey {
     pub fn new(measurement: impl Into<String>, mut tags: Vec<(String, String)>) -> Self {
         tags.sort();
-        Self {
-            measurement: measurement.into(),
-            tags,
-        }
+        Self { measurement: measurement.into(), tags }
     }
 
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 

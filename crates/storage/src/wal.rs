@@ -126,13 +126,24 @@ impl Wal {
 
     /// Queues one entry; returns its sequence number for [`Wal::wait_durable`].
     pub(crate) fn append(&self, payload: &[u8]) -> u64 {
+        self.append_parts(&[payload])
+    }
+
+    /// Queues one entry made of `parts` laid end to end.
+    pub(crate) fn append_parts(&self, parts: &[&[u8]]) -> u64 {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let mut crc = crc32fast::Hasher::new();
+        for p in parts {
+            crc.update(p);
+        }
+        let crc = crc.finalize();
         let mut st = self.lock();
-        st.pending.reserve(payload.len() + 8);
-        st.pending
-            .extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        st.pending
-            .extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        st.pending.extend_from_slice(payload);
+        st.pending.reserve(len + 8);
+        st.pending.extend_from_slice(&(len as u32).to_le_bytes());
+        st.pending.extend_from_slice(&crc.to_le_bytes());
+        for p in parts {
+            st.pending.extend_from_slice(p);
+        }
         st.queued += 1;
         st.queued
     }
@@ -212,10 +223,7 @@ impl Wal {
 }
 
 fn create_segment(dir: &Path, n: u64) -> Result<File> {
-    let f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(segment_path(dir, n))?;
+    let f = OpenOptions::new().create(true).append(true).open(segment_path(dir, n))?;
     // Make the new file's directory entry durable too.
     File::open(dir)?.sync_all()?;
     Ok(f)
@@ -239,17 +247,9 @@ mod tests {
         // Tear the last entry: chop 3 bytes off the segment.
         let seg = segment_path(dir.path(), 1);
         let len = std::fs::metadata(&seg).unwrap().len();
-        OpenOptions::new()
-            .write(true)
-            .open(&seg)
-            .unwrap()
-            .set_len(len - 3)
-            .unwrap();
+        OpenOptions::new().write(true).open(&seg).unwrap().set_len(len - 3).unwrap();
         let (wal, replay) = Wal::open(dir.path()).unwrap();
-        assert_eq!(
-            replay.iter().map(|(_, e)| e[0]).collect::<Vec<_>>(),
-            vec![0, 1]
-        );
+        assert_eq!(replay.iter().map(|(_, e)| e[0]).collect::<Vec<_>>(), vec![0, 1]);
         let seq = wal.append(b"after");
         wal.wait_durable(seq).unwrap();
         drop(wal);

@@ -1,48 +1,27 @@
 use arrow::array::{Array, Float64Array, Int64Array, TimestampNanosecondArray};
 use lineproto::Precision;
 use storage::{
-    Aggregate, BucketTarget, DeletePredicate, FieldSeries, Predicate, ReadApi, ScanRequest,
-    Storage, StorageConfig, WindowRequest,
+    Aggregate, BucketTarget, DeletePredicate, FieldSeries, Predicate, ReadApi, ScanRequest, Storage, StorageConfig,
+    WindowRequest,
 };
 
 const HOUR: i64 = 3_600_000_000_000;
 const T0: i64 = 1_600_000_000_000_000_000;
 
 fn target(retention_ns: i64) -> BucketTarget {
-    BucketTarget {
-        bucket: 1,
-        retention_ns,
-        shard_group_ns: HOUR,
-    }
+    BucketTarget { bucket: 1, retention_ns, shard_group_ns: HOUR }
 }
 
 fn all(bucket: u64) -> ScanRequest {
-    ScanRequest {
-        bucket,
-        start: i64::MIN,
-        stop: i64::MAX,
-        predicate: Predicate::True,
-    }
+    ScanRequest { bucket, start: i64::MIN, stop: i64::MAX, predicate: Predicate::True }
 }
 
 fn times(fs: &FieldSeries) -> Vec<i64> {
-    fs.batch
-        .column(0)
-        .as_any()
-        .downcast_ref::<TimestampNanosecondArray>()
-        .unwrap()
-        .values()
-        .to_vec()
+    fs.batch.column(0).as_any().downcast_ref::<TimestampNanosecondArray>().unwrap().values().to_vec()
 }
 
 fn floats(fs: &FieldSeries) -> Vec<f64> {
-    fs.batch
-        .column(1)
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .unwrap()
-        .values()
-        .to_vec()
+    fs.batch.column(1).as_any().downcast_ref::<Float64Array>().unwrap().values().to_vec()
 }
 
 fn open(dir: &std::path::Path) -> Storage {
@@ -60,81 +39,30 @@ fn written_points_read_back_by_series_and_field_sorted_by_time() {
         T0,
         T0
     );
-    let out = s
-        .write(&target(0), body.as_bytes(), Precision::Nanosecond, T0)
-        .unwrap();
+    let out = s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
     assert_eq!((out.written, out.dropped), (4, 0));
     let got = s.scan(&all(1)).unwrap();
-    let names: Vec<String> = got
-        .iter()
-        .map(|f| format!("{} {}", f.series, f.field))
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "cpu,host=a v",
-            "cpu,host=b v",
-            "cpu,host=b w",
-            "mem,host=a free"
-        ]
-    );
+    let names: Vec<String> = got.iter().map(|f| format!("{} {}", f.series, f.field)).collect();
+    assert_eq!(names, ["cpu,host=a v", "cpu,host=b v", "cpu,host=b w", "mem,host=a free"]);
     assert_eq!(times(&got[0]), [T0, T0 + 1]);
     assert_eq!(floats(&got[0]), [0.0, 1.0]);
 
-    let only_b = ScanRequest {
-        predicate: Predicate::tag_eq("host", "b").and(Predicate::field_eq("v")),
-        ..all(1)
-    };
+    let only_b = ScanRequest { predicate: Predicate::tag_eq("host", "b").and(Predicate::field_eq("v")), ..all(1) };
     let got = s.scan(&only_b).unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(floats(&got[0]), [2.0]);
-    assert_eq!(
-        s.measurements(1, i64::MIN, i64::MAX, &Predicate::True)
-            .unwrap(),
-        ["cpu", "mem"]
-    );
-    assert_eq!(
-        s.tag_values(
-            1,
-            "host",
-            i64::MIN,
-            i64::MAX,
-            &Predicate::measurement_eq("cpu")
-        )
-        .unwrap(),
-        ["a", "b"]
-    );
-    assert_eq!(
-        s.field_keys(1, i64::MIN, i64::MAX, &Predicate::measurement_eq("cpu"))
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        s.series_cardinality(1, i64::MIN, i64::MAX, &Predicate::True)
-            .unwrap(),
-        3
-    );
+    assert_eq!(s.measurements(1, i64::MIN, i64::MAX, &Predicate::True).unwrap(), ["cpu", "mem"]);
+    assert_eq!(s.tag_values(1, "host", i64::MIN, i64::MAX, &Predicate::measurement_eq("cpu")).unwrap(), ["a", "b"]);
+    assert_eq!(s.field_keys(1, i64::MIN, i64::MAX, &Predicate::measurement_eq("cpu")).unwrap().len(), 2);
+    assert_eq!(s.series_cardinality(1, i64::MIN, i64::MAX, &Predicate::True).unwrap(), 3);
 }
 
 #[test]
 fn same_series_and_time_merge_field_by_field() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    s.write(
-        &target(0),
-        format!("m a=1,b=1 {T0}").as_bytes(),
-        Precision::Nanosecond,
-        T0,
-    )
-    .unwrap();
-    s.write(
-        &target(0),
-        format!("m b=2 {T0}").as_bytes(),
-        Precision::Nanosecond,
-        T0,
-    )
-    .unwrap();
+    s.write(&target(0), format!("m a=1,b=1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), format!("m b=2 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
     let got = s.scan(&all(1)).unwrap();
     assert_eq!((floats(&got[0]), floats(&got[1])), (vec![1.0], vec![2.0]));
 }
@@ -143,20 +71,9 @@ fn same_series_and_time_merge_field_by_field() {
 fn type_conflicts_and_retention_drop_points_with_influxdb_messages() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    s.write(
-        &target(HOUR),
-        format!("m v=1 {T0}").as_bytes(),
-        Precision::Nanosecond,
-        T0,
-    )
-    .unwrap();
+    s.write(&target(HOUR), format!("m v=1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
     let out = s
-        .write(
-            &target(HOUR),
-            format!("m v=1i {T0}\nm v=2 {}\n", T0 + 1).as_bytes(),
-            Precision::Nanosecond,
-            T0,
-        )
+        .write(&target(HOUR), format!("m v=1i {T0}\nm v=2 {}\n", T0 + 1).as_bytes(), Precision::Nanosecond, T0)
         .unwrap();
     assert_eq!((out.written, out.dropped), (1, 1));
     assert_eq!(
@@ -164,28 +81,15 @@ fn type_conflicts_and_retention_drop_points_with_influxdb_messages() {
         "partial write: field type conflict: input field \"v\" on measurement \"m\" is type integer, already exists as type float dropped=1"
     );
     let old = T0 - 2 * HOUR;
-    let out = s
-        .write(
-            &target(HOUR),
-            format!("m v=3 {old}\nm v=4 {T0}").as_bytes(),
-            Precision::Nanosecond,
-            T0,
-        )
-        .unwrap();
+    let out = s.write(&target(HOUR), format!("m v=3 {old}\nm v=4 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
     assert_eq!((out.written, out.dropped), (1, 1));
     assert_eq!(
         out.partial_write_message().unwrap(),
         "partial write: dropped 1 points outside retention policy of duration 1h0m0s - oldest 2020-09-13 10:26:40 +0000 UTC, newest 2020-09-13 10:26:40 +0000 UTC dropped=1"
     );
     // A type is per shard: another hour may hold another type.
-    let out = s
-        .write(
-            &target(HOUR),
-            format!("m v=5i {}", T0 + HOUR).as_bytes(),
-            Precision::Nanosecond,
-            T0 + HOUR,
-        )
-        .unwrap();
+    let out =
+        s.write(&target(HOUR), format!("m v=5i {}", T0 + HOUR).as_bytes(), Precision::Nanosecond, T0 + HOUR).unwrap();
     assert_eq!(out.written, 1);
 }
 
@@ -193,27 +97,18 @@ fn type_conflicts_and_retention_drop_points_with_influxdb_messages() {
 fn a_bad_line_refuses_the_whole_body() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    let err = s
-        .write(&target(0), b"m v=1\nm v=\nm v=3", Precision::Nanosecond, T0)
-        .unwrap_err();
+    let err = s.write(&target(0), b"m v=1\nm v=\nm v=3", Precision::Nanosecond, T0).unwrap_err();
     assert!(err.to_string().contains("line 2"), "{err}");
     assert!(s.scan(&all(1)).unwrap().is_empty());
-    let err = s
-        .write(&target(0), b"m,time=x v=1", Precision::Nanosecond, T0)
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("cannot use reserved tag key \"time\""),
-        "{err}"
-    );
+    let err = s.write(&target(0), b"m,time=x v=1", Precision::Nanosecond, T0).unwrap_err();
+    assert!(err.to_string().contains("cannot use reserved tag key \"time\""), "{err}");
 }
 
 #[test]
 fn missing_timestamps_take_server_time_cut_to_the_precision() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    s.write(&target(0), b"m v=1", Precision::Second, T0 + 123_456_789)
-        .unwrap();
+    s.write(&target(0), b"m v=1", Precision::Second, T0 + 123_456_789).unwrap();
     assert_eq!(times(&s.scan(&all(1)).unwrap()[0]), [T0]);
 }
 
@@ -222,32 +117,10 @@ fn the_log_replays_on_open_including_deletes() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = open(dir.path());
-        s.write(
-            &target(0),
-            format!("m,h=a v=1 {T0}\nm,h=b v=2 {T0}").as_bytes(),
-            Precision::Nanosecond,
-            T0,
-        )
-        .unwrap();
-        s.write(
-            &target(0),
-            format!("m,h=a v=3 {}", T0 + 1).as_bytes(),
-            Precision::Nanosecond,
-            T0,
-        )
-        .unwrap();
-        s.delete(1, T0, T0, &DeletePredicate::parse("h=\"a\"").unwrap())
-            .unwrap();
-        s.write(
-            &BucketTarget {
-                bucket: 2,
-                ..target(0)
-            },
-            b"gone v=1 1",
-            Precision::Nanosecond,
-            T0,
-        )
-        .unwrap();
+        s.write(&target(0), format!("m,h=a v=1 {T0}\nm,h=b v=2 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+        s.write(&target(0), format!("m,h=a v=3 {}", T0 + 1).as_bytes(), Precision::Nanosecond, T0).unwrap();
+        s.delete(1, T0, T0, &DeletePredicate::parse("h=\"a\"").unwrap()).unwrap();
+        s.write(&BucketTarget { bucket: 2, ..target(0) }, b"gone v=1 1", Precision::Nanosecond, T0).unwrap();
         s.drop_bucket(2).unwrap();
     }
     let s = open(dir.path());
@@ -262,64 +135,27 @@ fn the_log_replays_on_open_including_deletes() {
 fn window_aggregates_per_series() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    let body: String = (0..10)
-        .map(|i| format!("m v={i} {}\n", T0 + i * 10))
-        .collect();
-    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0)
-        .unwrap();
+    let body: String = (0..10).map(|i| format!("m v={i} {}\n", T0 + i * 10)).collect();
+    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
     let req = |aggregate| WindowRequest {
-        scan: ScanRequest {
-            start: T0,
-            stop: T0 + 100,
-            ..all(1)
-        },
+        scan: ScanRequest { start: T0, stop: T0 + 100, ..all(1) },
         every: 30,
         offset: 0,
         aggregate,
         create_empty: false,
     };
     let got = s.window_aggregate(&req(Aggregate::Count)).unwrap();
-    let counts = got[0]
-        .batch
-        .column(3)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .unwrap()
-        .values()
-        .to_vec();
+    let counts = got[0].batch.column(3).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec();
     // Windows are aligned to the epoch: T0 % 30 == 10, so the first window holds 2 points.
     assert_eq!(counts, [2, 3, 3, 2]);
     let sums = s.window_aggregate(&req(Aggregate::Sum)).unwrap();
-    let sums = sums[0]
-        .batch
-        .column(3)
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .unwrap()
-        .values()
-        .to_vec();
+    let sums = sums[0].batch.column(3).as_any().downcast_ref::<Float64Array>().unwrap().values().to_vec();
     assert_eq!(sums, [1.0, 9.0, 18.0, 17.0]);
     let max = s.window_aggregate(&req(Aggregate::Max)).unwrap();
-    let max_t = max[0]
-        .batch
-        .column(2)
-        .as_any()
-        .downcast_ref::<TimestampNanosecondArray>()
-        .unwrap()
-        .values()
-        .to_vec();
+    let max_t = max[0].batch.column(2).as_any().downcast_ref::<TimestampNanosecondArray>().unwrap().values().to_vec();
     assert_eq!(max_t, [T0 + 10, T0 + 40, T0 + 70, T0 + 90]);
     let mean = s.window_aggregate(&req(Aggregate::Mean)).unwrap();
-    assert_eq!(
-        mean[0]
-            .batch
-            .column(3)
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .unwrap()
-            .value(0),
-        0.5
-    );
+    assert_eq!(mean[0].batch.column(3).as_any().downcast_ref::<Float64Array>().unwrap().value(0), 0.5);
     assert_eq!(mean[0].batch.column(3).len(), 4);
 }
 
@@ -327,27 +163,14 @@ fn window_aggregates_per_series() {
 fn retention_drops_whole_expired_partitions() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    s.write(
-        &target(0),
-        format!("m v=1 {}\nm v=2 {T0}", T0 - 5 * HOUR).as_bytes(),
-        Precision::Nanosecond,
-        T0,
-    )
-    .unwrap();
+    s.write(&target(0), format!("m v=1 {}\nm v=2 {T0}", T0 - 5 * HOUR).as_bytes(), Precision::Nanosecond, T0).unwrap();
     assert_eq!(s.enforce_retention(1, 2 * HOUR, T0), 1);
     let got = s.scan(&all(1)).unwrap();
     assert_eq!(floats(&got[0]), [2.0]);
 }
 
 fn small(dir: &std::path::Path) -> Storage {
-    Storage::open(
-        dir,
-        StorageConfig {
-            compact_at_files: 3,
-            ..StorageConfig::default()
-        },
-    )
-    .unwrap()
+    Storage::open(dir, StorageConfig { compact_at_files: 3, ..StorageConfig::default() }).unwrap()
 }
 
 fn wal_segments(dir: &std::path::Path) -> usize {
@@ -358,20 +181,13 @@ fn wal_segments(dir: &std::path::Path) -> usize {
 fn flushed_data_reads_back_from_parquet_and_merges_with_newer_writes() {
     let dir = tempfile::tempdir().unwrap();
     let s = small(dir.path());
-    let body: String = (0..100)
-        .map(|i| format!("cpu,host=h{} v={i},s=\"x{i}\" {}\n", i % 3, T0 + i))
-        .collect();
-    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0)
-        .unwrap();
+    let body: String = (0..100).map(|i| format!("cpu,host=h{} v={i},s=\"x{i}\" {}\n", i % 3, T0 + i)).collect();
+    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
     let before = s.scan(&all(1)).unwrap();
     s.flush().unwrap();
     let (bytes, files) = s.disk_usage();
     assert!(bytes > 0 && files == 1, "{bytes} {files}");
-    assert_eq!(
-        wal_segments(dir.path()),
-        1,
-        "the WAL that was persisted is released"
-    );
+    assert_eq!(wal_segments(dir.path()), 1, "the WAL that was persisted is released");
     let after = s.scan(&all(1)).unwrap();
     assert_eq!(before.len(), after.len());
     for (a, b) in before.iter().zip(&after) {
@@ -380,46 +196,21 @@ fn flushed_data_reads_back_from_parquet_and_merges_with_newer_writes() {
         assert_eq!(a.batch.column(1).as_ref(), b.batch.column(1).as_ref());
     }
     // A newer write of the same series and time wins over the file.
-    s.write(
-        &target(0),
-        format!("cpu,host=h0 v=-1 {T0}").as_bytes(),
-        Precision::Nanosecond,
-        T0,
-    )
-    .unwrap();
+    s.write(&target(0), format!("cpu,host=h0 v=-1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
     let got = s
-        .scan(&ScanRequest {
-            predicate: Predicate::tag_eq("host", "h0").and(Predicate::field_eq("v")),
-            ..all(1)
-        })
+        .scan(&ScanRequest { predicate: Predicate::tag_eq("host", "h0").and(Predicate::field_eq("v")), ..all(1) })
         .unwrap();
     assert_eq!(floats(&got[0])[0], -1.0);
     assert_eq!(floats(&got[0]).len(), 34);
     // Schema reads answer from the catalog too.
-    assert_eq!(
-        s.tag_values(1, "host", i64::MIN, i64::MAX, &Predicate::True)
-            .unwrap(),
-        ["h0", "h1", "h2"]
-    );
+    assert_eq!(s.tag_values(1, "host", i64::MIN, i64::MAX, &Predicate::True).unwrap(), ["h0", "h1", "h2"]);
     drop(s);
     let s = small(dir.path());
     let got = s
-        .scan(&ScanRequest {
-            predicate: Predicate::tag_eq("host", "h0").and(Predicate::field_eq("v")),
-            ..all(1)
-        })
+        .scan(&ScanRequest { predicate: Predicate::tag_eq("host", "h0").and(Predicate::field_eq("v")), ..all(1) })
         .unwrap();
-    assert_eq!(
-        floats(&got[0])[0],
-        -1.0,
-        "after restart: file plus replayed WAL"
-    );
-    assert_eq!(
-        s.field_keys(1, i64::MIN, i64::MAX, &Predicate::True)
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(floats(&got[0])[0], -1.0, "after restart: file plus replayed WAL");
+    assert_eq!(s.field_keys(1, i64::MIN, i64::MAX, &Predicate::True).unwrap().len(), 2);
 }
 
 #[test]
@@ -427,24 +218,11 @@ fn type_conflicts_are_caught_against_persisted_data_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = small(dir.path());
-        s.write(
-            &target(0),
-            format!("m v=1 {T0}").as_bytes(),
-            Precision::Nanosecond,
-            T0,
-        )
-        .unwrap();
+        s.write(&target(0), format!("m v=1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
         s.flush().unwrap();
     }
     let s = small(dir.path());
-    let out = s
-        .write(
-            &target(0),
-            format!("m v=1i {}", T0 + 1).as_bytes(),
-            Precision::Nanosecond,
-            T0,
-        )
-        .unwrap();
+    let out = s.write(&target(0), format!("m v=1i {}", T0 + 1).as_bytes(), Precision::Nanosecond, T0).unwrap();
     assert_eq!((out.written, out.dropped), (0, 1));
 }
 
@@ -454,53 +232,25 @@ fn deletes_reach_into_files_and_never_come_back() {
     {
         let s = small(dir.path());
         let body = format!("m,h=a v=1 {T0}\nm,h=b v=2 {T0}\nn,h=a v=3 {T0}");
-        s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0)
-            .unwrap();
+        s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
         s.flush().unwrap();
-        s.delete(
-            1,
-            T0,
-            T0,
-            &DeletePredicate::parse(r#"_measurement="m" AND h="a""#).unwrap(),
-        )
-        .unwrap();
-        let got: Vec<String> = s
-            .scan(&all(1))
-            .unwrap()
-            .iter()
-            .map(|f| f.series.to_string())
-            .collect();
+        s.delete(1, T0, T0, &DeletePredicate::parse(r#"_measurement="m" AND h="a""#).unwrap()).unwrap();
+        let got: Vec<String> = s.scan(&all(1)).unwrap().iter().map(|f| f.series.to_string()).collect();
         assert_eq!(got, ["m,h=b", "n,h=a"]);
         s.flush().unwrap();
     }
     let s = small(dir.path());
-    let got: Vec<String> = s
-        .scan(&all(1))
-        .unwrap()
-        .iter()
-        .map(|f| f.series.to_string())
-        .collect();
+    let got: Vec<String> = s.scan(&all(1)).unwrap().iter().map(|f| f.series.to_string()).collect();
     assert_eq!(got, ["m,h=b", "n,h=a"]);
     // Several snapshots, then compaction: still gone.
     for i in 0..3 {
-        s.write(
-            &target(0),
-            format!("m,h=c v={i} {}", T0 + 1 + i).as_bytes(),
-            Precision::Nanosecond,
-            T0,
-        )
-        .unwrap();
+        s.write(&target(0), format!("m,h=c v={i} {}", T0 + 1 + i).as_bytes(), Precision::Nanosecond, T0).unwrap();
         s.flush().unwrap();
     }
     // Partitions are per measurement: `n` keeps its one file; `m` went 1 → 2 → 3
     // files, was compacted to 1 at 3, then got one more: 3 in all (5 uncompacted).
     assert_eq!(s.disk_usage().1, 3, "compacted: {:?}", s.disk_usage());
-    let got: Vec<String> = s
-        .scan(&all(1))
-        .unwrap()
-        .iter()
-        .map(|f| f.series.to_string())
-        .collect();
+    let got: Vec<String> = s.scan(&all(1)).unwrap().iter().map(|f| f.series.to_string()).collect();
     assert_eq!(got, ["m,h=b", "m,h=c", "n,h=a"]);
 }
 
@@ -508,13 +258,7 @@ fn deletes_reach_into_files_and_never_come_back() {
 fn retention_and_bucket_drops_remove_files() {
     let dir = tempfile::tempdir().unwrap();
     let s = small(dir.path());
-    s.write(
-        &target(0),
-        format!("m v=1 {}\nm v=2 {T0}", T0 - 5 * HOUR).as_bytes(),
-        Precision::Nanosecond,
-        T0,
-    )
-    .unwrap();
+    s.write(&target(0), format!("m v=1 {}\nm v=2 {T0}", T0 - 5 * HOUR).as_bytes(), Precision::Nanosecond, T0).unwrap();
     s.flush().unwrap();
     assert_eq!(s.disk_usage().1, 2);
     assert_eq!(s.enforce_retention(1, 2 * HOUR, T0), 1);
@@ -530,17 +274,10 @@ fn retention_and_bucket_drops_remove_files() {
 #[test]
 fn a_full_buffer_is_snapshotted_in_the_background() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Storage::open(
-        dir.path(),
-        StorageConfig {
-            cache_snapshot_memory_size: 10_000,
-            ..StorageConfig::default()
-        },
-    )
-    .unwrap();
-    let body: String = (0..2000).map(|i| format!("m v={i} {}\n", T0 + i)).collect();
-    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0)
+    let s = Storage::open(dir.path(), StorageConfig { cache_snapshot_memory_size: 10_000, ..StorageConfig::default() })
         .unwrap();
+    let body: String = (0..2000).map(|i| format!("m v={i} {}\n", T0 + i)).collect();
+    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
     for _ in 0..100 {
         if s.disk_usage().1 > 0 {
             break;

@@ -31,26 +31,14 @@ fn all_access(org: &str) -> Value {
     ];
     let mut perms: Vec<Value> = types
         .iter()
-        .flat_map(|t| {
-            ["read", "write"].map(|a| json!({"action": a, "resource": {"type": t, "orgID": org}}))
-        })
+        .flat_map(|t| ["read", "write"].map(|a| json!({"action": a, "resource": {"type": t, "orgID": org}})))
         .collect();
-    perms.extend(
-        ["read", "write"].map(|a| json!({"action": a, "resource": {"type": "orgs", "id": org}})),
-    );
+    perms.extend(["read", "write"].map(|a| json!({"action": a, "resource": {"type": "orgs", "id": org}})));
     Value::Array(perms)
 }
 
 /// name, method, path, token, body, expected status, expected body.
-type Case<'a> = (
-    &'a str,
-    Method,
-    String,
-    Option<&'a str>,
-    Option<Value>,
-    u16,
-    Option<Value>,
-);
+type Case<'a> = (&'a str, Method, String, Option<&'a str>, Option<Value>, u16, Option<Value>);
 
 #[test]
 fn the_permission_matrix_holds() {
@@ -59,23 +47,13 @@ fn the_permission_matrix_holds() {
     let bucket_a = setup["bucket"]["id"].as_str().unwrap().to_owned();
     let (_, org_b) = s.post("/api/v2/orgs", TOKEN, json!({"name": "other"}));
     let org_b = org_b["id"].as_str().unwrap().to_owned();
-    let (_, b2) = s.post(
-        "/api/v2/buckets",
-        TOKEN,
-        json!({"orgID": org_a, "name": "second"}),
-    );
+    let (_, b2) = s.post("/api/v2/buckets", TOKEN, json!({"orgID": org_a, "name": "second"}));
     let bucket_a2 = b2["id"].as_str().unwrap().to_owned();
-    let (_, bb) = s.post(
-        "/api/v2/buckets",
-        TOKEN,
-        json!({"orgID": org_b, "name": "theirs"}),
-    );
+    let (_, bb) = s.post("/api/v2/buckets", TOKEN, json!({"orgID": org_b, "name": "theirs"}));
     let bucket_b = bb["id"].as_str().unwrap().to_owned();
 
-    let (read_a, _) = s.make_token(
-        &org_a,
-        json!([{"action": "read", "resource": {"type": "buckets", "orgID": org_a}}]),
-    );
+    let (read_a, _) =
+        s.make_token(&org_a, json!([{"action": "read", "resource": {"type": "buckets", "orgID": org_a}}]));
     let (write_one, _) = s.make_token(
         &org_a,
         json!([{"action": "write", "resource": {"type": "buckets", "id": bucket_a}},
@@ -83,18 +61,9 @@ fn the_permission_matrix_holds() {
     );
     let (all_a, _) = s.make_token(&org_a, all_access(&org_a));
     let (inactive, inactive_id) = s.make_token(&org_a, all_access(&org_a));
-    assert_eq!(
-        s.patch(
-            &format!("/api/v2/authorizations/{inactive_id}"),
-            TOKEN,
-            json!({"status": "inactive"})
-        )
-        .0,
-        200
-    );
+    assert_eq!(s.patch(&format!("/api/v2/authorizations/{inactive_id}"), TOKEN, json!({"status": "inactive"})).0, 200);
 
-    let unauthorized =
-        |perm: &str| json!({"code": "unauthorized", "message": format!("{perm} is unauthorized")});
+    let unauthorized = |perm: &str| json!({"code": "unauthorized", "message": format!("{perm} is unauthorized")});
     let rename = json!({"description": "x"});
     #[rustfmt::skip]
     let cases: Vec<Case<'_>> = vec![
@@ -152,24 +121,14 @@ fn lists_show_only_what_the_token_may_read() {
     let (_, org_b) = s.post("/api/v2/orgs", TOKEN, json!({"name": "other"}));
     let org_b = org_b["id"].as_str().unwrap().to_owned();
 
-    let (read_a, _) = s.make_token(
-        &org_a,
-        json!([{"action": "read", "resource": {"type": "buckets", "orgID": org_a}}]),
-    );
+    let (read_a, _) =
+        s.make_token(&org_a, json!([{"action": "read", "resource": {"type": "buckets", "orgID": org_a}}]));
     let (_, list) = s.get("/api/v2/buckets", &read_a);
-    let orgs: Vec<&str> = list["buckets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["orgID"].as_str().unwrap())
-        .collect();
+    let orgs: Vec<&str> = list["buckets"].as_array().unwrap().iter().map(|b| b["orgID"].as_str().unwrap()).collect();
     assert_eq!(orgs.len(), 3);
     assert!(orgs.iter().all(|o| *o == org_a));
 
-    let (one, _) = s.make_token(
-        &org_a,
-        json!([{"action": "read", "resource": {"type": "buckets", "id": bucket_a}}]),
-    );
+    let (one, _) = s.make_token(&org_a, json!([{"action": "read", "resource": {"type": "buckets", "id": bucket_a}}]));
     let (_, list) = s.get("/api/v2/buckets", &one);
     assert_eq!(list["buckets"].as_array().unwrap().len(), 1);
     assert_eq!(list["buckets"][0]["id"], bucket_a.as_str());
@@ -177,10 +136,7 @@ fn lists_show_only_what_the_token_may_read() {
     // An org listing shows only readable orgs.
     let (_, list) = s.get("/api/v2/orgs", &read_a);
     assert_eq!(list["orgs"], json!([]));
-    let (all_b, _) = s.make_token(
-        &org_b,
-        json!([{"action": "read", "resource": {"type": "orgs", "id": org_b}}]),
-    );
+    let (all_b, _) = s.make_token(&org_b, json!([{"action": "read", "resource": {"type": "orgs", "id": org_b}}]));
     let (_, list) = s.get("/api/v2/orgs", &all_b);
     assert_eq!(list["orgs"].as_array().unwrap().len(), 1);
     assert_eq!(list["orgs"][0]["name"], "other");
@@ -223,20 +179,6 @@ fn an_inactive_users_tokens_are_refused() {
     assert_eq!(status, 201, "{a}");
     let token = a["token"].as_str().unwrap();
     assert_eq!(s.get("/api/v2/buckets", token).0, 200);
-    assert_eq!(
-        s.patch(
-            &format!("/api/v2/users/{uid}"),
-            TOKEN,
-            json!({"status": "inactive"})
-        )
-        .0,
-        200
-    );
-    assert_eq!(
-        s.get("/api/v2/buckets", token),
-        (
-            403,
-            json!({"code": "forbidden", "message": "User is inactive"})
-        )
-    );
+    assert_eq!(s.patch(&format!("/api/v2/users/{uid}"), TOKEN, json!({"status": "inactive"})).0, 200);
+    assert_eq!(s.get("/api/v2/buckets", token), (403, json!({"code": "forbidden", "message": "User is inactive"})));
 }

@@ -10,51 +10,21 @@ use crate::server::{PASSWORD, TOKEN, TestServer, org_id};
 fn a_restart_keeps_everything() {
     let (s, setup) = TestServer::onboarded();
     let org = org_id(&setup);
-    let (_, bucket) = s.post(
-        "/api/v2/buckets",
-        TOKEN,
-        json!({"orgID": org, "name": "kept"}),
-    );
+    let (_, bucket) = s.post("/api/v2/buckets", TOKEN, json!({"orgID": org, "name": "kept"}));
     let (_, label) = s.post("/api/v2/labels", TOKEN, json!({"orgID": org, "name": "l"}));
     let (_, user) = s.post("/api/v2/users", TOKEN, json!({"name": "u2"}));
-    let (token, _) = s.make_token(
-        &org,
-        json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]),
-    );
+    let (token, _) = s.make_token(&org, json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]));
     let bucket_id = bucket["id"].as_str().unwrap().to_owned();
     let before = s.get(&format!("/api/v2/buckets/{bucket_id}"), TOKEN).1;
 
     let s = s.restart();
-    assert_eq!(
-        s.get(&format!("/api/v2/buckets/{bucket_id}"), TOKEN).1,
-        before
-    );
-    assert_eq!(
-        s.get(
-            &format!("/api/v2/labels/{}", label["label"]["id"].as_str().unwrap()),
-            TOKEN
-        )
-        .0,
-        200
-    );
-    assert_eq!(
-        s.get(
-            &format!("/api/v2/users/{}", user["id"].as_str().unwrap()),
-            TOKEN
-        )
-        .0,
-        200
-    );
+    assert_eq!(s.get(&format!("/api/v2/buckets/{bucket_id}"), TOKEN).1, before);
+    assert_eq!(s.get(&format!("/api/v2/labels/{}", label["label"]["id"].as_str().unwrap()), TOKEN).0, 200);
+    assert_eq!(s.get(&format!("/api/v2/users/{}", user["id"].as_str().unwrap()), TOKEN).0, 200);
     assert_eq!(s.get("/api/v2/buckets", &token).0, 200, "tokens survive");
-    assert_eq!(
-        s.call(reqwest::Method::GET, "/api/v2/setup", None, None).1,
-        json!({"allowed": false})
-    );
-    let r = s
-        .request(reqwest::Method::POST, "/api/v2/signin", None)
-        .basic_auth("admin", Some(PASSWORD))
-        .send()
-        .unwrap();
+    assert_eq!(s.call(reqwest::Method::GET, "/api/v2/setup", None, None).1, json!({"allowed": false}));
+    let r =
+        s.request(reqwest::Method::POST, "/api/v2/signin", None).basic_auth("admin", Some(PASSWORD)).send().unwrap();
     assert_eq!(r.status(), 204, "passwords survive");
 }
 
@@ -68,10 +38,7 @@ fn kill_9_during_metadata_writes_leaves_a_consistent_store_with_every_acknowledg
         .map(|w| {
             let (url, org, stop) = (url.clone(), org.clone(), Arc::clone(&stop));
             std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::builder()
-                    .timeout(Duration::from_secs(5))
-                    .build()
-                    .unwrap();
+                let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
                 let mut acked = Vec::new();
                 for i in 0.. {
                     if stop.load(Ordering::Relaxed) {
@@ -97,10 +64,7 @@ fn kill_9_during_metadata_writes_leaves_a_consistent_store_with_every_acknowledg
     let mut s = s;
     s.kill9();
     stop.store(true, Ordering::Relaxed);
-    let acked: Vec<String> = writers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let acked: Vec<String> = writers.into_iter().flat_map(|w| w.join().unwrap()).collect();
     assert!(acked.len() > 10, "the writers got going: {}", acked.len());
 
     // The file itself is sound...
@@ -113,11 +77,7 @@ fn kill_9_during_metadata_writes_leaves_a_consistent_store_with_every_acknowledg
     for name in &acked {
         let (status, body) = s.get(&format!("/api/v2/buckets?orgID={org}&name={name}"), TOKEN);
         assert_eq!(status, 200);
-        assert_eq!(
-            body["buckets"].as_array().unwrap().len(),
-            1,
-            "acknowledged bucket {name} lost"
-        );
+        assert_eq!(body["buckets"].as_array().unwrap().len(), 1, "acknowledged bucket {name} lost");
     }
 }
 
@@ -151,10 +111,7 @@ fn kill_9_while_writing(args: &[&str]) {
         .map(|w| {
             let (url, stop) = (url.clone(), Arc::clone(&stop));
             std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::builder()
-                    .timeout(Duration::from_secs(5))
-                    .build()
-                    .unwrap();
+                let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
                 let mut acked = Vec::new();
                 for batch in 0u64.. {
                     if stop.load(Ordering::Relaxed) {
@@ -170,15 +127,8 @@ fn kill_9_while_writing(args: &[&str]) {
                             )
                         })
                         .collect();
-                    match client
-                        .post(&url)
-                        .header("Authorization", format!("Token {TOKEN}"))
-                        .body(body)
-                        .send()
-                    {
-                        Ok(r) if r.status() == 204 => {
-                            acked.extend((0..50).map(|i| (w, batch * 50 + i)))
-                        }
+                    match client.post(&url).header("Authorization", format!("Token {TOKEN}")).body(body).send() {
+                        Ok(r) if r.status() == 204 => acked.extend((0..50).map(|i| (w, batch * 50 + i))),
                         Ok(r) => panic!("unexpected status {}", r.status()),
                         Err(_) => break,
                     }
@@ -191,49 +141,29 @@ fn kill_9_while_writing(args: &[&str]) {
     let mut s = s;
     s.kill9();
     stop.store(true, Ordering::Relaxed);
-    let acked: Vec<(u64, u64)> = writers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
-    assert!(
-        acked.len() >= 1000,
-        "the writers got going: {}",
-        acked.len()
-    );
+    let acked: Vec<(u64, u64)> = writers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    assert!(acked.len() >= 1000, "the writers got going: {}", acked.len());
 
     // The server comes back, takes writes again...
     let mut s = s.restart();
     let r = s
-        .request(
-            reqwest::Method::POST,
-            "/api/v2/write?org=acme&bucket=metrics",
-            Some(TOKEN),
-        )
+        .request(reqwest::Method::POST, "/api/v2/write?org=acme&bucket=metrics", Some(TOKEN))
         .body("after v=1 1700000000000000000")
         .send()
         .unwrap();
     assert_eq!(r.status(), 204);
     // ...and every acknowledged point is there.
-    let stored: std::collections::HashSet<(String, String)> = s
-        .stop_and_read(&bucket)
-        .into_iter()
-        .map(|(series, _, _, v)| (series, v))
-        .collect();
+    let stored: std::collections::HashSet<(String, String)> =
+        s.stop_and_read(&bucket).into_iter().map(|(series, _, _, v)| (series, v)).collect();
     let missing: Vec<_> = acked
         .iter()
         .filter(|(w, v)| !stored.contains(&(format!("crash,writer=w{w}"), format!("{v}.0"))))
         .take(5)
         .collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged points lost, e.g. {missing:?}",
-        missing.len()
-    );
+    assert!(missing.is_empty(), "{} acknowledged points lost, e.g. {missing:?}", missing.len());
     assert!(stored.contains(&("after".to_string(), "1.0".to_string())));
     if !args.is_empty() {
-        let files = std::fs::read_dir(s.data_dir().join("data").join(&bucket))
-            .map(|d| d.count())
-            .unwrap_or(0);
+        let files = std::fs::read_dir(s.data_dir().join("data").join(&bucket)).map(|d| d.count()).unwrap_or(0);
         assert!(files > 1, "snapshots wrote Parquet files during the run");
     }
 }

@@ -14,27 +14,14 @@ fn python_with_client() -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-influxdb-client");
     let python = venv.join("bin/python");
     let has_client = |py: &Path| {
-        Command::new(py)
-            .args(["-c", "import influxdb_client"])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
+        Command::new(py).args(["-c", "import influxdb_client"]).status().map(|s| s.success()).unwrap_or(false)
     };
     if has_client(&python) {
         return python;
     }
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status();
-    assert!(
-        made.map(|s| s.success()).unwrap_or(false),
-        "python3 -m venv failed: is python3 (with venv) installed?"
-    );
-    let pip = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", CLIENT])
-        .status()
-        .expect("pip");
+    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
+    assert!(made.map(|s| s.success()).unwrap_or(false), "python3 -m venv failed: is python3 (with venv) installed?");
+    let pip = Command::new(&python).args(["-m", "pip", "install", "--quiet", CLIENT]).status().expect("pip");
     assert!(pip.success(), "pip install {CLIENT} failed");
     assert!(has_client(&python));
     python
@@ -45,27 +32,11 @@ fn the_python_client_manages_orgs_users_buckets_labels_and_tokens() {
     let python = python_with_client();
     let (s, _) = TestServer::onboarded();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/tenancy_client.py");
-    let out = Command::new(python)
-        .arg(script)
-        .arg(s.url(""))
-        .arg(TOKEN)
-        .arg("acme")
-        .output()
-        .unwrap();
+    let out = Command::new(python).arg(script).arg(s.url("")).arg(TOKEN).arg("acme").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    for part in [
-        "orgs ok",
-        "users ok",
-        "buckets ok",
-        "labels ok",
-        "authorizations ok",
-        "deletes ok",
-    ] {
+    assert!(out.status.success(), "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    for part in ["orgs ok", "users ok", "buckets ok", "labels ok", "authorizations ok", "deletes ok"] {
         assert!(stdout.contains(part), "{part} missing:\n{stdout}");
     }
 }

@@ -42,9 +42,7 @@ impl TestServer {
             dir,
             Some(tmp),
             args.iter().map(|a| a.to_string()).collect(),
-            envs.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            envs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         );
         s.wait_ready();
         s
@@ -85,10 +83,7 @@ impl TestServer {
             match rx.recv_timeout(Duration::from_secs(30)) {
                 Ok(line) => {
                     if line.contains("Listening") {
-                        addr = line
-                            .split_whitespace()
-                            .find_map(|w| w.strip_prefix("addr="))
-                            .map(str::to_owned);
+                        addr = line.split_whitespace().find_map(|w| w.strip_prefix("addr=")).map(str::to_owned);
                     }
                     seen.push(line);
                 }
@@ -138,7 +133,9 @@ impl TestServer {
             Method::POST,
             "/api/v2/setup",
             None,
-            Some(json!({"username": "admin", "password": PASSWORD, "org": "acme", "bucket": "metrics", "token": TOKEN})),
+            Some(
+                json!({"username": "admin", "password": PASSWORD, "org": "acme", "bucket": "metrics", "token": TOKEN}),
+            ),
         );
         assert_eq!(status, 201, "{body}");
         body
@@ -161,13 +158,7 @@ impl TestServer {
     }
 
     /// Sends a request and returns its status and JSON body (`null` when empty).
-    pub fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
+    pub fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
         let mut rb = self.request(method, path, token);
         if let Some(b) = body {
             rb = rb.json(&b);
@@ -196,10 +187,7 @@ impl TestServer {
             json!({"orgID": org_id, "permissions": permissions, "description": "test"}),
         );
         assert_eq!(s, 201, "{b}");
-        (
-            b["token"].as_str().expect("token").to_owned(),
-            b["id"].as_str().expect("id").to_owned(),
-        )
+        (b["token"].as_str().expect("token").to_owned(), b["id"].as_str().expect("id").to_owned())
     }
 
     /// Stops the process with SIGKILL: no chance to clean up.
@@ -213,16 +201,10 @@ impl TestServer {
     /// Sends SIGTERM and waits; returns the exit status success and the remaining log.
     pub fn terminate(&mut self) -> (bool, Vec<String>) {
         let mut c = self.child.take().expect("running");
-        let ok = Command::new("kill")
-            .arg("-TERM")
-            .arg(c.id().to_string())
-            .status()
-            .expect("kill")
-            .success();
+        let ok = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status().expect("kill").success();
         assert!(ok);
         let status = c.wait().expect("wait");
-        let log: Vec<String> =
-            std::iter::from_fn(|| self.log.recv_timeout(Duration::from_secs(5)).ok()).collect();
+        let log: Vec<String> = std::iter::from_fn(|| self.log.recv_timeout(Duration::from_secs(5)).ok()).collect();
         (status.success(), log)
     }
 
@@ -240,12 +222,7 @@ impl TestServer {
     pub fn restart(mut self) -> Self {
         self.kill9();
         let tmp = self._tmp.take();
-        let mut s = Self::launch(
-            self.dir.clone(),
-            tmp,
-            self.extra_args.clone(),
-            self.envs.clone(),
-        );
+        let mut s = Self::launch(self.dir.clone(), tmp, self.extra_args.clone(), self.envs.clone());
         s.wait_ready();
         s
     }
@@ -260,11 +237,7 @@ impl Drop for TestServer {
 pub fn decode(r: Response) -> (u16, Value) {
     let status = r.status().as_u16();
     let text = r.text().unwrap_or_default();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     (status, body)
 }
 
@@ -277,24 +250,12 @@ pub fn org_id(setup: &Value) -> String {
 pub fn read_points(dir: &Path, bucket: &str) -> Vec<(String, String, i64, String)> {
     use arrow::array::{Array, TimestampNanosecondArray};
     use storage::ReadApi;
-    let engine =
-        storage::Storage::open(dir, storage::StorageConfig::default()).expect("open storage");
+    let engine = storage::Storage::open(dir, storage::StorageConfig::default()).expect("open storage");
     let bucket = u64::from_str_radix(bucket, 16).expect("bucket id");
-    let req = storage::ScanRequest {
-        bucket,
-        start: i64::MIN,
-        stop: i64::MAX,
-        predicate: storage::Predicate::True,
-    };
+    let req = storage::ScanRequest { bucket, start: i64::MIN, stop: i64::MAX, predicate: storage::Predicate::True };
     let mut out = Vec::new();
     for fs in engine.scan(&req).expect("scan") {
-        let times = fs
-            .batch
-            .column(0)
-            .as_any()
-            .downcast_ref::<TimestampNanosecondArray>()
-            .expect("times")
-            .clone();
+        let times = fs.batch.column(0).as_any().downcast_ref::<TimestampNanosecondArray>().expect("times").clone();
         let values = fs.batch.column(1);
         for i in 0..times.len() {
             let v = arrow::util::display::array_value_to_string(values, i).expect("value");

@@ -16,12 +16,7 @@ fn health_ping_and_ready_answer_without_a_token() {
     for method in [Method::GET, Method::HEAD] {
         let r = s.request(method, "/ping", None).send().unwrap();
         assert_eq!(r.status(), 204);
-        assert!(
-            r.headers()["X-Influxdb-Version"]
-                .to_str()
-                .unwrap()
-                .starts_with('v')
-        );
+        assert!(r.headers()["X-Influxdb-Version"].to_str().unwrap().starts_with('v'));
         assert_eq!(r.headers()["X-Influxdb-Build"], "OSS");
     }
 
@@ -40,31 +35,12 @@ fn health_ping_and_ready_answer_without_a_token() {
 fn resources_flags_and_config_need_the_right_token() {
     let (s, setup) = TestServer::onboarded();
     let (status, body) = s.call(Method::GET, "/api/v2/resources", None, None);
-    assert_eq!(
-        (status, body),
-        (
-            401,
-            json!({"code": "unauthorized", "message": "unauthorized access"})
-        )
-    );
+    assert_eq!((status, body), (401, json!({"code": "unauthorized", "message": "unauthorized access"})));
 
     let (status, body) = s.get("/api/v2/resources", TOKEN);
     assert_eq!(status, 200);
-    let types: Vec<&str> = body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    for t in [
-        "authorizations",
-        "buckets",
-        "orgs",
-        "users",
-        "labels",
-        "dbrp",
-        "instance",
-    ] {
+    let types: Vec<&str> = body.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for t in ["authorizations", "buckets", "orgs", "users", "labels", "dbrp", "instance"] {
         assert!(types.contains(&t), "{t} missing from {types:?}");
     }
 
@@ -79,33 +55,21 @@ fn resources_flags_and_config_need_the_right_token() {
 
     // An all-access token for one org is not an operator.
     let org = setup["org"]["id"].as_str().unwrap();
-    let (token, _) = s.make_token(
-        org,
-        json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]),
-    );
+    let (token, _) = s.make_token(org, json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]));
     let (status, body) = s.get("/api/v2/config", &token);
     assert_eq!(
         (status, body),
-        (
-            401,
-            json!({"code": "unauthorized", "message": "access to /api/v2/config requires operator permissions"})
-        )
+        (401, json!({"code": "unauthorized", "message": "access to /api/v2/config requires operator permissions"}))
     );
 }
 
 #[test]
 fn unknown_routes_and_wrong_methods_get_json_errors() {
     let (s, _) = TestServer::onboarded();
-    let r = s
-        .request(Method::GET, "/api/v2/no-such-thing", Some(TOKEN))
-        .send()
-        .unwrap();
+    let r = s.request(Method::GET, "/api/v2/no-such-thing", Some(TOKEN)).send().unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["X-Platform-Error-Code"], "not found");
-    assert_eq!(
-        r.json::<serde_json::Value>().unwrap(),
-        json!({"code": "not found", "message": "path not found"})
-    );
+    assert_eq!(r.json::<serde_json::Value>().unwrap(), json!({"code": "not found", "message": "path not found"}));
 
     let (status, body) = s.call(Method::PUT, "/api/v2/buckets", Some(TOKEN), None);
     assert_eq!(status, 405);
@@ -118,10 +82,7 @@ fn unknown_routes_and_wrong_methods_get_json_errors() {
 
 #[test]
 fn version_subcommand_prints_the_version() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oxiflux"))
-        .arg("version")
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oxiflux")).arg("version").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("oxiflux "), "{text}");
@@ -131,14 +92,7 @@ fn version_subcommand_prints_the_version() {
 fn an_oversized_body_is_413() {
     let (s, _) = TestServer::onboarded();
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(3 << 20));
-    let r = s
-        .request(Method::POST, "/api/v2/orgs", Some(TOKEN))
-        .body(big)
-        .send()
-        .unwrap();
+    let r = s.request(Method::POST, "/api/v2/orgs", Some(TOKEN)).body(big).send().unwrap();
     assert_eq!(r.status(), 413);
-    assert_eq!(
-        r.json::<serde_json::Value>().unwrap()["code"],
-        "request too large"
-    );
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["code"], "request too large");
 }
