@@ -21,6 +21,19 @@ pub struct ScanRequest {
     pub start: i64,
     pub stop: i64,
     pub predicate: Predicate,
+    /// Only these fields (`None`: all). Files read only these columns.
+    pub fields: Option<BTreeSet<String>>,
+}
+
+impl ScanRequest {
+    /// Everything in `[start, stop)` of `bucket` that matches `predicate`.
+    pub fn new(bucket: u64, start: i64, stop: i64, predicate: Predicate) -> Self {
+        Self { bucket, start, stop, predicate, fields: None }
+    }
+
+    fn wants(&self, series: &SeriesKey, field: &str) -> bool {
+        self.fields.as_ref().is_none_or(|f| f.contains(field)) && self.predicate.matches(series, field)
+    }
 }
 
 /// One series' values of one field, sorted by time: columns `_time` and `_value`
@@ -178,7 +191,7 @@ impl Storage {
                     })
                     .collect();
                 let path = crate::catalog::BucketCatalog::file_path(&self.inner.dir, req.bucket, f.id);
-                for mut rows in crate::persist::read_series(&path, &p.measurement, &entries, None)? {
+                for mut rows in crate::persist::read_series(&path, &p.measurement, &entries, req.fields.as_ref())? {
                     for (ts, te, tp) in &tombs {
                         if tp.matches(&rows.key) {
                             rows.retain_times(&|t| t >= *ts && t <= *te);
@@ -187,7 +200,7 @@ impl Storage {
                     let lo = rows.times.partition_point(|&t| t < start);
                     let hi = rows.times.partition_point(|&t| t < stop);
                     for (name, col) in &rows.fields {
-                        if !req.predicate.matches(&rows.key, name) {
+                        if !req.wants(&rows.key, name) {
                             continue;
                         }
                         let arr = crate::persist::to_array(col);
@@ -220,7 +233,7 @@ impl Storage {
                     continue;
                 }
                 for (fi, col) in data.fields.iter().enumerate() {
-                    if !req.predicate.matches(key, &col.name) {
+                    if !req.wants(key, &col.name) {
                         continue;
                     }
                     let rows = data.rows(fi, start, stop);

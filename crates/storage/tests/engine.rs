@@ -13,7 +13,7 @@ fn target(retention_ns: i64) -> BucketTarget {
 }
 
 fn all(bucket: u64) -> ScanRequest {
-    ScanRequest { bucket, start: i64::MIN, stop: i64::MAX, predicate: Predicate::True }
+    ScanRequest::new(bucket, i64::MIN, i64::MAX, Predicate::True)
 }
 
 fn times(fs: &FieldSeries) -> Vec<i64> {
@@ -286,4 +286,16 @@ fn a_full_buffer_is_snapshotted_in_the_background() {
     }
     assert_eq!(s.disk_usage().1, 1);
     assert_eq!(floats(&s.scan(&all(1)).unwrap()[0]).len(), 2000);
+}
+
+#[test]
+fn a_projection_reads_only_the_named_fields_from_buffer_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = small(dir.path());
+    s.write(&target(0), format!("m a=1,b=2,c=3 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+    let project = |req: ScanRequest| ScanRequest { fields: Some(["a".to_string(), "c".to_string()].into()), ..req };
+    let fields = |got: Vec<FieldSeries>| got.into_iter().map(|f| f.field).collect::<Vec<_>>();
+    assert_eq!(fields(s.scan(&project(all(1))).unwrap()), ["a", "c"]);
+    s.flush().unwrap();
+    assert_eq!(fields(s.scan(&project(all(1))).unwrap()), ["a", "c"]);
 }

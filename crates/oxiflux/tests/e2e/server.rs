@@ -252,7 +252,7 @@ pub fn read_points(dir: &Path, bucket: &str) -> Vec<(String, String, i64, String
     use storage::ReadApi;
     let engine = storage::Storage::open(dir, storage::StorageConfig::default()).expect("open storage");
     let bucket = u64::from_str_radix(bucket, 16).expect("bucket id");
-    let req = storage::ScanRequest { bucket, start: i64::MIN, stop: i64::MAX, predicate: storage::Predicate::True };
+    let req = storage::ScanRequest::new(bucket, i64::MIN, i64::MAX, storage::Predicate::True);
     let mut out = Vec::new();
     for fs in engine.scan(&req).expect("scan") {
         let times = fs.batch.column(0).as_any().downcast_ref::<TimestampNanosecondArray>().expect("times").clone();

@@ -331,3 +331,30 @@ fn deleting_a_bucket_deletes_its_data() {
     assert_eq!(s.delete(&format!("/api/v2/buckets/{id}"), TOKEN).0, 204);
     assert!(s.stop_and_read(&id).is_empty());
 }
+
+#[test]
+fn shortening_retention_drops_expired_data_at_the_next_check() {
+    let mut s = TestServer::start_with(&["--storage-retention-check-interval", "1s"], &[]);
+    let setup = s.setup();
+    // Two days of retention: shard groups one day wide.
+    let (status, b) = s.post(
+        "/api/v2/buckets",
+        TOKEN,
+        json!({"orgID": org_id(&setup), "name": "twodays", "retentionRules": [{"everySeconds": 172800}]}),
+    );
+    assert_eq!(status, 201, "{b}");
+    assert_eq!(b["retentionRules"][0]["shardGroupDurationSeconds"], 86400);
+    let bucket = b["id"].as_str().unwrap().to_owned();
+    let hour = 3_600_000_000_000i64;
+    let now = chrono_now();
+    let body = format!("old v=1 {}\nnew v=2 {now}", now - 30 * hour);
+    assert_eq!(write(&s, "org=acme&bucket=twodays", Some(TOKEN), &body).0, 204);
+    // Down to an hour: the 30-hour-old point's day-wide shard group now lies
+    // wholly outside retention and goes at the next check; today's stays.
+    let (status, b) =
+        s.patch(&format!("/api/v2/buckets/{bucket}"), TOKEN, json!({"retentionRules": [{"everySeconds": 3600}]}));
+    assert_eq!(status, 200, "{b}");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let left: Vec<String> = s.stop_and_read(&bucket).into_iter().map(|p| p.0).collect();
+    assert_eq!(left, ["new"]);
+}
