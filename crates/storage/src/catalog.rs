@@ -1,17 +1,16 @@
 //! The catalog: per bucket, which Parquet files exist, what each partition holds
 //! (field types, series), and the deletes not yet folded into the files.
 //!
-//! Kept as `data/<bucket>/catalog.json`, replaced atomically (write, fsync,
-//! rename) on every change, so schema reads and start-up never open data files.
+//! Kept as `<bucket>/catalog.json` in the object store beside the bucket's
+//! files, replaced atomically on every change, so schema reads and start-up
+//! never open data files.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::objects::Objects;
 use crate::series::FieldType;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -51,34 +50,31 @@ pub(crate) struct BucketCatalog {
 }
 
 impl BucketCatalog {
-    pub(crate) fn dir(root: &Path, bucket: u64) -> PathBuf {
-        root.join("data").join(format!("{bucket:016x}"))
+    /// The object-store prefix of a bucket's files.
+    pub(crate) fn prefix(bucket: u64) -> String {
+        format!("{bucket:016x}")
     }
 
-    pub(crate) fn file_path(root: &Path, bucket: u64, file: u64) -> PathBuf {
-        Self::dir(root, bucket).join(format!("{file:016x}.parquet"))
+    pub(crate) fn file_path(bucket: u64, file: u64) -> String {
+        format!("{bucket:016x}/{file:016x}.parquet")
     }
 
-    pub(crate) fn load(root: &Path, bucket: u64) -> Result<Self> {
-        let path = Self::dir(root, bucket).join("catalog.json");
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt(format!("{}: {e}", path.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(e.into()),
+    fn catalog_path(bucket: u64) -> String {
+        format!("{bucket:016x}/catalog.json")
+    }
+
+    pub(crate) fn load(objects: &Objects, bucket: u64) -> Result<Self> {
+        match objects.get(&Self::catalog_path(bucket))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Corrupt(format!("catalog of bucket {bucket:016x}: {e}"))),
+            None => Ok(Self::default()),
         }
     }
 
-    /// Writes the catalog durably: to a temporary file, fsynced, renamed over the old one.
-    pub(crate) fn save(&self, root: &Path, bucket: u64) -> Result<()> {
-        let dir = Self::dir(root, bucket);
-        std::fs::create_dir_all(&dir)?;
-        let tmp = dir.join("catalog.json.tmp");
-        let mut f = File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(self).map_err(|e| Error::Corrupt(e.to_string()))?)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, dir.join("catalog.json"))?;
-        File::open(&dir)?.sync_all()?;
-        Ok(())
+    /// Replaces the catalog atomically (and durably, on local disk).
+    pub(crate) fn save(&self, objects: &Objects, bucket: u64) -> Result<()> {
+        let bytes = serde_json::to_vec(self).map_err(|e| Error::Corrupt(e.to_string()))?;
+        objects.put(&Self::catalog_path(bucket), bytes)
     }
 
     pub(crate) fn partition_mut(
@@ -103,19 +99,8 @@ impl BucketCatalog {
         }
     }
 
-    /// The bucket IDs with a catalog under `root`.
-    pub(crate) fn buckets(root: &Path) -> Result<Vec<u64>> {
-        let dir = root.join("data");
-        let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(out);
-        };
-        for e in entries {
-            let name = e?.file_name();
-            if let Ok(id) = u64::from_str_radix(&name.to_string_lossy(), 16) {
-                out.push(id);
-            }
-        }
-        Ok(out)
+    /// The bucket IDs with files in the store.
+    pub(crate) fn buckets(objects: &Objects) -> Result<Vec<u64>> {
+        Ok(objects.prefixes()?.iter().filter_map(|p| u64::from_str_radix(p.trim_end_matches('/'), 16).ok()).collect())
     }
 }

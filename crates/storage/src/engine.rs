@@ -10,6 +10,7 @@ use crate::buffer::SeriesData;
 use crate::catalog::{BucketCatalog, FileMeta, Tombstone};
 use crate::delete::DeletePredicate;
 use crate::error::{Error, Result};
+use crate::objects::Objects;
 use crate::persist::{self, SeriesEntry, SeriesRows};
 use crate::series::{FieldType, SeriesKey};
 use crate::wal::Wal;
@@ -177,6 +178,7 @@ pub(crate) struct Inner {
     persist: Mutex<()>,
     /// Series indexes of files, by (bucket, file ID), read once.
     pub(crate) file_index: Mutex<FileIndexCache>,
+    pub(crate) objects: Objects,
     wake: (Mutex<bool>, Condvar),
     backpressure: Backpressure,
 }
@@ -264,9 +266,10 @@ impl Storage {
     pub fn open(dir: &Path, config: StorageConfig) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
         let (wal, replay) = Wal::open(&dir.join("wal"))?;
+        let objects = Objects::local(&dir.join("data"))?;
         let mut state = State::default();
-        for bucket in BucketCatalog::buckets(dir)? {
-            let catalog = BucketCatalog::load(dir, bucket)?;
+        for bucket in BucketCatalog::buckets(&objects)? {
+            let catalog = BucketCatalog::load(&objects, bucket)?;
             let mut b = BucketData::default();
             for p in &catalog.partitions {
                 let key = PartitionKey { shard_start: p.shard_start, measurement: Arc::from(p.measurement.as_str()) };
@@ -288,9 +291,11 @@ impl Storage {
             config,
             persist: Mutex::new(()),
             file_index: Mutex::new(HashMap::new()),
+            objects,
             wake: (Mutex::new(false), Condvar::new()),
             backpressure: Backpressure::default(),
         });
+        inner.remove_orphans()?;
         inner.finish_tombstones()?;
         let n = replay.len();
         {
@@ -387,7 +392,7 @@ impl Storage {
                 && !b.catalog.partitions.is_empty()
             {
                 b.catalog.tombstones.push(Tombstone { start, stop, predicate: predicate.to_text() });
-                b.catalog.save(&inner.dir, bucket)?;
+                b.catalog.save(&inner.objects, bucket)?;
             }
             inner.wal.append(&Entry::Delete { bucket, start, stop, predicate: predicate.to_text() }.encode())
         };
@@ -405,7 +410,7 @@ impl Storage {
             inner.wal.append(&Entry::DropBucket { bucket }.encode())
         };
         inner.wal.wait_durable(seq)?;
-        remove_bucket_dir(&inner.dir, bucket)
+        inner.objects.delete_prefix(&BucketCatalog::prefix(bucket))
     }
 
     /// Drops whole partitions of `bucket` that ended before `now - retention_ns`,
@@ -437,12 +442,12 @@ impl Storage {
         });
         b.schemas.retain(|k, s| !expired(k.shard_start, s.shard_duration));
         if !gone_files.is_empty() {
-            if let Err(e) = b.catalog.save(&inner.dir, bucket) {
+            if let Err(e) = b.catalog.save(&inner.objects, bucket) {
                 tracing::warn!(error = %e, "saving the catalog after retention");
                 return dropped;
             }
             for f in gone_files {
-                let _ = std::fs::remove_file(BucketCatalog::file_path(&inner.dir, bucket, f));
+                let _ = inner.objects.delete(&BucketCatalog::file_path(bucket, f));
             }
         }
         dropped
@@ -459,14 +464,6 @@ impl Storage {
         let st = self.read_state();
         let files = st.buckets.values().flat_map(|b| b.catalog.partitions.iter().flat_map(|p| p.files.iter()));
         files.fold((0, 0), |(bytes, n), f| (bytes + f.bytes, n + 1))
-    }
-}
-
-fn remove_bucket_dir(root: &Path, bucket: u64) -> Result<()> {
-    match std::fs::remove_dir_all(BucketCatalog::dir(root, bucket)) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -535,7 +532,28 @@ impl Inner {
             }
             Entry::DropBucket { bucket } => {
                 st.buckets.remove(bucket);
-                remove_bucket_dir(&self.dir, *bucket)?;
+                self.objects.delete_prefix(&BucketCatalog::prefix(*bucket))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes objects no catalog names: files a crash left between their upload
+    /// and the catalog update, and unfinished uploads.
+    fn remove_orphans(&self) -> Result<()> {
+        let st = self.read_state();
+        for (bucket, b) in &st.buckets {
+            let named: std::collections::HashSet<String> = b
+                .catalog
+                .partitions
+                .iter()
+                .flat_map(|p| p.files.iter().map(|f| BucketCatalog::file_path(*bucket, f.id)))
+                .collect();
+            for object in self.objects.list(&BucketCatalog::prefix(*bucket))? {
+                if !object.ends_with("/catalog.json") && !named.contains(&object) {
+                    tracing::info!(%object, "removing a file no catalog names (left by a crash)");
+                    self.objects.delete(&object)?;
+                }
             }
         }
         Ok(())
@@ -647,8 +665,8 @@ impl Inner {
         replaces: &[u64],
     ) -> Result<()> {
         let id = self.next_file_id(bucket);
-        let path = BucketCatalog::file_path(&self.dir, bucket, id);
-        let mut writer = persist::FileWriter::create(&path, tag_keys, fields.clone())?;
+        let path = BucketCatalog::file_path(bucket, id);
+        let mut writer = persist::FileWriter::create(&self.objects, &path, tag_keys, fields.clone())?;
         let mut series = BTreeSet::new();
         for group in groups {
             let group = group?;
@@ -681,12 +699,12 @@ impl Inner {
             let (start, m) = (pk.shard_start, pk.measurement.to_string());
             b.catalog.partitions.retain(|q| !(q.shard_start == start && q.measurement == m));
         }
-        b.catalog.save(&self.dir, bucket)?;
+        b.catalog.save(&self.objects, bucket)?;
         drop(st);
         let mut cache = self.file_index.lock().unwrap_or_else(|e| e.into_inner());
         for f in replaces {
             cache.remove(&(bucket, *f));
-            let _ = std::fs::remove_file(BucketCatalog::file_path(&self.dir, bucket, *f));
+            let _ = self.objects.delete(&BucketCatalog::file_path(bucket, *f));
         }
         Ok(())
     }
@@ -719,8 +737,8 @@ impl Inner {
             let mut merged: BTreeMap<Vec<(String, String)>, SeriesRows> = BTreeMap::new();
             for (f, index) in pf.files.iter().zip(&indexes) {
                 let entries: Vec<&SeriesEntry> = index.iter().filter(|e| wanted.contains(&e.tags)).collect();
-                let path = BucketCatalog::file_path(&self.dir, pf.bucket, f.id);
-                for rows in persist::read_series(&path, &measurement, &entries, None)? {
+                let path = BucketCatalog::file_path(pf.bucket, f.id);
+                for rows in persist::read_series(&self.objects, &path, &measurement, &entries, None)? {
                     let tags = rows.key.tags.clone();
                     let next = match merged.remove(&tags) {
                         Some(older) => older.merge(rows),
@@ -748,7 +766,7 @@ impl Inner {
         if let Some(i) = self.file_index.lock().unwrap_or_else(|e| e.into_inner()).get(&(bucket, file)) {
             return Ok(Arc::clone(i));
         }
-        let index = Arc::new(persist::read_index(&BucketCatalog::file_path(&self.dir, bucket, file))?);
+        let index = Arc::new(persist::read_index(&self.objects, &BucketCatalog::file_path(bucket, file))?);
         self.file_index.lock().unwrap_or_else(|e| e.into_inner()).insert((bucket, file), Arc::clone(&index));
         Ok(index)
     }
@@ -845,7 +863,7 @@ impl Inner {
             let mut st = self.write_state();
             if let Some(b) = st.buckets.get_mut(&bucket) {
                 b.catalog.tombstones.retain(|t| !tombs.contains(t));
-                b.catalog.save(&self.dir, bucket)?;
+                b.catalog.save(&self.objects, bucket)?;
             }
         }
         Ok(())

@@ -19,6 +19,7 @@ mod catalog;
 mod delete;
 mod engine;
 mod error;
+mod objects;
 mod persist;
 mod predicate;
 mod read;

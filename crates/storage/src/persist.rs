@@ -7,8 +7,6 @@
 //! time range, so a one-series read touches only that series' rows.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -17,8 +15,10 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use futures::TryStreamExt;
+use object_store::buffered::BufWriter;
+use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
+use parquet::arrow::{AsyncArrowWriter, ParquetRecordBatchStreamBuilder};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::buffer::{SeriesData, Values};
 use crate::error::{Error, Result};
+use crate::objects::Objects;
 use crate::series::{FieldType, SeriesKey};
 
 const SERIES_META: &str = "oxiflux.series";
@@ -276,11 +277,13 @@ fn arrow_type(t: FieldType) -> DataType {
 }
 
 /// Writes a file a group of series at a time, so a partition of any size is
-/// written in bounded memory. Series must come in key order.
-pub(crate) struct FileWriter {
-    path: std::path::PathBuf,
-    tmp: std::path::PathBuf,
-    writer: ArrowWriter<File>,
+/// written in bounded memory (each row group is uploaded as it fills). Series
+/// must come in key order.
+pub(crate) struct FileWriter<'a> {
+    objects: &'a Objects,
+    path: String,
+    writer: Option<AsyncArrowWriter<BufWriter>>,
+    props: WriterProperties,
     schema: Arc<Schema>,
     tag_keys: Vec<String>,
     fields: BTreeMap<String, FieldType>,
@@ -290,7 +293,7 @@ pub(crate) struct FileWriter {
     max_time: i64,
 }
 
-impl std::fmt::Debug for FileWriter {
+impl std::fmt::Debug for FileWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileWriter").field("path", &self.path).field("rows", &self.rows).finish_non_exhaustive()
     }
@@ -299,8 +302,13 @@ impl std::fmt::Debug for FileWriter {
 /// Rows per row group: bounds what the writer holds in memory.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
-impl FileWriter {
-    pub(crate) fn create(path: &Path, tag_keys: BTreeSet<String>, fields: BTreeMap<String, FieldType>) -> Result<Self> {
+impl<'a> FileWriter<'a> {
+    pub(crate) fn create(
+        objects: &'a Objects,
+        path: &str,
+        tag_keys: BTreeSet<String>,
+        fields: BTreeMap<String, FieldType>,
+    ) -> Result<Self> {
         let mut schema_fields = Vec::new();
         for k in &tag_keys {
             schema_fields.push(Field::new(
@@ -335,15 +343,11 @@ impl FileWriter {
                 _ => {}
             }
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("parquet.tmp");
-        let writer = ArrowWriter::try_new(File::create(&tmp)?, Arc::clone(&schema), Some(props.build()))?;
         Ok(Self {
-            path: path.to_path_buf(),
-            tmp,
-            writer,
+            objects,
+            path: path.to_owned(),
+            writer: None,
+            props: props.build(),
             schema,
             tag_keys: tag_keys.into_iter().collect(),
             fields,
@@ -383,7 +387,18 @@ impl FileWriter {
         for (name, ft) in &self.fields {
             columns.push(field_column(name, *ft, series, n));
         }
-        self.writer.write(&RecordBatch::try_new(Arc::clone(&self.schema), columns)?)?;
+        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
+        if self.writer.is_none() {
+            let w = AsyncArrowWriter::try_new(
+                self.objects.writer(&self.path),
+                Arc::clone(&self.schema),
+                Some(self.props.clone()),
+            )?;
+            self.writer = Some(w);
+        }
+        if let Some(w) = self.writer.as_mut() {
+            self.objects.block_on(w.write(&batch))?;
+        }
         for s in series {
             if s.times.is_empty() {
                 continue;
@@ -402,27 +417,18 @@ impl FileWriter {
         Ok(())
     }
 
-    /// Writes the series index into the footer, closes, fsyncs and renames the
-    /// file into place. `None` if nothing was written (no file is left).
-    pub(crate) fn finish(mut self) -> Result<Option<Written>> {
-        if self.rows == 0 {
-            drop(self.writer);
-            let _ = std::fs::remove_file(&self.tmp);
-            return Ok(None);
-        }
-        self.writer.append_key_value_metadata(KeyValue::new(
+    /// Writes the series index into the footer and completes the upload (the file
+    /// appears whole or not at all). `None` if nothing was written.
+    pub(crate) fn finish(self) -> Result<Option<Written>> {
+        let Some(mut writer) = self.writer else { return Ok(None) };
+        writer.append_key_value_metadata(KeyValue::new(
             SERIES_META.to_owned(),
             serde_json::to_string(&self.index).map_err(|e| Error::Corrupt(e.to_string()))?,
         ));
-        let file = self.writer.into_inner()?;
-        file.sync_all()?;
-        std::fs::rename(&self.tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            File::open(dir)?.sync_all()?;
-        }
+        self.objects.block_on(writer.close())?;
         Ok(Some(Written {
             rows: self.rows,
-            bytes: std::fs::metadata(&self.path)?.len(),
+            bytes: self.objects.size(&self.path)?,
             min_time: self.min_time,
             max_time: self.max_time,
         }))
@@ -431,9 +437,14 @@ impl FileWriter {
 
 /// Writes `series` (sorted by key) to a new Parquet file at `path`, durably.
 #[cfg(test)]
-pub(crate) fn write_file(path: &Path, fields: &BTreeMap<String, FieldType>, series: &[SeriesRows]) -> Result<Written> {
+pub(crate) fn write_file(
+    objects: &Objects,
+    path: &str,
+    fields: &BTreeMap<String, FieldType>,
+    series: &[SeriesRows],
+) -> Result<Written> {
     let tag_keys = series.iter().flat_map(|s| s.key.tags.iter().map(|(k, _)| k.clone())).collect();
-    let mut w = FileWriter::create(path, tag_keys, fields.clone())?;
+    let mut w = FileWriter::create(objects, path, tag_keys, fields.clone())?;
     w.write(series)?;
     w.finish()?.ok_or_else(|| Error::Invalid("no rows".into()))
 }
@@ -469,20 +480,21 @@ fn field_column(name: &str, ft: FieldType, series: &[SeriesRows], rows: usize) -
 }
 
 /// The series index of a file, from its footer.
-pub(crate) fn read_index(path: &Path) -> Result<Vec<SeriesEntry>> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
+pub(crate) fn read_index(objects: &Objects, path: &str) -> Result<Vec<SeriesEntry>> {
+    let builder = objects.block_on(ParquetRecordBatchStreamBuilder::new(objects.reader(path)))?;
     let kv = builder.metadata().file_metadata().key_value_metadata();
     let json = kv
         .and_then(|kv| kv.iter().find(|e| e.key == SERIES_META))
         .and_then(|e| e.value.clone())
-        .ok_or_else(|| Error::Corrupt(format!("{} has no series index", path.display())))?;
-    serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("{}: series index: {e}", path.display())))
+        .ok_or_else(|| Error::Corrupt(format!("{path} has no series index")))?;
+    serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("{path}: series index: {e}")))
 }
 
 /// Reads the rows of the given series (by their index entries) from a file:
 /// for each, its times and the requested fields' arrays (`None` if the file lacks the field).
 pub(crate) fn read_series(
-    path: &Path,
+    objects: &Objects,
+    path: &str,
     measurement: &str,
     entries: &[&SeriesEntry],
     fields: Option<&BTreeSet<String>>,
@@ -490,7 +502,7 @@ pub(crate) fn read_series(
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
+    let builder = objects.block_on(ParquetRecordBatchStreamBuilder::new(objects.reader(path)))?;
     let schema = Arc::clone(builder.schema());
     let parquet_schema = builder.parquet_schema();
     let wanted: Vec<usize> = schema
@@ -521,10 +533,7 @@ pub(crate) fn read_series(
         .with_row_selection(RowSelection::from(selectors))
         .with_batch_size(1 << 16)
         .build()?;
-    let mut batches = Vec::new();
-    for b in reader {
-        batches.push(b?);
-    }
+    let batches: Vec<RecordBatch> = objects.block_on(reader.try_collect())?;
     let out_schema = batches.first().map(|b| b.schema());
     let Some(out_schema) = out_schema else {
         return Ok(Vec::new());
@@ -580,7 +589,8 @@ mod tests {
     #[test]
     fn a_file_round_trips_series_by_series() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.parquet");
+        let objects = Objects::local(dir.path()).unwrap();
+        let path = "b/p.parquet";
         let key = |h: &str| Arc::new(SeriesKey::new("cpu", vec![("host".into(), h.into())]));
         let mut fields = BTreeMap::new();
         fields.insert("v".to_string(), FieldType::Float);
@@ -601,17 +611,17 @@ mod tests {
                 .into(),
             },
         ];
-        let w = write_file(&path, &fields, &series).unwrap();
+        let w = write_file(&objects, path, &fields, &series).unwrap();
         assert_eq!((w.rows, w.min_time, w.max_time), (5, 1, 9));
-        let index = read_index(&path).unwrap();
+        let index = read_index(&objects, path).unwrap();
         assert_eq!(index.len(), 2);
         assert_eq!(index[1].rows, (2, 5));
-        let got = read_series(&path, "cpu", &[&index[1]], None).unwrap();
+        let got = read_series(&objects, path, "cpu", &[&index[1]], None).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].times, vec![1, 5, 9]);
         assert!(matches!(&got[0].fields["s"], FieldColumn::String(v) if v[1].as_deref() == Some("x")));
         let only_v: BTreeSet<String> = ["v".to_string()].into();
-        let got = read_series(&path, "cpu", &[&index[0]], Some(&only_v)).unwrap();
+        let got = read_series(&objects, path, "cpu", &[&index[0]], Some(&only_v)).unwrap();
         assert!(matches!(&got[0].fields["v"], FieldColumn::Float(v) if v == &vec![Some(1.0), None]));
         assert!(!got[0].fields.contains_key("s"));
     }

@@ -190,8 +190,14 @@ impl Storage {
                         req.predicate.matches_series(&key) != Some(false)
                     })
                     .collect();
-                let path = crate::catalog::BucketCatalog::file_path(&self.inner.dir, req.bucket, f.id);
-                for mut rows in crate::persist::read_series(&path, &p.measurement, &entries, req.fields.as_ref())? {
+                let path = crate::catalog::BucketCatalog::file_path(req.bucket, f.id);
+                for mut rows in crate::persist::read_series(
+                    &self.inner.objects,
+                    &path,
+                    &p.measurement,
+                    &entries,
+                    req.fields.as_ref(),
+                )? {
                     for (ts, te, tp) in &tombs {
                         if tp.matches(&rows.key) {
                             rows.retain_times(&|t| t >= *ts && t <= *te);

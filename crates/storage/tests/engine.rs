@@ -299,3 +299,18 @@ fn a_projection_reads_only_the_named_fields_from_buffer_and_files() {
     s.flush().unwrap();
     assert_eq!(fields(s.scan(&project(all(1))).unwrap()), ["a", "c"]);
 }
+
+#[test]
+fn files_no_catalog_names_are_removed_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = small(dir.path());
+        s.write(&target(0), format!("m v=1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+        s.flush().unwrap();
+    }
+    let bucket_dir = dir.path().join("data").join(format!("{:016x}", 1));
+    std::fs::write(bucket_dir.join("00000000000000ff.parquet"), b"half an upload").unwrap();
+    let s = small(dir.path());
+    assert!(!bucket_dir.join("00000000000000ff.parquet").exists());
+    assert_eq!(floats(&s.scan(&all(1)).unwrap()[0]), [1.0]);
+}
