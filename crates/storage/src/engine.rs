@@ -176,6 +176,12 @@ pub(crate) struct Inner {
     /// Held by whatever rewrites files or takes snapshots: snapshots, deletes,
     /// compaction, retention. Writes and reads do not take it.
     persist: Mutex<()>,
+    /// Held by what rewrites or removes existing files: compaction, the rewrites
+    /// a delete needs, retention, bucket drops. Snapshots do not take it, so
+    /// the buffer keeps draining while a large partition is compacted.
+    rewrite: Mutex<()>,
+    /// Wakes the compaction thread after a snapshot.
+    compact_wake: (Mutex<bool>, Condvar),
     /// Series indexes of files, by (bucket, file ID), read once.
     pub(crate) file_index: Mutex<FileIndexCache>,
     pub(crate) objects: Objects,
@@ -190,7 +196,7 @@ pub(crate) struct Inner {
 #[derive(Debug)]
 pub struct Storage {
     pub(crate) inner: Arc<Inner>,
-    worker: Option<std::thread::JoinHandle<()>>,
+    workers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Storage {
@@ -200,7 +206,9 @@ impl Drop for Storage {
             *stop = true;
         }
         self.inner.wake.1.notify_all();
-        if let Some(w) = self.worker.take() {
+        *self.inner.compact_wake.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.inner.compact_wake.1.notify_all();
+        for w in self.workers.drain(..) {
             let _ = w.join();
         }
     }
@@ -208,7 +216,7 @@ impl Drop for Storage {
 
 /// Rows written to or read from a file at a time: bounds the memory of
 /// snapshots and compactions whatever the partition's size.
-const ROWS_PER_GROUP: usize = 32 * 1024;
+const ROWS_PER_GROUP: usize = 8 * 1024;
 
 /// Splits `items` into consecutive groups of about `ROWS_PER_GROUP` rows (a
 /// series larger than that is a group of its own).
@@ -290,6 +298,8 @@ impl Storage {
             state: RwLock::new(state),
             config,
             persist: Mutex::new(()),
+            rewrite: Mutex::new(()),
+            compact_wake: (Mutex::new(false), Condvar::new()),
             file_index: Mutex::new(HashMap::new()),
             objects,
             wake: (Mutex::new(false), Condvar::new()),
@@ -312,7 +322,9 @@ impl Storage {
         }
         let weak = Arc::downgrade(&inner);
         let worker = std::thread::Builder::new().name("storage-worker".into()).spawn(move || worker(weak))?;
-        Ok(Self { inner, worker: Some(worker) })
+        let weak = Arc::downgrade(&inner);
+        let compactor = std::thread::Builder::new().name("storage-compactor".into()).spawn(move || compactor(weak))?;
+        Ok(Self { inner, workers: vec![worker, compactor] })
     }
 
     pub fn dir(&self) -> &Path {
@@ -397,6 +409,7 @@ impl Storage {
             inner.wal.append(&Entry::Delete { bucket, start, stop, predicate: predicate.to_text() }.encode())
         };
         inner.wal.wait_durable(seq)?;
+        let _rewrite = inner.rewrite.lock().unwrap_or_else(|e| e.into_inner());
         inner.finish_tombstones()
     }
 
@@ -404,6 +417,7 @@ impl Storage {
     pub fn drop_bucket(&self, bucket: u64) -> Result<()> {
         let inner = &self.inner;
         let _persist = inner.persist.lock().unwrap_or_else(|e| e.into_inner());
+        let _rewrite = inner.rewrite.lock().unwrap_or_else(|e| e.into_inner());
         let seq = {
             let mut st = inner.write_state();
             st.buckets.remove(&bucket);
@@ -422,6 +436,7 @@ impl Storage {
         let cutoff = now.saturating_sub(retention_ns);
         let inner = &self.inner;
         let _persist = inner.persist.lock().unwrap_or_else(|e| e.into_inner());
+        let _rewrite = inner.rewrite.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = inner.write_state();
         let Some(b) = st.buckets.get_mut(&bucket) else {
             return 0;
@@ -494,9 +509,34 @@ fn worker(inner: std::sync::Weak<Inner>) {
             if let Err(e) = strong.snapshot() {
                 tracing::error!(error = %e, "writing the buffer to Parquet failed; the WAL keeps the data");
             }
-            if let Err(e) = strong.compact() {
-                tracing::error!(error = %e, "compaction failed");
+            strong.compact_wake.1.notify_all();
+        }
+    }
+}
+
+/// The compaction thread: after each snapshot (or every ten seconds), merges
+/// partitions that have gathered enough files. Runs beside snapshots.
+fn compactor(inner: std::sync::Weak<Inner>) {
+    loop {
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        {
+            let stop = strong.compact_wake.0.lock().unwrap_or_else(|e| e.into_inner());
+            if *stop {
+                return;
             }
+            let (stop, _) = strong
+                .compact_wake
+                .1
+                .wait_timeout(stop, std::time::Duration::from_secs(10))
+                .unwrap_or_else(|e| e.into_inner());
+            if *stop {
+                return;
+            }
+        }
+        if let Err(e) = strong.compact() {
+            tracing::error!(error = %e, "compaction failed");
         }
     }
 }
@@ -687,13 +727,18 @@ impl Inner {
                 }
             }
         }
+        // A file that replaces others takes the place of the first of them: files
+        // snapshotted meanwhile hold newer data and must stay after it.
+        let at = p.files.iter().position(|f| replaces.contains(&f.id)).unwrap_or(p.files.len());
+        let kept_before = p.files[..at].iter().filter(|f| !replaces.contains(&f.id)).count();
         p.files.retain(|f| !replaces.contains(&f.id));
         for (name, t) in &fields {
             p.fields.entry(name.clone()).or_insert(*t);
         }
         p.series.extend(series);
         if let Some(w) = written {
-            p.files.push(FileMeta { id, rows: w.rows, bytes: w.bytes, min_time: w.min_time, max_time: w.max_time });
+            let meta = FileMeta { id, rows: w.rows, bytes: w.bytes, min_time: w.min_time, max_time: w.max_time };
+            p.files.insert(kept_before, meta);
         }
         if p.files.is_empty() {
             let (start, m) = (pk.shard_start, pk.measurement.to_string());
@@ -787,7 +832,7 @@ impl Inner {
 
     /// Merges the files of every partition that has `compact_at_files` or more.
     fn compact(&self) -> Result<()> {
-        let _persist = self.persist.lock().unwrap_or_else(|e| e.into_inner());
+        let _rewrite = self.rewrite.lock().unwrap_or_else(|e| e.into_inner());
         let todo: Vec<(PartitionFiles, Vec<Tombstone>)> = {
             let st = self.read_state();
             st.buckets
