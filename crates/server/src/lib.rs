@@ -19,6 +19,7 @@ mod labels;
 mod members;
 mod orgs;
 mod paging;
+mod query;
 mod session;
 mod setup;
 mod state;
@@ -89,6 +90,9 @@ pub fn router(state: AppState) -> Router {
             "/api/v2/authorizations/{id}",
             get(authorizations::get).patch(authorizations::patch).delete(authorizations::delete),
         )
+        // Query (Flux syntax so far)
+        .route("/api/v2/query/ast", post(query::ast))
+        .route("/api/v2/query/analyze", post(query::analyze))
         // Write, delete, DBRP mappings
         .route("/api/v2/write", post(write::write_v2).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/write", post(write::write_v1).layer(axum::extract::DefaultBodyLimit::disable()))

@@ -96,3 +96,36 @@ fn an_oversized_body_is_413() {
     assert_eq!(r.status(), 413);
     assert_eq!(r.json::<serde_json::Value>().unwrap()["code"], "request too large");
 }
+
+#[test]
+fn flux_ast_and_analyze_over_http() {
+    let (s, _) = TestServer::onboarded();
+    let q = "from(bucket: \"b\") |> range(start: -1h) |> filter(fn: (r) => r._measurement == \"cpu\")";
+    let (status, body) = s.post("/api/v2/query/ast", TOKEN, json!({ "query": q }));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ast"]["type"], "Package");
+    let pipe = &body["ast"]["files"][0]["body"][0]["expression"];
+    assert_eq!(pipe["type"], "PipeExpression");
+    assert_eq!(pipe["call"]["callee"]["name"], "filter");
+    let f = &pipe["call"]["arguments"][0]["properties"][0]["value"];
+    assert_eq!(f["type"], "FunctionExpression");
+    assert_eq!(f["body"]["type"], "BinaryExpression");
+    assert_eq!(f["body"]["left"]["property"]["name"], "_measurement");
+
+    let (status, body) = s.post("/api/v2/query/ast", TOKEN, json!({ "query": "a = (1 +" }));
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "invalid");
+    assert!(body["message"].as_str().unwrap().starts_with("invalid AST: error @1:"), "{body}");
+
+    assert_eq!(
+        s.post("/api/v2/query/analyze", TOKEN, json!({ "query": q, "type": "flux" })),
+        (200, json!({"errors": []}))
+    );
+    let (status, body) = s.post("/api/v2/query/analyze", TOKEN, json!({ "query": "x = 1\ny = x |> 2" }));
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["line"], 2);
+    assert_eq!(body["errors"][0]["column"], 10);
+    assert_eq!(body["errors"][0]["message"], "pipe destination must be a function call");
+    assert_eq!(s.post("/api/v2/query/analyze", TOKEN, json!({ "query": q, "type": "sql" })).0, 400);
+    assert_eq!(s.call(Method::POST, "/api/v2/query/ast", None, Some(json!({ "query": q }))).0, 401);
+}
