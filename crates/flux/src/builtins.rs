@@ -1,0 +1,154 @@
+//! The builtins of `universe` that need no tables: conversions and helpers.
+
+use std::rc::Rc;
+
+use crate::interp::{Args, EvalError, EvalResult, Interp, Scope};
+use crate::value::{Duration, Function, Value};
+
+fn def(
+    scope: &Scope,
+    name: &'static str,
+    params: &'static [&'static str],
+    pipe: Option<&'static str>,
+    call: crate::interp::BuiltinFn,
+) {
+    scope.set(name, Value::Function(Rc::new(Function::Builtin { name, params, pipe, call })));
+}
+
+fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
+    Err(EvalError { message: message.into() })
+}
+
+pub(crate) fn install(s: &Scope) {
+    def(s, "now", &[], None, |i: &mut Interp, _| Ok(Value::Time(i.now)));
+    def(s, "length", &["arr"], None, |_, a| match a.required("arr")? {
+        Value::Array(v) => Ok(Value::Int(v.len() as i64)),
+        v => fail(format!("length: arr must be an array, got {}", v.type_name())),
+    });
+    def(s, "contains", &["value", "set"], None, |_, a| match a.required("set")? {
+        Value::Array(v) => {
+            let x = a.required("value")?;
+            Ok(Value::Bool(v.iter().any(|e| e == x)))
+        }
+        v => fail(format!("contains: set must be an array, got {}", v.type_name())),
+    });
+    def(s, "display", &["v"], None, |_, a| Ok(Value::String(a.required("v")?.to_string())));
+    def(s, "string", &["v"], None, |_, a| to_string(a.required("v")?));
+    def(s, "int", &["v"], None, |_, a| to_int(a.required("v")?));
+    def(s, "uint", &["v"], None, |_, a| to_uint(a.required("v")?));
+    def(s, "float", &["v"], None, |_, a| to_float(a.required("v")?));
+    def(s, "bool", &["v"], None, |_, a| to_bool(a.required("v")?));
+    def(s, "time", &["v"], None, |_, a| to_time(a.required("v")?));
+    def(s, "duration", &["v"], None, |_, a| to_duration(a.required("v")?));
+    def(s, "bytes", &["v"], None, |_, a| match a.required("v")? {
+        Value::String(x) => Ok(Value::Bytes(x.clone().into_bytes())),
+        v => fail(format!("bytes: cannot convert a {} to bytes", v.type_name())),
+    });
+    let _ = Args::default;
+}
+
+pub(crate) fn to_string(v: &Value) -> EvalResult<Value> {
+    Ok(match v {
+        Value::Null => Value::Null,
+        Value::String(_) => v.clone(),
+        Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Time(_) | Value::Duration(_) => {
+            Value::String(v.to_string())
+        }
+        Value::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+        v => return fail(format!("string: cannot convert a {} to a string", v.type_name())),
+    })
+}
+
+pub(crate) fn to_int(v: &Value) -> EvalResult<Value> {
+    Ok(match v {
+        Value::Null => Value::Null,
+        Value::Int(_) => v.clone(),
+        Value::UInt(n) => Value::Int(*n as i64),
+        Value::Float(x) => Value::Int(*x as i64),
+        Value::Bool(b) => Value::Int(i64::from(*b)),
+        Value::Time(t) => Value::Int(*t),
+        Value::Duration(d) if d.months == 0 => Value::Int(d.signed().1),
+        Value::String(s) => {
+            Value::Int(s.trim().parse().map_err(|_| EvalError { message: format!("int: cannot parse {s:?}") })?)
+        }
+        v => return fail(format!("int: cannot convert a {} to an int", v.type_name())),
+    })
+}
+
+pub(crate) fn to_uint(v: &Value) -> EvalResult<Value> {
+    Ok(match v {
+        Value::Null => Value::Null,
+        Value::UInt(_) => v.clone(),
+        Value::Int(n) => Value::UInt(*n as u64),
+        Value::Float(x) => Value::UInt(*x as u64),
+        Value::Bool(b) => Value::UInt(u64::from(*b)),
+        Value::Time(t) => Value::UInt(*t as u64),
+        Value::String(s) => {
+            Value::UInt(s.trim().parse().map_err(|_| EvalError { message: format!("uint: cannot parse {s:?}") })?)
+        }
+        v => return fail(format!("uint: cannot convert a {} to a uint", v.type_name())),
+    })
+}
+
+pub(crate) fn to_float(v: &Value) -> EvalResult<Value> {
+    Ok(match v {
+        Value::Null => Value::Null,
+        Value::Float(_) => v.clone(),
+        Value::Int(n) => Value::Float(*n as f64),
+        Value::UInt(n) => Value::Float(*n as f64),
+        Value::Bool(b) => Value::Float(if *b { 1.0 } else { 0.0 }),
+        Value::String(s) => {
+            Value::Float(s.trim().parse().map_err(|_| EvalError { message: format!("float: cannot parse {s:?}") })?)
+        }
+        v => return fail(format!("float: cannot convert a {} to a float", v.type_name())),
+    })
+}
+
+pub(crate) fn to_bool(v: &Value) -> EvalResult<Value> {
+    Ok(match v {
+        Value::Null => Value::Null,
+        Value::Bool(_) => v.clone(),
+        Value::String(s) if s == "true" => Value::Bool(true),
+        Value::String(s) if s == "false" => Value::Bool(false),
+        Value::Int(n) if *n == 0 || *n == 1 => Value::Bool(*n == 1),
+        Value::UInt(n) if *n == 0 || *n == 1 => Value::Bool(*n == 1),
+        Value::Float(x) if *x == 0.0 || *x == 1.0 => Value::Bool(*x == 1.0),
+        v => return fail(format!("bool: cannot convert {v} to a bool")),
+    })
+}
+
+pub(crate) fn to_time(v: &Value) -> EvalResult<Value> {
+    Ok(match v {
+        Value::Null => Value::Null,
+        Value::Time(_) => v.clone(),
+        Value::Int(n) => Value::Time(*n),
+        Value::UInt(n) => Value::Time(*n as i64),
+        Value::String(s) => Value::Time(
+            chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .and_then(|t| t.timestamp_nanos_opt())
+                .ok_or_else(|| EvalError { message: format!("time: cannot parse {s:?}") })?,
+        ),
+        v => return fail(format!("time: cannot convert a {} to a time", v.type_name())),
+    })
+}
+
+pub(crate) fn to_duration(v: &Value) -> EvalResult<Value> {
+    Ok(match v {
+        Value::Null => Value::Null,
+        Value::Duration(_) => v.clone(),
+        Value::Int(n) => Value::Duration(Duration::from_nanos(*n)),
+        Value::UInt(n) => Value::Duration(Duration::from_nanos(*n as i64)),
+        Value::String(s) => {
+            let src = s.trim();
+            let program =
+                crate::parse(src).map_err(|_| EvalError { message: format!("duration: cannot parse {s:?}") })?;
+            let mut interp = Interp::new(0);
+            match interp.run(&program.files[0]) {
+                Ok(d @ Value::Duration(_)) => d,
+                _ => return fail(format!("duration: cannot parse {s:?}")),
+            }
+        }
+        v => return fail(format!("duration: cannot convert a {} to a duration", v.type_name())),
+    })
+}
