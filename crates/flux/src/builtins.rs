@@ -45,6 +45,10 @@ pub(crate) fn install(s: &Scope) {
         v => fail(format!("bytes: cannot convert a {} to bytes", v.type_name())),
     });
     let _ = Args::default;
+    def(s, "from", &["bucket", "bucketID", "host", "org", "orgID", "token"], None, crate::universe::from);
+    def(s, "range", &["start", "stop"], Some("tables"), crate::universe::range);
+    def(s, "filter", &["fn", "onEmpty"], Some("tables"), crate::universe::filter);
+    def(s, "yield", &["name"], Some("tables"), crate::universe::yield_);
 }
 
 pub(crate) fn to_string(v: &Value) -> EvalResult<Value> {

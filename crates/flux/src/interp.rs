@@ -71,21 +71,28 @@ impl Args {
 
 pub type BuiltinFn = fn(&mut Interp, &Args) -> EvalResult<Value>;
 
+impl std::fmt::Debug for Interp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interp").field("now", &self.now).field("results", &self.results.len()).finish_non_exhaustive()
+    }
+}
+
 /// Evaluation state: the top scope and what builtins need from outside.
-#[derive(Debug)]
 pub struct Interp {
     pub universe: Scope,
     /// `now()`: nanoseconds since the epoch.
     pub now: i64,
     /// Results yielded so far, by name.
     pub results: Vec<(String, Value)>,
+    /// Where `from` reads.
+    pub source: Option<Rc<dyn crate::universe::Source>>,
 }
 
 impl Interp {
     pub fn new(now: i64) -> Self {
         let universe = Scope::default();
         crate::builtins::install(&universe);
-        Self { universe, now, results: Vec::new() }
+        Self { universe, now, results: Vec::new(), source: None }
     }
 
     /// Runs a parsed file; returns the value of its last expression statement.
@@ -416,9 +423,13 @@ pub fn add_duration(t: i64, d: &Duration, sign: i64) -> EvalResult<i64> {
     t.checked_add(nanos).ok_or_else(|| EvalError { message: "time out of range".into() })
 }
 
+/// A time as Go's RFC3339Nano writes it: UTC, fraction with trailing zeros trimmed.
 pub fn format_time(t: i64) -> String {
     use chrono::TimeZone;
-    chrono::Utc.timestamp_nanos(t).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    let dt = chrono::Utc.timestamp_nanos(t);
+    let secs = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let nanos = t.rem_euclid(1_000_000_000);
+    if nanos == 0 { format!("{secs}Z") } else { format!("{secs}.{}Z", format!("{nanos:09}").trim_end_matches('0')) }
 }
 
 pub fn format_duration(d: &Duration) -> String {

@@ -10,15 +10,18 @@
 
 pub mod ast;
 mod builtins;
+pub mod csv;
 pub mod interp;
 mod lexer;
 mod parser;
 pub mod table;
+mod universe;
 pub mod value;
 
 pub use interp::{EvalError, Interp};
 pub use lexer::Position;
 pub use parser::{ParseError, parse, parse_file};
+pub use universe::Source;
 pub use value::Value;
 
 /// A Flux error: a syntax error before running, or an error while running.
@@ -36,4 +39,28 @@ pub fn eval(src: &str, now: i64) -> Result<Value, Error> {
     let program = parse(src)?;
     let mut interp = Interp::new(now);
     Ok(interp.run(&program.files[0])?)
+}
+
+/// Runs a query and returns its named results, in yield order: the explicit
+/// `yield`s, or, without any, the last stream the program produced as `_result`.
+pub fn query(src: &str, now: i64, source: std::rc::Rc<dyn Source>) -> Result<Vec<(String, Vec<table::Table>)>, Error> {
+    let program = parse(src)?;
+    let mut interp = Interp::new(now);
+    interp.source = Some(source);
+    let last = interp.run(&program.files[0])?;
+    let mut results = std::mem::take(&mut interp.results);
+    if results.is_empty()
+        && let Value::Stream(_) = last
+    {
+        results.push(("_result".to_owned(), last));
+    }
+    results
+        .into_iter()
+        .map(|(name, v)| match v {
+            Value::Stream(s) => Ok((name, universe::materialize(&interp, &s)?)),
+            other => {
+                Err(Error::Eval(EvalError { message: format!("yield: expected a stream, got {}", other.type_name()) }))
+            }
+        })
+        .collect()
 }

@@ -834,7 +834,7 @@ fn parse_datetime(s: &str) -> Option<String> {
     } else {
         chrono::DateTime::parse_from_rfc3339(s).ok()?
     };
-    Some(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    Some(crate::interp::format_time(t.timestamp_nanos_opt()?))
 }
 
 fn set_attributes(stmt: &mut Statement, attrs: Vec<Attribute>) {
