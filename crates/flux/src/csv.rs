@@ -11,7 +11,7 @@ use crate::value::Value;
 pub struct Dialect {
     pub header: bool,
     pub delimiter: char,
-    /// Any of `datatype`, `group`, `default`; empty drops the annotation column.
+    /// Any of `datatype`, `group`, `default`; the annotation column stays (empty) without them.
     pub annotations: Vec<String>,
     pub comment_prefix: String,
     /// `RFC3339` or `RFC3339Nano`.
@@ -70,7 +70,6 @@ fn same_schema(a: &Table, b: &Table) -> bool {
 /// each block of same-schema tables and after each result.
 pub fn encode(results: &[(String, Vec<Table>)], d: &Dialect) -> String {
     let nano = d.date_time_format == "RFC3339Nano";
-    let annotated = !d.annotations.is_empty();
     let sep = d.delimiter.to_string();
     let mut out = String::new();
     for (name, tables) in results {
@@ -82,7 +81,8 @@ pub fn encode(results: &[(String, Vec<Table>)], d: &Dialect) -> String {
                 if prev.is_some() {
                     out.push_str("\r\n");
                 }
-                let lead = if annotated { vec![String::new()] } else { Vec::new() };
+                // The annotation column is always there, empty on non-annotation rows.
+                let lead = vec![String::new()];
                 for ann in &d.annotations {
                     let mut row = vec![format!("{}{ann}", d.comment_prefix)];
                     match ann.as_str() {
@@ -121,7 +121,7 @@ pub fn encode(results: &[(String, Vec<Table>)], d: &Dialect) -> String {
             // With the `default` annotation the result name is implied; without it, each row says it.
             let result_cell = if d.annotations.iter().any(|a| a == "default") { String::new() } else { name.clone() };
             for i in 0..t.num_rows() {
-                let mut row: Vec<String> = if annotated { vec![String::new()] } else { Vec::new() };
+                let mut row: Vec<String> = vec![String::new()];
                 row.push(result_cell.clone());
                 row.push(index.to_string());
                 for c in t.batch.columns() {

@@ -97,7 +97,7 @@ fn no_annotations_and_rfc3339nano() {
     let d = Dialect { annotations: vec![], date_time_format: "RFC3339Nano".into(), ..Dialect::default() };
     assert_eq!(
         encode(&results, &d),
-        "result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\
-_result,0,2019-12-31T23:59:59.5Z,2020-01-01T01:00:00Z,2020-01-01T00:00:00Z,10,free,mem,a\r\n\r\n"
+        ",result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\
+,_result,0,2019-12-31T23:59:59.5Z,2020-01-01T01:00:00Z,2020-01-01T00:00:00Z,10,free,mem,a\r\n\r\n"
     );
 }

@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
             get(authorizations::get).patch(authorizations::patch).delete(authorizations::delete),
         )
         // Query (Flux syntax so far)
+        .route("/api/v2/query", post(query::query))
         .route("/api/v2/query/ast", post(query::ast))
         .route("/api/v2/query/analyze", post(query::analyze))
         // Write, delete, DBRP mappings

@@ -6,6 +6,7 @@ mod authz;
 mod config;
 mod durability;
 mod python_client;
+mod query;
 mod sessions;
 mod setup;
 mod system;

@@ -28,7 +28,7 @@ fn python_with_client() -> PathBuf {
 }
 
 #[test]
-fn the_python_client_manages_orgs_users_buckets_labels_and_tokens() {
+fn the_python_client_manages_tenancy_and_writes_and_queries() {
     let python = python_with_client();
     let (s, _) = TestServer::onboarded();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/tenancy_client.py");
@@ -36,7 +36,7 @@ fn the_python_client_manages_orgs_users_buckets_labels_and_tokens() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    for part in ["orgs ok", "users ok", "buckets ok", "labels ok", "authorizations ok", "deletes ok"] {
+    for part in ["orgs ok", "users ok", "buckets ok", "labels ok", "authorizations ok", "write and query ok", "deletes ok"] {
         assert!(stdout.contains(part), "{part} missing:\n{stdout}");
     }
 }

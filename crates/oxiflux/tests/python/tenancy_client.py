@@ -90,6 +90,25 @@ with InfluxDBClient(url=url, token=token, org=setup_org) as client:
     auths.delete_authorization(auth)
     print("authorizations ok")
 
+    # Write and query through the client's own APIs.
+    from influxdb_client.client.write_api import SYNCHRONOUS
+
+    client.write_api(write_options=SYNCHRONOUS).write(
+        bucket="metrics", org=setup_org, record=["py,host=x v=1.5 1577836800000000000", "py,host=y v=2.5 1577836800000000000"]
+    )
+    flux = (
+        'from(bucket: "metrics") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-02T00:00:00Z) '
+        '|> filter(fn: (r) => r._measurement == "py")'
+    )
+    tables = client.query_api().query(flux, org=setup_org)
+    assert len(tables) == 2, tables
+    got = sorted((t.records[0].values["host"], t.records[0].get_value(), t.records[0].get_field()) for t in tables)
+    assert got == [("x", 1.5, "v"), ("y", 2.5, "v")], got
+    assert str(tables[0].records[0].get_time()) == "2020-01-01 00:00:00+00:00", tables[0].records[0].get_time()
+    csv_rows = list(client.query_api().query_csv(flux, org=setup_org))
+    assert any(row[-1] == "y" for row in csv_rows), csv_rows
+    print("write and query ok")
+
     # Clean up, and check each delete took.
     labels.delete_label(label)
     buckets.delete_bucket(bucket)

@@ -1,0 +1,114 @@
+//! Flux over HTTP: write with `/api/v2/write`, read back with `/api/v2/query`.
+
+use std::io::Read;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::server::{TOKEN, TestServer, decode, org_id};
+
+const BODY: &str = "cpu,host=a usage=1.5 1577836800000000000\n\
+cpu,host=a usage=2.5 1577836810000000000\n\
+cpu,host=b usage=3 1577836800000000000\n\
+mem,host=a free=10i 1577836800000000000\n";
+
+fn loaded() -> (TestServer, serde_json::Value) {
+    let (s, setup) = TestServer::onboarded();
+    let r = s.request(Method::POST, "/api/v2/write?org=acme&bucket=metrics", Some(TOKEN)).body(BODY).send().unwrap();
+    assert_eq!(r.status(), 204);
+    (s, setup)
+}
+
+const Q: &str = r#"from(bucket: "metrics") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-01T01:00:00Z) |> filter(fn: (r) => r._measurement == "cpu")"#;
+
+fn flux(s: &TestServer, token: &str, body: serde_json::Value) -> (u16, String) {
+    let r = s.request(Method::POST, "/api/v2/query?org=acme", Some(token)).json(&body).send().unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().unwrap())
+}
+
+#[test]
+fn written_points_come_back_as_annotated_csv() {
+    let (s, _) = loaded();
+    let dialect = json!({"annotations": ["datatype", "group", "default"]});
+    let (status, csv) = flux(&s, TOKEN, json!({"query": Q, "type": "flux", "dialect": dialect}));
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(
+        csv,
+        "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string\r\n\
+#group,false,false,true,true,false,false,true,true,true\r\n\
+#default,_result,,,,,,,,\r\n\
+,result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\
+,,0,2020-01-01T00:00:00Z,2020-01-01T01:00:00Z,2020-01-01T00:00:00Z,1.5,usage,cpu,a\r\n\
+,,0,2020-01-01T00:00:00Z,2020-01-01T01:00:00Z,2020-01-01T00:00:10Z,2.5,usage,cpu,a\r\n\
+,,1,2020-01-01T00:00:00Z,2020-01-01T01:00:00Z,2020-01-01T00:00:00Z,3,usage,cpu,b\r\n\
+\r\n"
+    );
+}
+
+#[test]
+fn raw_flux_bodies_default_dialect_and_gzip() {
+    let (s, _) = loaded();
+    let r = s
+        .request(Method::POST, "/api/v2/query?org=acme", Some(TOKEN))
+        .header("Content-Type", "application/vnd.flux")
+        .header("Accept-Encoding", "gzip")
+        .body(Q)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let gzipped = r.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+    let bytes = r.bytes().unwrap();
+    let text = if gzipped.as_deref() == Some("gzip") {
+        let mut s = String::new();
+        flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut s).unwrap();
+        s
+    } else {
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    // No dialect: no annotation rows, the result named on each row.
+    assert!(text.starts_with(",result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n"), "{text}");
+    assert!(
+        text.contains(",_result,1,2020-01-01T00:00:00Z,2020-01-01T01:00:00Z,2020-01-01T00:00:00Z,3,usage,cpu,b\r\n")
+    );
+}
+
+#[test]
+fn query_errors_and_permissions() {
+    let (s, setup) = loaded();
+    let org = org_id(&setup);
+    let (status, body) = flux(&s, TOKEN, json!({"query": "from(bucket: "}));
+    assert_eq!(status, 400);
+    assert!(body.contains("compilation failed: error @1:"), "{body}");
+    let (status, body) = flux(&s, TOKEN, json!({"query": "from(bucket: \"nope\") |> range(start: -1h)"}));
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("could not find bucket \\\"nope\\\""), "{body}");
+    let (status, body) = flux(&s, TOKEN, json!({"query": "from(bucket: \"metrics\")"}));
+    assert_eq!(status, 400);
+    assert!(body.contains("cannot submit unbounded read"), "{body}");
+    assert_eq!(flux(&s, TOKEN, json!({"query": Q, "type": "sql"})).0, 400);
+    let r = s.request(Method::POST, "/api/v2/query?org=acme", None).json(&json!({"query": Q})).send().unwrap();
+    assert_eq!(decode(r).0, 401);
+
+    // A token that may read only another bucket does not see this one.
+    let (_, other) = s.post("/api/v2/buckets", TOKEN, json!({"orgID": org, "name": "other"}));
+    let other_id = other["id"].as_str().unwrap();
+    let (reader, _) = s.make_token(&org, json!([{"action": "read", "resource": {"type": "buckets", "id": other_id}}]));
+    let (status, _) = flux(&s, &reader, json!({"query": Q}));
+    assert_eq!(status, 404);
+    let (all, _) = s.make_token(&org, json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]));
+    assert_eq!(flux(&s, &all, json!({"query": Q})).0, 200);
+}
+
+#[test]
+fn yields_name_results_and_now_is_settable() {
+    let (s, _) = loaded();
+    let q = r#"from(bucket: "metrics") |> range(start: -1h) |> filter(fn: (r) => r._field == "free") |> yield(name: "mem")"#;
+    let (status, csv) = flux(&s, TOKEN, json!({"query": q, "now": "2020-01-01T00:30:00Z"}));
+    assert_eq!(status, 200, "{csv}");
+    assert!(
+        csv.contains(",mem,0,2019-12-31T23:30:00Z,2020-01-01T00:30:00Z,2020-01-01T00:00:00Z,10,free,mem,a\r\n"),
+        "{csv}"
+    );
+}
