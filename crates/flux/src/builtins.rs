@@ -5,6 +5,16 @@ use std::rc::Rc;
 use crate::interp::{Args, EvalError, EvalResult, Interp, Scope};
 use crate::value::{Duration, Function, Value};
 
+/// A builtin function value.
+pub(crate) fn builtin(
+    name: &'static str,
+    params: &'static [&'static str],
+    pipe: Option<&'static str>,
+    call: crate::interp::BuiltinFn,
+) -> Value {
+    Value::Function(Rc::new(Function::Builtin { name, params, pipe, call }))
+}
+
 fn def(
     scope: &Scope,
     name: &'static str,
@@ -12,7 +22,7 @@ fn def(
     pipe: Option<&'static str>,
     call: crate::interp::BuiltinFn,
 ) {
-    scope.set(name, Value::Function(Rc::new(Function::Builtin { name, params, pipe, call })));
+    scope.set(name, builtin(name, params, pipe, call));
 }
 
 fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
@@ -46,9 +56,43 @@ pub(crate) fn install(s: &Scope) {
     });
     let _ = Args::default;
     def(s, "from", &["bucket", "bucketID", "host", "org", "orgID", "token"], None, crate::universe::from);
-    def(s, "range", &["start", "stop"], Some("tables"), crate::universe::range);
+    def(
+        s,
+        "range",
+        &["start", "stop", "timeColumn", "startColumn", "stopColumn"],
+        Some("tables"),
+        crate::universe::range,
+    );
     def(s, "filter", &["fn", "onEmpty"], Some("tables"), crate::universe::filter);
     def(s, "yield", &["name"], Some("tables"), crate::universe::yield_);
+    crate::transform::install(&mut |name, params, pipe, call| def(s, name, params, pipe, call));
+    def(s, "linearBins", &["start", "width", "count", "infinity"], None, |_, a| {
+        bins(a, "width", |start, step, k| start + step * k as f64)
+    });
+    def(s, "logarithmicBins", &["start", "factor", "count", "infinity"], None, |_, a| {
+        bins(a, "factor", |start, factor, k| start * factor.powi(k as i32))
+    });
+    // An endless duration, as `window(every: inf)` uses it.
+    s.set("inf", Value::Duration(Duration { months: 0, nanos: i64::MAX, negative: false }));
+}
+
+/// Histogram bin bounds: `count` values from `start`, then `+Inf` unless `infinity: false`.
+fn bins(a: &Args, step_name: &str, at: fn(f64, f64, i64) -> f64) -> EvalResult<Value> {
+    let num = |name: &str| match a.required(name)? {
+        Value::Float(x) => Ok(*x),
+        Value::Int(n) => Ok(*n as f64),
+        v => fail(format!("{name} must be a float, got {}", v.type_name())),
+    };
+    let (start, step) = (num("start")?, num(step_name)?);
+    let count = match a.required("count")? {
+        Value::Int(n) if *n >= 0 => *n,
+        v => return fail(format!("count must be a non-negative int, got {v}")),
+    };
+    let mut out: Vec<Value> = (0..count).map(|k| Value::Float(at(start, step, k))).collect();
+    if !matches!(a.get("infinity"), Some(Value::Bool(false))) {
+        out.push(Value::Float(f64::INFINITY));
+    }
+    Ok(Value::Array(Rc::new(out)))
 }
 
 pub(crate) fn to_string(v: &Value) -> EvalResult<Value> {
@@ -84,7 +128,8 @@ pub(crate) fn to_uint(v: &Value) -> EvalResult<Value> {
         Value::Null => Value::Null,
         Value::UInt(_) => v.clone(),
         Value::Int(n) => Value::UInt(*n as u64),
-        Value::Float(x) => Value::UInt(*x as u64),
+        // As Go converts on amd64 (what InfluxDB gives): through a signed integer.
+        Value::Float(x) => Value::UInt(*x as i64 as u64),
         Value::Bool(b) => Value::UInt(u64::from(*b)),
         Value::Time(t) => Value::UInt(*t as u64),
         Value::String(s) => {

@@ -3,6 +3,7 @@
 use arrow::array::Array;
 use arrow::datatypes::DataType;
 
+use crate::interp::{EvalError, EvalResult};
 use crate::table::{Table, cell};
 use crate::value::Value;
 
@@ -51,98 +52,361 @@ fn quote(s: &str, delimiter: char) -> String {
     }
 }
 
-fn text(v: &Value, nano: bool) -> String {
+fn text(v: &Value, _nano: bool) -> String {
     match v {
         Value::Null => String::new(),
-        // Go's RFC3339 drops fractions; RFC3339Nano keeps them, trailing zeros trimmed.
-        Value::Time(t) if nano => crate::interp::format_time(*t),
-        Value::Time(t) => crate::interp::format_time(t - t.rem_euclid(1_000_000_000)),
+        // Full precision, trailing zeros trimmed, in both formats: InfluxDB 2.7
+        // writes times this way whatever the dialect says, and clients rely on it.
+        Value::Time(t) => crate::interp::format_time(*t),
         v => v.to_string(),
     }
 }
 
-/// Whether two tables can share a header: same columns, types and group key.
-fn same_schema(a: &Table, b: &Table) -> bool {
-    a.batch.schema().fields() == b.batch.schema().fields() && a.key == b.key
+/// What decides whether a table can share the previous table's header: its
+/// columns with their types, and which of them are in the group key.
+type Shape = (Vec<(String, DataType)>, Vec<bool>);
+
+fn shape(t: &Table) -> Shape {
+    let fields = t.fields();
+    let group = fields.iter().map(|(n, _)| t.key.contains(n)).collect();
+    (fields, group)
 }
 
-/// Encodes named results as annotated CSV, CRLF line ends, a blank line after
-/// each block of same-schema tables and after each result.
-pub fn encode(results: &[(String, Vec<Table>)], d: &Dialect) -> String {
-    let nano = d.date_time_format == "RFC3339Nano";
-    let sep = d.delimiter.to_string();
-    let mut out = String::new();
-    for (name, tables) in results {
-        let mut prev: Option<&Table> = None;
-        for (index, t) in tables.iter().enumerate() {
-            let schema = t.batch.schema();
-            let new_block = prev.is_none_or(|p| !same_schema(p, t));
-            if new_block {
-                if prev.is_some() {
-                    out.push_str("\r\n");
-                }
-                // The annotation column is always there, empty on non-annotation rows.
-                let lead = vec![String::new()];
-                for ann in &d.annotations {
-                    let mut row = vec![format!("{}{ann}", d.comment_prefix)];
-                    match ann.as_str() {
-                        "datatype" => {
-                            row.extend(["string".to_owned(), "long".to_owned()]);
-                            row.extend(schema.fields().iter().map(|f| {
-                                let dt = datatype(f.data_type());
-                                if nano && dt.starts_with("dateTime") {
-                                    "dateTime:RFC3339Nano".to_owned()
-                                } else {
-                                    dt.to_owned()
-                                }
-                            }));
-                        }
-                        "group" => {
-                            row.extend(["false".to_owned(), "false".to_owned()]);
-                            row.extend(schema.fields().iter().map(|f| t.key.contains(f.name()).to_string()));
-                        }
-                        "default" => {
-                            row.extend([name.clone(), String::new()]);
-                            row.extend(schema.fields().iter().map(|_| String::new()));
-                        }
-                        _ => continue,
-                    }
-                    out.push_str(&row.iter().map(|c| quote(c, d.delimiter)).collect::<Vec<_>>().join(&sep));
-                    out.push_str("\r\n");
-                }
-                if d.header {
-                    let mut row = lead.clone();
-                    row.extend(["result".to_owned(), "table".to_owned()]);
-                    row.extend(schema.fields().iter().map(|f| f.name().clone()));
-                    out.push_str(&row.iter().map(|c| quote(c, d.delimiter)).collect::<Vec<_>>().join(&sep));
-                    out.push_str("\r\n");
-                }
-            }
-            // With the `default` annotation the result name is implied; without it, each row says it.
-            let result_cell = if d.annotations.iter().any(|a| a == "default") { String::new() } else { name.clone() };
-            for i in 0..t.num_rows() {
-                let mut row: Vec<String> = vec![String::new()];
-                row.push(result_cell.clone());
-                row.push(index.to_string());
-                for c in t.batch.columns() {
-                    row.push(text(&cell(c.as_ref() as &dyn Array, i), nano));
-                }
-                out.push_str(&row.iter().map(|c| quote(c, d.delimiter)).collect::<Vec<_>>().join(&sep));
+/// Writes results as annotated CSV a table at a time: CRLF line ends, a blank
+/// line after each block of same-shape tables and after each result.
+#[derive(Debug)]
+pub struct Encoder {
+    dialect: Dialect,
+    result: Option<String>,
+    index: usize,
+    prev: Option<Shape>,
+    prev_empty: bool,
+}
+
+impl Encoder {
+    pub fn new(dialect: Dialect) -> Self {
+        Self { dialect, result: None, index: 0, prev: None, prev_empty: false }
+    }
+
+    /// Appends one table of result `name` to `out`.
+    pub fn table(&mut self, name: &str, t: &Table, out: &mut String) {
+        let d = &self.dialect;
+        let nano = d.date_time_format == "RFC3339Nano";
+        let sep = d.delimiter.to_string();
+        if self.result.as_deref() != Some(name) {
+            if self.result.is_some() {
                 out.push_str("\r\n");
             }
-            prev = Some(t);
+            self.result = Some(name.to_owned());
+            self.index = 0;
+            self.prev = None;
         }
-        if !tables.is_empty() {
+        let this = shape(t);
+        // An empty table is a block of its own: its key values go in the `#default` row.
+        let empty = t.is_empty();
+        let new_block = empty || self.prev_empty || self.prev.as_ref() != Some(&this);
+        let line = |row: Vec<String>, out: &mut String| {
+            out.push_str(&row.iter().map(|c| quote(c, d.delimiter)).collect::<Vec<_>>().join(&sep));
+            out.push_str("\r\n");
+        };
+        if new_block {
+            if self.prev.is_some() {
+                out.push_str("\r\n");
+            }
+            // The annotation column is always there, empty on non-annotation rows.
+            for ann in &d.annotations {
+                let mut row = vec![format!("{}{ann}", d.comment_prefix)];
+                match ann.as_str() {
+                    "datatype" => {
+                        row.extend(["string".to_owned(), "long".to_owned()]);
+                        row.extend(this.0.iter().map(|(_, t)| {
+                            let dt = datatype(t);
+                            if nano && dt.starts_with("dateTime") {
+                                "dateTime:RFC3339Nano".to_owned()
+                            } else {
+                                dt.to_owned()
+                            }
+                        }));
+                    }
+                    "group" => {
+                        row.extend(["false".to_owned(), "false".to_owned()]);
+                        row.extend(this.1.iter().map(|g| g.to_string()));
+                    }
+                    "default" => {
+                        row.push(name.to_owned());
+                        if empty {
+                            row.push(self.index.to_string());
+                            row.extend(
+                                this.0.iter().map(|(n, _)| t.key.get(n).map(|v| text(v, nano)).unwrap_or_default()),
+                            );
+                        } else {
+                            row.push(String::new());
+                            row.extend(this.0.iter().map(|_| String::new()));
+                        }
+                    }
+                    _ => continue,
+                }
+                line(row, out);
+            }
+            if d.header {
+                let mut row = vec![String::new(), "result".to_owned(), "table".to_owned()];
+                row.extend(this.0.iter().map(|(n, _)| n.clone()));
+                line(row, out);
+            }
+        }
+        // With the `default` annotation the result name is implied; without it, each row says it.
+        let result_cell = if d.annotations.iter().any(|a| a == "default") { String::new() } else { name.to_owned() };
+        let index = self.index.to_string();
+        for i in 0..t.num_rows() {
+            let mut row: Vec<String> = Vec::with_capacity(3 + t.batch.num_columns());
+            row.push(String::new());
+            row.push(result_cell.clone());
+            row.push(index.clone());
+            for c in t.batch.columns() {
+                row.push(text(&cell(c.as_ref() as &dyn Array, i), nano));
+            }
+            line(row, out);
+        }
+        self.index += 1;
+        self.prev = Some(this);
+        self.prev_empty = empty;
+    }
+
+    /// Ends the output.
+    pub fn finish(&mut self, out: &mut String) {
+        if self.result.take().is_some() {
             out.push_str("\r\n");
         }
     }
+}
+
+/// Encodes named results as annotated CSV.
+pub fn encode(results: &[(String, Vec<Table>)], d: &Dialect) -> String {
+    let mut enc = Encoder::new(d.clone());
+    let mut out = String::new();
+    for (name, tables) in results {
+        for t in tables {
+            enc.table(name, t, &mut out);
+        }
+    }
+    enc.finish(&mut out);
     out
 }
 
 /// An error as a CSV table (`error,reference`), for errors after the response began.
 pub fn error_table(message: &str) -> String {
     format!(
-        "#datatype,string,long\r\n#group,true,true\r\n#default,,\r\n,error,reference\r\n,{},\r\n\r\n",
+        "#datatype,string,string\r\n#group,true,true\r\n#default,,\r\n,error,reference\r\n,{},\r\n\r\n",
         quote(message, ',')
     )
+}
+
+/// Splits CSV text into records (RFC 4180 quoting; CRLF or LF). A blank line is `None`.
+fn records(text: &str) -> EvalResult<Vec<Option<Vec<String>>>> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut record: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut quoted_field = false;
+    let mut at_start = true;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if field.is_empty() && !quoted_field => {
+                quoted_field = true;
+                at_start = false;
+                loop {
+                    match chars.next() {
+                        Some('"') if chars.peek() == Some(&'"') => {
+                            chars.next();
+                            field.push('"');
+                        }
+                        Some('"') => break,
+                        Some(c) => field.push(c),
+                        None => return fail("csv: unterminated quoted field"),
+                    }
+                }
+            }
+            ',' => {
+                record.push(std::mem::take(&mut field));
+                quoted_field = false;
+                at_start = false;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                if at_start && field.is_empty() && record.is_empty() {
+                    out.push(None);
+                } else {
+                    record.push(std::mem::take(&mut field));
+                    out.push(Some(std::mem::take(&mut record)));
+                }
+                quoted_field = false;
+                at_start = true;
+            }
+            c => {
+                field.push(c);
+                at_start = false;
+            }
+        }
+    }
+    if !at_start {
+        record.push(field);
+        out.push(Some(record));
+    }
+    Ok(out)
+}
+
+fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
+    Err(EvalError { message: message.into() })
+}
+
+/// A cell of annotated CSV as a value of its column's datatype.
+fn parse_cell(datatype: &str, s: &str) -> EvalResult<Value> {
+    let bad = || EvalError { message: format!("csv: cannot parse {s:?} as {datatype}") };
+    Ok(match datatype {
+        "string" => Value::String(s.to_owned()),
+        "long" => Value::Int(s.parse().map_err(|_| bad())?),
+        "unsignedLong" => Value::UInt(s.parse().map_err(|_| bad())?),
+        "double" => Value::Float(match s {
+            "+Inf" | "Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            "NaN" => f64::NAN,
+            _ => s.parse().map_err(|_| bad())?,
+        }),
+        "boolean" => Value::Bool(match s {
+            "true" | "True" | "TRUE" | "t" | "T" | "1" => true,
+            "false" | "False" | "FALSE" | "f" | "F" | "0" => false,
+            _ => return Err(bad()),
+        }),
+        t if t.starts_with("dateTime") => Value::Time(match s.parse::<i64>() {
+            Ok(n) if t == "dateTime:number" => n,
+            _ => chrono::DateTime::parse_from_rfc3339(s).ok().and_then(|d| d.timestamp_nanos_opt()).ok_or_else(bad)?,
+        }),
+        "duration" => match crate::eval(s, 0) {
+            Ok(Value::Duration(d)) => Value::Int(d.signed().1),
+            _ => return Err(bad()),
+        },
+        _ => return fail(format!("csv: unsupported datatype {datatype:?}")),
+    })
+}
+
+fn column_type(datatype: &str) -> EvalResult<DataType> {
+    Ok(match datatype {
+        "string" => DataType::Utf8,
+        "long" | "duration" => DataType::Int64,
+        "unsignedLong" => DataType::UInt64,
+        "double" => DataType::Float64,
+        "boolean" => DataType::Boolean,
+        t if t.starts_with("dateTime") => crate::table::time_type(),
+        t => return fail(format!("csv: unsupported datatype {t:?}")),
+    })
+}
+
+/// One block of annotated CSV: the annotations and header that its rows share.
+struct Block {
+    datatypes: Vec<String>,
+    group: Vec<bool>,
+    defaults: Vec<String>,
+    header: Vec<String>,
+    /// Table id and rows, tables in order of appearance.
+    tables: Vec<(String, Vec<Vec<String>>)>,
+}
+
+impl Block {
+    fn finish(self, out: &mut Vec<Table>) -> EvalResult<()> {
+        // Data columns: everything but the annotation column, `result`, `table` and ignored ones.
+        let keep: Vec<usize> = (0..self.header.len())
+            .filter(|&i| {
+                let dt = self.datatypes.get(i).map_or("string", String::as_str);
+                let annotation_column = i == 0 && self.header[0].is_empty();
+                !annotation_column && !matches!(self.header[i].as_str(), "result" | "table") && dt != "ignored"
+            })
+            .collect();
+        let key: Vec<String> = keep
+            .iter()
+            .filter(|&&i| self.group.get(i).copied().unwrap_or(false))
+            .map(|&i| self.header[i].clone())
+            .collect();
+        for (_, rows) in self.tables {
+            let mut columns = Vec::with_capacity(keep.len());
+            for &c in &keep {
+                let dt = self.datatypes.get(c).map_or("string", String::as_str);
+                let default = self.defaults.get(c).map_or("", String::as_str);
+                let values = rows
+                    .iter()
+                    .map(|r| {
+                        let s = r.get(c).map_or("", String::as_str);
+                        let s = if s.is_empty() { default } else { s };
+                        if s.is_empty() { Ok(Value::Null) } else { parse_cell(dt, s) }
+                    })
+                    .collect::<EvalResult<Vec<_>>>()?;
+                columns.push((self.header[c].clone(), crate::table::array_of(&column_type(dt)?, values)));
+            }
+            out.push(Table::new(&key, columns)?);
+        }
+        Ok(())
+    }
+}
+
+/// Reads annotated CSV (`csv.from`): each `table` id of each block is a table;
+/// `#group` gives the key, `#default` fills empty cells.
+pub fn decode(text: &str) -> EvalResult<Vec<Table>> {
+    let mut out = Vec::new();
+    let mut annotations: Vec<Vec<String>> = Vec::new();
+    let mut block: Option<Block> = None;
+    for rec in records(text)? {
+        let Some(rec) = rec else {
+            if let Some(b) = block.take() {
+                b.finish(&mut out)?;
+            }
+            annotations.clear();
+            continue;
+        };
+        if rec.first().is_some_and(|c| c.starts_with('#')) {
+            if let Some(b) = block.take() {
+                b.finish(&mut out)?;
+                annotations.clear();
+            }
+            annotations.push(rec);
+            continue;
+        }
+        match &mut block {
+            None => {
+                let find = |name: &str| annotations.iter().find(|a| a[0] == name).cloned();
+                let datatypes = find("#datatype").ok_or_else(|| EvalError {
+                    message: "csv: missing the #datatype annotation (use mode: \"raw\" for plain CSV)".into(),
+                })?;
+                let group = find("#group").unwrap_or_default().iter().map(|g| g == "true").collect();
+                let defaults = find("#default").unwrap_or_default();
+                block = Some(Block { datatypes, group, defaults, header: rec, tables: Vec::new() });
+            }
+            Some(b) => {
+                let id =
+                    b.header.iter().position(|h| h == "table").and_then(|i| rec.get(i)).cloned().unwrap_or_default();
+                match b.tables.last_mut() {
+                    Some((last, rows)) if *last == id => rows.push(rec),
+                    _ => b.tables.push((id, vec![rec])),
+                }
+            }
+        }
+    }
+    if let Some(b) = block {
+        b.finish(&mut out)?;
+    }
+    Ok(out)
+}
+
+/// Reads plain CSV (`csv.from(mode: "raw")`): a header row, every column a string, one table.
+pub fn decode_raw(text: &str) -> EvalResult<Vec<Table>> {
+    let mut recs = records(text)?.into_iter().flatten();
+    let Some(header) = recs.next() else { return Ok(Vec::new()) };
+    let rows: Vec<Vec<String>> = recs.collect();
+    let columns = header
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let values = rows.iter().map(|r| r.get(c).map_or(Value::Null, |s| Value::String(s.clone())));
+            (name.clone(), crate::table::array_of(&DataType::Utf8, values))
+        })
+        .collect();
+    Ok(vec![Table::new(&[], columns)?])
 }

@@ -83,7 +83,9 @@ pub struct Interp {
     /// `now()`: nanoseconds since the epoch.
     pub now: i64,
     /// Results yielded so far, by name.
-    pub results: Vec<(String, Value)>,
+    pub results: Vec<(String, Rc<crate::stream::Stream>)>,
+    /// Streams of the program's top-level expression statements, in order.
+    pub statements: Vec<Rc<crate::stream::Stream>>,
     /// Where `from` reads.
     pub source: Option<Rc<dyn crate::universe::Source>>,
 }
@@ -92,15 +94,28 @@ impl Interp {
     pub fn new(now: i64) -> Self {
         let universe = Scope::default();
         crate::builtins::install(&universe);
-        Self { universe, now, results: Vec::new(), source: None }
+        Self { universe, now, results: Vec::new(), statements: Vec::new(), source: None }
     }
 
     /// Runs a parsed file; returns the value of its last expression statement.
     pub fn run(&mut self, file: &ast::File) -> EvalResult<Value> {
         let scope = self.universe.child();
+        for import in &file.imports {
+            let path = &import.path.value;
+            let name = match &import.alias {
+                Some(alias) => alias.name.clone(),
+                None => path.rsplit('/').next().unwrap_or(path).to_owned(),
+            };
+            let package = crate::packages::import(self, path)
+                .ok_or_else(|| EvalError { message: format!("unknown import path: \"{path}\"") })??;
+            scope.set(&name, package);
+        }
         let mut last = Value::Null;
         for stmt in &file.body {
             if let Some(v) = self.statement(&scope, stmt)? {
+                if let (Statement::ExpressionStatement { .. }, Value::Stream(s)) = (stmt, &v) {
+                    self.statements.push(Rc::clone(s));
+                }
                 last = v;
             }
         }
@@ -196,7 +211,7 @@ impl Interp {
                         Some(v) => return err(format!("cannot extend a {} with properties", v.type_name())),
                         None => return err(format!("undefined identifier {}", w.source.name)),
                     },
-                    None => BTreeMap::new(),
+                    None => crate::value::Record::default(),
                 };
                 for p in properties {
                     let key = key_name(&p.key);
@@ -207,6 +222,9 @@ impl Interp {
                             .ok_or_else(|| EvalError { message: format!("undefined identifier {key}") })?,
                     };
                     fields.insert(key, v);
+                }
+                if with.is_some() {
+                    fields.sort();
                 }
                 Ok(Value::Record(Rc::new(fields)))
             }

@@ -13,10 +13,15 @@ mod builtins;
 pub mod csv;
 pub mod interp;
 mod lexer;
+mod packages;
 mod parser;
+mod pushdown;
+pub mod stream;
 pub mod table;
+mod transform;
 mod universe;
 pub mod value;
+mod vector;
 
 pub use interp::{EvalError, Interp};
 pub use lexer::Position;
@@ -41,26 +46,50 @@ pub fn eval(src: &str, now: i64) -> Result<Value, Error> {
     Ok(interp.run(&program.files[0])?)
 }
 
-/// Runs a query and returns its named results, in yield order: the explicit
-/// `yield`s, or, without any, the last stream the program produced as `_result`.
-pub fn query(src: &str, now: i64, source: std::rc::Rc<dyn Source>) -> Result<Vec<(String, Vec<table::Table>)>, Error> {
+/// Runs a query, handing each result table to `sink` with its result name as
+/// it is made: the explicit `yield`s in order, then any other stream a
+/// top-level statement produced, as `_result`.
+pub fn run(
+    src: &str,
+    now: i64,
+    source: Option<std::rc::Rc<dyn Source>>,
+    sink: &mut dyn FnMut(&str, table::Table) -> Result<(), EvalError>,
+) -> Result<(), Error> {
     let program = parse(src)?;
     let mut interp = Interp::new(now);
-    interp.source = Some(source);
-    let last = interp.run(&program.files[0])?;
+    interp.source = source;
+    interp.run(&program.files[0])?;
     let mut results = std::mem::take(&mut interp.results);
-    if results.is_empty()
-        && let Value::Stream(_) = last
-    {
-        results.push(("_result".to_owned(), last));
+    for s in std::mem::take(&mut interp.statements) {
+        if results.iter().any(|(_, r)| std::rc::Rc::ptr_eq(r, &s)) {
+            continue;
+        }
+        if results.iter().any(|(n, _)| n == "_result") {
+            return Err(Error::Eval(EvalError {
+                message: "multiple results named \"_result\"; name them with yield(name: ...)".into(),
+            }));
+        }
+        results.push(("_result".to_owned(), s));
     }
-    results
-        .into_iter()
-        .map(|(name, v)| match v {
-            Value::Stream(s) => Ok((name, universe::materialize(&interp, &s)?)),
-            other => {
-                Err(Error::Eval(EvalError { message: format!("yield: expected a stream, got {}", other.type_name()) }))
-            }
-        })
-        .collect()
+    for (name, s) in results {
+        stream::execute(&mut interp, &s, &mut |_, t| sink(&name, t))?;
+    }
+    Ok(())
+}
+
+/// Runs a query and gathers its results: (name, tables) in result order.
+pub fn query(
+    src: &str,
+    now: i64,
+    source: Option<std::rc::Rc<dyn Source>>,
+) -> Result<Vec<(String, Vec<table::Table>)>, Error> {
+    let mut out: Vec<(String, Vec<table::Table>)> = Vec::new();
+    run(src, now, source, &mut |name, t| {
+        match out.last_mut() {
+            Some((n, tables)) if n == name => tables.push(t),
+            _ => out.push((name.to_owned(), vec![t])),
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }

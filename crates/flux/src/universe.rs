@@ -1,4 +1,4 @@
-//! Table functions of `universe`: `from`, `range`, `filter`, `yield`.
+//! The source functions of `universe`: `from`, `range`, `filter`, `yield`.
 //!
 //! `from` makes a pending storage scan; `range` bounds it and `filter` narrows
 //! its predicate when the filter is a plain comparison on `_measurement`,
@@ -7,9 +7,12 @@
 
 use std::rc::Rc;
 
+use arrow::array::{Array, BooleanArray, TimestampNanosecondArray};
+
 use crate::ast::{Expression, FunctionBody, PropertyKey};
 use crate::interp::{Args, EvalError, EvalResult, Interp};
-use crate::table::{ScanSpec, Stream, Table};
+use crate::stream::{ScanSpec, Sink, Stream};
+use crate::table::{GroupKey, Table, time_type};
 use crate::value::{Function, Value};
 use storage::{Matcher, Predicate, Subject};
 
@@ -17,6 +20,8 @@ use storage::{Matcher, Predicate, Subject};
 pub trait Source {
     /// The ID of the bucket named `name`, if the query may read it.
     fn bucket(&self, name: &str) -> Result<u64, EvalError>;
+    /// The bucket with this ID (hex), if the query may read it.
+    fn bucket_id(&self, id: &str) -> Result<u64, EvalError>;
     fn storage(&self) -> &dyn storage::ReadApi;
 }
 
@@ -24,36 +29,38 @@ fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
     Err(EvalError { message: message.into() })
 }
 
-fn stream_arg(a: &Args) -> EvalResult<Stream> {
+pub(crate) fn stream_arg(a: &Args) -> EvalResult<Rc<Stream>> {
     match a.required("tables")? {
-        Value::Stream(s) => Ok((**s).clone()),
+        Value::Stream(s) => Ok(Rc::clone(s)),
         v => fail(format!("expected a stream of tables, got {}", v.type_name())),
     }
 }
 
 pub(crate) fn from(i: &mut Interp, a: &Args) -> EvalResult<Value> {
-    let name = match a.get("bucket") {
-        Some(Value::String(s)) => s.clone(),
-        Some(v) => return fail(format!("from: bucket must be a string, got {}", v.type_name())),
-        None => return fail("from: missing required argument bucket"),
+    let name = match (a.get("bucket"), a.get("bucketID")) {
+        (Some(Value::String(s)), _) => s.clone(),
+        (None, Some(Value::String(id))) => id.clone(),
+        (Some(v), _) | (None, Some(v)) => return fail(format!("from: bucket must be a string, got {}", v.type_name())),
+        (None, None) => return fail("from: must specify one of bucket or bucketID"),
     };
     let source = i.source.clone().ok_or_else(|| EvalError { message: "from: no storage in this context".into() })?;
-    let bucket = source.bucket(&name)?;
+    let bucket = if a.get("bucket").is_some() { source.bucket(&name)? } else { source.bucket_id(&name)? };
     Ok(Value::Stream(Rc::new(Stream::Scan(ScanSpec {
         bucket_name: name,
         bucket,
         range: None,
         predicate: Predicate::True,
+        window: None,
     }))))
 }
 
-/// A time bound: a time, or a duration relative to `now`.
-fn bound(i: &Interp, v: &Value, what: &str) -> EvalResult<i64> {
+/// A time bound: a time, a duration relative to `now`, or Unix seconds.
+pub(crate) fn bound(i: &Interp, v: &Value, what: &str) -> EvalResult<i64> {
     match v {
         Value::Time(t) => Ok(*t),
         Value::Duration(d) => crate::interp::add_duration(i.now, d, 1),
         Value::Int(n) => Ok(n.saturating_mul(1_000_000_000)),
-        v => fail(format!("range: {what} must be a time or duration, got {}", v.type_name())),
+        v => fail(format!("{what} must be a time, duration or int, got {}", v.type_name())),
     }
 }
 
@@ -63,41 +70,99 @@ pub(crate) fn range(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         Some(v) => bound(i, v, "stop")?,
         None => i.now,
     };
-    match stream_arg(a)? {
-        Stream::Scan(mut spec) => {
-            spec.range = Some(match spec.range {
-                Some((s, e)) => (s.max(start), e.min(stop)),
-                None => (start, stop),
-            });
-            Ok(Value::Stream(Rc::new(Stream::Scan(spec))))
+    let time_col = str_arg(a, "timeColumn", "_time")?;
+    let start_col = str_arg(a, "startColumn", "_start")?;
+    let stop_col = str_arg(a, "stopColumn", "_stop")?;
+    let input = stream_arg(a)?;
+    let defaults = time_col == "_time" && start_col == "_start" && stop_col == "_stop";
+    if let Stream::Scan(spec) = input.as_ref()
+        && spec.window.is_none()
+        && defaults
+    {
+        let mut spec = spec.clone();
+        spec.range = Some(match spec.range {
+            Some((s, e)) => (s.max(start), e.min(stop)),
+            None => (start, stop),
+        });
+        return Ok(Value::Stream(Rc::new(Stream::Scan(spec))));
+    }
+    Ok(Value::Stream(Stream::bounded("range", input, (start, stop), move |_, t| {
+        Ok(range_table(&t, start, stop, &time_col, &start_col, &stop_col)?.into_iter().collect())
+    })))
+}
+
+/// `range` on a table already read: rows in `[start, stop)`, bounds as key columns.
+fn range_table(
+    t: &Table,
+    start: i64,
+    stop: i64,
+    time_col: &str,
+    start_col: &str,
+    stop_col: &str,
+) -> EvalResult<Option<Table>> {
+    let times = t.need(time_col)?;
+    let times = times
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .ok_or_else(|| EvalError { message: format!("range: column {time_col:?} is not of type time") })?;
+    let keep: BooleanArray = times.iter().map(|x| Some(x.is_some_and(|x| x >= start && x < stop))).collect();
+    let kept = t.filter(&keep)?;
+    let n = kept.num_rows();
+    let mut cols: Vec<(String, arrow::array::ArrayRef)> = Vec::new();
+    let has_start = t.has(start_col);
+    let has_stop = t.has(stop_col);
+    if !has_start {
+        cols.push((start_col.to_owned(), crate::table::repeat(&Value::Time(start), &time_type(), n)));
+    }
+    if !has_stop {
+        cols.push((stop_col.to_owned(), crate::table::repeat(&Value::Time(stop), &time_type(), n)));
+    }
+    for (name, c) in kept.columns() {
+        if name == start_col {
+            cols.push((name, crate::table::repeat(&Value::Time(start), &time_type(), n)));
+        } else if name == stop_col {
+            cols.push((name, crate::table::repeat(&Value::Time(stop), &time_type(), n)));
+        } else {
+            cols.push((name, c));
         }
-        Stream::Tables(_) => fail("range: only directly after from() for now"),
+    }
+    let mut key: Vec<(String, Value)> =
+        kept.key.0.iter().filter(|(k, _)| k != start_col && k != stop_col).cloned().collect();
+    key.push((start_col.to_owned(), Value::Time(start)));
+    key.push((stop_col.to_owned(), Value::Time(stop)));
+    Ok(Some(Table::with_key(GroupKey(key), cols)?))
+}
+
+fn str_arg(a: &Args, name: &str, default: &str) -> EvalResult<String> {
+    match a.get(name) {
+        None => Ok(default.to_owned()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(v) => fail(format!("{name} must be a string, got {}", v.type_name())),
     }
 }
 
-pub(crate) fn filter(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+pub(crate) fn filter(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     let f = a.required("fn")?.clone();
-    let stream = stream_arg(a)?;
-    if let Stream::Scan(mut spec) = stream.clone()
+    let input = stream_arg(a)?;
+    let keep_empty = match a.get("onEmpty") {
+        None => false,
+        Some(Value::String(s)) if s == "drop" => false,
+        Some(Value::String(s)) if s == "keep" => true,
+        Some(v) => return fail(format!("filter: onEmpty must be \"keep\" or \"drop\", got {v}")),
+    };
+    if let Stream::Scan(spec) = input.as_ref()
+        && spec.window.is_none()
         && let Some(p) = pushdown(&f)
     {
+        let mut spec = spec.clone();
         spec.predicate = std::mem::replace(&mut spec.predicate, Predicate::True).and(p);
         return Ok(Value::Stream(Rc::new(Stream::Scan(spec))));
     }
-    let tables = materialize(i, &stream)?;
-    let mut out = Vec::with_capacity(tables.len());
-    for t in tables {
-        let mut keep = Vec::with_capacity(t.num_rows());
-        for row in 0..t.num_rows() {
-            let mut args = Args::default();
-            args.named.insert("r".into(), t.row(row));
-            keep.push(matches!(i.call(&f, args)?, Value::Bool(true)));
-        }
-        if keep.iter().any(|k| *k) {
-            out.push(t.filter(&keep)?);
-        }
-    }
-    Ok(Value::Stream(Rc::new(Stream::Tables(out))))
+    Ok(Value::Stream(Stream::per_table("filter", input, move |i, t| {
+        let keep = crate::vector::predicate(i, &f, &t)?;
+        let out = t.filter(&keep)?;
+        Ok(if out.is_empty() && !keep_empty { vec![] } else { vec![out] })
+    })))
 }
 
 pub(crate) fn yield_(i: &mut Interp, a: &Args) -> EvalResult<Value> {
@@ -107,33 +172,42 @@ pub(crate) fn yield_(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         None => "_result".to_owned(),
     };
     let stream = stream_arg(a)?;
-    let tables = materialize(i, &stream)?;
     if i.results.iter().any(|(n, _)| *n == name) {
-        return fail(format!("duplicate yield name {name:?}"));
+        return fail(format!("duplicate yield name \"{name}\""));
     }
-    let v = Value::Stream(Rc::new(Stream::Tables(tables)));
-    i.results.push((name, v.clone()));
-    Ok(v)
+    i.results.push((name, Rc::clone(&stream)));
+    Ok(Value::Stream(stream))
 }
 
-/// Runs a pending scan (or passes tables through).
-pub(crate) fn materialize(i: &Interp, s: &Stream) -> EvalResult<Vec<Table>> {
-    match s {
-        Stream::Tables(t) => Ok(t.clone()),
-        Stream::Scan(spec) => {
-            let Some((start, stop)) = spec.range else {
-                return fail(format!(
-                    "cannot submit unbounded read to {:?}; try bounding 'from' with a call to 'range'",
-                    spec.bucket_name
-                ));
-            };
-            let source = i.source.clone().ok_or_else(|| EvalError { message: "no storage in this context".into() })?;
-            let req = storage::ScanRequest::new(spec.bucket, start, stop, spec.predicate.clone());
-            let series =
-                source.storage().scan(&req).map_err(|e| EvalError { message: format!("reading storage: {e}") })?;
-            series.iter().map(|fs| Table::from_series(fs, start, stop)).collect()
-        }
+/// Runs a storage scan, one table per series and field.
+pub(crate) fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> EvalResult<()> {
+    let Some((start, stop)) = spec.range else {
+        return fail(format!(
+            "cannot submit unbounded read to {:?}; try bounding 'from' with a call to 'range'",
+            spec.bucket_name
+        ));
+    };
+    let source = i.source.clone().ok_or_else(|| EvalError { message: "no storage in this context".into() })?;
+    let req = storage::ScanRequest::new(spec.bucket, start, stop, spec.predicate.clone());
+    let series = match &spec.window {
+        None => source.storage().scan(&req),
+        Some(w) => source.storage().window_aggregate(&storage::WindowRequest {
+            scan: req,
+            every: w.every,
+            offset: w.offset,
+            aggregate: w.aggregate,
+            create_empty: w.create_empty,
+        }),
     }
+    .map_err(|e| EvalError { message: format!("reading storage: {e}") })?;
+    for fs in &series {
+        let t = match &spec.window {
+            None => crate::table::from_series(fs, start, stop)?,
+            Some(w) => crate::pushdown::window_table(fs, w, start, stop)?,
+        };
+        sink(i, t)?;
+    }
+    Ok(())
 }
 
 /// The storage predicate a filter function means, when it is one storage can

@@ -1,6 +1,5 @@
 //! Flux values.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -77,7 +76,7 @@ pub enum Value {
     Bytes(Vec<u8>),
     Regex(Rc<regex::Regex>),
     Array(Rc<Vec<Value>>),
-    Record(Rc<BTreeMap<String, Value>>),
+    Record(Rc<Record>),
     Dict(Rc<Vec<(Value, Value)>>),
     Function(Rc<Function>),
     Stream(Rc<crate::table::Stream>),
@@ -98,10 +97,65 @@ impl PartialEq for Value {
             (Bytes(a), Bytes(b)) => a == b,
             (Regex(a), Regex(b)) => a.as_str() == b.as_str(),
             (Array(a), Array(b)) => a == b,
-            (Record(a), Record(b)) => a == b,
+            (Record(a), Record(b)) => a.same(b),
             (Dict(a), Dict(b)) => a == b,
             _ => false,
         }
+    }
+}
+
+/// A record: properties in the order they were written (`with` keeps the
+/// extended record's order and adds new properties after it).
+#[derive(Debug, Clone, Default)]
+pub struct Record(Vec<(String, Value)>);
+
+impl Record {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Sets a property: in place if present, else after the others.
+    pub fn insert(&mut self, key: String, v: Value) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = v,
+            None => self.0.push((key, v)),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Orders properties by name (a record made with `with` is ordered so in Flux).
+    pub fn sort(&mut self) {
+        self.0.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+
+    /// Equal as Flux records are: the same properties with equal values, in any order.
+    pub fn same(&self, other: &Record) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl FromIterator<(String, Value)> for Record {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        let mut r = Record::default();
+        for (k, v) in iter {
+            r.insert(k, v);
+        }
+        r
     }
 }
 
@@ -139,6 +193,8 @@ impl fmt::Display for Value {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(n) => write!(f, "{n}"),
             Value::UInt(n) => write!(f, "{n}"),
+            // As Go formats floats (strconv 'f', shortest): `+Inf`, `-Inf`, `NaN` included.
+            Value::Float(x) if x.is_infinite() => f.write_str(if *x > 0.0 { "+Inf" } else { "-Inf" }),
             Value::Float(x) => write!(f, "{x}"),
             Value::String(s) => write!(f, "{s}"),
             Value::Time(t) => write!(f, "{}", crate::interp::format_time(*t)),

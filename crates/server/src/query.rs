@@ -60,6 +60,18 @@ impl flux::Source for Source {
         Ok(b.id.get())
     }
 
+    fn bucket_id(&self, id: &str) -> Result<u64, flux::EvalError> {
+        let not_found = || flux::EvalError { message: format!("could not find bucket with ID {id:?}") };
+        let id: meta::Id = id.parse().map_err(|_| not_found())?;
+        let b = self.meta.find_bucket_by_id(id).map_err(|_| not_found())?;
+        if b.org_id != self.org
+            || !self.principal.can(Action::Read, &Resource::one_in_org(ResourceType::Buckets, b.id, b.org_id))
+        {
+            return Err(not_found());
+        }
+        Ok(b.id.get())
+    }
+
     fn storage(&self) -> &dyn storage::ReadApi {
         self.storage.as_ref()
     }
@@ -118,35 +130,125 @@ pub(crate) async fn query(
         }
     }
     let source = Source { meta: Arc::clone(&state.meta), storage: Arc::clone(&state.storage), org, principal: p };
-    let text = req.query;
-    let csv = tokio::task::spawn_blocking(move || -> ApiResult<String> {
-        let results = flux::query(&text, now, std::rc::Rc::new(source)).map_err(|e| match e {
-            flux::Error::Parse(e) => ApiError::invalid(format!("compilation failed: {e}")),
-            flux::Error::Eval(e) if e.message.starts_with("could not find bucket") => {
-                ApiError::not_found(format!("failed to initialize execute state: {}", e.message))
-            }
-            flux::Error::Eval(e) => ApiError::invalid(e.message),
-        })?;
-        Ok(flux::csv::encode(&results, &dialect))
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("query task failed: {e}")))??;
     let gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let mut resp = if gzip {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(csv.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?;
-        let bytes = enc.finish().map_err(|e| ApiError::internal(e.to_string()))?;
-        let mut r = (StatusCode::OK, bytes).into_response();
-        r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        r
-    } else {
-        (StatusCode::OK, csv).into_response()
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, ApiError>>(4);
+    let text = req.query;
+    tokio::task::spawn_blocking(move || run_streaming(&text, now, source, dialect, gzip, &tx));
+    // The status is decided by what comes first: an error before any output, or output.
+    let first = match rx.recv().await {
+        Some(Err(e)) => return Err(e),
+        Some(Ok(bytes)) => Some(bytes),
+        None => None,
     };
+    let body = futures::stream::unfold((first, rx), |(pending, mut rx)| async move {
+        if let Some(b) = pending {
+            return Some((Ok::<Bytes, std::io::Error>(b), (None, rx)));
+        }
+        match rx.recv().await {
+            Some(Ok(b)) => Some((Ok(b), (None, rx))),
+            Some(Err(e)) => Some((Err(std::io::Error::other(e.message)), (None, rx))),
+            None => None,
+        }
+    });
+    let mut resp = (StatusCode::OK, axum::body::Body::from_stream(body)).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if gzip {
+        resp.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     Ok(resp)
+}
+
+/// Output is sent in pieces of about this many bytes.
+const CHUNK: usize = 64 * 1024;
+
+/// Where query output goes: CSV text, gzipped or not, sent in chunks; a closed
+/// channel (the client went away) stops the query.
+struct Output<'a> {
+    tx: &'a tokio::sync::mpsc::Sender<Result<Bytes, ApiError>>,
+    gzip: Option<flate2::write::GzEncoder<Vec<u8>>>,
+    text: String,
+    sent: bool,
+}
+
+impl Output<'_> {
+    fn send(&mut self, force: bool) -> Result<(), flux::EvalError> {
+        if self.text.len() < CHUNK && !force {
+            return Ok(());
+        }
+        let bytes = match &mut self.gzip {
+            Some(enc) => {
+                enc.write_all(self.text.as_bytes()).map_err(|e| flux::EvalError { message: e.to_string() })?;
+                self.text.clear();
+                std::mem::take(enc.get_mut())
+            }
+            None => std::mem::take(&mut self.text).into_bytes(),
+        };
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.sent = true;
+        self.tx
+            .blocking_send(Ok(Bytes::from(bytes)))
+            .map_err(|_| flux::EvalError { message: "the client closed the connection".into() })
+    }
+
+    fn finish(mut self) {
+        let _ = self.send(true);
+        if let Some(enc) = self.gzip.take()
+            && let Ok(rest) = enc.finish()
+            && !rest.is_empty()
+        {
+            let _ = self.tx.blocking_send(Ok(Bytes::from(rest)));
+        }
+    }
+}
+
+fn query_error(e: flux::Error) -> ApiError {
+    match e {
+        flux::Error::Parse(e) => ApiError::invalid(format!("compilation failed: {e}")),
+        flux::Error::Eval(e) if e.message.starts_with("could not find bucket") => {
+            ApiError::not_found(format!("failed to initialize execute state: {}", e.message))
+        }
+        flux::Error::Eval(e) => ApiError::invalid(e.message),
+    }
+}
+
+/// Runs a query on a blocking thread, streaming annotated CSV into `tx`.
+fn run_streaming(
+    text: &str,
+    now: i64,
+    source: Source,
+    dialect: flux::csv::Dialect,
+    gzip: bool,
+    tx: &tokio::sync::mpsc::Sender<Result<Bytes, ApiError>>,
+) {
+    let mut encoder = flux::csv::Encoder::new(dialect);
+    let mut output = Output {
+        tx,
+        gzip: gzip.then(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast())),
+        text: String::new(),
+        sent: false,
+    };
+    let result = flux::run(text, now, Some(std::rc::Rc::new(source)), &mut |name, table| {
+        encoder.table(name, &table, &mut output.text);
+        output.send(false)
+    });
+    match result {
+        Ok(()) => encoder.finish(&mut output.text),
+        // Before any output the error is the response; after, it ends the CSV as an error table.
+        Err(e) if !output.sent => {
+            let _ = tx.blocking_send(Err(query_error(e)));
+            return;
+        }
+        Err(e) => {
+            encoder.finish(&mut output.text);
+            output.text.push_str(&flux::csv::error_table(&query_error(e).message));
+        }
+    }
+    output.finish();
 }
 
 #[derive(Deserialize)]

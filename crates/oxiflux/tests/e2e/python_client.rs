@@ -36,7 +36,9 @@ fn the_python_client_manages_tenancy_and_writes_and_queries() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    for part in ["orgs ok", "users ok", "buckets ok", "labels ok", "authorizations ok", "write and query ok", "deletes ok"] {
+    for part in
+        ["orgs ok", "users ok", "buckets ok", "labels ok", "authorizations ok", "write and query ok", "deletes ok"]
+    {
         assert!(stdout.contains(part), "{part} missing:\n{stdout}");
     }
 }

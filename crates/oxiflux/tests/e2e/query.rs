@@ -112,3 +112,36 @@ fn yields_name_results_and_now_is_settable() {
         "{csv}"
     );
 }
+
+#[path = "../../../flux/tests/docs/mod.rs"]
+mod docs;
+
+/// Every example on the documentation page of each core function, sent
+/// through `/api/v2/query`, gives the documented output tables.
+#[test]
+fn documented_examples_give_the_documented_output_over_http() {
+    let (s, _) = TestServer::onboarded();
+    let mut failures = Vec::new();
+    let mut passed = 0;
+    for page in docs::PAGES {
+        for e in docs::examples(page) {
+            if e.output.is_empty() || docs::SKIP.iter().any(|(t, _)| *t == e.title) {
+                continue;
+            }
+            let src = docs::program(&e);
+            let body = json!({"query": src, "type": "flux", "now": "2030-01-01T00:00:00Z",
+                "dialect": {"annotations": ["datatype", "group", "default"]}});
+            let (status, csv) = flux(&s, TOKEN, body);
+            if status != 200 {
+                failures.push(format!("{page} — {}: HTTP {status}: {csv}", e.title));
+                continue;
+            }
+            match docs::compare(&docs::from_annotated_csv(&csv), &e.output) {
+                None => passed += 1,
+                Some(why) => failures.push(format!("{page} — {}: {why}", e.title)),
+            }
+        }
+    }
+    assert!(passed > 100, "only {passed} examples ran");
+    assert!(failures.is_empty(), "{} failing examples:\n\n{}", failures.len(), failures.join("\n\n"));
+}

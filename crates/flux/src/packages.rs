@@ -1,0 +1,346 @@
+//! Packages a program can import: `array`, `csv`, `testing` and `sampledata`.
+
+use std::rc::Rc;
+
+use arrow::datatypes::DataType;
+
+use crate::builtins::builtin;
+use crate::interp::{Args, EvalError, EvalResult, Interp};
+use crate::stream::Stream;
+use crate::table::{GroupKey, Table, array_of, cell, infer_type, time_type};
+use crate::value::Value;
+
+fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
+    Err(EvalError { message: message.into() })
+}
+
+fn package(members: Vec<(&'static str, Value)>) -> Value {
+    Value::record(members.into_iter().map(|(k, v)| (k.to_owned(), v)))
+}
+
+fn stream(a: &Args, name: &str) -> EvalResult<Rc<Stream>> {
+    match a.required(name)? {
+        Value::Stream(s) => Ok(Rc::clone(s)),
+        v => fail(format!("{name} must be a stream of tables, got {}", v.type_name())),
+    }
+}
+
+/// The package at `path`, or `None` if there is no such package.
+pub(crate) fn import(_: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
+    Some(Ok(match path {
+        "array" => package(vec![("from", builtin("from", &["rows"], None, array_from))]),
+        "csv" => package(vec![("from", builtin("from", &["csv", "file", "mode"], None, csv_from))]),
+        "testing" => package(vec![
+            ("diff", builtin("diff", &["want", "epsilon", "nansEqual", "verbose"], Some("got"), diff)),
+            ("assertEquals", builtin("assertEquals", &["name", "got", "want"], None, assert_equals)),
+            ("assertEmpty", builtin("assertEmpty", &[], Some("tables"), assert_empty)),
+            ("load", builtin("load", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
+        ]),
+        "sampledata" => package(vec![
+            ("float", builtin("float", &["includeNull"], None, |_, a| sample(a, Sample::Float))),
+            ("int", builtin("int", &["includeNull"], None, |_, a| sample(a, Sample::Int))),
+            ("uint", builtin("uint", &["includeNull"], None, |_, a| sample(a, Sample::UInt))),
+            ("string", builtin("string", &["includeNull"], None, |_, a| sample(a, Sample::String))),
+            ("bool", builtin("bool", &["includeNull"], None, |_, a| sample(a, Sample::Bool))),
+            ("numericBool", builtin("numericBool", &["includeNull"], None, |_, a| sample(a, Sample::NumericBool))),
+            ("start", Value::Time(SAMPLE_START)),
+            ("stop", Value::Time(SAMPLE_START + 60_000_000_000)),
+        ]),
+        "generate" => package(vec![("from", builtin("from", &["count", "fn", "start", "stop"], None, generate_from))]),
+        "experimental/table" => package(vec![("fill", builtin("fill", &[], Some("tables"), table_fill))]),
+        _ => return None,
+    }))
+}
+
+/// `generate.from`: `count` rows evenly spaced over `[start, stop)`, `_value = fn(n)`.
+fn generate_from(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let count = match a.required("count")? {
+        Value::Int(n) if *n >= 0 => *n,
+        v => return fail(format!("count must be a non-negative int, got {v}")),
+    };
+    let start = crate::universe::bound(i, a.required("start")?, "start")?;
+    let stop = crate::universe::bound(i, a.required("stop")?, "stop")?;
+    let f = a.required("fn")?.clone();
+    let step = if count == 0 { 0 } else { (stop - start) / count };
+    let mut times = Vec::with_capacity(count as usize);
+    let mut values = Vec::with_capacity(count as usize);
+    for n in 0..count {
+        let mut args = Args::default();
+        args.named.insert("n".into(), Value::Int(n));
+        values.push(i.call(&f, args)?);
+        times.push(Value::Time(start + n * step));
+    }
+    let vt = infer_type(&values)?;
+    let columns =
+        vec![("_time".to_owned(), array_of(&time_type(), times)), ("_value".to_owned(), array_of(&vt, values))];
+    Ok(Value::Stream(Stream::tables(vec![Table::new(&[], columns)?])))
+}
+
+/// `table.fill` (experimental): an empty table gets one row of its key values and nulls.
+fn table_fill(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let input = stream(a, "tables")?;
+    Ok(Value::Stream(Stream::per_table("fill", input, |_, t| {
+        if !t.is_empty() {
+            return Ok(vec![t]);
+        }
+        let columns = t
+            .fields()
+            .into_iter()
+            .map(|(n, dt)| {
+                let v = t.key.get(&n).cloned().unwrap_or(Value::Null);
+                let c = crate::table::repeat(&v, &dt, 1);
+                (n, c)
+            })
+            .collect();
+        Ok(vec![Table::with_key(t.key.clone(), columns)?])
+    })))
+}
+
+/// `array.from(rows:)`: one table, a column per record property.
+fn array_from(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let Value::Array(rows) = a.required("rows")? else {
+        return fail("rows must be an array of records");
+    };
+    let mut names: Vec<String> = Vec::new();
+    for r in rows.iter() {
+        let Value::Record(r) = r else { return fail(format!("rows must be records, got a {}", r.type_name())) };
+        for k in r.keys() {
+            if !names.iter().any(|n| n == k) {
+                names.push(k.to_owned());
+            }
+        }
+    }
+    let mut columns = Vec::with_capacity(names.len());
+    for n in &names {
+        let values: Vec<Value> = rows
+            .iter()
+            .map(|r| match r {
+                Value::Record(r) => r.get(n).cloned().unwrap_or(Value::Null),
+                _ => Value::Null,
+            })
+            .collect();
+        let t =
+            infer_type(&values).map_err(|e| EvalError { message: format!("array.from: column {n}: {}", e.message) })?;
+        columns.push((n.clone(), array_of(&t, values)));
+    }
+    Ok(Value::Stream(Stream::tables(vec![Table::new(&[], columns)?])))
+}
+
+fn csv_from(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    if a.get("file").is_some() {
+        return fail("csv.from: reading files is not allowed on this server; pass the data as csv");
+    }
+    let Some(Value::String(text)) = a.get("csv") else { return fail("csv.from: csv must be a string") };
+    let tables = match a.get("mode") {
+        None => crate::csv::decode(text)?,
+        Some(Value::String(m)) if m == "annotations" => crate::csv::decode(text)?,
+        Some(Value::String(m)) if m == "raw" => crate::csv::decode_raw(text)?,
+        Some(v) => return fail(format!("csv.from: mode must be \"annotations\" or \"raw\", got {v}")),
+    };
+    Ok(Value::Stream(Stream::tables(tables)))
+}
+
+// ---- testing ----
+
+/// Whether two cells are equal as `testing.diff` sees them.
+fn same_cell(a: &Value, b: &Value, epsilon: f64, nans_equal: bool) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => {
+            if x.is_nan() || y.is_nan() {
+                return nans_equal && x.is_nan() && y.is_nan();
+            }
+            x == y || (x - y).abs() <= epsilon
+        }
+        _ => a == b,
+    }
+}
+
+fn same_table(a: &Table, b: &Table, epsilon: f64, nans_equal: bool) -> bool {
+    let (mut fa, mut fb) = (a.fields(), b.fields());
+    fa.sort();
+    fb.sort();
+    if fa != fb || a.num_rows() != b.num_rows() {
+        return false;
+    }
+    fa.iter().all(|(n, _)| {
+        let (ca, cb) = (a.batch.column_by_name(n), b.batch.column_by_name(n));
+        let (Some(ca), Some(cb)) = (ca, cb) else { return false };
+        (0..a.num_rows()).all(|i| same_cell(&cell(ca.as_ref(), i), &cell(cb.as_ref(), i), epsilon, nans_equal))
+    })
+}
+
+/// The rows of a table as a diff: each cell rendered, plus `_diff`.
+fn diff_rows(t: &Table, mark: &str, names: &mut Vec<String>, rows: &mut Vec<Vec<(String, Value)>>) {
+    for (n, _) in t.fields() {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    for i in 0..t.num_rows() {
+        let mut row = vec![("_diff".to_owned(), Value::String(mark.to_owned()))];
+        for (n, c) in t.columns() {
+            let v = cell(c.as_ref(), i);
+            row.push((n, if matches!(v, Value::Null) { v } else { Value::String(v.to_string()) }));
+        }
+        rows.push(row);
+    }
+}
+
+/// Tables of `got` and `want` that differ, matched by group key: (got, want).
+fn differences(got: &[Table], want: &[Table], epsilon: f64, nans_equal: bool) -> Vec<(Option<Table>, Option<Table>)> {
+    let mut out = Vec::new();
+    let mut used = vec![false; want.len()];
+    for g in got {
+        match want.iter().enumerate().find(|(j, w)| !used[*j] && w.key.same_group(&g.key)) {
+            Some((j, w)) => {
+                used[j] = true;
+                if !same_table(g, w, epsilon, nans_equal) {
+                    out.push((Some(g.clone()), Some(w.clone())));
+                }
+            }
+            None => out.push((Some(g.clone()), None)),
+        }
+    }
+    for (j, w) in want.iter().enumerate() {
+        if !used[j] {
+            out.push((None, Some(w.clone())));
+        }
+    }
+    out
+}
+
+fn float_arg(a: &Args, name: &str, default: f64) -> EvalResult<f64> {
+    match a.get(name) {
+        None => Ok(default),
+        Some(Value::Float(x)) => Ok(*x),
+        Some(Value::Int(x)) => Ok(*x as f64),
+        Some(v) => fail(format!("{name} must be a float, got {}", v.type_name())),
+    }
+}
+
+fn diff(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let got = stream(a, "got")?;
+    let want = stream(a, "want")?;
+    let epsilon = float_arg(a, "epsilon", 1e-9)?;
+    let nans_equal = matches!(a.get("nansEqual"), Some(Value::Bool(true)));
+    Ok(Value::Stream(Stream::whole("diff", vec![got, want], move |_, inputs| {
+        let mut out = Vec::new();
+        for (g, w) in differences(&inputs[0], &inputs[1], epsilon, nans_equal) {
+            let mut names = vec!["_diff".to_owned()];
+            let mut rows = Vec::new();
+            if let Some(w) = &w {
+                diff_rows(w, "-", &mut names, &mut rows);
+            }
+            if let Some(g) = &g {
+                diff_rows(g, "+", &mut names, &mut rows);
+            }
+            let key = g.as_ref().or(w.as_ref()).map(|t| t.key.clone()).unwrap_or_default();
+            if rows.is_empty() {
+                // Two empty tables that differ in their columns: say so in one row.
+                rows.push(vec![("_diff".to_owned(), Value::String("!".into()))]);
+            }
+            let columns = names
+                .iter()
+                .map(|n| {
+                    let values: Vec<Value> = rows
+                        .iter()
+                        .map(|r| r.iter().find(|(k, _)| k == n).map_or(Value::Null, |(_, v)| v.clone()))
+                        .collect();
+                    (n.clone(), array_of(&DataType::Utf8, values))
+                })
+                .collect();
+            let key = GroupKey(key.0.into_iter().map(|(k, v)| (k, Value::String(v.to_string()))).collect());
+            out.push(Table::with_key(key, columns)?);
+        }
+        Ok(out)
+    })))
+}
+
+fn assert_equals(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let name = match a.required("name")? {
+        Value::String(s) => s.clone(),
+        v => return fail(format!("name must be a string, got {}", v.type_name())),
+    };
+    let got = stream(a, "got")?;
+    let want = stream(a, "want")?;
+    Ok(Value::Stream(Stream::whole("assertEquals", vec![got, want], move |_, mut inputs| {
+        if !differences(&inputs[0], &inputs[1], 1e-9, false).is_empty() {
+            return fail(format!("test {name}: unequal streams"));
+        }
+        Ok(inputs.swap_remove(0))
+    })))
+}
+
+fn assert_empty(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let input = stream(a, "tables")?;
+    Ok(Value::Stream(Stream::per_table("assertEmpty", input, |_, t| {
+        if t.is_empty() { Ok(vec![t]) } else { fail("found non-empty table") }
+    })))
+}
+
+// ---- sampledata ----
+
+const SAMPLE_START: i64 = 1_609_459_200_000_000_000; // 2021-01-01T00:00:00Z
+
+#[derive(Clone, Copy, PartialEq)]
+enum Sample {
+    Float,
+    Int,
+    UInt,
+    String,
+    Bool,
+    NumericBool,
+}
+
+const NUMBERS: [[f64; 6]; 2] = [[-2.18, 10.92, 7.35, 17.53, 15.23, 4.43], [19.85, 4.97, -3.75, 19.77, 13.86, 1.86]];
+const STRINGS: [[&str; 6]; 2] = [
+    ["smpl_g9qczs", "smpl_0mgv9n", "smpl_phw664", "smpl_guvzy4", "smpl_5v3cce", "smpl_s9fmgy"],
+    ["smpl_b5eida", "smpl_eu4oxp", "smpl_5g7tz4", "smpl_sox1ut", "smpl_wfm757", "smpl_dtn2bv"],
+];
+const BOOLS: [[bool; 6]; 2] = [[true, true, false, true, false, false], [false, true, false, true, true, false]];
+/// Rows that are null with `includeNull: true`, per tag.
+const NULLS: [[bool; 6]; 2] = [[false, true, false, true, true, false], [true, false, false, false, true, false]];
+
+/// The `sampledata` tables: tags `t1` and `t2`, six rows each, ten seconds apart.
+fn sample(a: &Args, kind: Sample) -> EvalResult<Value> {
+    let include_null = matches!(a.get("includeNull"), Some(Value::Bool(true)));
+    let mut tables = Vec::with_capacity(2);
+    for (t, tag) in ["t1", "t2"].into_iter().enumerate() {
+        let times: Vec<Value> = (0..6).map(|i| Value::Time(SAMPLE_START + i * 10_000_000_000)).collect();
+        let values: Vec<Value> = (0..6)
+            .map(|i| {
+                if include_null && NULLS[t][i] {
+                    return Value::Null;
+                }
+                let x = NUMBERS[t][i];
+                match kind {
+                    Sample::Float => Value::Float(x),
+                    Sample::Int => Value::Int(x as i64),
+                    Sample::UInt => Value::UInt(x as i64 as u64),
+                    Sample::String => Value::String(STRINGS[t][i].to_owned()),
+                    Sample::Bool => Value::Bool(BOOLS[t][i]),
+                    Sample::NumericBool => Value::Int(i64::from(BOOLS[t][i])),
+                }
+            })
+            .collect();
+        let value_type = match kind {
+            Sample::Float => DataType::Float64,
+            Sample::Int | Sample::NumericBool => DataType::Int64,
+            Sample::UInt => DataType::UInt64,
+            Sample::String => DataType::Utf8,
+            Sample::Bool => DataType::Boolean,
+        };
+        let tag_col =
+            ("tag".to_owned(), array_of(&DataType::Utf8, std::iter::repeat_n(Value::String(tag.to_owned()), 6)));
+        let value_col = ("_value".to_owned(), array_of(&value_type, values));
+        // The converted kinds come out of a map with `with`, which orders columns by name.
+        let columns = match kind {
+            Sample::Float | Sample::String | Sample::Bool => {
+                vec![("_time".to_owned(), array_of(&time_type(), times)), tag_col, value_col]
+            }
+            _ => vec![("_time".to_owned(), array_of(&time_type(), times)), value_col, tag_col],
+        };
+        tables.push(Table::new(&["tag".to_owned()], columns)?);
+    }
+    Ok(Value::Stream(Stream::tables(tables)))
+}
