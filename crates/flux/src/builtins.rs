@@ -31,7 +31,7 @@ fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
 
 pub(crate) fn install(s: &Scope) {
     def(s, "now", &[], None, |i: &mut Interp, _| Ok(Value::Time(i.now)));
-    def(s, "length", &["arr"], None, |_, a| match a.required("arr")? {
+    def(s, "length", &["arr"], Some("arr"), |_, a| match a.required("arr")? {
         Value::Array(v) => Ok(Value::Int(v.len() as i64)),
         v => fail(format!("length: arr must be an array, got {}", v.type_name())),
     });
@@ -42,7 +42,11 @@ pub(crate) fn install(s: &Scope) {
         }
         v => fail(format!("contains: set must be an array, got {}", v.type_name())),
     });
-    def(s, "display", &["v"], None, |_, a| Ok(Value::String(a.required("v")?.to_string())));
+    def(s, "display", &["v"], None, |_, a| {
+        let mut out = String::new();
+        display(a.required("v")?, 0, &mut out);
+        Ok(Value::String(out))
+    });
     def(s, "string", &["v"], None, |_, a| to_string(a.required("v")?));
     def(s, "int", &["v"], None, |_, a| to_int(a.required("v")?));
     def(s, "uint", &["v"], None, |_, a| to_uint(a.required("v")?));
@@ -72,6 +76,7 @@ pub(crate) fn install(s: &Scope) {
     def(s, "logarithmicBins", &["start", "factor", "count", "infinity"], None, |_, a| {
         bins(a, "factor", |start, factor, k| start * factor.powi(k as i32))
     });
+    s.set("location", crate::packages::location("UTC", Duration::default()));
     // An endless duration, as `window(every: inf)` uses it.
     s.set("inf", Value::Duration(Duration { months: 0, nanos: i64::MAX, negative: false }));
 }
@@ -95,11 +100,97 @@ fn bins(a: &Args, step_name: &str, at: fn(f64, f64, i64) -> f64) -> EvalResult<V
     Ok(Value::Array(Rc::new(out)))
 }
 
+/// Go's `%v` for a float: shortest digits, exponent form below 1e-4 or from 1e6 on.
+pub(crate) fn go_float(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let e = format!("{x:e}");
+    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    } else {
+        format!("{x}")
+    }
+}
+
+/// `display()`: records with sorted keys, bytes in hex; more than three
+/// elements go one per line, indented four spaces a level.
+pub(crate) fn display(v: &Value, indent: usize, out: &mut String) {
+    fn newline(out: &mut String, indent: usize) {
+        out.push('\n');
+        out.push_str(&"    ".repeat(indent));
+    }
+    fn items(
+        out: &mut String,
+        indent: usize,
+        open: char,
+        close: char,
+        n: usize,
+        mut item: impl FnMut(usize, &mut String),
+    ) {
+        let multiline = n > 3;
+        out.push(open);
+        if multiline {
+            newline(out, indent + 1);
+        }
+        for i in 0..n {
+            if i > 0 {
+                out.push_str(if multiline { "," } else { ", " });
+                if multiline {
+                    newline(out, indent + 1);
+                }
+            }
+            item(i, out);
+        }
+        if multiline {
+            newline(out, indent);
+        }
+        out.push(close);
+    }
+    match v {
+        Value::Float(x) => out.push_str(&go_float(*x)),
+        Value::Bytes(b) => {
+            out.push_str("0x");
+            for byte in b {
+                out.push_str(&format!("{byte:02x}"));
+            }
+        }
+        Value::Regex(r) => out.push_str(r.as_str()),
+        Value::Time(t) => out.push_str(&crate::interp::format_time_fixed(*t)),
+        Value::Array(a) => items(out, indent, '[', ']', a.len(), |i, out| display(&a[i], indent + 1, out)),
+        Value::Record(r) => {
+            let mut keys: Vec<&str> = r.keys().collect();
+            keys.sort_unstable();
+            items(out, indent, '{', '}', keys.len(), |i, out| {
+                out.push_str(keys[i]);
+                out.push_str(": ");
+                display(r.get(keys[i]).unwrap_or(&Value::Null), indent + 1, out);
+            });
+        }
+        Value::Dict(d) if d.is_empty() => out.push_str("[:]"),
+        Value::Dict(d) => items(out, indent, '[', ']', d.len(), |i, out| {
+            display(&d[i].0, indent + 1, out);
+            out.push_str(": ");
+            display(&d[i].1, indent + 1, out);
+        }),
+        v => out.push_str(&v.to_string()),
+    }
+}
+
 pub(crate) fn to_string(v: &Value) -> EvalResult<Value> {
     Ok(match v {
         Value::Null => Value::Null,
         Value::String(_) => v.clone(),
-        Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Time(_) | Value::Duration(_) => {
+        Value::Time(t) => Value::String(crate::interp::format_time_fixed(*t)),
+        Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Duration(_) => {
             Value::String(v.to_string())
         }
         Value::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),

@@ -312,6 +312,17 @@ struct Block {
 }
 
 impl Block {
+    /// The annotations and header, without rows.
+    fn meta(&self) -> Block {
+        Block {
+            datatypes: self.datatypes.clone(),
+            group: self.group.clone(),
+            defaults: self.defaults.clone(),
+            header: self.header.clone(),
+            tables: Vec::new(),
+        }
+    }
+
     fn finish(self, out: &mut Vec<Table>) -> EvalResult<()> {
         // Data columns: everything but the annotation column, `result`, `table` and ignored ones.
         let keep: Vec<usize> = (0..self.header.len())
@@ -326,14 +337,33 @@ impl Block {
             .filter(|&&i| self.group.get(i).copied().unwrap_or(false))
             .map(|&i| self.header[i].clone())
             .collect();
+        if self.tables.is_empty() {
+            // A block without rows is one empty table; `#default` holds its key values.
+            let mut key_values = Vec::new();
+            let mut fields = Vec::new();
+            for &c in &keep {
+                let dt = self.datatypes.get(c).map_or("string", String::as_str);
+                fields.push((self.header[c].clone(), column_type(dt)?));
+                if key.contains(&self.header[c]) {
+                    let default = self.defaults.get(c).map_or("", String::as_str);
+                    let v = if default.is_empty() { Value::Null } else { parse_cell(dt, default)? };
+                    key_values.push((self.header[c].clone(), v));
+                }
+            }
+            out.push(Table::empty(crate::table::GroupKey(key_values), &fields)?);
+            return Ok(());
+        }
         for (_, rows) in self.tables {
             let mut columns = Vec::with_capacity(keep.len());
             for &c in &keep {
                 let dt = self.datatypes.get(c).map_or("string", String::as_str);
                 let default = self.defaults.get(c).map_or("", String::as_str);
+                // Key columns hold the table's key value (its first row's) on every row, as in Flux.
+                let is_key = key.contains(&self.header[c]);
                 let values = rows
                     .iter()
                     .map(|r| {
+                        let r = if is_key { &rows[0] } else { r };
                         let s = r.get(c).map_or("", String::as_str);
                         let s = if s.is_empty() { default } else { s };
                         if s.is_empty() { Ok(Value::Null) } else { parse_cell(dt, s) }
@@ -353,14 +383,24 @@ pub fn decode(text: &str) -> EvalResult<Vec<Table>> {
     let mut out = Vec::new();
     let mut annotations: Vec<Vec<String>> = Vec::new();
     let mut block: Option<Block> = None;
+    // After a blank line, rows may go on under the same annotations and header.
+    let mut carried: Option<Block> = None;
     for rec in records(text)? {
         let Some(rec) = rec else {
             if let Some(b) = block.take() {
+                carried = Some(Block { tables: Vec::new(), ..b.meta() });
                 b.finish(&mut out)?;
             }
             annotations.clear();
             continue;
         };
+        if block.is_none()
+            && annotations.is_empty()
+            && !rec.first().is_some_and(|c| c.starts_with('#'))
+            && let Some(meta) = carried.take()
+        {
+            block = Some(meta);
+        }
         if rec.first().is_some_and(|c| c.starts_with('#')) {
             if let Some(b) = block.take() {
                 b.finish(&mut out)?;

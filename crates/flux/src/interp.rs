@@ -48,6 +48,14 @@ impl Scope {
         self.0.parent.as_ref().and_then(|p| p.get(name))
     }
 
+    /// This scope's own names as a record (a package made of a scope).
+    pub fn record(&self) -> Value {
+        let vars = self.0.vars.borrow();
+        let mut names: Vec<&String> = vars.keys().collect();
+        names.sort();
+        Value::record(names.into_iter().map(|k| (k.clone(), vars[k].clone())))
+    }
+
     pub fn set(&self, name: &str, v: Value) {
         self.0.vars.borrow_mut().insert(name.to_owned(), v);
     }
@@ -180,11 +188,11 @@ impl Interp {
                         StringPart::InterpolatedPart { expression, .. } => match self.eval(scope, expression)? {
                             Value::String(s) => out.push_str(&s),
                             Value::Null => {}
+                            Value::Time(t) => out.push_str(&format_time_fixed(t)),
                             v @ (Value::Int(_)
                             | Value::UInt(_)
                             | Value::Float(_)
                             | Value::Bool(_)
-                            | Value::Time(_)
                             | Value::Duration(_)) => out.push_str(&v.to_string()),
                             v => return err(format!("cannot interpolate a {} into a string", v.type_name())),
                         },
@@ -448,6 +456,14 @@ pub fn format_time(t: i64) -> String {
     let secs = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
     let nanos = t.rem_euclid(1_000_000_000);
     if nanos == 0 { format!("{secs}Z") } else { format!("{secs}.{}Z", format!("{nanos:09}").trim_end_matches('0')) }
+}
+
+/// A time as Flux writes it in strings (`string()`, interpolation, `display()`):
+/// RFC 3339 with all nine fractional digits.
+pub fn format_time_fixed(t: i64) -> String {
+    use chrono::TimeZone;
+    let dt = chrono::Utc.timestamp_nanos(t);
+    format!("{}.{:09}Z", dt.format("%Y-%m-%dT%H:%M:%S"), t.rem_euclid(1_000_000_000))
 }
 
 pub fn format_duration(d: &Duration) -> String {

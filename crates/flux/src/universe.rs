@@ -86,6 +86,11 @@ pub(crate) fn range(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         });
         return Ok(Value::Stream(Rc::new(Stream::Scan(spec))));
     }
+    // A range after a range keeps to both.
+    let (start, stop) = match input.bounds() {
+        Some((s, e)) => (start.max(s), stop.min(e)),
+        None => (start, stop),
+    };
     Ok(Value::Stream(Stream::bounded("range", input, (start, stop), move |_, t| {
         Ok(range_table(&t, start, stop, &time_col, &start_col, &stop_col)?.into_iter().collect())
     })))

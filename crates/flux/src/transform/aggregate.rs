@@ -76,7 +76,8 @@ pub(crate) fn aggregate_array(agg: Agg, a: &ArrayRef) -> EvalResult<ArrayRef> {
     let unsupported =
         || EvalError { message: format!("unsupported aggregate column type {}", type_label(a.data_type())) };
     Ok(match agg {
-        Agg::Count => Arc::new(Int64Array::from(vec![(a.len() - a.null_count()) as i64])),
+        // Every record counts, null or not.
+        Agg::Count => Arc::new(Int64Array::from(vec![a.len() as i64])),
         Agg::Sum => {
             if let Some(x) = any.downcast_ref::<Float64Array>() {
                 Arc::new(Float64Array::from(vec![arrow::compute::sum(x)]))

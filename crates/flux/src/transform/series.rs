@@ -526,6 +526,9 @@ fn histogram_quantile(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 /// Linear interpolation within the bin where the rank `q * total` falls.
 fn quantile_of_histogram(bins: &[(f64, f64)], q: f64, min_value: f64) -> Option<f64> {
     let total = bins.last()?.1;
+    if total == 0.0 {
+        return None;
+    }
     let rank = q * total;
     let i = bins.iter().position(|(_, c)| *c >= rank)?;
     let (upper, count) = bins[i];
@@ -586,7 +589,17 @@ fn integral(_: &mut Interp, a: &Args) -> EvalResult<Value> {
                 area += (v + last.1) / 2.0 * (e - last.0);
             }
         }
-        let result = if points.is_empty() { None } else { Some(area / unit) };
+        // No points: no area. One point: with interpolation, its value over the whole range.
+        let result = match points.len() {
+            0 => 0.0,
+            1 if linear => match (t.key.get("_start"), t.key.get("_stop")) {
+                (Some(Value::Time(s)), Some(Value::Time(e))) => points[0].1 * (e - s) as f64 / unit,
+                _ => 0.0,
+            },
+            1 => 0.0,
+            _ => area / unit,
+        };
+        let result = Some(result);
         let mut key = t.key.clone();
         key.0.retain(|(k, _)| *k != column);
         let t = Table { key, batch: t.batch.clone() };

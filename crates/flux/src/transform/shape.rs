@@ -557,99 +557,101 @@ fn join(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     out(Stream::whole("join", streams, move |_, inputs| join_tables(&inputs[0], &inputs[1], &on, &names)))
 }
 
+/// Joins every pair of tables (left × right) whose keys agree on the join
+/// columns both keys hold; a pair's columns present on both sides (and not
+/// joined on) take the side's name as a suffix. Pairs' outputs with equal keys merge.
 fn join_tables(left: &[Table], right: &[Table], on: &[String], names: &[String]) -> EvalResult<Vec<Table>> {
-    let cols_of = |ts: &[Table]| {
-        let mut cols: Vec<(String, DataType)> = Vec::new();
-        for t in ts {
-            for f in t.fields() {
-                if !cols.iter().any(|(n, _)| *n == f.0) {
-                    cols.push(f);
-                }
+    let mut sorted_on: Vec<String> = on.to_vec();
+    sorted_on.sort();
+    let mut outputs = Vec::new();
+    for l in left {
+        for r in right {
+            let compatible = on.iter().all(|c| match (l.key.get(c), r.key.get(c)) {
+                (Some(a), Some(b)) => crate::table::cmp_values(a, b).is_eq(),
+                _ => true,
+            });
+            if compatible && let Some(t) = join_pair(l, r, on, &sorted_on, names)? {
+                outputs.push(t);
             }
         }
-        cols
-    };
-    let (lcols, rcols) = (cols_of(left), cols_of(right));
+    }
+    let mut merged = regroup(outputs)?;
+    sort_by_key(&mut merged);
+    Ok(merged)
+}
+
+fn join_pair(l: &Table, r: &Table, on: &[String], sorted_on: &[String], names: &[String]) -> EvalResult<Option<Table>> {
+    let (lf, rf) = (l.fields(), r.fields());
     let out_name = |col: &str, side: usize| -> String {
-        let other = if side == 0 { &rcols } else { &lcols };
+        let other = if side == 0 { &rf } else { &lf };
         if !on.iter().any(|o| o == col) && other.iter().any(|(n, _)| n == col) {
             format!("{col}_{}", names[side])
         } else {
             col.to_owned()
         }
     };
-    let mut key_cols: Vec<String> = Vec::new();
-    for (side, ts) in [left, right].iter().enumerate() {
-        for t in ts.iter() {
-            for k in t.key.names() {
-                let n = out_name(k, side);
-                if !key_cols.contains(&n) {
-                    key_cols.push(n);
-                }
-            }
-        }
-    }
-    // Hash the right rows by their join values (a null never matches).
-    let join_id = |t: &Table, r: usize| -> Option<Vec<String>> {
+    let join_id = |t: &Table, row: usize| -> Option<Vec<String>> {
         on.iter()
             .map(|c| {
-                let v = cell(t.column(c)?.as_ref(), r);
+                let v = cell(t.column(c)?.as_ref(), row);
                 (!matches!(v, Value::Null)).then(|| format!("{}:{v}", v.type_name()))
             })
             .collect()
     };
-    let mut index: HashMap<Vec<String>, Vec<(usize, usize)>> = HashMap::new();
-    for (ti, t) in right.iter().enumerate() {
-        for r in 0..t.num_rows() {
-            if let Some(id) = join_id(t, r) {
-                index.entry(id).or_default().push((ti, r));
-            }
+    let mut index: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+    for row in 0..r.num_rows() {
+        if let Some(id) = join_id(r, row) {
+            index.entry(id).or_default().push(row);
         }
     }
     let mut rows: Vec<Record> = Vec::new();
-    for t in left {
-        for r in 0..t.num_rows() {
-            let Some(id) = join_id(t, r) else { continue };
-            let Some(matches) = index.get(&id) else { continue };
-            for &(ti, rr) in matches {
-                let mut row = Record::default();
-                for (n, c) in t.columns() {
-                    row.insert(out_name(&n, 0), cell(c.as_ref(), r));
-                }
-                for (n, c) in right[ti].columns() {
-                    let name = out_name(&n, 1);
-                    if row.get(&name).is_none() {
-                        row.insert(name, cell(c.as_ref(), rr));
-                    }
-                }
-                rows.push(row);
+    for lrow in 0..l.num_rows() {
+        let Some(id) = join_id(l, lrow) else { continue };
+        let Some(matches) = index.get(&id) else { continue };
+        for &rrow in matches {
+            let mut rec = Record::default();
+            for (n, c) in l.columns() {
+                rec.insert(out_name(&n, 0), cell(c.as_ref(), lrow));
             }
+            for (n, c) in r.columns() {
+                let name = out_name(&n, 1);
+                if rec.get(&name).is_none() {
+                    rec.insert(name, cell(c.as_ref(), rrow));
+                }
+            }
+            rows.push(rec);
         }
     }
-    // Output columns are ordered by name; rows by the join columns.
-    let mut all: Vec<String> =
-        lcols.iter().map(|(n, _)| out_name(n, 0)).chain(rcols.iter().map(|(n, _)| out_name(n, 1))).collect();
-    all.sort();
-    all.dedup();
+    if rows.is_empty() {
+        return Ok(None);
+    }
     rows.sort_by(|a, b| {
-        on.iter()
+        sorted_on
+            .iter()
             .map(|c| crate::table::cmp_values(a.get(c).unwrap_or(&Value::Null), b.get(c).unwrap_or(&Value::Null)))
             .find(|o| o.is_ne())
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    let types: Vec<(String, DataType)> = all
+    // Output columns are ordered by name.
+    let mut types: Vec<(String, DataType)> = lf
         .iter()
-        .map(|n| {
-            let dt = lcols
-                .iter()
-                .map(|(c, t)| (out_name(c, 0), t))
-                .chain(rcols.iter().map(|(c, t)| (out_name(c, 1), t)))
-                .find(|(c, _)| c == n)
-                .map_or(DataType::Utf8, |(_, t)| t.clone());
-            (n.clone(), dt)
-        })
+        .map(|(n, t)| (out_name(n, 0), t.clone()))
+        .chain(rf.iter().map(|(n, t)| (out_name(n, 1), t.clone())))
         .collect();
-    tables_from_records(&rows, &types, &key_cols)
+    types.sort_by(|a, b| a.0.cmp(&b.0));
+    types.dedup_by(|a, b| a.0 == b.0);
+    let mut key_cols: Vec<String> = l.key.names().map(|k| out_name(k, 0)).collect();
+    for k in r.key.names().map(|k| out_name(k, 1)) {
+        if !key_cols.contains(&k) {
+            key_cols.push(k);
+        }
+    }
+    let key = GroupKey(key_cols.iter().map(|k| (k.clone(), rows[0].get(k).cloned().unwrap_or(Value::Null))).collect());
+    let columns = types
+        .iter()
+        .map(|(n, dt)| (n.clone(), array_of(dt, rows.iter().map(|r| r.get(n).cloned().unwrap_or(Value::Null)))))
+        .collect();
+    Ok(Some(Table::with_key(key, columns)?))
 }
 
 /// Tables from records: rows grouped by the values of `key_cols`, columns as `types` says.
@@ -737,19 +739,20 @@ fn key_values(i: &mut Interp, a: &Args) -> EvalResult<Value> {
             return Ok(vec![]);
         }
         let dt = t.need(present[0])?.data_type().clone();
+        let cols = present.iter().map(|c| t.need(c)).collect::<EvalResult<Vec<_>>>()?;
+        if cols.iter().any(|c| *c.data_type() != dt) {
+            return fail("keyValues: the key columns must all have the same type");
+        }
+        // Row by row, each column's values the first time they appear.
+        let mut seen: Vec<Vec<Value>> = vec![Vec::new(); cols.len()];
         let mut keys_out = Vec::new();
         let mut values = Vec::new();
-        for c in present {
-            let col = t.need(c)?;
-            if *col.data_type() != dt {
-                return fail("keyValues: the key columns must all have the same type");
-            }
-            let mut seen = Vec::new();
-            for r in 0..col.len() {
+        for r in 0..t.num_rows() {
+            for (j, col) in cols.iter().enumerate() {
                 let v = cell(col.as_ref(), r);
-                if !seen.contains(&v) {
-                    seen.push(v.clone());
-                    keys_out.push(Value::String(c.clone()));
+                if !seen[j].contains(&v) {
+                    seen[j].push(v.clone());
+                    keys_out.push(Value::String(present[j].clone()));
                     values.push(v);
                 }
             }

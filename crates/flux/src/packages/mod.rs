@@ -1,4 +1,9 @@
-//! Packages a program can import: `array`, `csv`, `testing` and `sampledata`.
+//! Packages a program can import.
+
+mod args;
+mod math;
+mod regexp;
+mod strings;
 
 use std::rc::Rc;
 
@@ -8,7 +13,7 @@ use crate::builtins::builtin;
 use crate::interp::{Args, EvalError, EvalResult, Interp};
 use crate::stream::Stream;
 use crate::table::{GroupKey, Table, array_of, cell, infer_type, time_type};
-use crate::value::Value;
+use crate::value::{Duration, Value};
 
 fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
     Err(EvalError { message: message.into() })
@@ -26,7 +31,7 @@ fn stream(a: &Args, name: &str) -> EvalResult<Rc<Stream>> {
 }
 
 /// The package at `path`, or `None` if there is no such package.
-pub(crate) fn import(_: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
+pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
     Some(Ok(match path {
         "array" => package(vec![("from", builtin("from", &["rows"], None, array_from))]),
         "csv" => package(vec![("from", builtin("from", &["csv", "file", "mode"], None, csv_from))]),
@@ -35,6 +40,7 @@ pub(crate) fn import(_: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             ("assertEquals", builtin("assertEquals", &["name", "got", "want"], None, assert_equals)),
             ("assertEmpty", builtin("assertEmpty", &[], Some("tables"), assert_empty)),
             ("load", builtin("load", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
+            ("shouldError", builtin("shouldError", &["fn", "want"], None, should_error)),
         ]),
         "sampledata" => package(vec![
             ("float", builtin("float", &["includeNull"], None, |_, a| sample(a, Sample::Float))),
@@ -46,10 +52,66 @@ pub(crate) fn import(_: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             ("start", Value::Time(SAMPLE_START)),
             ("stop", Value::Time(SAMPLE_START + 60_000_000_000)),
         ]),
+        "strings" => strings::package_value(),
+        "math" => math::package_value(),
+        "regexp" => regexp::package_value(),
+        "universe" => i.universe.record(),
+        "internal/debug" => package(vec![
+            ("pass", builtin("pass", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
+            ("opaque", builtin("opaque", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
+            ("slurp", builtin("slurp", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
+            (
+                "sink",
+                builtin("sink", &[], Some("tables"), |_, a| {
+                    let input = stream(a, "tables")?;
+                    Ok(Value::Stream(Stream::whole("sink", vec![input], |_, _| Ok(Vec::new()))))
+                }),
+            ),
+            ("null", builtin("null", &["type"], None, |_, _| Ok(Value::Null))),
+        ]),
+        // Flux's planner rules are its own; there are none here to expect.
+        "testing/expect" => package(vec![("planner", builtin("planner", &["rules"], None, |_, _| Ok(Value::Null)))]),
+        "planner" => package(vec![]),
+        "timezone" => package(vec![
+            ("utc", location("UTC", Duration::default())),
+            (
+                "location",
+                builtin("location", &["name"], None, |_, a| {
+                    let name = args::string(a, "name")?;
+                    if name.parse::<chrono_tz::Tz>().is_err() {
+                        return fail(format!("timezone.location: unknown time zone {name:?}"));
+                    }
+                    Ok(location(name, Duration::default()))
+                }),
+            ),
+            (
+                "fixed",
+                builtin("fixed", &["offset"], None, |_, a| match a.required("offset")? {
+                    Value::Duration(d) => Ok(location("", *d)),
+                    v => fail(format!("offset must be a duration, got {}", v.type_name())),
+                }),
+            ),
+        ]),
+        "experimental" => package(vec![
+            ("addDuration", builtin("addDuration", &["d", "to", "location"], None, |i, a| shift(i, a, "to", 1))),
+            ("subDuration", builtin("subDuration", &["d", "from", "location"], None, |i, a| shift(i, a, "from", -1))),
+        ]),
         "generate" => package(vec![("from", builtin("from", &["count", "fn", "start", "stop"], None, generate_from))]),
         "experimental/table" => package(vec![("fill", builtin("fill", &[], Some("tables"), table_fill))]),
         _ => return None,
     }))
+}
+
+/// A location record, as `option location` holds it.
+pub(crate) fn location(zone: &str, offset: Duration) -> Value {
+    Value::record([("zone".to_owned(), Value::String(zone.to_owned())), ("offset".to_owned(), Value::Duration(offset))])
+}
+
+/// `experimental.addDuration`/`subDuration`: a time (or duration from now) moved by `d`.
+fn shift(i: &mut Interp, a: &Args, what: &str, sign: i64) -> EvalResult<Value> {
+    let Value::Duration(d) = a.required("d")? else { return fail("d must be a duration") };
+    let t = crate::universe::bound(i, a.required(what)?, what)?;
+    Ok(Value::Time(crate::interp::add_duration(t, d, sign)?))
 }
 
 /// `generate.from`: `count` rows evenly spaced over `[start, stop)`, `_value = fn(n)`.
@@ -269,6 +331,22 @@ fn assert_equals(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         }
         Ok(inputs.swap_remove(0))
     })))
+}
+
+/// `testing.shouldError`: calling `fn` (and running what it returns) must fail with a matching message.
+fn should_error(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let f = a.required("fn")?.clone();
+    let want = args::regex(a, "want")?.clone();
+    let outcome = match i.call(&f, Args::default()) {
+        Ok(Value::Stream(s)) => crate::stream::collect(i, &s).map(|_| ()),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Err(e) if want.is_match(&e.message) => Ok(Value::Null),
+        Err(e) => fail(format!("shouldError: error {:?} does not match {}", e.message, want.as_str())),
+        Ok(()) => fail("shouldError: expected an error, got none"),
+    }
 }
 
 fn assert_empty(_: &mut Interp, a: &Args) -> EvalResult<Value> {
