@@ -279,7 +279,10 @@ fn parse_cell(datatype: &str, s: &str) -> EvalResult<Value> {
         }),
         t if t.starts_with("dateTime") => Value::Time(match s.parse::<i64>() {
             Ok(n) if t == "dateTime:number" => n,
-            _ => chrono::DateTime::parse_from_rfc3339(s).ok().and_then(|d| d.timestamp_nanos_opt()).ok_or_else(bad)?,
+            // Times past 2262 wrap around, as Go's nanosecond conversion does.
+            _ => chrono::DateTime::parse_from_rfc3339(s)
+                .map(|d| d.timestamp().wrapping_mul(1_000_000_000).wrapping_add(i64::from(d.timestamp_subsec_nanos())))
+                .map_err(|_| bad())?,
         }),
         "duration" => match crate::eval(s, 0) {
             Ok(Value::Duration(d)) => Value::Int(d.signed().1),
@@ -358,12 +361,9 @@ impl Block {
             for &c in &keep {
                 let dt = self.datatypes.get(c).map_or("string", String::as_str);
                 let default = self.defaults.get(c).map_or("", String::as_str);
-                // Key columns hold the table's key value (its first row's) on every row, as in Flux.
-                let is_key = key.contains(&self.header[c]);
                 let values = rows
                     .iter()
                     .map(|r| {
-                        let r = if is_key { &rows[0] } else { r };
                         let s = r.get(c).map_or("", String::as_str);
                         let s = if s.is_empty() { default } else { s };
                         if s.is_empty() { Ok(Value::Null) } else { parse_cell(dt, s) }

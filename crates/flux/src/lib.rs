@@ -13,6 +13,7 @@ mod builtins;
 pub mod csv;
 pub mod interp;
 mod lexer;
+pub mod location;
 mod packages;
 mod parser;
 mod pushdown;
@@ -63,11 +64,6 @@ pub fn run(
     for s in std::mem::take(&mut interp.statements) {
         if results.iter().any(|(_, r)| std::rc::Rc::ptr_eq(r, &s)) {
             continue;
-        }
-        if results.iter().any(|(n, _)| n == "_result") {
-            return Err(Error::Eval(EvalError {
-                message: "multiple results named \"_result\"; name them with yield(name: ...)".into(),
-            }));
         }
         results.push(("_result".to_owned(), s));
     }

@@ -224,7 +224,8 @@ fn same_table(a: &Table, b: &Table, epsilon: f64, nans_equal: bool) -> bool {
     if fa != fb || a.num_rows() != b.num_rows() {
         return false;
     }
-    fa.iter().all(|(n, _)| {
+    // Key columns are compared through the group keys; rows on the other columns.
+    fa.iter().filter(|(n, _)| !a.key.contains(n)).all(|(n, _)| {
         let (ca, cb) = (a.batch.column_by_name(n), b.batch.column_by_name(n));
         let (Some(ca), Some(cb)) = (ca, cb) else { return false };
         (0..a.num_rows()).all(|i| same_cell(&cell(ca.as_ref(), i), &cell(cb.as_ref(), i), epsilon, nans_equal))
@@ -298,8 +299,8 @@ fn diff(_: &mut Interp, a: &Args) -> EvalResult<Value> {
             }
             let key = g.as_ref().or(w.as_ref()).map(|t| t.key.clone()).unwrap_or_default();
             if rows.is_empty() {
-                // Two empty tables that differ in their columns: say so in one row.
-                rows.push(vec![("_diff".to_owned(), Value::String("!".into()))]);
+                // Tables without rows have nothing to show as different.
+                continue;
             }
             let columns = names
                 .iter()

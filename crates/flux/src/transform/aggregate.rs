@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, StringArray, UInt32Array, UInt64Array};
+use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, UInt32Array, UInt64Array};
 use arrow::compute::SortOptions;
 use arrow::datatypes::DataType;
 
@@ -293,10 +293,14 @@ pub(crate) fn pick_row(pick: Pick, c: &ArrayRef) -> EvalResult<Option<usize>> {
                 DataType::Float64 => extreme!(Float64Array),
                 DataType::Int64 => extreme!(Int64Array),
                 DataType::UInt64 => extreme!(UInt64Array),
-                DataType::Utf8 => extreme!(StringArray),
                 DataType::Timestamp(..) => extreme!(arrow::array::TimestampNanosecondArray),
-                DataType::Boolean => extreme!(arrow::array::BooleanArray),
-                t => return fail(format!("unsupported column type {}", type_label(t))),
+                t => {
+                    let which = if want_max { "MaxSelector" } else { "MinSelector" };
+                    return fail(format!(
+                        "invalid use of function: *universe.{which} has no implementation for type {}",
+                        type_label(t)
+                    ));
+                }
             }
         }
     })

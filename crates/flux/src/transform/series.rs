@@ -490,7 +490,9 @@ fn histogram_quantile(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     let min_value = float_arg(a, "minValue", Some(0.0))?;
     let on_nonmonotonic = str_arg(a, "onNonmonotonic", "error")?;
     if !matches!(on_nonmonotonic.as_str(), "error" | "force" | "drop") {
-        return fail(format!("onNonmonotonic must be \"error\", \"force\" or \"drop\", got {on_nonmonotonic:?}"));
+        return fail(format!(
+            "value provided to histogramQuantile parameter onNonmonotonic is invalid: {on_nonmonotonic:?}; use \"error\", \"force\" or \"drop\""
+        ));
     }
     if !(0.0..=1.0).contains(&q) {
         return fail(format!("quantile must be between 0 and 1, got {q}"));

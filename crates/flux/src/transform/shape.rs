@@ -191,7 +191,8 @@ fn rename(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     if mapping.is_none() && f.is_none() {
         return fail("rename: one of columns or fn is required");
     }
-    per_table_rename(input(a)?, move |i, old| match (&mapping, &f) {
+    let listed: Vec<String> = mapping.iter().flatten().map(|(k, _)| k.clone()).collect();
+    per_table_rename(input(a)?, listed, move |i, old| match (&mapping, &f) {
         (Some(m), _) => Ok(m.iter().find(|(k, _)| k == old).map(|(_, v)| v.clone()).unwrap_or_else(|| old.to_owned())),
         (None, Some(f)) => {
             let mut args = Args::default();
@@ -207,9 +208,13 @@ fn rename(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 
 fn per_table_rename(
     input: Rc<Stream>,
+    listed: Vec<String>,
     new_name: impl Fn(&mut Interp, &str) -> EvalResult<String> + 'static,
 ) -> EvalResult<Value> {
     out(Stream::per_table("rename", input, move |i, t| {
+        if let Some(missing) = listed.iter().find(|c| !t.has(c)) {
+            return fail(format!("rename error: column \"{missing}\" doesn't exist"));
+        }
         let mut cols = Vec::new();
         let mut names: Vec<(String, String)> = Vec::new();
         for (n, c) in t.columns() {
@@ -430,16 +435,15 @@ fn pivot_group(
         .into_iter()
         .filter(|(n, _)| !column_key.contains(n) && n != value_column && (key.contains(n) || row_key.contains(n)))
         .collect();
-    let value_type = first.need(value_column)?.data_type().clone();
+    // Each new column takes the type of the values that fill it.
+    let mut new_types: Vec<DataType> = Vec::new();
     // Every input row is (table, row); the output rows and cells point at them.
     let mut rows: Vec<(u32, u32)> = Vec::new();
     let mut row_index: HashMap<RowId, usize> = HashMap::new();
     let mut new_columns: Vec<String> = Vec::new();
     let mut cells: Vec<Vec<Option<(u32, u32)>>> = Vec::new();
     for (ti, t) in tables.iter().enumerate() {
-        if *t.need(value_column)?.data_type() != value_type {
-            return fail("value columns of the tables being pivoted differ in type");
-        }
+        let value_type = t.need(value_column)?.data_type().clone();
         let row_cols: Vec<&ArrayRef> = row_key.iter().map(|c| t.need(c)).collect::<EvalResult<_>>()?;
         let single_time = match row_cols.as_slice() {
             [c] => c.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>(),
@@ -476,10 +480,19 @@ fn pivot_group(
                         ));
                     }
                     new_columns.push(name);
+                    new_types.push(value_type.clone());
                     cells.push(vec![None; rows.len()]);
                     new_columns.len() - 1
                 }
             };
+            if new_types[col] != value_type {
+                return fail(format!(
+                    "pivot: column {:?} would hold both {} and {} values",
+                    new_columns[col],
+                    type_label(&new_types[col]),
+                    type_label(&value_type)
+                ));
+            }
             cells[col][out_row] = Some((ti as u32, r as u32));
         }
     }
@@ -507,8 +520,13 @@ fn pivot_group(
     for (n, dt) in &kept {
         columns.push((n.clone(), gather(n, dt, &mut rows.iter().map(|r| Some(*r)))?));
     }
-    for (n, picks) in new_columns.iter().zip(cells) {
-        columns.push((n.clone(), gather(value_column, &value_type, &mut picks.into_iter())?));
+    for ((n, picks), dt) in new_columns.iter().zip(cells).zip(&new_types) {
+        // Tables whose values are of another type give nulls in this column.
+        let typed: Vec<Option<(u32, u32)>> = picks
+            .into_iter()
+            .map(|p| p.filter(|(t, _)| tables[*t as usize].column(value_column).is_some_and(|c| c.data_type() == dt)))
+            .collect();
+        columns.push((n.clone(), gather(value_column, dt, &mut typed.into_iter())?));
     }
     Table::with_key(key, columns)
 }

@@ -10,6 +10,7 @@ use arrow::array::{ArrayRef, BooleanArray, TimestampNanosecondArray};
 use super::aggregate::{Agg, Pick, aggregate_array, pick_row};
 use super::{Def, bool_arg, duration_arg, fail, input, int_arg, out, str_arg, str_list};
 use crate::interp::{Args, EvalError, EvalResult, Interp, add_duration};
+use crate::location::Location;
 use crate::stream::{Stream, WindowShape, WindowSpec};
 use crate::table::{GroupKey, Table, repeat, time_type};
 use crate::value::{Duration, Function, Value};
@@ -28,7 +29,7 @@ pub(super) fn install(def: Def<'_>) {
         aggregate_window,
     );
     def("timeShift", &["duration", "columns"], Some("tables"), time_shift);
-    def("truncateTimeColumn", &["unit", "timeColumn"], Some("tables"), truncate_time_column);
+    def("truncateTimeColumn", &["unit", "timeColumn", "location"], Some("tables"), truncate_time_column);
     def("hourSelection", &["start", "stop", "timeColumn", "location"], Some("tables"), hour_selection);
     def("timedMovingAverage", &["every", "period", "column"], Some("tables"), timed_moving_average);
 }
@@ -39,6 +40,8 @@ pub(crate) struct Windows {
     every: Duration,
     period: Duration,
     offset: Duration,
+    /// Boundaries fall on this location's wall clock.
+    loc: Location,
 }
 
 const EPOCH_MONTHS: i64 = 1970 * 12;
@@ -54,18 +57,18 @@ fn month_start(months: i64) -> EvalResult<i64> {
 }
 
 impl Windows {
-    fn new(every: Duration, period: Option<Duration>, offset: Option<Duration>) -> EvalResult<Self> {
+    fn new(every: Duration, period: Option<Duration>, offset: Option<Duration>, loc: Location) -> EvalResult<Self> {
         if every.months == 0 && every.nanos == 0 || every.negative {
             return fail("every must be positive");
         }
-        Ok(Self { every, period: period.unwrap_or(every), offset: offset.unwrap_or_default() })
+        Ok(Self { every, period: period.unwrap_or(every), offset: offset.unwrap_or_default(), loc })
     }
 
     fn infinite(&self) -> bool {
         self.every.months == 0 && self.every.nanos == i64::MAX
     }
 
-    /// The start of the latest window boundary at or before `t`.
+    /// The start of the latest window boundary at or before `t` (both on the local clock).
     fn floor(&self, t: i64) -> EvalResult<i64> {
         if self.every.months != 0 {
             let (om, on) = self.offset.signed();
@@ -93,7 +96,7 @@ impl Windows {
         add_duration(start, &self.period, 1)
     }
 
-    /// The windows (start, stop) that contain `t`.
+    /// The windows (start, stop) that contain `t` (on the local clock).
     fn containing(&self, t: i64) -> EvalResult<Vec<(i64, i64)>> {
         let mut out = Vec::new();
         let mut s = self.floor(t)?;
@@ -116,10 +119,20 @@ impl Windows {
     }
 }
 
-fn window_arg(a: &Args) -> EvalResult<Windows> {
+/// `every`, `period` and `offset`: either of `every` and `period` stands for both when alone.
+fn window_arg(i: &Interp, a: &Args) -> EvalResult<Windows> {
+    let (every, period) = (duration_arg(a, "every")?, duration_arg(a, "period")?);
     let every =
-        duration_arg(a, "every")?.ok_or_else(|| EvalError { message: "missing required argument every".into() })?;
-    Windows::new(every, duration_arg(a, "period")?, duration_arg(a, "offset")?)
+        every.or(period).ok_or_else(|| EvalError { message: "window: one of every or period is required".into() })?;
+    Windows::new(every, period, duration_arg(a, "offset")?, location_arg(i, a)?)
+}
+
+/// The `location` argument, else `option location`.
+pub(crate) fn location_arg(i: &Interp, a: &Args) -> EvalResult<Location> {
+    match a.get("location").cloned().or_else(|| i.universe.get("location")) {
+        Some(v) => Location::from_value(&v),
+        None => Ok(Location::default()),
+    }
 }
 
 /// The bounds windows keep to: the upstream `range`'s, else the table's
@@ -148,10 +161,18 @@ fn assign(
 ) -> EvalResult<Vec<(i64, i64, Vec<u32>)>> {
     let mut map: BTreeMap<(i64, i64), Vec<u32>> = BTreeMap::new();
     let single = w.period == w.every;
+    let utc = w.loc.is_utc();
     let mut last: Option<(i64, i64)> = None;
     for (i, t) in times.iter().enumerate() {
         let Some(t) = t else { continue };
         if bounds.0.is_some_and(|s| t < s) || bounds.1.is_some_and(|e| t >= e) {
+            continue;
+        }
+        if !utc {
+            // Windows on the local clock, their bounds as instants.
+            for (s, e) in w.containing(w.loc.to_local(t))? {
+                map.entry((w.loc.to_utc(s), w.loc.to_utc(e))).or_default().push(i as u32);
+            }
             continue;
         }
         if single {
@@ -172,15 +193,16 @@ fn assign(
         }
     }
     if create_empty && let (Some(lo), Some(hi)) = bounds {
-        let mut s = w.floor(lo)?;
+        let (lo_l, hi_l) = (w.loc.to_local(lo), w.loc.to_local(hi));
+        let mut s = w.floor(lo_l)?;
         // Windows that start before the bounds but reach into them.
-        while w.stop_of(add_duration(s, &w.every, -1)?)? > lo && add_duration(s, &w.every, -1)? < s {
+        while w.stop_of(add_duration(s, &w.every, -1)?)? > lo_l && add_duration(s, &w.every, -1)? < s {
             s = add_duration(s, &w.every, -1)?;
         }
-        while s < hi {
+        while s < hi_l {
             let e = w.stop_of(s)?;
-            if e > lo {
-                map.entry((s, e)).or_default();
+            if e > lo_l {
+                map.entry((w.loc.to_utc(s), w.loc.to_utc(e))).or_default();
             }
             let n = w.next(s)?;
             if n <= s {
@@ -222,8 +244,8 @@ fn window_table(t: &Table, rows: &[u32], start: i64, stop: i64, start_col: &str,
     Table::with_key(GroupKey(key), cols)
 }
 
-fn window(_: &mut Interp, a: &Args) -> EvalResult<Value> {
-    let w = window_arg(a)?;
+fn window(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let w = window_arg(i, a)?;
     let time_col = str_arg(a, "timeColumn", "_time")?;
     let start_col = str_arg(a, "startColumn", "_start")?;
     let stop_col = str_arg(a, "stopColumn", "_stop")?;
@@ -284,8 +306,8 @@ fn known(f: &Value) -> Option<(Known, &'static str)> {
     ))
 }
 
-fn aggregate_window(_: &mut Interp, a: &Args) -> EvalResult<Value> {
-    let w = window_arg(a)?;
+fn aggregate_window(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let w = window_arg(i, a)?;
     let f = a.required("fn")?.clone();
     let column = str_arg(a, "column", "_value")?;
     let time_src = str_arg(a, "timeSrc", "_stop")?;
@@ -301,7 +323,7 @@ fn aggregate_window(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         && w.every.months == 0
         && w.offset.months == 0
         && !w.infinite()
-        && a.get("location").is_none();
+        && w.loc.is_utc();
     if plain
         && let Some(spec) = crate::pushdown::open_scan(&input)
         && let Some((_, name)) = known(&f)
@@ -364,12 +386,12 @@ impl WindowedAggregate {
     }
 }
 
-fn timed_moving_average(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+fn timed_moving_average(i: &mut Interp, a: &Args) -> EvalResult<Value> {
     let every =
         duration_arg(a, "every")?.ok_or_else(|| EvalError { message: "missing required argument every".into() })?;
     let period =
         duration_arg(a, "period")?.ok_or_else(|| EvalError { message: "missing required argument period".into() })?;
-    let w = Windows::new(every, Some(period), None)?;
+    let w = Windows::new(every, Some(period), None, location_arg(i, a)?)?;
     let column = str_arg(a, "column", "_value")?;
     let input = input(a)?;
     let plan = input.bounds();
@@ -500,11 +522,12 @@ fn time_shift(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 }
 
 /// `t` truncated to a multiple of `unit` (calendar months when it has any).
-pub(crate) fn truncate(t: i64, unit: &Duration) -> EvalResult<i64> {
-    Windows::new(*unit, None, None)?.floor(t)
+pub(crate) fn truncate(t: i64, unit: &Duration, loc: Location) -> EvalResult<i64> {
+    Ok(loc.to_utc(Windows::new(*unit, None, None, loc)?.floor(loc.to_local(t))?))
 }
 
-fn truncate_time_column(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+fn truncate_time_column(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let loc = location_arg(i, a)?;
     let unit =
         duration_arg(a, "unit")?.ok_or_else(|| EvalError { message: "missing required argument unit".into() })?;
     let time_col = str_arg(a, "timeColumn", "_time")?;
@@ -513,7 +536,7 @@ fn truncate_time_column(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         for t in inputs.swap_remove(0) {
             let times = times_column(&t, &time_col)?;
             let truncated: TimestampNanosecondArray =
-                times.iter().map(|x| x.map(|x| truncate(x, &unit)).transpose()).collect::<EvalResult<_>>()?;
+                times.iter().map(|x| x.map(|x| truncate(x, &unit, loc)).transpose()).collect::<EvalResult<_>>()?;
             let truncated: ArrayRef = Arc::new(truncated);
             let cols = t
                 .columns()
@@ -541,7 +564,8 @@ fn truncate_time_column(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     }))
 }
 
-fn hour_selection(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+fn hour_selection(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let loc = location_arg(i, a)?;
     let start = int_arg(a, "start", None)?;
     let stop = int_arg(a, "stop", None)?;
     let time_col = str_arg(a, "timeColumn", "_time")?;
@@ -551,7 +575,7 @@ fn hour_selection(_: &mut Interp, a: &Args) -> EvalResult<Value> {
             .iter()
             .map(|x| {
                 Some(x.is_some_and(|x| {
-                    let hour = x.div_euclid(3_600_000_000_000).rem_euclid(24);
+                    let hour = loc.to_local(x).div_euclid(3_600_000_000_000).rem_euclid(24);
                     if start <= stop { hour >= start && hour <= stop } else { hour >= start || hour <= stop }
                 }))
             })
