@@ -5,7 +5,7 @@
 /// Fields per line.
 pub(crate) const FIELDS: usize = 10;
 
-const FIELD_NAMES: [&str; FIELDS] = [
+pub(crate) const FIELD_NAMES: [&str; FIELDS] = [
     "usage_user",
     "usage_system",
     "usage_idle",
@@ -32,13 +32,17 @@ const OSES: [&str; 3] = ["Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"];
 const TEAMS: [&str; 4] = ["SF", "NYC", "LON", "CHI"];
 const ENVS: [&str; 3] = ["production", "staging", "test"];
 /// 2016-01-01T00:00:00Z, TSBS's default start.
-const START_NS: i64 = 1_451_606_400_000_000_000;
+pub(crate) const START_NS: i64 = 1_451_606_400_000_000_000;
 
 /// splitmix64: small, fast, and the same on every machine.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -9,6 +9,7 @@
 //! the ratios, because the machine is shared and absolute figures drift.
 
 mod data;
+mod queries;
 mod servers;
 
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::servers::{Influx1, Oxiflux, Server};
 
 #[derive(Debug, Parser)]
-#[command(name = "oxiflux-bench", about = "Ingest benchmarks: oxiflux against InfluxDB 1.x")]
+#[command(name = "oxiflux-bench", about = "Benchmarks: oxiflux against InfluxDB 1.x")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,6 +32,36 @@ struct Cli {
 enum Command {
     /// Start oxiflux and influxd, ingest the same data into each, compare.
     Compare(Compare),
+    /// Load the same data into both, then time the TSBS devops queries: Flux on
+    /// oxiflux, InfluxQL on influxd.
+    Queries(Queries),
+}
+
+#[derive(Debug, Args)]
+struct Queries {
+    #[arg(long, default_value = "target/release/oxiflux")]
+    oxiflux: String,
+    #[arg(long, default_value = "/usr/bin/influxd")]
+    influxd: String,
+    #[command(flatten)]
+    data: DataArgs,
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Timed instances of each query (after two untimed ones).
+    #[arg(long, default_value_t = 15)]
+    instances: usize,
+    /// Only these query types (comma-separated names).
+    #[arg(long)]
+    only: Option<String>,
+    /// Only run against oxiflux.
+    #[arg(long)]
+    oxiflux_only: bool,
+    /// Print each query type's first Flux query.
+    #[arg(long)]
+    show: bool,
+    /// After loading oxiflux, print its address and pid and keep it running (for profiling).
+    #[arg(long)]
+    hold: bool,
 }
 
 #[derive(Debug, Args)]
@@ -131,7 +162,10 @@ fn run(
 }
 
 fn main() -> anyhow::Result<()> {
-    let Command::Compare(args) = Cli::parse().command;
+    let args = match Cli::parse().command {
+        Command::Compare(args) => args,
+        Command::Queries(q) => return run_queries(q),
+    };
     let seconds = parse_hours(&args.data.duration)?;
     let gen_start = Instant::now();
     let batches = Arc::new(data::batches(args.data.hosts, seconds, args.data.interval, args.data.batch));
@@ -165,6 +199,75 @@ fn main() -> anyhow::Result<()> {
     println!("  lines/s            {:.2}x", ox_result.lines_per_sec / in_result.lines_per_sec);
     println!("  peak RSS           {:.2}x", ox_result.peak_rss_bytes as f64 / in_result.peak_rss_bytes as f64);
     println!("  bytes/field value  {:.2}x", ox_result.disk_bytes as f64 / in_result.disk_bytes as f64);
+    Ok(())
+}
+
+fn run_queries(args: Queries) -> anyhow::Result<()> {
+    let seconds = parse_hours(&args.data.duration)?;
+    let batches = Arc::new(data::batches(args.data.hosts, seconds, args.data.interval, args.data.batch));
+    let shape = queries::Shape { hosts: args.data.hosts, seconds };
+    println!(
+        "data: {} hosts x {}, every {}s; loading both servers",
+        args.data.hosts, args.data.duration, args.data.interval
+    );
+    let ox = Oxiflux::start(&args.oxiflux, &[])?;
+    ingest(&ox, &batches, args.connections)?;
+    let ox = ox.restart(&args.oxiflux, &[])?;
+    if args.hold {
+        println!(
+            "oxiflux at {} (pid {}), token {}; Ctrl-C to stop",
+            ox.url(),
+            servers::Server::pid(&ox),
+            servers::TOKEN
+        );
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    let influx = if args.oxiflux_only {
+        None
+    } else {
+        let mut i = Influx1::start(&args.influxd)?;
+        ingest(&i, &batches, args.connections)?;
+        i.settle_and_measure_disk()?;
+        Some(i)
+    };
+    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(600)).build()?;
+    println!();
+    println!("{:<24} {:>12} {:>12} {:>8}   rows (flux / influxql)", "query", "oxiflux ms", "influxdb ms", "ratio");
+    for (k, t) in queries::TYPES.iter().enumerate() {
+        if args.only.as_deref().is_some_and(|o| !o.split(',').any(|n| n == t.name)) {
+            continue;
+        }
+        let all = queries::instances(t, &shape, args.instances + 2, 1000 + k as u64);
+        if args.show {
+            println!("{}", all[0].flux);
+        }
+        let (mut ox_times, mut in_times) = (Vec::new(), Vec::new());
+        let (mut ox_rows, mut in_rows) = (0, 0);
+        for (n, q) in all.iter().enumerate() {
+            let (d, rows) = queries::run_flux(&client, ox.url(), servers::TOKEN, &q.flux)?;
+            if n >= 2 {
+                ox_times.push(d);
+            }
+            ox_rows = rows;
+            if let Some(i) = &influx {
+                let (d, rows) = queries::run_influxql(&client, i.url(), &q.influxql)?;
+                if n >= 2 {
+                    in_times.push(d);
+                }
+                in_rows = rows;
+            }
+        }
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let ox_ms = ms(queries::median(ox_times));
+        if influx.is_some() {
+            let in_ms = ms(queries::median(in_times));
+            println!("{:<24} {ox_ms:>12.2} {in_ms:>12.2} {:>7.2}x   {ox_rows} / {in_rows}", t.name, ox_ms / in_ms);
+        } else {
+            println!("{:<24} {ox_ms:>12.2} {:>12} {:>8}   {ox_rows}", t.name, "-", "-");
+        }
+    }
     Ok(())
 }
 

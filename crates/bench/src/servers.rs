@@ -106,11 +106,28 @@ pub(crate) struct Oxiflux {
     dir: tempfile::TempDir,
 }
 
-const TOKEN: &str = "bench-token";
+pub(crate) const TOKEN: &str = "bench-token";
 
 impl Oxiflux {
     pub(crate) fn start(bin: &str, extra: &[String]) -> anyhow::Result<Self> {
         let dir = tempfile::Builder::new().prefix("oxiflux-bench").tempdir_in("/tmp")?;
+        Self::start_in(bin, extra, dir)
+    }
+
+    /// Stops the server cleanly (its buffers go to Parquet) and starts it again on the same data.
+    pub(crate) fn restart(mut self, bin: &str, extra: &[String]) -> anyhow::Result<Self> {
+        terminate(&mut self.child)?;
+        let dir = tempfile::Builder::new().prefix("oxiflux-bench").tempdir_in("/tmp")?;
+        let old = std::mem::replace(&mut self.dir, dir);
+        drop(self);
+        Self::start_in(bin, extra, old)
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn start_in(bin: &str, extra: &[String], dir: tempfile::TempDir) -> anyhow::Result<Self> {
         let mut child = Command::new(bin)
             .args(["run", "--http-bind-address", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
@@ -180,6 +197,10 @@ pub(crate) struct Influx1 {
 }
 
 impl Influx1 {
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     pub(crate) fn start(bin: &str) -> anyhow::Result<Self> {
         let dir = tempfile::Builder::new().prefix("influx1-bench").tempdir_in("/tmp")?;
         let (http, rpc) = (free_port()?, free_port()?);

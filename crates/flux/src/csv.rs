@@ -1,6 +1,6 @@
 //! Annotated CSV, the response format of `/api/v2/query` (SPEC: "Response format").
 
-use arrow::array::Array;
+use arrow::array::{Array, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray, UInt64Array};
 use arrow::datatypes::DataType;
 
 use crate::interp::{EvalError, EvalResult};
@@ -41,6 +41,124 @@ fn datatype(t: &DataType) -> &'static str {
         DataType::Timestamp(..) => "dateTime:RFC3339",
         _ => "string",
     }
+}
+
+/// A column as the encoder reads it.
+enum Column<'a> {
+    Float(&'a Float64Array),
+    Int(&'a Int64Array),
+    UInt(&'a UInt64Array),
+    Bool(&'a BooleanArray),
+    Time(&'a TimestampNanosecondArray),
+    String(&'a StringArray),
+    Other(&'a dyn Array),
+}
+
+impl<'a> Column<'a> {
+    fn of(a: &'a dyn Array) -> Self {
+        let any = a.as_any();
+        if let Some(x) = any.downcast_ref::<Float64Array>() {
+            Column::Float(x)
+        } else if let Some(x) = any.downcast_ref::<Int64Array>() {
+            Column::Int(x)
+        } else if let Some(x) = any.downcast_ref::<UInt64Array>() {
+            Column::UInt(x)
+        } else if let Some(x) = any.downcast_ref::<BooleanArray>() {
+            Column::Bool(x)
+        } else if let Some(x) = any.downcast_ref::<TimestampNanosecondArray>() {
+            Column::Time(x)
+        } else if let Some(x) = any.downcast_ref::<StringArray>() {
+            Column::String(x)
+        } else {
+            Column::Other(a)
+        }
+    }
+
+    /// Appends row `i`'s cell (nothing for null).
+    fn write(&self, i: usize, delimiter: char, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Column::Float(x) if x.is_valid(i) => {
+                let v = x.value(i);
+                if v.is_infinite() {
+                    out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+                } else {
+                    let _ = write!(out, "{v}");
+                }
+            }
+            Column::Int(x) if x.is_valid(i) => {
+                let _ = write!(out, "{}", x.value(i));
+            }
+            Column::UInt(x) if x.is_valid(i) => {
+                let _ = write!(out, "{}", x.value(i));
+            }
+            Column::Bool(x) if x.is_valid(i) => out.push_str(if x.value(i) { "true" } else { "false" }),
+            Column::Time(x) if x.is_valid(i) => write_time(x.value(i), out),
+            Column::String(x) if x.is_valid(i) => {
+                let s = x.value(i);
+                if s.contains(delimiter) || s.contains('"') || s.contains('\n') || s.contains('\r') {
+                    out.push_str(&quote(s, delimiter));
+                } else {
+                    out.push_str(s);
+                }
+            }
+            Column::Other(a) if a.is_valid(i) => out.push_str(&text(&cell(*a, i), true)),
+            _ => {}
+        }
+    }
+}
+
+/// RFC 3339 with the fraction's trailing zeros trimmed (Go's RFC3339Nano), written in place.
+fn write_time(t: i64, out: &mut String) {
+    let secs = t.div_euclid(1_000_000_000);
+    let nanos = t.rem_euclid(1_000_000_000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (the days-from-civil algorithm, inverted).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        out.push_str(&crate::interp::format_time(t));
+        return;
+    }
+    let mut buf = [0u8; 30];
+    let two = |b: &mut [u8], v: i64| {
+        b[0] = b'0' + (v / 10) as u8;
+        b[1] = b'0' + (v % 10) as u8;
+    };
+    two(&mut buf[0..2], year / 100);
+    two(&mut buf[2..4], year % 100);
+    buf[4] = b'-';
+    two(&mut buf[5..7], month);
+    buf[7] = b'-';
+    two(&mut buf[8..10], day);
+    buf[10] = b'T';
+    two(&mut buf[11..13], rem / 3600);
+    buf[13] = b':';
+    two(&mut buf[14..16], rem % 3600 / 60);
+    buf[16] = b':';
+    two(&mut buf[17..19], rem % 60);
+    let mut len = 19;
+    if nanos != 0 {
+        buf[19] = b'.';
+        let mut n = nanos;
+        let mut digits = [0u8; 9];
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        let keep = 9 - digits.iter().rev().take_while(|&&d| d == b'0').count();
+        buf[20..20 + keep].copy_from_slice(&digits[..keep]);
+        len = 20 + keep;
+    }
+    buf[len] = b'Z';
+    out.push_str(std::str::from_utf8(&buf[..=len]).unwrap_or_default());
 }
 
 /// A field as RFC 4180 writes it: quoted when it holds the delimiter, a quote or a line break.
@@ -156,16 +274,21 @@ impl Encoder {
         }
         // With the `default` annotation the result name is implied; without it, each row says it.
         let result_cell = if d.annotations.iter().any(|a| a == "default") { String::new() } else { name.to_owned() };
-        let index = self.index.to_string();
+        // Rows straight from the Arrow columns: the start of each row is the same.
+        let mut lead = String::new();
+        lead.push_str(&quote(&result_cell, d.delimiter));
+        lead.push(d.delimiter);
+        lead.push_str(&self.index.to_string());
+        let columns: Vec<Column<'_>> = t.batch.columns().iter().map(|c| Column::of(c.as_ref())).collect();
+        out.reserve(t.num_rows() * (lead.len() + 16 * columns.len()));
         for i in 0..t.num_rows() {
-            let mut row: Vec<String> = Vec::with_capacity(3 + t.batch.num_columns());
-            row.push(String::new());
-            row.push(result_cell.clone());
-            row.push(index.clone());
-            for c in t.batch.columns() {
-                row.push(text(&cell(c.as_ref() as &dyn Array, i), nano));
+            out.push(d.delimiter);
+            out.push_str(&lead);
+            for c in &columns {
+                out.push(d.delimiter);
+                c.write(i, d.delimiter, out);
             }
-            line(row, out);
+            out.push_str("\r\n");
         }
         self.index += 1;
         self.prev = Some(this);

@@ -157,6 +157,7 @@ impl Default for StorageConfig {
 
 /// Series indexes of files by (bucket, file ID).
 type FileIndexCache = HashMap<(u64, u64), Arc<Vec<SeriesEntry>>>;
+type ReaderMetaCache = HashMap<(u64, u64), parquet::arrow::arrow_reader::ArrowReaderMetadata>;
 
 /// The files of one partition, copied out of the catalog for a rewrite.
 #[derive(Debug, Clone)]
@@ -184,6 +185,8 @@ pub(crate) struct Inner {
     compact_wake: (Mutex<bool>, Condvar),
     /// Series indexes of files, by (bucket, file ID), read once.
     pub(crate) file_index: Mutex<FileIndexCache>,
+    /// Parquet metadata (with page indexes) of files, by (bucket, file ID), read once.
+    reader_meta: Mutex<ReaderMetaCache>,
     pub(crate) objects: Objects,
     wake: (Mutex<bool>, Condvar),
     backpressure: Backpressure,
@@ -301,6 +304,7 @@ impl Storage {
             rewrite: Mutex::new(()),
             compact_wake: (Mutex::new(false), Condvar::new()),
             file_index: Mutex::new(HashMap::new()),
+            reader_meta: Mutex::new(HashMap::new()),
             objects,
             wake: (Mutex::new(false), Condvar::new()),
             backpressure: Backpressure::default(),
@@ -747,8 +751,10 @@ impl Inner {
         b.catalog.save(&self.objects, bucket)?;
         drop(st);
         let mut cache = self.file_index.lock().unwrap_or_else(|e| e.into_inner());
+        let mut metas = self.reader_meta.lock().unwrap_or_else(|e| e.into_inner());
         for f in replaces {
             cache.remove(&(bucket, *f));
+            metas.remove(&(bucket, *f));
             let _ = self.objects.delete(&BucketCatalog::file_path(bucket, *f));
         }
         Ok(())
@@ -814,6 +820,19 @@ impl Inner {
         let index = Arc::new(persist::read_index(&self.objects, &BucketCatalog::file_path(bucket, file))?);
         self.file_index.lock().unwrap_or_else(|e| e.into_inner()).insert((bucket, file), Arc::clone(&index));
         Ok(index)
+    }
+
+    pub(crate) fn reader_meta_of(
+        &self,
+        bucket: u64,
+        file: u64,
+    ) -> Result<parquet::arrow::arrow_reader::ArrowReaderMetadata> {
+        if let Some(m) = self.reader_meta.lock().unwrap_or_else(|e| e.into_inner()).get(&(bucket, file)) {
+            return Ok(m.clone());
+        }
+        let meta = persist::load_reader_meta(&self.objects, &BucketCatalog::file_path(bucket, file))?;
+        self.reader_meta.lock().unwrap_or_else(|e| e.into_inner()).insert((bucket, file), meta.clone());
+        Ok(meta)
     }
 
     fn partition_fields(&self, pf: &PartitionFiles) -> BTreeMap<String, FieldType> {

@@ -17,7 +17,7 @@ use arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use arrow::record_batch::RecordBatch;
 use futures::TryStreamExt;
 use object_store::buffered::BufWriter;
-use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, RowSelection, RowSelector};
 use parquet::arrow::{AsyncArrowWriter, ParquetRecordBatchStreamBuilder};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::KeyValue;
@@ -301,6 +301,9 @@ impl std::fmt::Debug for FileWriter<'_> {
 
 /// Rows per row group: bounds what the writer holds in memory.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
+/// Rows per data page at most: with the page index, a read of a few series
+/// decodes the pages that hold them, not whole row groups.
+const PAGE_ROWS: usize = 4 * 1024;
 
 impl<'a> FileWriter<'a> {
     pub(crate) fn create(
@@ -325,6 +328,8 @@ impl<'a> FileWriter<'a> {
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_data_page_row_count_limit(PAGE_ROWS)
+            .set_write_batch_size(PAGE_ROWS)
             .set_column_encoding(ColumnPath::from(TIME), Encoding::DELTA_BINARY_PACKED)
             .set_column_dictionary_enabled(ColumnPath::from(TIME), false);
         for (name, ft) in &fields {
@@ -488,6 +493,101 @@ pub(crate) fn read_index(objects: &Objects, path: &str) -> Result<Vec<SeriesEntr
         .and_then(|e| e.value.clone())
         .ok_or_else(|| Error::Corrupt(format!("{path} has no series index")))?;
     serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("{path}: series index: {e}")))
+}
+
+/// A file's Parquet metadata with its page index, read once per file and kept.
+pub(crate) fn load_reader_meta(objects: &Objects, path: &str) -> Result<ArrowReaderMetadata> {
+    let mut reader = objects.reader(path);
+    let options = ArrowReaderOptions::new().with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
+    Ok(objects.block_on(ArrowReaderMetadata::load_async(&mut reader, options))?)
+}
+
+/// One series' rows of a file as Arrow arrays: times, and each field present.
+#[derive(Debug)]
+pub(crate) struct SeriesArrays {
+    pub(crate) key: Arc<SeriesKey>,
+    pub(crate) times: Vec<i64>,
+    pub(crate) fields: Vec<(String, ArrayRef)>,
+}
+
+/// Reads the given series' rows of a file (only the pages that hold them), as Arrow arrays.
+pub(crate) fn read_arrays(
+    objects: &Objects,
+    path: &str,
+    meta: &ArrowReaderMetadata,
+    measurement: &str,
+    entries: &[&SeriesEntry],
+    fields: Option<&BTreeSet<String>>,
+) -> Result<Vec<SeriesArrays>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(objects.reader(path), meta.clone());
+    let schema = Arc::clone(builder.schema());
+    let wanted: Vec<usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            f.name() == TIME
+                || f.name().strip_prefix(FIELD_PREFIX).is_some_and(|n| fields.is_none_or(|set| set.contains(n)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
+    let mut sorted: Vec<&SeriesEntry> = entries.to_vec();
+    sorted.sort_by_key(|e| e.rows.0);
+    let mut selectors = Vec::new();
+    let mut at = 0;
+    for e in &sorted {
+        if e.rows.0 > at {
+            selectors.push(RowSelector::skip(e.rows.0 - at));
+        }
+        selectors.push(RowSelector::select(e.rows.1 - e.rows.0));
+        at = e.rows.1;
+    }
+    // Batches no bigger than what is selected: the reader sizes its buffers by them.
+    let selected: usize = sorted.iter().map(|e| e.rows.1 - e.rows.0).sum();
+    let reader = builder
+        .with_projection(mask)
+        .with_row_selection(RowSelection::from(selectors))
+        .with_batch_size(selected.clamp(1, 1 << 16))
+        .build()?;
+    let batches: Vec<RecordBatch> = objects.block_on(reader.try_collect())?;
+    let Some(out_schema) = batches.first().map(|b| b.schema()) else {
+        return Ok(Vec::new());
+    };
+    let all = if batches.len() == 1 {
+        batches.into_iter().next().ok_or_else(|| Error::Corrupt("no batch".into()))?
+    } else {
+        arrow::compute::concat_batches(&out_schema, &batches)?
+    };
+    let time_idx = out_schema.index_of(TIME)?;
+    let times = all
+        .column(time_idx)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| Error::Corrupt("time column is not i64".into()))?;
+    let mut out = Vec::with_capacity(sorted.len());
+    let mut offset = 0;
+    for e in sorted {
+        let n = e.rows.1 - e.rows.0;
+        let mut fields_out = Vec::new();
+        for (i, f) in out_schema.fields().iter().enumerate() {
+            let Some(name) = f.name().strip_prefix(FIELD_PREFIX) else { continue };
+            let slice = all.column(i).slice(offset, n);
+            if slice.null_count() < n {
+                fields_out.push((name.to_owned(), slice));
+            }
+        }
+        out.push(SeriesArrays {
+            key: Arc::new(SeriesKey::new(measurement, e.tags.clone())),
+            times: times.values()[offset..offset + n].to_vec(),
+            fields: fields_out,
+        });
+        offset += n;
+    }
+    Ok(out)
 }
 
 /// Reads the rows of the given series (by their index entries) from a file:

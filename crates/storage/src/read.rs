@@ -190,40 +190,52 @@ impl Storage {
                         req.predicate.matches_series(&key) != Some(false)
                     })
                     .collect();
+                if entries.is_empty() {
+                    continue;
+                }
                 let path = crate::catalog::BucketCatalog::file_path(req.bucket, f.id);
-                for mut rows in crate::persist::read_series(
+                let meta = self.inner.reader_meta_of(req.bucket, f.id)?;
+                for rows in crate::persist::read_arrays(
                     &self.inner.objects,
                     &path,
+                    &meta,
                     &p.measurement,
                     &entries,
                     req.fields.as_ref(),
                 )? {
-                    for (ts, te, tp) in &tombs {
-                        if tp.matches(&rows.key) {
-                            rows.retain_times(&|t| t >= *ts && t <= *te);
-                        }
-                    }
+                    // Rows a tombstone covers are not there.
+                    let deleted: Vec<&(i64, i64, crate::delete::DeletePredicate)> =
+                        tombs.iter().filter(|(_, _, tp)| tp.matches(&rows.key)).collect();
                     let lo = rows.times.partition_point(|&t| t < start);
                     let hi = rows.times.partition_point(|&t| t < stop);
-                    for (name, col) in &rows.fields {
+                    for (name, arr) in &rows.fields {
                         if !req.wants(&rows.key, name) {
                             continue;
                         }
-                        let arr = crate::persist::to_array(col);
-                        let idx: Vec<usize> = (lo..hi).filter(|&i| arr.is_valid(i)).collect();
-                        if idx.is_empty() {
+                        let Some(ft) = FieldType::of_arrow(arr.data_type()) else { continue };
+                        let slice = arr.slice(lo, hi - lo);
+                        let times = &rows.times[lo..hi];
+                        let (times, values) = if slice.null_count() == 0 && deleted.is_empty() {
+                            (times.to_vec(), slice)
+                        } else {
+                            let keep: Vec<usize> = (0..slice.len())
+                                .filter(|&i| {
+                                    slice.is_valid(i)
+                                        && !deleted.iter().any(|(ts, te, _)| times[i] >= *ts && times[i] <= *te)
+                                })
+                                .collect();
+                            let indices = UInt64Array::from_iter_values(keep.iter().map(|&i| i as u64));
+                            (
+                                keep.iter().map(|&i| times[i]).collect(),
+                                arrow::compute::take(slice.as_ref(), &indices, None)?,
+                            )
+                        };
+                        if times.is_empty() {
                             continue;
                         }
-                        let indices = UInt64Array::from_iter_values(idx.iter().map(|&i| i as u64));
-                        let values = arrow::compute::take(arr.as_ref(), &indices, None)?;
-                        let entry = out
-                            .entry((Arc::clone(&rows.key), name.clone()))
-                            .or_insert_with(|| (col.field_type(), Vec::new()));
-                        entry.1.push(Chunk {
-                            times: idx.iter().map(|&i| rows.times[i]).collect(),
-                            values,
-                            rank: rank as u32,
-                        });
+                        let entry =
+                            out.entry((Arc::clone(&rows.key), name.clone())).or_insert_with(|| (ft, Vec::new()));
+                        entry.1.push(Chunk { times, values, rank: rank as u32 });
                     }
                 }
             }

@@ -26,6 +26,19 @@ impl FieldType {
         }
     }
 
+    /// The field type stored as this Arrow type.
+    pub(crate) fn of_arrow(t: &arrow::datatypes::DataType) -> Option<Self> {
+        use arrow::datatypes::DataType;
+        Some(match t {
+            DataType::Float64 => FieldType::Float,
+            DataType::Int64 => FieldType::Integer,
+            DataType::UInt64 => FieldType::UInteger,
+            DataType::Utf8 => FieldType::String,
+            DataType::Boolean => FieldType::Boolean,
+            _ => return None,
+        })
+    }
+
     pub(crate) fn of(v: &lineproto::FieldValue<'_>) -> Self {
         match v {
             lineproto::FieldValue::Float(_) => FieldType::Float,

@@ -835,6 +835,10 @@ fn map(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     out(Stream::whole("map", vec![input(a)?], move |i, mut inputs| {
         let mut produced = Vec::new();
         for t in inputs.swap_remove(0) {
+            if let Some(out) = crate::vector::map_table(i, &f, &t) {
+                produced.push(out);
+                continue;
+            }
             let records = crate::vector::records(i, &f, &t)?;
             produced.extend(from_records(&t, &records)?);
         }
