@@ -213,6 +213,7 @@ fn run_queries(args: Queries) -> anyhow::Result<()> {
     let ox = Oxiflux::start(&args.oxiflux, &[])?;
     ingest(&ox, &batches, args.connections)?;
     let ox = ox.restart(&args.oxiflux, &[])?;
+    ox.settle()?;
     if args.hold {
         println!(
             "oxiflux at {} (pid {}), token {}; Ctrl-C to stop",

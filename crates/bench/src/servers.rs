@@ -127,6 +127,23 @@ impl Oxiflux {
         &self.url
     }
 
+    /// Waits until the data directory stops changing (compaction done).
+    pub(crate) fn settle(&self) -> anyhow::Result<()> {
+        let data = self.dir.path().join("data");
+        let mut last = (dir_size(&data), Instant::now());
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_secs(1));
+            let size = dir_size(&data);
+            if size != last.0 {
+                last = (size, Instant::now());
+            } else if last.1.elapsed() >= Duration::from_secs(5) {
+                return Ok(());
+            }
+        }
+        bail!("oxiflux never settled")
+    }
+
     fn start_in(bin: &str, extra: &[String], dir: tempfile::TempDir) -> anyhow::Result<Self> {
         let mut child = Command::new(bin)
             .args(["run", "--http-bind-address", "127.0.0.1:0", "--data-dir"])

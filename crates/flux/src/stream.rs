@@ -42,6 +42,26 @@ pub struct ScanSpec {
     pub range: Option<(i64, i64)>,
     pub predicate: storage::Predicate,
     pub window: Option<WindowSpec>,
+    /// A `group()` applied to what the scan reads.
+    pub group: Option<GroupSpec>,
+}
+
+/// `group(columns:, mode:)`.
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    pub columns: Vec<String>,
+    pub except: bool,
+}
+
+impl GroupSpec {
+    /// The key columns for a table with these columns.
+    pub fn key_of(&self, names: &[String]) -> Vec<String> {
+        if self.except {
+            names.iter().filter(|c| !self.columns.contains(c)).cloned().collect()
+        } else {
+            self.columns.clone()
+        }
+    }
 }
 
 /// A window aggregate storage runs inside the scan.

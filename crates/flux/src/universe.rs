@@ -51,6 +51,7 @@ pub(crate) fn from(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         range: None,
         predicate: Predicate::True,
         window: None,
+        group: None,
     }))))
 }
 
@@ -205,12 +206,27 @@ pub(crate) fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> 
         }),
     }
     .map_err(|e| EvalError { message: format!("reading storage: {e}") })?;
-    for fs in &series {
-        let t = match &spec.window {
-            None => crate::table::from_series(fs, start, stop)?,
-            Some(w) => crate::pushdown::window_table(fs, w, start, stop)?,
-        };
-        sink(i, t)?;
+    match (&spec.group, &spec.window) {
+        (None, _) => {
+            for fs in &series {
+                let t = match &spec.window {
+                    None => crate::table::from_series(fs, start, stop)?,
+                    Some(w) => crate::pushdown::window_table(fs, w, start, stop)?,
+                };
+                sink(i, t)?;
+            }
+        }
+        (Some(g), None) => {
+            let tables = series.iter().map(|fs| crate::table::from_series(fs, start, stop)).collect::<EvalResult<Vec<_>>>()?;
+            for t in crate::transform::regroup_by(tables, |t| g.key_of(&t.names()))? {
+                sink(i, t)?;
+            }
+        }
+        (Some(g), Some(w)) => {
+            for t in crate::pushdown::grouped_windows(&series, w, g, start, stop)? {
+                sink(i, t)?;
+            }
+        }
     }
     Ok(())
 }

@@ -156,7 +156,14 @@ pub async fn serve(
     listener.set_nonblocking(true)?;
     match tls {
         None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
+            use axum::serve::ListenerExt;
+            // Without TCP_NODELAY a response's last small write waits for the
+            // client's delayed ACK: 40 ms on every small query.
+            let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
+                }
+            });
             axum::serve(listener, app).with_graceful_shutdown(shutdown).await
         }
         Some(TlsConfig(config)) => {

@@ -58,7 +58,13 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         "universe" => i.universe.record(),
         "internal/debug" => package(vec![
             ("pass", builtin("pass", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
-            ("opaque", builtin("opaque", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
+            // A step the planner cannot see through: nothing is pushed into storage past it.
+            (
+                "opaque",
+                builtin("opaque", &[], Some("tables"), |_, a| {
+                    Ok(Value::Stream(Stream::per_table("opaque", stream(a, "tables")?, |_, t| Ok(vec![t]))))
+                }),
+            ),
             ("slurp", builtin("slurp", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
             (
                 "sink",

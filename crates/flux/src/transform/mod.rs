@@ -8,6 +8,8 @@ mod series;
 mod shape;
 mod window;
 
+pub(crate) use shape::regroup_by;
+
 use std::rc::Rc;
 
 use arrow::array::{ArrayRef, new_null_array};

@@ -94,7 +94,17 @@ fn group(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         "except" => true,
         m => return fail(format!("group: mode must be \"by\" or \"except\", got {m:?}")),
     };
-    out(Stream::whole("group", vec![input(a)?], move |_, mut inputs| {
+    let input = input(a)?;
+    // Over a storage scan, grouping stays part of the scan, so that window
+    // aggregates after it still run in storage (and merge across series).
+    if let Stream::Scan(spec) = input.as_ref()
+        && spec.window.is_none()
+    {
+        let mut spec = spec.clone();
+        spec.group = Some(crate::stream::GroupSpec { columns, except });
+        return out(Rc::new(Stream::Scan(spec)));
+    }
+    out(Stream::whole("group", vec![input], move |_, mut inputs| {
         let tables = inputs.swap_remove(0);
         regroup_by(tables, |t| {
             if except { t.names().into_iter().filter(|c| !columns.contains(c)).collect() } else { columns.clone() }

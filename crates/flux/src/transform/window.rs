@@ -328,6 +328,7 @@ fn aggregate_window(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         && let Some(spec) = crate::pushdown::open_scan(&input)
         && let Some((_, name)) = known(&f)
         && let Some(aggregate) = crate::pushdown::aggregate_named(name)
+        && crate::pushdown::pushable(spec, aggregate)
     {
         let mut spec = spec.clone();
         spec.window = Some(WindowSpec {
