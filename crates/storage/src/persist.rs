@@ -510,7 +510,50 @@ pub(crate) struct SeriesArrays {
     pub(crate) fields: Vec<(String, ArrayRef)>,
 }
 
-/// Reads the given series' rows of a file (only the pages that hold them), as Arrow arrays.
+/// The part of a series' rows `[r0, r1)` whose time pages (by the page index's
+/// min and max) can hold times in `[start, stop)`; all of it without a page index.
+fn prune_by_time(meta: &ArrowReaderMetadata, (r0, r1): (usize, usize), start: i64, stop: i64) -> (usize, usize) {
+    let md = meta.metadata();
+    let Some(time_col) = md.file_metadata().schema_descr().columns().iter().position(|c| c.name() == TIME) else {
+        return (r0, r1);
+    };
+    let (mut lo, mut hi) = (usize::MAX, 0);
+    let mut rg_start = 0usize;
+    for (rg, rgm) in md.row_groups().iter().enumerate() {
+        let rg_end = rg_start + rgm.num_rows() as usize;
+        if rg_end <= r0 || rg_start >= r1 {
+            rg_start = rg_end;
+            continue;
+        }
+        let index = md.page_index_for_row_group(rg);
+        let (Some(parquet::file::page_index::column_index::ColumnIndexMetaData::INT64(ci)), Some(oi)) =
+            (index.column_index(time_col), index.offset_index(time_col))
+        else {
+            return (r0, r1);
+        };
+        let pages = oi.page_locations();
+        for (p, loc) in pages.iter().enumerate() {
+            let p0 = rg_start + loc.first_row_index as usize;
+            let p1 = pages.get(p + 1).map_or(rg_end, |n| rg_start + n.first_row_index as usize);
+            if p1 <= r0 || p0 >= r1 {
+                continue;
+            }
+            let (Some(min), Some(max)) = (ci.min_value(p), ci.max_value(p)) else { return (r0, r1) };
+            // Pages hold several series: their bounds say little about this one's times.
+            let whole = p0 >= r0 && p1 <= r1;
+            if whole && (*max < start || *min >= stop) {
+                continue;
+            }
+            lo = lo.min(p0.max(r0));
+            hi = hi.max(p1.min(r1));
+        }
+        rg_start = rg_end;
+    }
+    if lo >= hi { (r0, r0) } else { (lo, hi) }
+}
+
+/// Reads the given series' rows of a file (only the pages that hold them,
+/// within `time` when given), as Arrow arrays.
 pub(crate) fn read_arrays(
     objects: &Objects,
     path: &str,
@@ -518,6 +561,7 @@ pub(crate) fn read_arrays(
     measurement: &str,
     entries: &[&SeriesEntry],
     fields: Option<&BTreeSet<String>>,
+    time: Option<(i64, i64)>,
 ) -> Result<Vec<SeriesArrays>> {
     if entries.is_empty() {
         return Ok(Vec::new());
@@ -535,19 +579,27 @@ pub(crate) fn read_arrays(
         .map(|(i, _)| i)
         .collect();
     let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
-    let mut sorted: Vec<&SeriesEntry> = entries.to_vec();
-    sorted.sort_by_key(|e| e.rows.0);
+    let mut sorted: Vec<(&SeriesEntry, (usize, usize))> = entries
+        .iter()
+        .map(|e| (*e, time.map_or(e.rows, |(start, stop)| prune_by_time(meta, e.rows, start, stop))))
+        .collect();
+    sorted.sort_by_key(|(_, r)| r.0);
     let mut selectors = Vec::new();
     let mut at = 0;
-    for e in &sorted {
-        if e.rows.0 > at {
-            selectors.push(RowSelector::skip(e.rows.0 - at));
+    for (_, (r0, r1)) in &sorted {
+        if *r0 > at {
+            selectors.push(RowSelector::skip(r0 - at));
         }
-        selectors.push(RowSelector::select(e.rows.1 - e.rows.0));
-        at = e.rows.1;
+        if r1 > r0 {
+            selectors.push(RowSelector::select(r1 - r0));
+        }
+        at = at.max(*r1);
     }
     // Batches no bigger than what is selected: the reader sizes its buffers by them.
-    let selected: usize = sorted.iter().map(|e| e.rows.1 - e.rows.0).sum();
+    let selected: usize = sorted.iter().map(|(_, (r0, r1))| r1 - r0).sum();
+    if selected == 0 {
+        return Ok(Vec::new());
+    }
     let reader = builder
         .with_projection(mask)
         .with_row_selection(RowSelection::from(selectors))
@@ -570,8 +622,11 @@ pub(crate) fn read_arrays(
         .ok_or_else(|| Error::Corrupt("time column is not i64".into()))?;
     let mut out = Vec::with_capacity(sorted.len());
     let mut offset = 0;
-    for e in sorted {
-        let n = e.rows.1 - e.rows.0;
+    for (e, (r0, r1)) in sorted {
+        let n = r1 - r0;
+        if n == 0 {
+            continue;
+        }
         let mut fields_out = Vec::new();
         for (i, f) in out_schema.fields().iter().enumerate() {
             let Some(name) = f.name().strip_prefix(FIELD_PREFIX) else { continue };

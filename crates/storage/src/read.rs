@@ -202,6 +202,7 @@ impl Storage {
                     &p.measurement,
                     &entries,
                     req.fields.as_ref(),
+                    Some((start, stop)),
                 )? {
                     // Rows a tombstone covers are not there.
                     let deleted: Vec<&(i64, i64, crate::delete::DeletePredicate)> =

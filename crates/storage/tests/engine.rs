@@ -314,3 +314,41 @@ fn files_no_catalog_names_are_removed_at_open() {
     assert!(!bucket_dir.join("00000000000000ff.parquet").exists());
     assert_eq!(floats(&s.scan(&all(1)).unwrap()[0]), [1.0]);
 }
+
+#[test]
+fn time_ranges_read_from_files_match_the_buffer_page_by_page() {
+    // Series long enough to span many Parquet pages, interleaved with short ones,
+    // so that pages hold one series or several.
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    let mut body = String::new();
+    for i in 0..20_000i64 {
+        body.push_str(&format!("cpu,host=long v={i} {}\n", T0 + i * 1_000_000));
+        if i % 997 == 0 {
+            body.push_str(&format!("cpu,host=s{} v={i} {}\n", i % 5, T0 + i * 1_000_000));
+        }
+    }
+    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
+    let ranges: Vec<(i64, i64)> = vec![
+        (T0, T0 + 1),
+        (T0 + 4_095_000_000, T0 + 4_097_000_000),
+        (T0 + 4_096_000_000, T0 + 12_289_000_000),
+        (T0 + 7_000_000_000, T0 + 7_000_000_001),
+        (T0 + 19_999_000_000, T0 + 30_000_000_000),
+        (T0 - 5, T0 + 20_000_000_000),
+        (T0 + 30_000_000_000, T0 + 40_000_000_000),
+    ];
+    let read = |s: &Storage, (a, b): (i64, i64)| -> Vec<(String, Vec<i64>)> {
+        s.scan(&ScanRequest::new(1, a, b, Predicate::True))
+            .unwrap()
+            .iter()
+            .map(|fs| (fs.series.tag("host").unwrap_or_default().to_owned(), times(fs)))
+            .collect()
+    };
+    let before: Vec<_> = ranges.iter().map(|r| read(&s, *r)).collect();
+    s.flush().unwrap();
+    for (r, want) in ranges.iter().zip(&before) {
+        assert_eq!(&read(&s, *r), want, "range {r:?}");
+    }
+    assert_eq!(before[2][0].1.len(), 8193);
+}
