@@ -136,7 +136,11 @@ fn series_key(fs: &storage::FieldSeries, g: &GroupSpec, start: i64, stop: i64) -
 /// the aggregate combines across series, and the key holds no per-row column.
 pub(crate) fn can_merge(g: &GroupSpec, aggregate: storage::Aggregate) -> bool {
     let per_row = |c: &str| c == "_time" || c == "_value";
-    let keyed_by_row = if g.except { !g.columns.iter().any(|c| c == "_time") || !g.columns.iter().any(|c| c == "_value") } else { g.columns.iter().any(|c| per_row(c)) };
+    let keyed_by_row = if g.except {
+        !g.columns.iter().any(|c| c == "_time") || !g.columns.iter().any(|c| c == "_value")
+    } else {
+        g.columns.iter().any(|c| per_row(c))
+    };
     aggregate != storage::Aggregate::Mean && !keyed_by_row
 }
 
@@ -178,7 +182,8 @@ pub(crate) fn grouped_windows(
         for (pos, &si) in members.iter().enumerate() {
             let b = &series[si].batch;
             let col = |n: &str| b.column_by_name(n).cloned();
-            let (Some(ws), Some(we), Some(wt), Some(vals)) = (col("_start"), col("_stop"), col("_time"), col("_value")) else {
+            let (Some(ws), Some(we), Some(wt), Some(vals)) = (col("_start"), col("_stop"), col("_time"), col("_value"))
+            else {
                 return Err(EvalError { message: "storage window aggregate lacks its columns".into() });
             };
             let times = |a: &ArrayRef, r: usize| match cell(a.as_ref(), r) {
@@ -238,7 +243,8 @@ fn group_table(
         WindowShape::AggregateWindow { time_from_start: false } => r.1,
         WindowShape::Bare => r.2,
     };
-    let value_type = series[members[0]].batch.column_by_name("_value").map_or(DataType::Float64, |c| c.data_type().clone());
+    let value_type =
+        series[members[0]].batch.column_by_name("_value").map_or(DataType::Float64, |c| c.data_type().clone());
     let time_col = crate::table::array_of(&time_type(), rows.iter().map(|r| Value::Time(stamp(r))));
     let value_col = crate::table::array_of(&value_type, rows.iter().map(|r| r.3.value.clone()));
     let bare_aggregate = !selector && w.shape == WindowShape::Bare;

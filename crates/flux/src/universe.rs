@@ -217,7 +217,8 @@ pub(crate) fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> 
             }
         }
         (Some(g), None) => {
-            let tables = series.iter().map(|fs| crate::table::from_series(fs, start, stop)).collect::<EvalResult<Vec<_>>>()?;
+            let tables =
+                series.iter().map(|fs| crate::table::from_series(fs, start, stop)).collect::<EvalResult<Vec<_>>>()?;
             for t in crate::transform::regroup_by(tables, |t| g.key_of(&t.names()))? {
                 sink(i, t)?;
             }

@@ -135,14 +135,19 @@ fn varied() -> Option<Rc<dyn Source>> {
 fn pushed_down_aggregates_give_what_the_same_query_gives_without_pushdown() {
     let source = varied();
     let base = r#"from(bucket: "b") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-01T00:10:00Z)"#;
-    let run = |q: &str| {
-        flux::query(q, T0 + 3_600_000_000_000, source.clone()).map(|r| encode(&r, &Dialect::default()))
-    };
+    let run = |q: &str| flux::query(q, T0 + 3_600_000_000_000, source.clone()).map(|r| encode(&r, &Dialect::default()));
     let mut checked = 0;
-    for filter in ["", r#" |> filter(fn: (r) => r._measurement == "cpu")"#, r#" |> filter(fn: (r) => r._field == "n")"#] {
+    for filter in ["", r#" |> filter(fn: (r) => r._measurement == "cpu")"#, r#" |> filter(fn: (r) => r._field == "n")"#]
+    {
         for group in ["", " |> group()", r#" |> group(columns: ["host"])"#, r#" |> group(columns: ["_field"])"#] {
             for step in [
-                "count()", "sum()", "mean()", "min()", "max()", "first()", "last()",
+                "count()",
+                "sum()",
+                "mean()",
+                "min()",
+                "max()",
+                "first()",
+                "last()",
                 "aggregateWindow(every: 1m, fn: count)",
                 "aggregateWindow(every: 1m, fn: sum, createEmpty: false)",
                 "aggregateWindow(every: 1m, fn: mean)",

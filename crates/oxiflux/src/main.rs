@@ -25,24 +25,17 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// The built-in default, 1 s, kept freed pages resident long enough that a busy
 /// server's RSS ran ~110 MiB above its live heap (heaptrack and `oxiflux-bench
 /// compare`, 1,000 hosts × 6 h). Measured there: 0 ms gave the lowest RSS (196 MiB)
-/// but ~10% less ingest than 10 ms (221–235 MiB); 10 ms keeps both targets with room.
-const PURGE_DELAY_MS: std::ffi::c_long = 10;
-
-/// mimalloc v3's `mi_option_allow_thp`.
-const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
+/// but ~10% less ingest than 10 ms (221–235 MiB). Queries, though, fault their
+/// buffers back in when memory goes back that soon: `oxiflux-bench queries` ran
+/// 10–40% slower at 10 ms than at 1 s (page faults were a third of a small
+/// query under `perf`); 100 ms keeps most of both.
+const PURGE_DELAY_MS: std::ffi::c_long = 100;
 
 fn purge_freed_memory_promptly() {
     // An operator's `MIMALLOC_PURGE_DELAY` wins.
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets one process-wide mimalloc option; no memory is touched.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) }
-    }
-    // With transparent huge pages every fresh arena page a query touches faulted
-    // in (and zeroed) 2 MiB: 15% of a small query's time under `perf`. Freed
-    // memory is purged promptly (above), so that happened on every query.
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
-        // SAFETY: as above.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ALLOW_THP, 0) }
     }
 }
 

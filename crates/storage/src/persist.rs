@@ -19,7 +19,7 @@ use futures::TryStreamExt;
 use object_store::buffered::BufWriter;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, RowSelection, RowSelector};
 use parquet::arrow::{AsyncArrowWriter, ParquetRecordBatchStreamBuilder};
-use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::basic::{Compression, Encoding};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
@@ -326,7 +326,7 @@ impl<'a> FileWriter<'a> {
         }
         let schema = Arc::new(Schema::new(schema_fields));
         let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+            .set_compression(Compression::LZ4_RAW)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_data_page_row_count_limit(PAGE_ROWS)
             .set_write_batch_size(PAGE_ROWS)
@@ -609,17 +609,38 @@ pub(crate) fn read_arrays(
     let Some(out_schema) = batches.first().map(|b| b.schema()) else {
         return Ok(Vec::new());
     };
-    let all = if batches.len() == 1 {
-        batches.into_iter().next().ok_or_else(|| Error::Corrupt("no batch".into()))?
-    } else {
-        arrow::compute::concat_batches(&out_schema, &batches)?
-    };
     let time_idx = out_schema.index_of(TIME)?;
-    let times = all
-        .column(time_idx)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .ok_or_else(|| Error::Corrupt("time column is not i64".into()))?;
+    // Each series' rows, from the batches the reader made (one per row group):
+    // a slice of one batch, or pieces of two joined.
+    let starts: Vec<usize> = batches
+        .iter()
+        .scan(0, |acc, b| {
+            let s = *acc;
+            *acc += b.num_rows();
+            Some(s)
+        })
+        .collect();
+    let column = |col: usize, offset: usize, n: usize| -> Result<ArrayRef> {
+        let first = starts.partition_point(|&s| s <= offset) - 1;
+        let local = offset - starts[first];
+        if local + n <= batches[first].num_rows() {
+            return Ok(batches[first].column(col).slice(local, n));
+        }
+        let mut pieces = Vec::new();
+        let (mut at, mut left) = (offset, n);
+        for (b, s) in batches.iter().zip(&starts).skip(first) {
+            if left == 0 {
+                break;
+            }
+            let from = at - s;
+            let take = left.min(b.num_rows() - from);
+            pieces.push(b.column(col).slice(from, take));
+            at += take;
+            left -= take;
+        }
+        let refs: Vec<&dyn Array> = pieces.iter().map(|p| p.as_ref()).collect();
+        Ok(arrow::compute::concat(&refs)?)
+    };
     let mut out = Vec::with_capacity(sorted.len());
     let mut offset = 0;
     for (e, (r0, r1)) in sorted {
@@ -630,14 +651,19 @@ pub(crate) fn read_arrays(
         let mut fields_out = Vec::new();
         for (i, f) in out_schema.fields().iter().enumerate() {
             let Some(name) = f.name().strip_prefix(FIELD_PREFIX) else { continue };
-            let slice = all.column(i).slice(offset, n);
+            let slice = column(i, offset, n)?;
             if slice.null_count() < n {
                 fields_out.push((name.to_owned(), slice));
             }
         }
+        let times = column(time_idx, offset, n)?;
+        let times = times
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| Error::Corrupt("time column is not i64".into()))?;
         out.push(SeriesArrays {
             key: Arc::new(SeriesKey::new(measurement, e.tags.clone())),
-            times: times.values()[offset..offset + n].to_vec(),
+            times: times.values().to_vec(),
             fields: fields_out,
         });
         offset += n;
