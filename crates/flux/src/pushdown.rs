@@ -164,7 +164,9 @@ pub(crate) fn grouped_windows(
     stop: i64,
 ) -> EvalResult<Vec<Table>> {
     use storage::Aggregate as A;
-    let mut groups: Vec<(Vec<(String, Value)>, Vec<usize>)> = Vec::new();
+    // Each group's key and its series (indices into `series`), in order of appearance.
+    type Group = (Vec<(String, Value)>, Vec<usize>);
+    let mut groups: Vec<Group> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, fs) in series.iter().enumerate() {
         let key = series_key(fs, g, start, stop);
