@@ -201,9 +201,24 @@ pub fn repeat(v: &Value, t: &DataType, n: usize) -> ArrayRef {
         Value::UInt(x) => Arc::new(UInt64Array::from_value(*x, n)),
         Value::Float(x) => Arc::new(Float64Array::from_value(*x, n)),
         Value::Bool(x) => Arc::new(BooleanArray::from(vec![*x; n])),
-        Value::String(s) => Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s.as_str(), n))),
+        Value::String(s) => repeat_string(s, n),
         _ => new_null_array(t, n),
     }
+}
+
+/// `n` copies of a string, its buffers built at their final size.
+fn repeat_string(s: &str, n: usize) -> ArrayRef {
+    let len = s.len();
+    let total = len.checked_mul(n).filter(|t| *t <= i32::MAX as usize);
+    let Some(total) = total else {
+        return Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s, n)));
+    };
+    let offsets = arrow::buffer::OffsetBuffer::new(arrow::buffer::ScalarBuffer::from(
+        (0..=n).map(|i| (i * len) as i32).collect::<Vec<i32>>(),
+    ));
+    let values = arrow::buffer::Buffer::from_vec(s.as_bytes().repeat(n));
+    debug_assert_eq!(values.len(), total);
+    Arc::new(StringArray::new(offsets, values, None))
 }
 
 /// The value in row `i` of a column.

@@ -176,3 +176,21 @@ fn pushed_down_aggregates_give_what_the_same_query_gives_without_pushdown() {
     }
     assert!(checked >= 2 * 4 * 14, "{checked}");
 }
+
+#[test]
+fn pivot_gives_the_same_rows_whichever_way_it_runs() {
+    let source = varied();
+    let base = r#"from(bucket: "b") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-01T00:10:00Z) |> filter(fn: (r) => r._measurement == "cpu")"#;
+    let pivot = r#"pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#;
+    let run = |q: &str| {
+        let results = flux::query(q, T0 + 3_600_000_000_000, source.clone()).unwrap_or_else(|e| panic!("{q}: {e}"));
+        encode(&results, &Dialect::default())
+    };
+    // Times in descending order take the general path; sorting back makes the two comparable.
+    let aligned = run(&format!("{base} |> {pivot}"));
+    let general = run(&format!(
+        r#"{base} |> sort(columns: ["_time"], desc: true) |> {pivot} |> sort(columns: ["_time"])"#
+    ));
+    assert_eq!(aligned, general);
+    assert!(aligned.contains(",n,usage") || aligned.contains(",usage,n"), "{aligned}");
+}

@@ -445,6 +445,9 @@ fn pivot_group(
         .into_iter()
         .filter(|(n, _)| !column_key.contains(n) && n != value_column && (key.contains(n) || row_key.contains(n)))
         .collect();
+    if let Some(t) = pivot_aligned(&key, tables, &kept, row_key, column_key, value_column)? {
+        return Ok(t);
+    }
     // Each new column takes the type of the values that fill it.
     let mut new_types: Vec<DataType> = Vec::new();
     // Every input row is (table, row); the output rows and cells point at them.
@@ -519,7 +522,7 @@ fn pivot_group(
         |name: &str, dt: &DataType, picks: &mut dyn Iterator<Item = Option<(u32, u32)>>| -> EvalResult<ArrayRef> {
             let parts: Vec<ArrayRef> = tables
                 .iter()
-                .map(|t| t.column(name).cloned().unwrap_or_else(|| new_null_array(dt, t.num_rows())))
+                .map(|t| t.column(name).filter(|c| c.data_type() == dt).cloned().unwrap_or_else(|| new_null_array(dt, t.num_rows())))
                 .collect();
             let refs: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();
             let all = arrow::compute::concat(&refs).map_err(arrow_err)?;
@@ -539,6 +542,53 @@ fn pivot_group(
         columns.push((n.clone(), gather(value_column, dt, &mut typed.into_iter())?));
     }
     Table::with_key(key, columns)
+}
+
+/// Pivot's common case, column by column: one time row key with the same
+/// times, distinct and ascending, in every table (as the fields of one
+/// series read from storage have), and a column key constant in each table.
+fn pivot_aligned(
+    key: &GroupKey,
+    tables: &[Table],
+    kept: &[(String, DataType)],
+    row_key: &[String],
+    column_key: &[String],
+    value_column: &str,
+) -> EvalResult<Option<Table>> {
+    let [time_col] = row_key else { return Ok(None) };
+    let times_of = |t: &Table| t.column(time_col).and_then(|c| c.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>().cloned());
+    let Some(times) = times_of(&tables[0]) else { return Ok(None) };
+    if times.null_count() > 0 || times.values().windows(2).any(|w| w[0] >= w[1]) {
+        return Ok(None);
+    }
+    let mut labels: Vec<String> = Vec::with_capacity(tables.len());
+    for t in tables {
+        let same = times_of(t).is_some_and(|x| x.null_count() == 0 && x.values() == times.values());
+        let label = column_key.iter().map(|c| t.key.get(c).map(label)).collect::<Option<Vec<String>>>();
+        match (same, label) {
+            (true, Some(parts)) => {
+                let l = parts.join("_");
+                if labels.contains(&l) || kept.iter().any(|(k, _)| *k == l) {
+                    return Ok(None);
+                }
+                labels.push(l);
+            }
+            _ => return Ok(None),
+        }
+    }
+    let n = times.len();
+    let mut columns: Vec<(String, ArrayRef)> = Vec::with_capacity(kept.len() + tables.len());
+    for (name, dt) in kept {
+        let c = match key.get(name) {
+            Some(v) => repeat(v, dt, n),
+            None => Arc::clone(tables[0].need(name)?),
+        };
+        columns.push((name.clone(), c));
+    }
+    for (t, l) in tables.iter().zip(labels) {
+        columns.push((l, Arc::clone(t.need(value_column)?)));
+    }
+    Ok(Some(Table::with_key(key.clone(), columns)?))
 }
 
 // ---- union, join ----
