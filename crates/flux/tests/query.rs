@@ -188,9 +188,8 @@ fn pivot_gives_the_same_rows_whichever_way_it_runs() {
     };
     // Times in descending order take the general path; sorting back makes the two comparable.
     let aligned = run(&format!("{base} |> {pivot}"));
-    let general = run(&format!(
-        r#"{base} |> sort(columns: ["_time"], desc: true) |> {pivot} |> sort(columns: ["_time"])"#
-    ));
+    let general =
+        run(&format!(r#"{base} |> sort(columns: ["_time"], desc: true) |> {pivot} |> sort(columns: ["_time"])"#));
     assert_eq!(aligned, general);
     assert!(aligned.contains(",n,usage") || aligned.contains(",usage,n"), "{aligned}");
 }

@@ -512,7 +512,12 @@ pub(crate) struct SeriesArrays {
 
 /// The part of a series' rows `[r0, r1)` whose time pages (by the page index's
 /// min and max) can hold times in `[start, stop)`; all of it without a page index.
-fn prune_by_time(meta: &ArrowReaderMetadata, (r0, r1): (usize, usize), start: i64, stop: i64) -> (usize, usize) {
+pub(crate) fn prune_by_time(
+    meta: &ArrowReaderMetadata,
+    (r0, r1): (usize, usize),
+    start: i64,
+    stop: i64,
+) -> (usize, usize) {
     let md = meta.metadata();
     let Some(time_col) = md.file_metadata().schema_descr().columns().iter().position(|c| c.name() == TIME) else {
         return (r0, r1);
@@ -563,7 +568,23 @@ pub(crate) fn read_arrays(
     fields: Option<&BTreeSet<String>>,
     time: Option<(i64, i64)>,
 ) -> Result<Vec<SeriesArrays>> {
-    if entries.is_empty() {
+    let picks: Vec<(&SeriesEntry, (usize, usize))> = entries
+        .iter()
+        .map(|e| (*e, time.map_or(e.rows, |(start, stop)| prune_by_time(meta, e.rows, start, stop))))
+        .collect();
+    read_rows(objects, path, meta, measurement, picks, fields)
+}
+
+/// Reads row ranges of series (each within its entry's rows) as Arrow arrays.
+pub(crate) fn read_rows(
+    objects: &Objects,
+    path: &str,
+    meta: &ArrowReaderMetadata,
+    measurement: &str,
+    mut sorted: Vec<(&SeriesEntry, (usize, usize))>,
+    fields: Option<&BTreeSet<String>>,
+) -> Result<Vec<SeriesArrays>> {
+    if sorted.is_empty() {
         return Ok(Vec::new());
     }
     let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(objects.reader(path), meta.clone());
@@ -579,10 +600,6 @@ pub(crate) fn read_arrays(
         .map(|(i, _)| i)
         .collect();
     let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
-    let mut sorted: Vec<(&SeriesEntry, (usize, usize))> = entries
-        .iter()
-        .map(|e| (*e, time.map_or(e.rows, |(start, stop)| prune_by_time(meta, e.rows, start, stop))))
-        .collect();
     sorted.sort_by_key(|(_, r)| r.0);
     let mut selectors = Vec::new();
     let mut at = 0;

@@ -156,7 +156,171 @@ fn series_in_range(
     out
 }
 
+/// Rows read from the end (for `last`) or start (for `first`) of a series in
+/// a file before falling back to reading all of it.
+const EDGE_ROWS: usize = 64;
+
+/// A candidate for a series' first or last value: its time, how recent its source is, the value.
+type Edge = (FieldType, i64, u32, ArrayRef);
+
 impl Storage {
+    /// `first` or `last` over one window spanning the whole range, reading only
+    /// the edge of each series: `None` when that does not apply (other
+    /// aggregates, several windows, or deletes to honour).
+    fn edge_aggregate(&self, req: &WindowRequest) -> Result<Option<Vec<FieldSeries>>> {
+        let last = match req.aggregate {
+            crate::read::Aggregate::Last => true,
+            crate::read::Aggregate::First => false,
+            _ => return Ok(None),
+        };
+        let (start, stop) = (req.scan.start, req.scan.stop);
+        let ws = window_start(start, req.every, req.offset);
+        if ws.saturating_add(req.every) < stop || req.create_empty {
+            return Ok(None);
+        }
+        let st = self.read_state();
+        let Some(b) = st.buckets.get(&req.scan.bucket) else {
+            return Ok(Some(Vec::new()));
+        };
+        if !b.catalog.tombstones.is_empty() {
+            return Ok(None);
+        }
+        let mut best: BTreeMap<(Arc<SeriesKey>, String), Edge> = BTreeMap::new();
+        let better = |have: Option<&Edge>, t: i64, rank: u32| match have {
+            None => true,
+            Some((_, ht, hr, _)) if last => t > *ht || t == *ht && rank > *hr,
+            Some((_, ht, hr, _)) => t < *ht || t == *ht && rank > *hr,
+        };
+        let mut offer = |key: &Arc<SeriesKey>, field: &str, ft: FieldType, t: i64, rank: u32, v: ArrayRef| {
+            let k = (Arc::clone(key), field.to_owned());
+            if better(best.get(&k), t, rank) {
+                best.insert(k, (ft, t, rank, v));
+            }
+        };
+        for p in &b.catalog.partitions {
+            if !overlaps(p.shard_start, p.shard_duration, start, stop)
+                || !req.scan.predicate.may_match_measurement(&p.measurement)
+            {
+                continue;
+            }
+            for (rank, f) in p.files.iter().enumerate() {
+                if f.max_time < start || f.min_time >= stop {
+                    continue;
+                }
+                let index = self.inner.index_of(req.scan.bucket, f.id)?;
+                let meta = self.inner.reader_meta_of(req.scan.bucket, f.id)?;
+                let path = crate::catalog::BucketCatalog::file_path(req.scan.bucket, f.id);
+                let mut ranges: Vec<(&crate::persist::SeriesEntry, (usize, usize))> = Vec::new();
+                for e in index.iter().filter(|e| e.max_time >= start && e.min_time < stop) {
+                    let key = SeriesKey { measurement: p.measurement.clone(), tags: e.tags.clone() };
+                    if req.scan.predicate.matches_series(&key) == Some(false) {
+                        continue;
+                    }
+                    let r = crate::persist::prune_by_time(&meta, e.rows, start, stop);
+                    if r.1 > r.0 {
+                        ranges.push((e, r));
+                    }
+                }
+                // The edge rows first; a series whose edge holds nothing in range for a field is read whole.
+                let edge = |(r0, r1): (usize, usize)| {
+                    if last { (r0.max(r1.saturating_sub(EDGE_ROWS)), r1) } else { (r0, r1.min(r0 + EDGE_ROWS)) }
+                };
+                let picks: Vec<_> = ranges.iter().map(|(e, r)| (*e, edge(*r))).collect();
+                let mut again: Vec<(&crate::persist::SeriesEntry, (usize, usize))> = Vec::new();
+                let read = crate::persist::read_rows(
+                    &self.inner.objects,
+                    &path,
+                    &meta,
+                    &p.measurement,
+                    picks,
+                    req.scan.fields.as_ref(),
+                )?;
+                let by_tags: std::collections::HashMap<
+                    &Vec<(String, String)>,
+                    &(&crate::persist::SeriesEntry, (usize, usize)),
+                > = ranges.iter().map(|x| (&x.0.tags, x)).collect();
+                for rows in &read {
+                    let Some((e, r)) = by_tags.get(&rows.key.tags).copied() else { continue };
+                    let mut missing = false;
+                    for (name, arr) in &rows.fields {
+                        if !req.scan.wants(&rows.key, name) {
+                            continue;
+                        }
+                        let Some(ft) = FieldType::of_arrow(arr.data_type()) else { continue };
+                        match edge_row(&rows.times, arr.as_ref(), start, stop, last) {
+                            Some(i) => offer(&rows.key, name, ft, rows.times[i], rank as u32, arr.slice(i, 1)),
+                            None => missing = true,
+                        }
+                    }
+                    if missing && edge(*r) != *r {
+                        again.push((*e, *r));
+                    }
+                }
+                if !again.is_empty() {
+                    for rows in crate::persist::read_rows(
+                        &self.inner.objects,
+                        &path,
+                        &meta,
+                        &p.measurement,
+                        again,
+                        req.scan.fields.as_ref(),
+                    )? {
+                        for (name, arr) in &rows.fields {
+                            if !req.scan.wants(&rows.key, name) {
+                                continue;
+                            }
+                            let Some(ft) = FieldType::of_arrow(arr.data_type()) else { continue };
+                            if let Some(i) = edge_row(&rows.times, arr.as_ref(), start, stop, last) {
+                                offer(&rows.key, name, ft, rows.times[i], rank as u32, arr.slice(i, 1));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (rank, k, duration, p) in buffered(b) {
+            if !overlaps(k.shard_start, duration, start, stop)
+                || !req.scan.predicate.may_match_measurement(&k.measurement)
+            {
+                continue;
+            }
+            for (sid, data) in p {
+                let key = &b.series.keys[*sid as usize];
+                if req.scan.predicate.matches_series(key) == Some(false) {
+                    continue;
+                }
+                for (fi, col) in data.fields.iter().enumerate() {
+                    if !req.scan.wants(key, &col.name) {
+                        continue;
+                    }
+                    let rows = data.rows(fi, start, stop);
+                    let pick = if last { rows.last() } else { rows.first() };
+                    if let Some(&i) = pick {
+                        offer(key, &col.name, col.values.field_type(), data.times[i], rank, col.values.take(&[i]));
+                    }
+                }
+            }
+        }
+        drop(st);
+        let (lo, hi) = (ws.max(start), ws.saturating_add(req.every).min(stop));
+        best.into_iter()
+            .map(|((series, field), (field_type, t, _, v))| {
+                Ok(FieldSeries {
+                    series,
+                    field,
+                    field_type,
+                    batch: batch(vec![
+                        ("_start", times(vec![lo])),
+                        ("_stop", times(vec![hi])),
+                        ("_time", times(vec![t])),
+                        ("_value", v),
+                    ])?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
     fn gather(&self, req: &ScanRequest) -> Result<Gathered> {
         let st = self.read_state();
         let mut out: Gathered = BTreeMap::new();
@@ -318,6 +482,9 @@ impl ReadApi for Storage {
         if req.every <= 0 {
             return Err(Error::Invalid("window duration must be positive".into()));
         }
+        if let Some(out) = self.edge_aggregate(req)? {
+            return Ok(out);
+        }
         let scanned = self.scan(&req.scan)?;
         scanned.into_iter().map(|fs| window_one(req, fs)).collect()
     }
@@ -388,6 +555,13 @@ impl ReadApi for Storage {
         };
         Ok(series_in_range(b, start, stop, predicate).len())
     }
+}
+
+/// The last (or first) row in `[start, stop)` with a value, of rows sorted by time.
+fn edge_row(times: &[i64], values: &dyn Array, start: i64, stop: i64, last: bool) -> Option<usize> {
+    let lo = times.partition_point(|&t| t < start);
+    let hi = times.partition_point(|&t| t < stop);
+    if last { (lo..hi).rev().find(|&i| values.is_valid(i)) } else { (lo..hi).find(|&i| values.is_valid(i)) }
 }
 
 /// The window that holds `t`: `[start, start + every)` with starts at `offset + k * every`.

@@ -352,3 +352,52 @@ fn time_ranges_read_from_files_match_the_buffer_page_by_page() {
     }
     assert_eq!(before[2][0].1.len(), 8193);
 }
+
+#[test]
+fn first_and_last_read_from_the_edges_of_series_as_a_full_read_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    // Two files with overlapping times (the later one wins), then buffered writes;
+    // field `w` is absent from the last 200 lines of each series, so its last
+    // value lies beyond the rows read at the edge.
+    let lines = |from: i64, to: i64, add: f64| -> String {
+        (from..to)
+            .flat_map(|i| {
+                (0..3).map(move |h| {
+                    let w = if i % 1000 < 800 { format!(",w={}i", i) } else { String::new() };
+                    format!("cpu,host=h{h} v={}{w} {}\n", i as f64 + add, T0 + i * 1_000_000)
+                })
+            })
+            .collect()
+    };
+    s.write(&target(0), lines(0, 5000, 0.0).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.flush().unwrap();
+    s.write(&target(0), lines(4000, 9000, 0.5).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.flush().unwrap();
+    s.write(&target(0), lines(8990, 9100, 0.25).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    let ranges = [
+        (T0, T0 + 10_000_000_000),
+        (T0 + 4_500_000_000, T0 + 4_700_000_000),
+        (T0 + 9_050_000_000, T0 + 9_100_000_000),
+        (T0 + 100_000_000, T0 + 100_000_001),
+    ];
+    for (start, stop) in ranges {
+        for aggregate in [Aggregate::First, Aggregate::Last] {
+            let req = |create_empty| WindowRequest {
+                scan: ScanRequest { start, stop, ..all(1) },
+                every: stop - start,
+                offset: start,
+                aggregate,
+                create_empty,
+            };
+            // `create_empty` takes the general path; one window over the range has no empty windows.
+            let edge = s.window_aggregate(&req(false)).unwrap();
+            let full = s.window_aggregate(&req(true)).unwrap();
+            let show = |v: &[FieldSeries]| -> Vec<String> {
+                v.iter().map(|fs| format!("{:?} {} {:?}", fs.series.tags, fs.field, fs.batch.columns())).collect()
+            };
+            assert_eq!(show(&edge), show(&full), "{aggregate:?} over {start}..{stop}");
+            assert!(!edge.is_empty());
+        }
+    }
+}

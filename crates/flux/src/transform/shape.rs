@@ -522,7 +522,12 @@ fn pivot_group(
         |name: &str, dt: &DataType, picks: &mut dyn Iterator<Item = Option<(u32, u32)>>| -> EvalResult<ArrayRef> {
             let parts: Vec<ArrayRef> = tables
                 .iter()
-                .map(|t| t.column(name).filter(|c| c.data_type() == dt).cloned().unwrap_or_else(|| new_null_array(dt, t.num_rows())))
+                .map(|t| {
+                    t.column(name)
+                        .filter(|c| c.data_type() == dt)
+                        .cloned()
+                        .unwrap_or_else(|| new_null_array(dt, t.num_rows()))
+                })
                 .collect();
             let refs: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();
             let all = arrow::compute::concat(&refs).map_err(arrow_err)?;
@@ -556,7 +561,9 @@ fn pivot_aligned(
     value_column: &str,
 ) -> EvalResult<Option<Table>> {
     let [time_col] = row_key else { return Ok(None) };
-    let times_of = |t: &Table| t.column(time_col).and_then(|c| c.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>().cloned());
+    let times_of = |t: &Table| {
+        t.column(time_col).and_then(|c| c.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>().cloned())
+    };
     let Some(times) = times_of(&tables[0]) else { return Ok(None) };
     if times.null_count() > 0 || times.values().windows(2).any(|w| w[0] >= w[1]) {
         return Ok(None);
