@@ -163,6 +163,9 @@ const EDGE_ROWS: usize = 64;
 /// A candidate for a series' first or last value: its time, how recent its source is, the value.
 type Edge = (FieldType, i64, u32, ArrayRef);
 
+/// A series of a file and the rows of it to read.
+type Pick<'a> = (&'a crate::persist::SeriesEntry, (usize, usize));
+
 impl Storage {
     /// `first` or `last` over one window spanning the whole range, reading only
     /// the edge of each series: `None` when that does not apply (other
@@ -210,7 +213,7 @@ impl Storage {
                 let index = self.inner.index_of(req.scan.bucket, f.id)?;
                 let meta = self.inner.reader_meta_of(req.scan.bucket, f.id)?;
                 let path = crate::catalog::BucketCatalog::file_path(req.scan.bucket, f.id);
-                let mut ranges: Vec<(&crate::persist::SeriesEntry, (usize, usize))> = Vec::new();
+                let mut ranges: Vec<Pick<'_>> = Vec::new();
                 for e in index.iter().filter(|e| e.max_time >= start && e.min_time < stop) {
                     let key = SeriesKey { measurement: p.measurement.clone(), tags: e.tags.clone() };
                     if req.scan.predicate.matches_series(&key) == Some(false) {
@@ -226,7 +229,7 @@ impl Storage {
                     if last { (r0.max(r1.saturating_sub(EDGE_ROWS)), r1) } else { (r0, r1.min(r0 + EDGE_ROWS)) }
                 };
                 let picks: Vec<_> = ranges.iter().map(|(e, r)| (*e, edge(*r))).collect();
-                let mut again: Vec<(&crate::persist::SeriesEntry, (usize, usize))> = Vec::new();
+                let mut again: Vec<Pick<'_>> = Vec::new();
                 let read = crate::persist::read_rows(
                     &self.inner.objects,
                     &path,
@@ -235,10 +238,8 @@ impl Storage {
                     picks,
                     req.scan.fields.as_ref(),
                 )?;
-                let by_tags: std::collections::HashMap<
-                    &Vec<(String, String)>,
-                    &(&crate::persist::SeriesEntry, (usize, usize)),
-                > = ranges.iter().map(|x| (&x.0.tags, x)).collect();
+                let by_tags: std::collections::HashMap<&Vec<(String, String)>, &Pick<'_>> =
+                    ranges.iter().map(|x| (&x.0.tags, x)).collect();
                 for rows in &read {
                     let Some((e, r)) = by_tags.get(&rows.key.tags).copied() else { continue };
                     let mut missing = false;
