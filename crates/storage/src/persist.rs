@@ -303,7 +303,7 @@ impl std::fmt::Debug for FileWriter<'_> {
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Rows per data page at most: with the page index, a read of a few series
 /// decodes the pages that hold them, not whole row groups.
-const PAGE_ROWS: usize = 4 * 1024;
+const PAGE_ROWS: usize = 1024;
 
 impl<'a> FileWriter<'a> {
     pub(crate) fn create(
