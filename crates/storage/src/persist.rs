@@ -522,7 +522,10 @@ pub(crate) fn prune_by_time(
     let Some(time_col) = md.file_metadata().schema_descr().columns().iter().position(|c| c.name() == TIME) else {
         return (r0, r1);
     };
-    let (mut lo, mut hi) = (usize::MAX, 0);
+    // A series' times ascend: a page wholly its own that ends before `start`
+    // rules out every row before it, and one that begins at or after `stop`
+    // every row after it. (Pages shared with other series say nothing.)
+    let (mut lo, mut hi) = (r0, r1);
     let mut rg_start = 0usize;
     for (rg, rgm) in md.row_groups().iter().enumerate() {
         let rg_end = rg_start + rgm.num_rows() as usize;
@@ -544,13 +547,15 @@ pub(crate) fn prune_by_time(
                 continue;
             }
             let (Some(min), Some(max)) = (ci.min_value(p), ci.max_value(p)) else { return (r0, r1) };
-            // Pages hold several series: their bounds say little about this one's times.
-            let whole = p0 >= r0 && p1 <= r1;
-            if whole && (*max < start || *min >= stop) {
+            if p0 < r0 || p1 > r1 {
                 continue;
             }
-            lo = lo.min(p0.max(r0));
-            hi = hi.max(p1.min(r1));
+            if *max < start {
+                lo = lo.max(p1);
+            }
+            if *min >= stop {
+                hi = hi.min(p0);
+            }
         }
         rg_start = rg_end;
     }
