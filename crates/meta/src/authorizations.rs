@@ -131,7 +131,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Authorization> {
 }
 
 fn find_by_id(conn: &Connection, id: Id) -> Result<Authorization> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM authorizations WHERE id = ?1"), [id], from_row)
+    crate::db::one(conn, &format!("SELECT {COLUMNS} FROM authorizations WHERE id = ?1"), [id], from_row)
         .optional()?
         .ok_or_else(|| Error::not_found("authorization not found"))
 }
@@ -202,9 +202,7 @@ impl Store {
     /// constant time.
     pub fn find_authorization_by_token(&self, token: &str) -> Result<Authorization> {
         let digest = token_digest(token);
-        let found: Option<(Vec<u8>, Authorization)> = self
-            .conn()
-            .query_row(
+        let found: Option<(Vec<u8>, Authorization)> = crate::db::one(&self.conn(), 
                 &format!("SELECT token_hash, {COLUMNS} FROM authorizations WHERE token_hash = ?1"),
                 [&digest[..]],
                 |r| {

@@ -211,7 +211,7 @@ pub(crate) fn create(conn: &Connection, new: &NewBucket) -> Result<Bucket> {
 }
 
 pub(crate) fn find_by_id(conn: &Connection, id: Id) -> Result<Bucket> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM buckets WHERE id = ?1"), [id], from_row)
+    crate::db::one(conn, &format!("SELECT {COLUMNS} FROM buckets WHERE id = ?1"), [id], from_row)
         .optional()?
         .ok_or_else(|| Error::not_found("bucket not found"))
 }
@@ -229,8 +229,7 @@ impl Store {
     }
 
     pub fn find_bucket_by_name(&self, org_id: Id, name: &str) -> Result<Bucket> {
-        self.conn()
-            .query_row(
+        crate::db::one(&self.conn(), 
                 &format!("SELECT {COLUMNS} FROM buckets WHERE org_id = ?1 AND name = ?2"),
                 params![org_id, name],
                 from_row,

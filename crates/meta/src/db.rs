@@ -188,3 +188,13 @@ mod tests {
         store.integrity_check().unwrap();
     }
 }
+
+/// One row of a query, its statement prepared once per connection and cached.
+pub(crate) fn one<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}

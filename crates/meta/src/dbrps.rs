@@ -114,7 +114,7 @@ impl Store {
             if bucket.org_id != new.org_id {
                 return Err(Error::not_found("bucket not found"));
             }
-            let has_default: bool = tx.query_row(
+            let has_default: bool = crate::db::one(tx, 
                 "SELECT EXISTS(SELECT 1 FROM dbrps WHERE org_id = ?1 AND database = ?2 AND is_default)",
                 params![new.org_id, new.database],
                 |r| r.get(0),
@@ -202,8 +202,7 @@ impl Store {
             ));
         }
         self.write(|tx| {
-            let mut m = tx
-                .query_row(
+            let mut m = crate::db::one(tx, 
                     &format!("SELECT {COLUMNS} FROM dbrps WHERE id = ?1 AND org_id = ?2"),
                     params![id, org_id],
                     from_row,
@@ -233,8 +232,7 @@ impl Store {
     /// its database becomes the default.
     pub fn delete_dbrp(&self, org_id: Id, id: Id) -> Result<()> {
         self.write(|tx| {
-            let m = tx
-                .query_row(&format!("SELECT {COLUMNS} FROM dbrps WHERE id = ?1 AND org_id = ?2"), params![id, org_id], from_row)
+            let m = crate::db::one(tx, &format!("SELECT {COLUMNS} FROM dbrps WHERE id = ?1 AND org_id = ?2"), params![id, org_id], from_row)
                 .optional()?
                 .ok_or_else(|| Error::not_found("unable to find DBRP"))?;
             tx.execute("DELETE FROM dbrps WHERE id = ?1", [id])?;

@@ -41,7 +41,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Label> {
 }
 
 fn find_by_id(conn: &Connection, id: Id) -> Result<Label> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM labels l WHERE l.id = ?1"), [id], from_row)
+    crate::db::one(conn, &format!("SELECT {COLUMNS} FROM labels l WHERE l.id = ?1"), [id], from_row)
         .optional()?
         .ok_or_else(|| Error::not_found("label not found"))
 }

@@ -74,7 +74,7 @@ pub(crate) fn create(conn: &Connection, name: &str, description: &str, owner: Op
 }
 
 pub(crate) fn find_by_id(conn: &Connection, id: Id) -> Result<Org> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM orgs WHERE id = ?1"), [id], from_row)
+    crate::db::one(conn, &format!("SELECT {COLUMNS} FROM orgs WHERE id = ?1"), [id], from_row)
         .optional()?
         .ok_or_else(|| Error::not_found("organization not found"))
 }
@@ -90,8 +90,7 @@ impl Store {
     }
 
     pub fn find_org_by_name(&self, name: &str) -> Result<Org> {
-        self.conn()
-            .query_row(&format!("SELECT {COLUMNS} FROM orgs WHERE name = ?1"), [name], from_row)
+        crate::db::one(&self.conn(), &format!("SELECT {COLUMNS} FROM orgs WHERE name = ?1"), [name], from_row)
             .optional()?
             .ok_or_else(|| Error::not_found(format!("organization name \"{name}\" not found")))
     }

@@ -60,7 +60,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
 }
 
 pub(crate) fn find_by_id(conn: &Connection, id: Id) -> Result<User> {
-    conn.query_row(&format!("SELECT {COLUMNS_U} FROM users u WHERE u.id = ?1"), [id], from_row)
+    crate::db::one(conn, &format!("SELECT {COLUMNS_U} FROM users u WHERE u.id = ?1"), [id], from_row)
         .optional()?
         .ok_or_else(|| Error::not_found("user not found"))
 }
@@ -108,8 +108,7 @@ impl Store {
     }
 
     pub fn find_user_by_name(&self, name: &str) -> Result<User> {
-        self.conn()
-            .query_row(&format!("SELECT {COLUMNS_U} FROM users u WHERE u.name = ?1"), [name], from_row)
+        crate::db::one(&self.conn(), &format!("SELECT {COLUMNS_U} FROM users u WHERE u.name = ?1"), [name], from_row)
             .optional()?
             .ok_or_else(|| Error::not_found("user not found"))
     }
@@ -163,9 +162,7 @@ impl Store {
 
     /// Checks a user's name and password; the user on success.
     pub fn verify_password(&self, name: &str, password: &str) -> Result<User> {
-        let found: Option<(User, Option<String>)> = self
-            .conn()
-            .query_row(&format!("SELECT {COLUMNS_U}, u.password_hash FROM users u WHERE u.name = ?1"), [name], |r| {
+        let found: Option<(User, Option<String>)> = crate::db::one(&self.conn(), &format!("SELECT {COLUMNS_U}, u.password_hash FROM users u WHERE u.name = ?1"), [name], |r| {
                 Ok((from_row(r)?, r.get(3)?))
             })
             .optional()?;
