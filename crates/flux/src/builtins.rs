@@ -69,6 +69,25 @@ pub(crate) fn install(s: &Scope) {
     );
     def(s, "filter", &["fn", "onEmpty"], Some("tables"), crate::universe::filter);
     def(s, "yield", &["name"], Some("tables"), crate::universe::yield_);
+    def(s, "buckets", &["host", "org", "orgID", "token"], None, crate::influxdb::buckets);
+    def(
+        s,
+        "to",
+        &[
+            "bucket",
+            "bucketID",
+            "org",
+            "orgID",
+            "host",
+            "token",
+            "timeColumn",
+            "measurementColumn",
+            "tagColumns",
+            "fieldFn",
+        ],
+        Some("tables"),
+        crate::influxdb::to,
+    );
     crate::transform::install(&mut |name, params, pipe, call| def(s, name, params, pipe, call));
     def(s, "linearBins", &["start", "width", "count", "infinity"], None, |_, a| {
         bins(a, "width", |start, step, k| start + step * k as f64)

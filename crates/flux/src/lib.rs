@@ -11,6 +11,7 @@
 pub mod ast;
 mod builtins;
 pub mod csv;
+mod influxdb;
 pub mod interp;
 mod lexer;
 pub mod location;
@@ -27,7 +28,7 @@ mod vector;
 pub use interp::{EvalError, Interp};
 pub use lexer::Position;
 pub use parser::{ParseError, parse, parse_file};
-pub use universe::Source;
+pub use universe::{BucketInfo, Source, WriteTarget};
 pub use value::Value;
 
 /// A Flux error: a syntax error before running, or an error while running.

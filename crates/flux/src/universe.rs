@@ -23,6 +23,28 @@ pub trait Source {
     /// The bucket with this ID (hex), if the query may read it.
     fn bucket_id(&self, id: &str) -> Result<u64, EvalError>;
     fn storage(&self) -> &dyn storage::ReadApi;
+    /// The buckets the query may read, as `buckets()` lists them.
+    fn buckets(&self) -> Result<Vec<BucketInfo>, EvalError>;
+    /// Writes line protocol (nanosecond times) to a bucket the query may write to (`to()`).
+    fn write(&self, target: &WriteTarget, lines: &[u8]) -> Result<(), EvalError>;
+}
+
+/// A bucket as `buckets()` lists it.
+#[derive(Debug, Clone)]
+pub struct BucketInfo {
+    pub name: String,
+    pub id: String,
+    pub org_id: String,
+    pub retention_ns: i64,
+}
+
+/// Where `to()` writes: a bucket by name or ID, in an org by name or ID (the query's by default).
+#[derive(Debug, Clone, Default)]
+pub struct WriteTarget {
+    pub bucket: Option<String>,
+    pub bucket_id: Option<String>,
+    pub org: Option<String>,
+    pub org_id: Option<String>,
 }
 
 fn fail<T>(message: impl Into<String>) -> EvalResult<T> {

@@ -202,30 +202,31 @@ impl Store {
     /// constant time.
     pub fn find_authorization_by_token(&self, token: &str) -> Result<Authorization> {
         let digest = token_digest(token);
-        let found: Option<(Vec<u8>, Authorization)> = crate::db::one(&self.conn(), 
-                &format!("SELECT token_hash, {COLUMNS} FROM authorizations WHERE token_hash = ?1"),
-                [&digest[..]],
-                |r| {
-                    let hash: Vec<u8> = r.get(0)?;
-                    let status: String = r.get(2)?;
-                    let perms: String = r.get(6)?;
-                    Ok((
-                        hash,
-                        Authorization {
-                            id: r.get(1)?,
-                            token: None,
-                            status: AuthStatus::parse(&status).unwrap_or(AuthStatus::Inactive),
-                            description: r.get(3)?,
-                            org_id: r.get(4)?,
-                            user_id: r.get(5)?,
-                            permissions: serde_json::from_str(&perms).unwrap_or_default(),
-                            created_at: r.get(7)?,
-                            updated_at: r.get(8)?,
-                        },
-                    ))
-                },
-            )
-            .optional()?;
+        let found: Option<(Vec<u8>, Authorization)> = crate::db::one(
+            &self.conn(),
+            &format!("SELECT token_hash, {COLUMNS} FROM authorizations WHERE token_hash = ?1"),
+            [&digest[..]],
+            |r| {
+                let hash: Vec<u8> = r.get(0)?;
+                let status: String = r.get(2)?;
+                let perms: String = r.get(6)?;
+                Ok((
+                    hash,
+                    Authorization {
+                        id: r.get(1)?,
+                        token: None,
+                        status: AuthStatus::parse(&status).unwrap_or(AuthStatus::Inactive),
+                        description: r.get(3)?,
+                        org_id: r.get(4)?,
+                        user_id: r.get(5)?,
+                        permissions: serde_json::from_str(&perms).unwrap_or_default(),
+                        created_at: r.get(7)?,
+                        updated_at: r.get(8)?,
+                    },
+                ))
+            },
+        )
+        .optional()?;
         match found {
             Some((hash, auth)) if bool::from(hash.as_slice().ct_eq(&digest[..])) => Ok(auth),
             _ => Err(Error::not_found("authorization not found")),

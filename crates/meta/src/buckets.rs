@@ -229,13 +229,14 @@ impl Store {
     }
 
     pub fn find_bucket_by_name(&self, org_id: Id, name: &str) -> Result<Bucket> {
-        crate::db::one(&self.conn(), 
-                &format!("SELECT {COLUMNS} FROM buckets WHERE org_id = ?1 AND name = ?2"),
-                params![org_id, name],
-                from_row,
-            )
-            .optional()?
-            .ok_or_else(|| Error::not_found(format!("bucket \"{name}\" not found")))
+        crate::db::one(
+            &self.conn(),
+            &format!("SELECT {COLUMNS} FROM buckets WHERE org_id = ?1 AND name = ?2"),
+            params![org_id, name],
+            from_row,
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("bucket \"{name}\" not found")))
     }
 
     /// Buckets filtered and paged: by name within an org (as InfluxDB lists an

@@ -114,7 +114,8 @@ impl Store {
             if bucket.org_id != new.org_id {
                 return Err(Error::not_found("bucket not found"));
             }
-            let has_default: bool = crate::db::one(tx, 
+            let has_default: bool = crate::db::one(
+                tx,
                 "SELECT EXISTS(SELECT 1 FROM dbrps WHERE org_id = ?1 AND database = ?2 AND is_default)",
                 params![new.org_id, new.database],
                 |r| r.get(0),
@@ -202,13 +203,14 @@ impl Store {
             ));
         }
         self.write(|tx| {
-            let mut m = crate::db::one(tx, 
-                    &format!("SELECT {COLUMNS} FROM dbrps WHERE id = ?1 AND org_id = ?2"),
-                    params![id, org_id],
-                    from_row,
-                )
-                .optional()?
-                .ok_or_else(|| Error::not_found("unable to find DBRP"))?;
+            let mut m = crate::db::one(
+                tx,
+                &format!("SELECT {COLUMNS} FROM dbrps WHERE id = ?1 AND org_id = ?2"),
+                params![id, org_id],
+                from_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("unable to find DBRP"))?;
             if let Some(rp) = rp {
                 m.retention_policy = rp;
             }

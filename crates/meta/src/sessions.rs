@@ -28,12 +28,13 @@ impl Store {
     pub fn find_session(&self, key: &str, ttl_secs: i64) -> Result<Option<Id>> {
         let digest = token_digest(key);
         let conn = self.conn();
-        let user: Option<Id> = crate::db::one(&conn, 
-                "SELECT user_id FROM sessions WHERE key_hash = ?1 AND expires_at >= ?2",
-                params![&digest[..], now_secs()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let user: Option<Id> = crate::db::one(
+            &conn,
+            "SELECT user_id FROM sessions WHERE key_hash = ?1 AND expires_at >= ?2",
+            params![&digest[..], now_secs()],
+            |r| r.get(0),
+        )
+        .optional()?;
         if user.is_some() {
             conn.execute(
                 "UPDATE sessions SET expires_at = ?2 WHERE key_hash = ?1",

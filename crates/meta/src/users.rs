@@ -162,10 +162,13 @@ impl Store {
 
     /// Checks a user's name and password; the user on success.
     pub fn verify_password(&self, name: &str, password: &str) -> Result<User> {
-        let found: Option<(User, Option<String>)> = crate::db::one(&self.conn(), &format!("SELECT {COLUMNS_U}, u.password_hash FROM users u WHERE u.name = ?1"), [name], |r| {
-                Ok((from_row(r)?, r.get(3)?))
-            })
-            .optional()?;
+        let found: Option<(User, Option<String>)> = crate::db::one(
+            &self.conn(),
+            &format!("SELECT {COLUMNS_U}, u.password_hash FROM users u WHERE u.name = ?1"),
+            [name],
+            |r| Ok((from_row(r)?, r.get(3)?)),
+        )
+        .optional()?;
         match found {
             Some((user, Some(hash))) if bcrypt::verify(password, &hash).unwrap_or(false) => Ok(user),
             _ => Err(Error::Unauthorized),

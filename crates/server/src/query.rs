@@ -75,6 +75,67 @@ impl flux::Source for Source {
     fn storage(&self) -> &dyn storage::ReadApi {
         self.storage.as_ref()
     }
+
+    fn buckets(&self) -> Result<Vec<flux::BucketInfo>, flux::EvalError> {
+        let filter = meta::buckets::BucketFilter { org_id: Some(self.org), ..Default::default() };
+        let opts = meta::FindOptions { limit: usize::MAX, ..Default::default() };
+        let all = self.meta.list_buckets(&filter, &opts).map_err(|e| flux::EvalError { message: e.to_string() })?;
+        Ok(all
+            .into_iter()
+            .filter(|b| self.principal.can(Action::Read, &Resource::one_in_org(ResourceType::Buckets, b.id, b.org_id)))
+            .map(|b| flux::BucketInfo {
+                name: b.name,
+                id: b.id.to_string(),
+                org_id: b.org_id.to_string(),
+                retention_ns: b.retention_seconds.saturating_mul(1_000_000_000),
+            })
+            .collect())
+    }
+
+    fn write(&self, target: &flux::WriteTarget, lines: &[u8]) -> Result<(), flux::EvalError> {
+        let err = |m: String| flux::EvalError { message: m };
+        let org = match (&target.org_id, &target.org) {
+            (Some(id), _) => {
+                let id: meta::Id = id.parse().map_err(|_| err(format!("to: invalid orgID {id:?}")))?;
+                self.meta.find_org_by_id(id).map_err(|_| err(format!("to: organization {id} not found")))?.id
+            }
+            (None, Some(name)) => {
+                self.meta.find_org_by_name(name).map_err(|_| err(format!("to: organization {name:?} not found")))?.id
+            }
+            (None, None) => self.org,
+        };
+        let bucket = match (&target.bucket_id, &target.bucket) {
+            (Some(id), _) => {
+                let parsed: meta::Id = id.parse().map_err(|_| err(format!("to: invalid bucketID {id:?}")))?;
+                self.meta
+                    .find_bucket_by_id(parsed)
+                    .ok()
+                    .filter(|b| b.org_id == org)
+                    .ok_or_else(|| err(format!("to: bucket {id} not found")))?
+            }
+            (None, Some(name)) => {
+                self.meta.find_bucket_by_name(org, name).map_err(|_| err(format!("to: bucket {name:?} not found")))?
+            }
+            (None, None) => return Err(err("to: no bucket given".into())),
+        };
+        if !self.principal.can(Action::Write, &Resource::one_in_org(ResourceType::Buckets, bucket.id, bucket.org_id)) {
+            return Err(err(format!("to: insufficient permissions to write to bucket {:?}", bucket.name)));
+        }
+        let target = storage::BucketTarget {
+            bucket: bucket.id.get(),
+            retention_ns: bucket.retention_seconds.saturating_mul(1_000_000_000),
+            shard_group_ns: bucket.shard_group_seconds.saturating_mul(1_000_000_000),
+        };
+        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+        let outcome = self
+            .storage
+            .write(&target, lines, lineproto::Precision::Nanosecond, now)
+            .map_err(|e| err(format!("to: {e}")))?;
+        match outcome.partial_write_message() {
+            Some(m) => Err(err(format!("to: {m}"))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// `POST /api/v2/query`: a Flux query (JSON or `application/vnd.flux`), its

@@ -145,3 +145,39 @@ fn documented_examples_give_the_documented_output_over_http() {
     assert!(passed > 100, "only {passed} examples ran");
     assert!(failures.is_empty(), "{} failing examples:\n\n{}", failures.len(), failures.join("\n\n"));
 }
+
+#[test]
+fn buckets_lists_what_the_token_may_read_and_to_writes_through_the_write_path() {
+    let (s, setup) = loaded();
+    let (status, csv) = flux(&s, TOKEN, json!({"query": "buckets()"}));
+    assert_eq!(status, 200, "{csv}");
+    assert!(csv.contains(",name,id,organizationID,retentionPolicy,retentionPeriod"), "{csv}");
+    assert!(csv.contains(",metrics,"), "{csv}");
+    // Downsample cpu into another measurement of the same bucket, then read it back.
+    let q = r#"from(bucket: "metrics") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-01T01:00:00Z)
+        |> filter(fn: (r) => r._measurement == "cpu")
+        |> aggregateWindow(every: 1h, fn: max, createEmpty: false)
+        |> set(key: "_measurement", value: "cpu_hourly")
+        |> to(bucket: "metrics")"#;
+    let (status, csv) = flux(&s, TOKEN, json!({"query": q}));
+    assert_eq!(status, 200, "{csv}");
+    let back = r#"from(bucket: "metrics") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-02T00:00:00Z) |> filter(fn: (r) => r._measurement == "cpu_hourly")"#;
+    let (status, csv) = flux(&s, TOKEN, json!({"query": back}));
+    assert_eq!(status, 200, "{csv}");
+    let rows: Vec<&str> = csv.lines().filter(|l| l.starts_with(",_result,")).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows.iter().any(|r| r.contains(",2.5,usage,cpu_hourly,a")), "{csv}");
+    assert!(rows.iter().any(|r| r.contains(",3,usage,cpu_hourly,b")), "{csv}");
+    // A token that may only read gets an error, and nothing is written.
+    let org = org_id(&setup);
+    let bucket = setup["bucket"]["id"].as_str().unwrap().to_owned();
+    let (reader, _) =
+        s.make_token(&org, json!([{"action": "read", "resource": {"type": "buckets", "id": bucket, "orgID": org}}]));
+    let q = r#"from(bucket: "metrics") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-01T01:00:00Z)
+        |> set(key: "_measurement", value: "sneaky") |> to(bucket: "metrics")"#;
+    let (status, body) = flux(&s, &reader, json!({"query": q}));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("insufficient permissions"), "{body}");
+    let (_, csv) = flux(&s, TOKEN, json!({"query": back.replace("cpu_hourly", "sneaky")}));
+    assert!(!csv.contains(",_result,"), "{csv}");
+}
