@@ -206,8 +206,16 @@ impl Encoder {
         Self { dialect, result: None, index: 0, prev: None, prev_empty: false }
     }
 
-    /// Appends one table of result `name` to `out`.
-    pub fn table(&mut self, name: &str, t: &Table, out: &mut String) {
+    /// Appends one table of result `name` to `out`, handing `out` to `flush`
+    /// whenever it holds [`FLUSH_BYTES`] or more, so that a table of any size
+    /// is written in pieces of about that size.
+    pub fn table<E>(
+        &mut self,
+        name: &str,
+        t: &Table,
+        out: &mut String,
+        flush: &mut dyn FnMut(&mut String) -> Result<(), E>,
+    ) -> Result<(), E> {
         let d = &self.dialect;
         let nano = d.date_time_format == "RFC3339Nano";
         let sep = d.delimiter.to_string();
@@ -280,7 +288,7 @@ impl Encoder {
         lead.push(d.delimiter);
         lead.push_str(&self.index.to_string());
         let columns: Vec<Column<'_>> = t.batch.columns().iter().map(|c| Column::of(c.as_ref())).collect();
-        out.reserve(t.num_rows() * (lead.len() + 16 * columns.len()));
+        out.reserve((t.num_rows() * (lead.len() + 16 * columns.len())).min(FLUSH_BYTES + 4096));
         for i in 0..t.num_rows() {
             out.push(d.delimiter);
             out.push_str(&lead);
@@ -289,10 +297,14 @@ impl Encoder {
                 c.write(i, d.delimiter, out);
             }
             out.push_str("\r\n");
+            if out.len() >= FLUSH_BYTES {
+                flush(out)?;
+            }
         }
         self.index += 1;
         self.prev = Some(this);
         self.prev_empty = empty;
+        Ok(())
     }
 
     /// Ends the output.
@@ -303,13 +315,17 @@ impl Encoder {
     }
 }
 
+/// The size of the pieces [`Encoder::table`] writes a table in.
+pub const FLUSH_BYTES: usize = 64 * 1024;
+
 /// Encodes named results as annotated CSV.
 pub fn encode(results: &[(String, Vec<Table>)], d: &Dialect) -> String {
     let mut enc = Encoder::new(d.clone());
     let mut out = String::new();
     for (name, tables) in results {
         for t in tables {
-            enc.table(name, t, &mut out);
+            let kept: Result<(), std::convert::Infallible> = enc.table(name, t, &mut out, &mut |_| Ok(()));
+            let Ok(()) = kept;
         }
     }
     enc.finish(&mut out);

@@ -96,13 +96,22 @@ pub struct Interp {
     pub statements: Vec<Rc<crate::stream::Stream>>,
     /// Where `from` reads.
     pub source: Option<Rc<dyn crate::universe::Source>>,
+    /// The query's memory and time account.
+    pub(crate) budget: Rc<crate::limits::Budget>,
 }
 
 impl Interp {
     pub fn new(now: i64) -> Self {
         let universe = Scope::default();
         crate::builtins::install(&universe);
-        Self { universe, now, results: Vec::new(), statements: Vec::new(), source: None }
+        Self {
+            universe,
+            now,
+            results: Vec::new(),
+            statements: Vec::new(),
+            source: None,
+            budget: crate::limits::Budget::new(&crate::limits::Limits::default()),
+        }
     }
 
     /// Runs a parsed file; returns the value of its last expression statement.
@@ -357,6 +366,8 @@ impl Interp {
                 call(self, &args)
             }
             Function::Closure { params, body, scope } => {
+                // Row-by-row work is where a query can spend long between tables.
+                self.budget.tick()?;
                 let inner = scope.child();
                 for k in args.named.keys() {
                     if !params.iter().any(|p| &p.name == k) {

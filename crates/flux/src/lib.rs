@@ -14,6 +14,7 @@ pub mod csv;
 mod influxdb;
 pub mod interp;
 mod lexer;
+pub mod limits;
 pub mod location;
 mod packages;
 mod parser;
@@ -27,6 +28,7 @@ mod vector;
 
 pub use interp::{EvalError, Interp};
 pub use lexer::Position;
+pub use limits::{Limits, MemoryPool};
 pub use parser::{ParseError, parse, parse_file};
 pub use universe::{BucketInfo, Source, WriteTarget};
 pub use value::Value;
@@ -50,16 +52,19 @@ pub fn eval(src: &str, now: i64) -> Result<Value, Error> {
 
 /// Runs a query, handing each result table to `sink` with its result name as
 /// it is made: the explicit `yield`s in order, then any other stream a
-/// top-level statement produced, as `_result`.
+/// top-level statement produced, as `_result`. The query stops with an error
+/// when it would go beyond `limits`.
 pub fn run(
     src: &str,
     now: i64,
     source: Option<std::rc::Rc<dyn Source>>,
+    limits: &Limits,
     sink: &mut dyn FnMut(&str, table::Table) -> Result<(), EvalError>,
 ) -> Result<(), Error> {
     let program = parse(src)?;
     let mut interp = Interp::new(now);
     interp.source = source;
+    interp.budget = limits::Budget::new(limits);
     interp.run(&program.files[0])?;
     let mut results = std::mem::take(&mut interp.results);
     for s in std::mem::take(&mut interp.statements) {
@@ -81,7 +86,7 @@ pub fn query(
     source: Option<std::rc::Rc<dyn Source>>,
 ) -> Result<Vec<(String, Vec<table::Table>)>, Error> {
     let mut out: Vec<(String, Vec<table::Table>)> = Vec::new();
-    run(src, now, source, &mut |name, t| {
+    run(src, now, source, &Limits::default(), &mut |name, t| {
         match out.last_mut() {
             Some((n, tables)) if n == name => tables.push(t),
             _ => out.push((name.to_owned(), vec![t])),

@@ -9,6 +9,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::interp::{EvalError, EvalResult, Interp};
+use crate::limits::Reservation;
 use crate::table::Table;
 
 pub enum Stream {
@@ -161,23 +162,33 @@ pub fn execute(i: &mut Interp, s: &Stream, sink: &mut Sink<'_>) -> EvalResult<()
     match s {
         Stream::Tables(ts) => {
             for t in ts.iter() {
+                i.budget.check_time()?;
                 sink(i, t.clone())?;
             }
             Ok(())
         }
         Stream::Scan(spec) => crate::universe::run_scan(i, spec, sink),
         Stream::Op { name, inputs, op: Op::PerTable(f), .. } => execute(i, &inputs[0], &mut |i, t| {
-            for out in f(i, t).map_err(|e| named(name, e))? {
+            i.budget.check_time()?;
+            let outs = f(i, t).map_err(|e| named(name, e))?;
+            i.budget.check_time()?;
+            for out in outs {
                 sink(i, out)?;
             }
             Ok(())
         }),
         Stream::Op { name, inputs, op: Op::Whole(f), .. } => {
             let mut all = Vec::with_capacity(inputs.len());
+            let mut held = Vec::new();
             for input in inputs {
-                all.push(collect(i, input)?);
+                all.push(gather(i, input, &mut held)?);
             }
-            for out in f(i, all).map_err(|e| named(name, e))? {
+            i.budget.check_time()?;
+            let outs = f(i, all).map_err(|e| named(name, e))?;
+            drop(held);
+            let _held = i.budget.reserve(|| outs.iter().map(Table::memory_size).sum())?;
+            for out in outs {
+                i.budget.check_time()?;
                 sink(i, out)?;
             }
             Ok(())
@@ -187,8 +198,14 @@ pub fn execute(i: &mut Interp, s: &Stream, sink: &mut Sink<'_>) -> EvalResult<()
 
 /// Runs a stream and gathers its tables.
 pub fn collect(i: &mut Interp, s: &Stream) -> EvalResult<Vec<Table>> {
+    gather(i, s, &mut Vec::new())
+}
+
+/// Gathers a stream's tables, counting each as held by the query until `held` is dropped.
+fn gather(i: &mut Interp, s: &Stream, held: &mut Vec<Reservation>) -> EvalResult<Vec<Table>> {
     let mut out = Vec::new();
-    execute(i, s, &mut |_, t| {
+    execute(i, s, &mut |i, t| {
+        held.push(i.budget.reserve(|| t.memory_size())?);
         out.push(t);
         Ok(())
     })?;

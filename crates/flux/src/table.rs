@@ -252,7 +252,18 @@ pub fn times_of(a: &ArrayRef, name: &str) -> EvalResult<Vec<Option<i64>>> {
     }
 }
 
+/// The bytes a batch's rows take (a slice counts only its own rows, not the
+/// buffers it shares with the array it was cut from).
+pub fn batch_memory_size(batch: &RecordBatch) -> u64 {
+    batch.columns().iter().map(|c| c.to_data().get_slice_memory_size().unwrap_or(0) as u64).sum()
+}
+
 impl Table {
+    /// The bytes this table's rows take.
+    pub fn memory_size(&self) -> u64 {
+        batch_memory_size(&self.batch)
+    }
+
     /// A table from columns; the key names the group columns, whose values come
     /// from the first row (an empty table's key values are null: use [`Table::with_key`]).
     pub fn new(key: &[String], columns: Vec<(String, ArrayRef)>) -> EvalResult<Table> {

@@ -228,6 +228,8 @@ pub(crate) fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> 
         }),
     }
     .map_err(|e| EvalError { message: format!("reading storage: {e}") })?;
+    let _held = i.budget.reserve(|| series.iter().map(|fs| crate::table::batch_memory_size(&fs.batch)).sum())?;
+    i.budget.check_time()?;
     match (&spec.group, &spec.window) {
         (None, _) => {
             for fs in &series {
@@ -235,6 +237,7 @@ pub(crate) fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> 
                     None => crate::table::from_series(fs, start, stop)?,
                     Some(w) => crate::pushdown::window_table(fs, w, start, stop)?,
                 };
+                i.budget.check_time()?;
                 sink(i, t)?;
             }
         }
@@ -242,11 +245,13 @@ pub(crate) fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> 
             let tables =
                 series.iter().map(|fs| crate::table::from_series(fs, start, stop)).collect::<EvalResult<Vec<_>>>()?;
             for t in crate::transform::regroup_by(tables, |t| g.key_of(&t.names()))? {
+                i.budget.check_time()?;
                 sink(i, t)?;
             }
         }
         (Some(g), Some(w)) => {
             for t in crate::pushdown::grouped_windows(&series, w, g, start, stop)? {
+                i.budget.check_time()?;
                 sink(i, t)?;
             }
         }

@@ -172,6 +172,16 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// One row of a query, its statement prepared once per connection and cached.
+pub(crate) fn one<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,14 +197,4 @@ mod tests {
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
         store.integrity_check().unwrap();
     }
-}
-
-/// One row of a query, its statement prepared once per connection and cached.
-pub(crate) fn one<T, P: rusqlite::Params>(
-    conn: &Connection,
-    sql: &str,
-    params: P,
-    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
-    conn.prepare_cached(sql)?.query_row(params, f)
 }

@@ -74,6 +74,32 @@ pub(crate) struct RunArgs {
     /// How often expired data is dropped [default: 30m0s].
     #[arg(long, env = "INFLUXD_STORAGE_RETENTION_CHECK_INTERVAL", global = true)]
     pub(crate) storage_retention_check_interval: Option<String>,
+
+    /// Queries allowed to run at once; 0 = unlimited [default: 1024].
+    #[arg(long, env = "INFLUXD_QUERY_CONCURRENCY", global = true)]
+    pub(crate) query_concurrency: Option<usize>,
+
+    /// Queries allowed to wait for a free slot before new ones are refused;
+    /// must be > 0 when query-concurrency is limited [default: 1024].
+    #[arg(long, env = "INFLUXD_QUERY_QUEUE_SIZE", global = true)]
+    pub(crate) query_queue_size: Option<usize>,
+
+    /// Most bytes one query may hold at once; 0 = unlimited [default: 0].
+    #[arg(long, env = "INFLUXD_QUERY_MEMORY_BYTES", global = true)]
+    pub(crate) query_memory_bytes: Option<u64>,
+
+    /// Bytes promised to a query when it starts; 0 = query-memory-bytes [default: 0].
+    #[arg(long, env = "INFLUXD_QUERY_INITIAL_MEMORY_BYTES", global = true)]
+    pub(crate) query_initial_memory_bytes: Option<u64>,
+
+    /// Most bytes all queries together may hold; only with limited
+    /// query-concurrency; 0 = query-concurrency × query-memory-bytes [default: 0].
+    #[arg(long, env = "INFLUXD_QUERY_MAX_MEMORY_BYTES", global = true)]
+    pub(crate) query_max_memory_bytes: Option<u64>,
+
+    /// Longest a query may run, e.g. `30s`; 0 = no limit [default: 0].
+    #[arg(long, env = "INFLUXD_QUERY_TIMEOUT", global = true)]
+    pub(crate) query_timeout: Option<String>,
 }
 
 /// The settled configuration.
@@ -92,6 +118,13 @@ pub(crate) struct Config {
     pub(crate) storage_cache_snapshot_write_cold_duration: i64,
     /// Nanoseconds.
     pub(crate) storage_retention_check_interval: i64,
+    pub(crate) query_concurrency: usize,
+    pub(crate) query_queue_size: usize,
+    pub(crate) query_memory_bytes: u64,
+    pub(crate) query_initial_memory_bytes: u64,
+    pub(crate) query_max_memory_bytes: u64,
+    /// Nanoseconds; 0 = no limit.
+    pub(crate) query_timeout: i64,
 }
 
 impl Config {
@@ -121,7 +154,20 @@ impl Config {
             }
             Ok(ns)
         };
-        Ok(Self {
+        let query_timeout = args.query_timeout.or(file.query_timeout).unwrap_or_else(|| "0".into());
+        let query_timeout =
+            parse_duration_ns(&query_timeout).with_context(|| format!("--query-timeout {query_timeout:?}"))?;
+        let defaults = server::QueryLimits::default();
+        let config = Self {
+            query_concurrency: args.query_concurrency.or(file.query_concurrency).unwrap_or(defaults.concurrency),
+            query_queue_size: args.query_queue_size.or(file.query_queue_size).unwrap_or(defaults.queue_size),
+            query_memory_bytes: args.query_memory_bytes.or(file.query_memory_bytes).unwrap_or(0),
+            query_initial_memory_bytes: args
+                .query_initial_memory_bytes
+                .or(file.query_initial_memory_bytes)
+                .unwrap_or(0),
+            query_max_memory_bytes: args.query_max_memory_bytes.or(file.query_max_memory_bytes).unwrap_or(0),
+            query_timeout,
             http_max_request_size: args.http_max_request_size.or(file.http_max_request_size).unwrap_or(0),
             storage_cache_snapshot_memory_size: args
                 .storage_cache_snapshot_memory_size
@@ -143,7 +189,21 @@ impl Config {
             tls_cert,
             tls_key,
             session_length,
-        })
+        };
+        config.query_limits().validate().map_err(anyhow::Error::msg).context("invalid query settings")?;
+        Ok(config)
+    }
+
+    pub(crate) fn query_limits(&self) -> server::QueryLimits {
+        server::QueryLimits {
+            concurrency: self.query_concurrency,
+            // As influxd: a queue means nothing without a concurrency limit.
+            queue_size: if self.query_concurrency == 0 { 0 } else { self.query_queue_size },
+            memory_bytes: self.query_memory_bytes,
+            initial_memory_bytes: self.query_initial_memory_bytes,
+            max_memory_bytes: self.query_max_memory_bytes,
+            timeout: (self.query_timeout > 0).then(|| std::time::Duration::from_nanos(self.query_timeout as u64)),
+        }
     }
 
     /// The bind address with an empty host meaning every interface, as Go writes `:8086`.
@@ -269,6 +329,18 @@ mod tests {
         assert!(parse_duration_ns("10x").is_err());
         assert!(parse_duration_ns("m").is_err());
         assert!(parse_duration_ns("").is_err());
+    }
+
+    #[test]
+    fn query_limits_are_checked_as_influxd_checks_them() {
+        let c = Config::resolve(RunArgs::default()).unwrap();
+        assert_eq!((c.query_concurrency, c.query_queue_size, c.query_timeout), (1024, 1024, 0));
+        let refused = Config::resolve(RunArgs { query_queue_size: Some(0), ..Default::default() }).unwrap_err();
+        assert!(format!("{refused:#}").contains("query-queue-size must be positive"), "{refused:#}");
+        let unlimited = RunArgs { query_concurrency: Some(0), query_queue_size: Some(0), ..Default::default() };
+        assert_eq!(Config::resolve(unlimited).unwrap().query_limits().queue_size, 0);
+        let c = Config::resolve(RunArgs { query_timeout: Some("1m30s".into()), ..Default::default() }).unwrap();
+        assert_eq!(c.query_limits().timeout, Some(std::time::Duration::from_secs(90)));
     }
 
     #[test]

@@ -72,6 +72,12 @@ fn merge(outer: config::RunArgs, inner: config::RunArgs) -> config::RunArgs {
         storage_retention_check_interval: inner
             .storage_retention_check_interval
             .or(outer.storage_retention_check_interval),
+        query_concurrency: inner.query_concurrency.or(outer.query_concurrency),
+        query_queue_size: inner.query_queue_size.or(outer.query_queue_size),
+        query_memory_bytes: inner.query_memory_bytes.or(outer.query_memory_bytes),
+        query_initial_memory_bytes: inner.query_initial_memory_bytes.or(outer.query_initial_memory_bytes),
+        query_max_memory_bytes: inner.query_max_memory_bytes.or(outer.query_max_memory_bytes),
+        query_timeout: inner.query_timeout.or(outer.query_timeout),
     }
 }
 
@@ -109,6 +115,7 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         tls.is_some(),
     );
     state.max_request_size = config.http_max_request_size;
+    state.queries = Arc::new(server::Admission::new(&config.query_limits()));
     let retention_every = std::time::Duration::from_nanos(config.storage_retention_check_interval as u64);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {

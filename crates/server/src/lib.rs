@@ -8,6 +8,7 @@
 //!
 //! Not here: flags, config files and process lifetime (the `oxiflux` binary).
 
+mod admission;
 pub mod auth;
 mod authorizations;
 mod buckets;
@@ -39,6 +40,7 @@ use axum::http::Request;
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
+pub use crate::admission::{Admission, QueryLimits};
 use crate::error::{ApiError, Code};
 use crate::members::{add_member, add_owner, list_members, list_owners, remove_member, remove_owner};
 pub use crate::state::AppState;

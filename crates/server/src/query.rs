@@ -195,9 +195,14 @@ pub(crate) async fn query(
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let slot = state.queries.admit().await?;
+    let limits = state.queries.limits().clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, ApiError>>(4);
     let text = req.query;
-    tokio::task::spawn_blocking(move || run_streaming(&text, now, source, dialect, gzip, &tx));
+    tokio::task::spawn_blocking(move || {
+        run_streaming(&text, now, source, &limits, dialect, gzip, &tx);
+        drop(slot);
+    });
     // The status is decided by what comes first: an error before any output, or output.
     let first = match rx.recv().await {
         Some(Err(e)) => return Err(e),
@@ -223,29 +228,29 @@ pub(crate) async fn query(
 }
 
 /// Output is sent in pieces of about this many bytes.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = flux::csv::FLUSH_BYTES;
 
 /// Where query output goes: CSV text, gzipped or not, sent in chunks; a closed
 /// channel (the client went away) stops the query.
 struct Output<'a> {
     tx: &'a tokio::sync::mpsc::Sender<Result<Bytes, ApiError>>,
     gzip: Option<flate2::write::GzEncoder<Vec<u8>>>,
-    text: String,
     sent: bool,
 }
 
 impl Output<'_> {
-    fn send(&mut self, force: bool) -> Result<(), flux::EvalError> {
-        if self.text.len() < CHUNK && !force {
+    /// Sends `text` once it holds a chunk's worth, or now with `force`.
+    fn send(&mut self, text: &mut String, force: bool) -> Result<(), flux::EvalError> {
+        if text.len() < CHUNK && !force {
             return Ok(());
         }
         let bytes = match &mut self.gzip {
             Some(enc) => {
-                enc.write_all(self.text.as_bytes()).map_err(|e| flux::EvalError { message: e.to_string() })?;
-                self.text.clear();
+                enc.write_all(text.as_bytes()).map_err(|e| flux::EvalError { message: e.to_string() })?;
+                text.clear();
                 std::mem::take(enc.get_mut())
             }
-            None => std::mem::take(&mut self.text).into_bytes(),
+            None => std::mem::take(text).into_bytes(),
         };
         if bytes.is_empty() {
             return Ok(());
@@ -256,8 +261,8 @@ impl Output<'_> {
             .map_err(|_| flux::EvalError { message: "the client closed the connection".into() })
     }
 
-    fn finish(mut self) {
-        let _ = self.send(true);
+    fn finish(mut self, text: &mut String) {
+        let _ = self.send(text, true);
         if let Some(enc) = self.gzip.take()
             && let Ok(rest) = enc.finish()
             && !rest.is_empty()
@@ -282,6 +287,7 @@ fn run_streaming(
     text: &str,
     now: i64,
     source: Source,
+    limits: &flux::Limits,
     dialect: flux::csv::Dialect,
     gzip: bool,
     tx: &tokio::sync::mpsc::Sender<Result<Bytes, ApiError>>,
@@ -290,26 +296,26 @@ fn run_streaming(
     let mut output = Output {
         tx,
         gzip: gzip.then(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast())),
-        text: String::new(),
         sent: false,
     };
-    let result = flux::run(text, now, Some(std::rc::Rc::new(source)), &mut |name, table| {
-        encoder.table(name, &table, &mut output.text);
-        output.send(false)
+    let mut csv = String::new();
+    let result = flux::run(text, now, Some(std::rc::Rc::new(source)), limits, &mut |name, table| {
+        encoder.table(name, &table, &mut csv, &mut |text| output.send(text, false))?;
+        output.send(&mut csv, false)
     });
     match result {
-        Ok(()) => encoder.finish(&mut output.text),
+        Ok(()) => encoder.finish(&mut csv),
         // Before any output the error is the response; after, it ends the CSV as an error table.
         Err(e) if !output.sent => {
             let _ = tx.blocking_send(Err(query_error(e)));
             return;
         }
         Err(e) => {
-            encoder.finish(&mut output.text);
-            output.text.push_str(&flux::csv::error_table(&query_error(e).message));
+            encoder.finish(&mut csv);
+            csv.push_str(&flux::csv::error_table(&query_error(e).message));
         }
     }
-    output.finish();
+    output.finish(&mut csv);
 }
 
 #[derive(Deserialize)]

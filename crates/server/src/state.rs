@@ -15,6 +15,8 @@ pub struct AppState {
     pub session_ttl_secs: i64,
     /// Whether the listener is HTTPS (the session cookie is then `Secure`).
     pub tls: bool,
+    /// Admission and limits of Flux queries.
+    pub queries: Arc<crate::admission::Admission>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             config: Arc::new(config),
             session_ttl_secs,
             tls,
+            queries: Arc::new(crate::admission::Admission::new(&crate::admission::QueryLimits::default())),
         }
     }
 
