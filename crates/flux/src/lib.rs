@@ -10,6 +10,7 @@
 
 pub mod ast;
 mod builtins;
+pub mod check;
 pub mod csv;
 mod influxdb;
 pub mod interp;
@@ -38,6 +39,9 @@ pub use value::Value;
 pub enum Error {
     #[error(transparent)]
     Parse(#[from] ParseError),
+    /// Errors found before running: undefined names, wrong arguments.
+    #[error(transparent)]
+    Check(#[from] check::SemanticErrors),
     #[error(transparent)]
     Eval(#[from] EvalError),
 }
@@ -63,6 +67,7 @@ pub fn run(
 ) -> Result<(), Error> {
     let program = parse(src)?;
     let mut interp = Interp::new(now);
+    check::check(&mut interp, &program.files[0])?;
     interp.source = source;
     interp.budget = limits::Budget::new(limits);
     interp.run(&program.files[0])?;
@@ -76,6 +81,14 @@ pub fn run(
     for (name, s) in results {
         stream::execute(&mut interp, &s, &mut |_, t| sink(&name, t))?;
     }
+    Ok(())
+}
+
+/// Finds what is wrong with a program without running it: its syntax error,
+/// or every undefined name and wrong argument.
+pub fn analyze(src: &str) -> Result<(), Error> {
+    let program = parse(src)?;
+    check::check(&mut Interp::new(0), &program.files[0])?;
     Ok(())
 }
 

@@ -96,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/query", post(query::query))
         .route("/api/v2/query/ast", post(query::ast))
         .route("/api/v2/query/analyze", post(query::analyze))
+        .route("/api/v2/query/suggestions", get(query::suggestions))
+        .route("/api/v2/query/suggestions/{name}", get(query::suggestion))
         // Write, delete, DBRP mappings
         .route("/api/v2/write", post(write::write_v2).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/write", post(write::write_v1).layer(axum::extract::DefaultBodyLimit::disable()))

@@ -275,6 +275,7 @@ impl Output<'_> {
 fn query_error(e: flux::Error) -> ApiError {
     match e {
         flux::Error::Parse(e) => ApiError::invalid(format!("compilation failed: {e}")),
+        flux::Error::Check(e) => ApiError::invalid(e.to_string()),
         flux::Error::Eval(e) if e.message.starts_with("could not find bucket") => {
             ApiError::not_found(format!("failed to initialize execute state: {}", e.message))
         }
@@ -336,6 +337,33 @@ pub(crate) async fn ast(_: Principal, JsonBody(req): JsonBody<LanguageRequest>) 
     Ok(Json(json!({ "ast": pkg })))
 }
 
+/// The universe's functions with their parameters (`{"funcs": [{name, params}]}`),
+/// for the query builder's completion; as InfluxDB, without a `table` parameter.
+pub(crate) async fn suggestions(_: Principal) -> ApiResult<Json<Value>> {
+    let funcs: Vec<Value> = flux::check::suggestions()
+        .into_iter()
+        .map(|(name, params)| {
+            let params: serde_json::Map<String, Value> =
+                params.into_iter().filter(|(p, _)| p != "table").map(|(p, k)| (p, Value::from(k))).collect();
+            json!({ "name": name, "params": params })
+        })
+        .collect();
+    Ok(Json(json!({ "funcs": funcs })))
+}
+
+/// One function's parameters. An unknown name is 404 (InfluxDB answers 500).
+pub(crate) async fn suggestion(
+    _: Principal,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (name, params) = flux::check::suggestions()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| ApiError::not_found(format!("could not find a Flux function named {name:?}")))?;
+    let params: serde_json::Map<String, Value> = params.into_iter().map(|(p, k)| (p, Value::from(k))).collect();
+    Ok(Json(json!({ "name": name, "params": params })))
+}
+
 /// The query's errors with their positions (`{"errors": []}` when there are none).
 pub(crate) async fn analyze(_: Principal, JsonBody(req): JsonBody<LanguageRequest>) -> ApiResult<Json<Value>> {
     match req.kind.as_deref() {
@@ -343,12 +371,23 @@ pub(crate) async fn analyze(_: Principal, JsonBody(req): JsonBody<LanguageReques
         Some(other) => return Err(ApiError::invalid(format!("unknown query request type {other}"))),
     }
     let query = req.query;
-    let parsed = tokio::task::spawn_blocking(move || flux::parse(&query))
+    let found = tokio::task::spawn_blocking(move || flux::analyze(&query))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let errors: Vec<Value> = match parsed {
-        Ok(_) => Vec::new(),
-        Err(e) => vec![json!({ "line": e.line, "column": e.column, "character": 0, "message": e.message })],
+    let errors: Vec<Value> = match found {
+        Ok(()) => Vec::new(),
+        Err(flux::Error::Parse(e)) => {
+            vec![json!({ "line": e.line, "column": e.column, "character": 0, "message": e.message })]
+        }
+        Err(flux::Error::Check(errors)) => errors
+            .0
+            .iter()
+            .map(|e| {
+                let start = e.location.start;
+                json!({ "line": start.line, "column": start.column, "character": 0, "message": e.message })
+            })
+            .collect(),
+        Err(flux::Error::Eval(e)) => vec![json!({ "line": 0, "column": 0, "character": 0, "message": e.message })],
     };
     Ok(Json(json!({ "errors": errors })))
 }

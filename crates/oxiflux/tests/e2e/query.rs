@@ -102,6 +102,24 @@ fn query_errors_and_permissions() {
 }
 
 #[test]
+fn undefined_names_and_wrong_arguments_are_refused_before_running() {
+    let (s, _) = loaded();
+    // Nothing is written by a query that does not check: to() never runs.
+    let q = "from(bucket: \"metrics\") |> range(start: 2020-01-01T00:00:00Z) |> to(bucket: \"metrics\") |> limit(n: \"1\")\nx = y";
+    let (status, body) = flux(&s, TOKEN, json!({ "query": q }));
+    assert_eq!(status, 400, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["code"], "invalid");
+    assert_eq!(
+        body["message"],
+        "error @1:100-1:103: expected int but found string (argument n)\n\nerror @2:5-2:6: undefined identifier y"
+    );
+    let (status, body) = flux(&s, TOKEN, json!({ "query": "fro(bucket: \"metrics\")" }));
+    assert_eq!(status, 400);
+    assert!(body.contains("error @1:1-1:4: undefined identifier fro"), "{body}");
+}
+
+#[test]
 fn yields_name_results_and_now_is_settable() {
     let (s, _) = loaded();
     let q = r#"from(bucket: "metrics") |> range(start: -1h) |> filter(fn: (r) => r._field == "free") |> yield(name: "mem")"#;

@@ -128,4 +128,55 @@ fn flux_ast_and_analyze_over_http() {
     assert_eq!(body["errors"][0]["message"], "pipe destination must be a function call");
     assert_eq!(s.post("/api/v2/query/analyze", TOKEN, json!({ "query": q, "type": "sql" })).0, 400);
     assert_eq!(s.call(Method::POST, "/api/v2/query/ast", None, Some(json!({ "query": q }))).0, 401);
+
+    // Names and arguments are checked too, each error with its position.
+    let wrong = "from(bucket: \"b\")\n  |> range(begin: -1h)\n  |> mean(colum: \"x\") |> foo()";
+    let (status, body) = s.post("/api/v2/query/analyze", TOKEN, json!({ "query": wrong }));
+    assert_eq!(status, 200);
+    let found: Vec<(u64, u64, &str)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["column"].as_u64().unwrap(), e["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (2, 19, "found unexpected argument begin (Expected `start`)"),
+            (2, 6, "missing required argument start"),
+            (3, 18, "found unexpected argument colum"),
+            (3, 26, "undefined identifier foo"),
+        ]
+    );
+}
+
+#[test]
+fn flux_suggestions_list_functions_and_their_parameters() {
+    let (s, _) = TestServer::onboarded();
+    let (status, body) = s.get("/api/v2/query/suggestions", TOKEN);
+    assert_eq!(status, 200, "{body}");
+    let funcs = body["funcs"].as_array().unwrap();
+    let names: Vec<&str> = funcs.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    for f in ["aggregateWindow", "from", "range", "filter", "map", "pivot", "toFloat"] {
+        assert!(names.contains(&f), "{f} missing from {names:?}");
+    }
+    let range = funcs.iter().find(|f| f["name"] == "range").unwrap();
+    assert_eq!(range["params"], json!({"tables": "stream", "start": "invalid", "stop": "invalid"}));
+
+    assert_eq!(
+        s.get("/api/v2/query/suggestions/sum", TOKEN),
+        (200, json!({"name": "sum", "params": {"column": "string", "tables": "stream"}}))
+    );
+    let (status, body) = s.get("/api/v2/query/suggestions/aggregateWindow", TOKEN);
+    assert_eq!(status, 200);
+    assert_eq!(body["params"]["every"], "duration");
+    assert_eq!(body["params"]["fn"], "function");
+    assert_eq!(body["params"]["createEmpty"], "bool");
+    let (status, body) = s.get("/api/v2/query/suggestions/nope", TOKEN);
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["code"], "not found");
+    assert_eq!(s.call(Method::GET, "/api/v2/query/suggestions", None, None).0, 401);
 }
