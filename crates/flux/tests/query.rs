@@ -211,3 +211,20 @@ fn pivot_gives_the_same_rows_whichever_way_it_runs() {
     assert_eq!(aligned, general);
     assert!(aligned.contains(",n,usage") || aligned.contains(",usage,n"), "{aligned}");
 }
+
+#[test]
+fn map_makes_no_column_of_a_missing_column_read() {
+    // A row-by-row map (the user function call keeps it off the vectorized path)
+    // reading a column no row has: Flux gives that property no column.
+    let q = r#"import "array"
+id = (v) => v
+array.from(rows: [{_time: 2020-01-01T00:00:00Z, _value: 1}, {_time: 2020-01-01T00:00:10Z, _value: 2}])
+    |> map(fn: (r) => ({_time: r._time, _value: id(v: r._value), key: r.key}))"#;
+    let results = flux::query(q, T0, None).unwrap();
+    let csv = encode(&results, &Dialect::default());
+    assert_eq!(
+        csv,
+        "#datatype,string,long,dateTime:RFC3339,long\r\n#group,false,false,false,false\r\n#default,_result,,,\r\n\
+         ,result,table,_time,_value\r\n,,0,2020-01-01T00:00:00Z,1\r\n,,0,2020-01-01T00:00:10Z,2\r\n\r\n"
+    );
+}

@@ -876,13 +876,17 @@ pub(crate) fn from_records(t: &Table, records: &[Rc<Record>]) -> EvalResult<Vec<
     for n in &names {
         let values: Vec<Value> = records.iter().map(|r| r.get(n).cloned().unwrap_or(Value::Null)).collect();
         let mut dt = infer_type(&values).map_err(|e| EvalError { message: format!("column {n}: {}", e.message) })?;
-        if values.iter().all(|v| matches!(v, Value::Null))
-            && let Some(c) = t.column(n)
-        {
-            dt = c.data_type().clone();
+        if values.iter().all(|v| matches!(v, Value::Null)) {
+            match t.column(n) {
+                Some(c) => dt = c.data_type().clone(),
+                // Only untyped nulls (a missing column read, `null or null`): Flux
+                // makes no column of them.
+                None => continue,
+            }
         }
         types.push((n.clone(), dt));
     }
+    names.retain(|n| types.iter().any(|(t, _)| t == n));
     let key_cols: Vec<String> = t.key.names().filter(|k| names.iter().any(|n| n == k)).map(str::to_owned).collect();
     let unchanged = key_cols.iter().all(|k| records.iter().all(|r| r.get(k) == t.key.get(k)));
     if unchanged {
