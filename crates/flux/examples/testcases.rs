@@ -5,6 +5,10 @@
 //! ```text
 //! cargo run -p flux --example testcases -- DIR [NAME_FILTER]
 //! ```
+//!
+//! With `OXIFLUX_URL` (and `OXIFLUX_TOKEN`, `OXIFLUX_ORG`) set, each program is
+//! sent to that server's `POST /api/v2/query` instead, and judged by its CSV:
+//! an HTTP error, an error table, or a `_diff` row fails.
 
 use std::path::Path;
 
@@ -68,6 +72,50 @@ fn matching_brace(s: &str) -> Option<usize> {
     None
 }
 
+/// Where to send programs, when not run in process.
+struct Remote {
+    url: String,
+    token: String,
+    org: String,
+    client: reqwest::blocking::Client,
+}
+
+fn run_remote(remote: &Remote, program: &str) -> Result<(), String> {
+    let body = serde_json::json!({ "query": program, "now": "2030-01-01T00:00:00Z" });
+    let r = remote
+        .client
+        .post(format!("{}/api/v2/query?org={}", remote.url, remote.org))
+        .header("Authorization", format!("Token {}", remote.token))
+        .json(&body)
+        .send()
+        .map_err(|e| e.to_string())?;
+    let status = r.status();
+    let text = r.text().map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("HTTP {status}: {text}"));
+    }
+    // Blocks of annotated CSV: a header row, then its rows.
+    let mut diff = false;
+    let mut error = false;
+    for line in text.lines() {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        if line.starts_with(",result,table,") || line == ",error,reference" {
+            diff = line.split(',').any(|c| c == "_diff");
+            error = line == ",error,reference";
+            continue;
+        }
+        if error {
+            return Err(format!("error table: {line}"));
+        }
+        if diff {
+            return Err(format!("a _diff row: {line}"));
+        }
+    }
+    Ok(())
+}
+
 fn run(program: &str) -> Result<(), String> {
     let now = 1_893_456_000_000_000_000; // 2030-01-01, overridden by `option now`
     let results = flux::query(program, now, None).map_err(|e| e.to_string())?;
@@ -91,6 +139,12 @@ fn main() {
     let dir = Path::new(args.get(1).expect("usage: testcases DIR [FILTER]"));
     let filter = args.get(2).cloned().unwrap_or_default();
     let verbose = std::env::var("VERBOSE").is_ok();
+    let remote = std::env::var("OXIFLUX_URL").ok().map(|url| Remote {
+        url,
+        token: std::env::var("OXIFLUX_TOKEN").unwrap_or_default(),
+        org: std::env::var("OXIFLUX_ORG").unwrap_or_default(),
+        client: reqwest::blocking::Client::new(),
+    });
     let mut files: Vec<_> = std::fs::read_dir(dir).expect("reading DIR").flatten().map(|e| e.path()).collect();
     files.sort();
     let (mut pass, mut fail) = (0, 0);
@@ -106,7 +160,10 @@ fn main() {
                 continue;
             }
             let program = format!("{prelude}\n{body}");
-            let outcome = std::panic::catch_unwind(|| run(&program)).unwrap_or_else(|_| Err("panicked".into()));
+            let outcome = match &remote {
+                Some(r) => run_remote(r, &program),
+                None => std::panic::catch_unwind(|| run(&program)).unwrap_or_else(|_| Err("panicked".into())),
+            };
             match outcome {
                 Ok(()) => {
                     pass += 1;
