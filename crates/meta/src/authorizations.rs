@@ -107,7 +107,8 @@ pub fn generate_token() -> String {
     base64::engine::general_purpose::URL_SAFE.encode(bytes)
 }
 
-pub(crate) fn token_digest(token: &str) -> [u8; 32] {
+/// The SHA-256 digest tokens are stored and looked up by.
+pub fn token_digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 

@@ -139,6 +139,14 @@ impl Store {
         Ok(out)
     }
 
+    /// A number that changes whenever anything in the store may have changed
+    /// (the rows this connection, the only one, has written); `None` when the
+    /// store is busy. A cache of reads stays valid while it stays the same.
+    pub fn generation(&self) -> Option<u64> {
+        let conn = self.conn.try_lock().ok()?;
+        Some(conn.total_changes())
+    }
+
     /// The schema version now in force (the number of applied migrations).
     pub fn schema_version(&self) -> Result<usize> {
         let v: i64 = self.conn().pragma_query_value(None, "user_version", |r| r.get(0))?;

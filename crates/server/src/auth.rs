@@ -124,7 +124,15 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 }
 
 pub(crate) async fn principal_for_token(state: &AppState, token: String) -> ApiResult<Principal> {
-    state
+    // The store's generation before the read: a write after it makes the entry stale.
+    let generation = state.meta.generation();
+    let digest = meta::authorizations::token_digest(&token);
+    if let Some(g) = generation
+        && let Some(p) = state.cache.principal(g, &digest)
+    {
+        return Ok(p);
+    }
+    let found = state
         .meta(move |m| -> ApiResult<Principal> {
             let auth = match m.find_authorization_by_token(&token) {
                 Ok(a) => a,
@@ -144,7 +152,11 @@ pub(crate) async fn principal_for_token(state: &AppState, token: String) -> ApiR
                 permissions: auth.permissions,
             })
         })
-        .await
+        .await?;
+    if let Some(g) = generation {
+        state.cache.keep_principal(g, digest, found.clone());
+    }
+    Ok(found)
 }
 
 fn ensure_user_active(m: &meta::Store, uid: Id) -> ApiResult<()> {

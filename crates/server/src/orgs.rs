@@ -22,13 +22,25 @@ pub(crate) fn resource(id: Id) -> Resource {
 
 /// The org a request names with `orgID` or `org`, if it names one.
 pub(crate) async fn from_query(state: &AppState, q: &QueryMap) -> ApiResult<Option<Org>> {
-    if let Some(id) = q.id("orgID")? {
-        return Ok(Some(state.meta(move |m| m.find_org_by_id(id)).await?));
+    let key = match (q.id("orgID")?, q.get("org")) {
+        (Some(id), _) => crate::state::OrgKey::Id(id),
+        (None, Some(name)) => crate::state::OrgKey::Name(name.to_owned()),
+        (None, None) => return Ok(None),
+    };
+    let generation = state.meta.generation();
+    if let Some(g) = generation
+        && let Some(org) = state.cache.org(g, &key)
+    {
+        return Ok(Some(org));
     }
-    if let Some(name) = q.get("org").map(str::to_owned) {
-        return Ok(Some(state.meta(move |m| m.find_org_by_name(&name)).await?));
+    let org = match key.clone() {
+        crate::state::OrgKey::Id(id) => state.meta(move |m| m.find_org_by_id(id)).await?,
+        crate::state::OrgKey::Name(name) => state.meta(move |m| m.find_org_by_name(&name)).await?,
+    };
+    if let Some(g) = generation {
+        state.cache.keep_org(g, key, org.clone());
     }
-    Ok(None)
+    Ok(Some(org))
 }
 
 pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {

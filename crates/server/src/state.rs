@@ -1,4 +1,7 @@
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::auth::Principal;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -17,6 +20,58 @@ pub struct AppState {
     pub tls: bool,
     /// Admission and limits of Flux queries.
     pub queries: Arc<crate::admission::Admission>,
+    /// Hot metadata reads (a token's principal, an org), kept while the store is unchanged.
+    pub(crate) cache: Arc<ReadCache>,
+}
+
+/// How a request names an org.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum OrgKey {
+    Id(meta::Id),
+    Name(String),
+}
+
+/// Answers of the metadata reads every request makes, each kept with the
+/// store's generation at the time of the read and used only while the store
+/// is still at that generation: any write (a token deactivated, a user or org
+/// changed) makes every entry stale. Saves a blocking-pool round trip and a
+/// SQLite read per request.
+#[derive(Debug, Default)]
+pub(crate) struct ReadCache {
+    principals: Mutex<HashMap<[u8; 32], (u64, Principal)>>,
+    orgs: Mutex<HashMap<OrgKey, (u64, meta::orgs::Org)>>,
+}
+
+/// Entries kept per map; past it, the map starts over.
+const CACHE_ENTRIES: usize = 1024;
+
+impl ReadCache {
+    /// The principal of the token with this digest, read at `generation`.
+    pub(crate) fn principal(&self, generation: u64, digest: &[u8; 32]) -> Option<Principal> {
+        let map = self.principals.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(digest).filter(|(g, _)| *g == generation).map(|(_, p)| p.clone())
+    }
+
+    pub(crate) fn keep_principal(&self, generation: u64, digest: [u8; 32], p: Principal) {
+        let mut map = self.principals.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= CACHE_ENTRIES {
+            map.clear();
+        }
+        map.insert(digest, (generation, p));
+    }
+
+    pub(crate) fn org(&self, generation: u64, key: &OrgKey) -> Option<meta::orgs::Org> {
+        let map = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).filter(|(g, _)| *g == generation).map(|(_, o)| o.clone())
+    }
+
+    pub(crate) fn keep_org(&self, generation: u64, key: OrgKey, org: meta::orgs::Org) {
+        let mut map = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= CACHE_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, (generation, org));
+    }
 }
 
 impl AppState {
@@ -36,6 +91,7 @@ impl AppState {
             session_ttl_secs,
             tls,
             queries: Arc::new(crate::admission::Admission::new(&crate::admission::QueryLimits::default())),
+            cache: Arc::default(),
         }
     }
 

@@ -182,3 +182,21 @@ fn an_inactive_users_tokens_are_refused() {
     assert_eq!(s.patch(&format!("/api/v2/users/{uid}"), TOKEN, json!({"status": "inactive"})).0, 200);
     assert_eq!(s.get("/api/v2/buckets", token), (403, json!({"code": "forbidden", "message": "User is inactive"})));
 }
+
+#[test]
+fn a_token_used_before_it_is_deactivated_or_deleted_is_refused_after() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let bucket = format!("/api/v2/buckets/{}", setup["bucket"]["id"].as_str().unwrap());
+    let (token, id) = s.make_token(&org, json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]));
+    for _ in 0..3 {
+        assert_eq!(s.get(&bucket, &token).0, 200);
+    }
+    let auth = format!("/api/v2/authorizations/{id}");
+    assert_eq!(s.patch(&auth, TOKEN, json!({"status": "inactive"})).0, 200);
+    assert_eq!(s.get(&bucket, &token), (401, json!({"code": "unauthorized", "message": "token is inactive"})));
+    assert_eq!(s.patch(&auth, TOKEN, json!({"status": "active"})).0, 200);
+    assert_eq!(s.get(&bucket, &token).0, 200);
+    assert_eq!(s.delete(&auth, TOKEN).0, 204);
+    assert_eq!(s.get(&bucket, &token).0, 401);
+}
