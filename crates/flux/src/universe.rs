@@ -217,6 +217,27 @@ pub(crate) fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> 
     };
     let source = i.source.clone().ok_or_else(|| EvalError { message: "no storage in this context".into() })?;
     let req = storage::ScanRequest::new(spec.bucket, start, stop, spec.predicate.clone());
+    if spec.window.is_none() && spec.group.is_none() {
+        // A raw read goes to the sink series by series, never held whole.
+        let mut failed = None;
+        let mut each = |fs: storage::FieldSeries| -> EvalResult<()> {
+            let _held = i.budget.reserve(|| crate::table::batch_memory_size(&fs.batch))?;
+            i.budget.check_time()?;
+            let t = crate::table::from_series(&fs, start, stop)?;
+            sink(i, t)
+        };
+        source
+            .storage()
+            .scan_each(&req, &mut |fs| match each(fs) {
+                Ok(()) => std::ops::ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    std::ops::ControlFlow::Break(())
+                }
+            })
+            .map_err(|e| EvalError { message: format!("reading storage: {e}") })?;
+        return failed.map_or(Ok(()), Err);
+    }
     let series = match &spec.window {
         None => source.storage().scan(&req),
         Some(w) => source.storage().window_aggregate(&storage::WindowRequest {

@@ -143,6 +143,8 @@ pub struct StorageConfig {
     pub cache_snapshot_write_cold_duration_ns: i64,
     /// Merge a partition's files once it has this many.
     pub compact_at_files: usize,
+    /// Rows a scan reads at once (see [`crate::ReadApi::scan_each`]).
+    pub scan_group_rows: usize,
 }
 
 impl Default for StorageConfig {
@@ -151,6 +153,7 @@ impl Default for StorageConfig {
             cache_snapshot_memory_size: 25 * 1024 * 1024,
             cache_snapshot_write_cold_duration_ns: 600_000_000_000,
             compact_at_files: 4,
+            scan_group_rows: 1 << 20,
         }
     }
 }
@@ -173,7 +176,7 @@ pub(crate) struct Inner {
     pub(crate) dir: PathBuf,
     wal: Wal,
     state: RwLock<State>,
-    config: StorageConfig,
+    pub(crate) config: StorageConfig,
     /// Held by whatever rewrites files or takes snapshots: snapshots, deletes,
     /// compaction, retention. Writes and reads do not take it.
     persist: Mutex<()>,

@@ -1,6 +1,7 @@
 //! The read API the query engines use: scans, window aggregates, schema reads.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -72,6 +73,11 @@ pub struct WindowRequest {
 /// anything else (in-memory tables in tests) that can answer the same questions.
 pub trait ReadApi: Send + Sync {
     fn scan(&self, req: &ScanRequest) -> Result<Vec<FieldSeries>>;
+    /// What [`ReadApi::scan`] gives, in the same order, handed to `f` a series
+    /// at a time and read a group of series at a time, so that a read of any
+    /// size holds about `StorageConfig::scan_group_rows` rows at once (a single
+    /// series with more is read whole). `f` stops the read by returning `Break`.
+    fn scan_each(&self, req: &ScanRequest, f: &mut dyn FnMut(FieldSeries) -> ControlFlow<()>) -> Result<()>;
     fn window_aggregate(&self, req: &WindowRequest) -> Result<Vec<FieldSeries>>;
     fn measurements(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<String>>;
     fn tag_keys(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<String>>;
@@ -322,7 +328,57 @@ impl Storage {
             .map(Some)
     }
 
+    /// The series a scan will read, in order, with the rows each may have
+    /// (file rows in range plus buffered rows: an overestimate where tiers overlap).
+    fn plan(&self, req: &ScanRequest) -> Result<Vec<(SeriesKey, usize)>> {
+        let st = self.read_state();
+        let mut rows: BTreeMap<SeriesKey, usize> = BTreeMap::new();
+        let Some(b) = st.buckets.get(&req.bucket) else {
+            return Ok(Vec::new());
+        };
+        let (start, stop) = (req.start, req.stop);
+        for p in &b.catalog.partitions {
+            if !overlaps(p.shard_start, p.shard_duration, start, stop)
+                || !req.predicate.may_match_measurement(&p.measurement)
+            {
+                continue;
+            }
+            for f in &p.files {
+                if f.max_time < start || f.min_time >= stop {
+                    continue;
+                }
+                for e in self.inner.index_of(req.bucket, f.id)?.iter() {
+                    if e.max_time < start || e.min_time >= stop {
+                        continue;
+                    }
+                    let key = SeriesKey { measurement: p.measurement.clone(), tags: e.tags.clone() };
+                    if req.predicate.matches_series(&key) != Some(false) {
+                        *rows.entry(key).or_default() += e.rows.1 - e.rows.0;
+                    }
+                }
+            }
+        }
+        for (_, k, duration, p) in buffered(b) {
+            if !overlaps(k.shard_start, duration, start, stop) || !req.predicate.may_match_measurement(&k.measurement) {
+                continue;
+            }
+            for (sid, data) in p {
+                let key = &b.series.keys[*sid as usize];
+                if req.predicate.matches_series(key) != Some(false) {
+                    *rows.entry((**key).clone()).or_default() += data.times.len();
+                }
+            }
+        }
+        Ok(rows.into_iter().collect())
+    }
+
     fn gather(&self, req: &ScanRequest) -> Result<Gathered> {
+        self.gather_within(req, None)
+    }
+
+    /// What a scan reads of the series from `lo` through `hi` (all, with `None`).
+    fn gather_within(&self, req: &ScanRequest, within: Option<(&SeriesKey, &SeriesKey)>) -> Result<Gathered> {
+        let inside = |key: &SeriesKey| within.is_none_or(|(lo, hi)| lo <= key && key <= hi);
         let st = self.read_state();
         let mut out: Gathered = BTreeMap::new();
         let Some(b) = st.buckets.get(&req.bucket) else {
@@ -352,7 +408,7 @@ impl Storage {
                     .filter(|e| e.max_time >= start && e.min_time < stop)
                     .filter(|e| {
                         let key = SeriesKey { measurement: p.measurement.clone(), tags: e.tags.clone() };
-                        req.predicate.matches_series(&key) != Some(false)
+                        req.predicate.matches_series(&key) != Some(false) && inside(&key)
                     })
                     .collect();
                 if entries.is_empty() {
@@ -413,7 +469,7 @@ impl Storage {
             }
             for (sid, data) in p {
                 let key = &b.series.keys[*sid as usize];
-                if req.predicate.matches_series(key) == Some(false) {
+                if req.predicate.matches_series(key) == Some(false) || !inside(key) {
                     continue;
                 }
                 for (fi, col) in data.fields.iter().enumerate() {
@@ -479,6 +535,36 @@ impl ReadApi for Storage {
         Ok(out)
     }
 
+    fn scan_each(&self, req: &ScanRequest, f: &mut dyn FnMut(FieldSeries) -> ControlFlow<()>) -> Result<()> {
+        let plan = self.plan(req)?;
+        let budget = self.inner.config.scan_group_rows;
+        let mut at = 0;
+        while at < plan.len() {
+            // The next group: series while their rows fit the budget (at least one).
+            let mut end = at;
+            let mut rows = 0;
+            while end < plan.len() && (end == at || rows + plan[end].1 <= budget) {
+                rows += plan[end].1;
+                end += 1;
+            }
+            let within = (end - at < plan.len()).then(|| (&plan[at].0, &plan[end - 1].0));
+            for ((series, field), (field_type, chunks)) in self.gather_within(req, within)? {
+                let (t, values) = merge_chunks(chunks)?;
+                let fs = FieldSeries {
+                    series,
+                    field,
+                    field_type,
+                    batch: batch(vec![("_time", times(t)), ("_value", values)])?,
+                };
+                if f(fs).is_break() {
+                    return Ok(());
+                }
+            }
+            at = end;
+        }
+        Ok(())
+    }
+
     fn window_aggregate(&self, req: &WindowRequest) -> Result<Vec<FieldSeries>> {
         if req.every <= 0 {
             return Err(Error::Invalid("window duration must be positive".into()));
@@ -486,8 +572,23 @@ impl ReadApi for Storage {
         if let Some(out) = self.edge_aggregate(req)? {
             return Ok(out);
         }
-        let scanned = self.scan(&req.scan)?;
-        scanned.into_iter().map(|fs| window_one(req, fs)).collect()
+        // Series by series: only the windows are kept.
+        let mut out = Vec::new();
+        let mut failed = None;
+        self.scan_each(&req.scan, &mut |fs| match window_one(req, fs) {
+            Ok(w) => {
+                out.push(w);
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                failed = Some(e);
+                ControlFlow::Break(())
+            }
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 
     fn measurements(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<String>> {

@@ -401,3 +401,52 @@ fn first_and_last_read_from_the_edges_of_series_as_a_full_read_would() {
         }
     }
 }
+
+#[test]
+fn a_scan_read_in_groups_of_series_gives_what_one_read_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    // Groups of at most 50 rows: each group here holds one or two series.
+    let s = Storage::open(dir.path(), StorageConfig { scan_group_rows: 50, ..StorageConfig::default() }).unwrap();
+    let mut body = String::new();
+    for host in 0..12 {
+        for i in 0..30 {
+            body.push_str(&format!("cpu,host=h{host:02} v={i},w={}i {}\n", i * 2, T0 + i * 1_000_000_000));
+        }
+    }
+    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.flush().unwrap();
+    // Later writes, still buffered, overwrite some points of the files and add others.
+    let mut more = String::new();
+    for host in [1, 5, 11] {
+        more.push_str(&format!("cpu,host=h{host:02} v=-1 {}\n", T0 + 3_000_000_000));
+        more.push_str(&format!("cpu,host=h{host:02} v=99 {}\n", T0 + 100_000_000_000));
+    }
+    more.push_str(&format!("mem,host=h00 free=1 {T0}\n"));
+    s.write(&target(0), more.as_bytes(), Precision::Nanosecond, T0).unwrap();
+
+    let shape = |all: &[FieldSeries]| -> Vec<String> {
+        all.iter().map(|f| format!("{} {} {:?} {:?}", f.series, f.field, times(f), f.batch.column(1))).collect()
+    };
+    for req in [all(1), ScanRequest { predicate: Predicate::field_eq("v"), ..all(1) }] {
+        let whole = s.scan(&req).unwrap();
+        let mut grouped = Vec::new();
+        s.scan_each(&req, &mut |fs| {
+            grouped.push(fs);
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(shape(&grouped), shape(&whole));
+        assert!(whole.len() >= 12, "{}", whole.len());
+    }
+    let h01: Vec<FieldSeries> = s.scan(&ScanRequest { predicate: Predicate::tag_eq("host", "h01"), ..all(1) }).unwrap();
+    assert_eq!(floats(&h01[0])[3], -1.0);
+    assert_eq!(*floats(&h01[0]).last().unwrap(), 99.0);
+
+    let mut seen = 0;
+    s.scan_each(&all(1), &mut |_| {
+        seen += 1;
+        if seen == 3 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+    })
+    .unwrap();
+    assert_eq!(seen, 3, "Break stops the read");
+}

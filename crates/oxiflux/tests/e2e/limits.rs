@@ -53,6 +53,23 @@ fn a_query_that_would_hold_more_than_query_memory_bytes_gets_an_error() {
     let (status, body) = query(&s, &read("small"));
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(",small\r\n"), "{body}");
+
+    // 20 series of 500 points: 160 KB in all, 8 KB each. A raw read streams
+    // series by series and fits; gathering them all does not.
+    let mut wide = String::new();
+    for host in 0..20 {
+        for i in 0..500 {
+            wide.push_str(&format!("wide,host=h{host} v={i} {}\n", 1_600_000_000_000_000_000i64 + i * 1_000_000_000));
+        }
+    }
+    let r = s.request(Method::POST, "/api/v2/write?org=acme&bucket=metrics", Some(TOKEN)).body(wide).send().unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, body) = query(&s, &read("wide"));
+    assert_eq!(status, 200, "{}", &body[..body.len().min(300)]);
+    assert_eq!(body.lines().filter(|l| l.contains(",wide,h")).count(), 10_000);
+    let (status, body) = query(&s, &format!("{} |> group()", read("wide")));
+    assert_eq!(status, 400, "{}", &body[..body.len().min(300)]);
+    assert!(message(&body).starts_with("memory allocation limit reached"), "{body}");
     // The aggregate runs in storage and holds one row.
     let (status, body) = query(&s, &format!("{} |> count()", read("big")));
     assert_eq!(status, 200, "{body}");
