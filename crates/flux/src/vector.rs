@@ -336,6 +336,56 @@ pub(crate) fn predicate(i: &mut Interp, f: &Value, t: &Table) -> EvalResult<Bool
 /// `fn: (r) => ({...})` compiled for a table: its output table, or `None`
 /// when the function needs the row-by-row path (it changes key columns,
 /// yields a null of unknown type, or is not compilable).
+/// Whether the nulls a row function gives for property `name` are untyped: the
+/// property reads a column `t` lacks (or the function is not a record literal,
+/// whose properties cannot be told apart).
+pub(crate) fn untyped_property(f: &Value, name: &str, t: &Table) -> bool {
+    let Value::Function(func) = f else { return true };
+    let Function::Closure { body, .. } = func.as_ref() else { return true };
+    let FunctionBody::Expression(e) = body.as_ref() else { return true };
+    let mut e: &Expression = e.as_ref();
+    while let Expression::ParenExpression { expression, .. } = e {
+        e = expression;
+    }
+    let Expression::ObjectExpression { properties, .. } = e else { return true };
+    let param = row_param(f);
+    properties
+        .iter()
+        .filter(|p| match &p.key {
+            PropertyKey::Identifier(id) => id.name == name,
+            PropertyKey::StringLiteral(s) => s.value == name,
+        })
+        .any(|p| p.value.as_ref().is_none_or(|v| reads_missing_column(v, &param, t) || is_null_literal(v)))
+}
+
+fn is_null_literal(e: &Expression) -> bool {
+    matches!(e, Expression::Identifier(id) if id.name == "null")
+}
+
+/// Whether an expression reads `param.<column>` for a column `t` lacks.
+fn reads_missing_column(e: &Expression, param: &str, t: &Table) -> bool {
+    let go = |e: &Expression| reads_missing_column(e, param, t);
+    match e {
+        Expression::MemberExpression(m) => match (m.object.as_ref(), &m.property) {
+            (Expression::Identifier(id), PropertyKey::Identifier(col)) if id.name == param => !t.has(&col.name),
+            (Expression::Identifier(id), PropertyKey::StringLiteral(col)) if id.name == param => !t.has(&col.value),
+            (object, _) => go(object),
+        },
+        Expression::IndexExpression { array, index, .. } => go(array) || go(index),
+        Expression::BinaryExpression { left, right, .. } | Expression::LogicalExpression { left, right, .. } => {
+            go(left) || go(right)
+        }
+        Expression::UnaryExpression { argument, .. } => go(argument),
+        Expression::ParenExpression { expression, .. } => go(expression),
+        Expression::ConditionalExpression { test, consequent, alternate, .. } => {
+            go(test) || go(consequent) || go(alternate)
+        }
+        Expression::CallExpression(c) => c.arguments.iter().any(go),
+        Expression::ObjectExpression { properties, .. } => properties.iter().filter_map(|p| p.value.as_ref()).any(go),
+        _ => false,
+    }
+}
+
 pub(crate) fn map_table(i: &mut Interp, f: &Value, t: &Table) -> Option<Table> {
     let Value::Function(func) = f else { return None };
     let Function::Closure { body, scope, .. } = func.as_ref() else { return None };
@@ -383,6 +433,14 @@ pub(crate) fn map_table(i: &mut Interp, f: &Value, t: &Table) -> Option<Table> {
         };
         if arr.data_type() == &DataType::Null {
             return None;
+        }
+        // Nothing but nulls that come from reading a column the table does not
+        // have are untyped: Flux makes no column of them.
+        if arr.null_count() == arr.len()
+            && let Some(v) = &p.value
+            && reads_missing_column(v, &param, t)
+        {
+            continue;
         }
         match columns.iter_mut().find(|(c, _)| *c == name) {
             Some(slot) => slot.1 = arr,

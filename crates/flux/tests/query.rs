@@ -228,3 +228,17 @@ array.from(rows: [{_time: 2020-01-01T00:00:00Z, _value: 1}, {_time: 2020-01-01T0
          ,result,table,_time,_value\r\n,,0,2020-01-01T00:00:00Z,1\r\n,,0,2020-01-01T00:00:10Z,2\r\n\r\n"
     );
 }
+
+#[test]
+fn vectorized_map_makes_no_column_of_nulls_read_from_a_missing_column() {
+    let q = r#"import "array"
+array.from(rows: [{a: true}, {a: false}])
+    |> map(fn: (r) => ({r with never: not r.never, x: r.missing or true, y: r.missing and true}))"#;
+    let results = flux::query(q, T0, None).unwrap();
+    let csv = encode(&results, &Dialect::default());
+    assert_eq!(
+        csv,
+        "#datatype,string,long,boolean,boolean\r\n#group,false,false,false,false\r\n#default,_result,,,\r\n\
+         ,result,table,a,x\r\n,,0,true,true\r\n,,0,false,true\r\n\r\n"
+    );
+}

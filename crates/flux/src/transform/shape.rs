@@ -859,7 +859,14 @@ fn key_values(i: &mut Interp, a: &Args) -> EvalResult<Value> {
 /// Tables from the records a row function returned for table `t`: columns in
 /// the records' order, key columns kept where present (rows whose key values
 /// changed move to their own tables).
-pub(crate) fn from_records(t: &Table, records: &[Rc<Record>]) -> EvalResult<Vec<Table>> {
+/// Tables of the records a row function made from `t`'s rows. A column of
+/// nothing but nulls takes `t`'s column of that name's type; failing that, it
+/// is left out when `untyped(name)` says its nulls have no type.
+pub(crate) fn from_records(
+    t: &Table,
+    records: &[Rc<Record>],
+    untyped: &dyn Fn(&str) -> bool,
+) -> EvalResult<Vec<Table>> {
     let mut names: Vec<String> = Vec::new();
     for r in records {
         for k in r.keys() {
@@ -879,9 +886,9 @@ pub(crate) fn from_records(t: &Table, records: &[Rc<Record>]) -> EvalResult<Vec<
         if values.iter().all(|v| matches!(v, Value::Null)) {
             match t.column(n) {
                 Some(c) => dt = c.data_type().clone(),
-                // Only untyped nulls (a missing column read, `null or null`): Flux
-                // makes no column of them.
-                None => continue,
+                // Untyped nulls (a read of a column no row has): Flux makes no column of them.
+                None if untyped(n) => continue,
+                None => {}
             }
         }
         types.push((n.clone(), dt));
@@ -911,7 +918,7 @@ fn map(_: &mut Interp, a: &Args) -> EvalResult<Value> {
                 continue;
             }
             let records = crate::vector::records(i, &f, &t)?;
-            produced.extend(from_records(&t, &records)?);
+            produced.extend(from_records(&t, &records, &|name| crate::vector::untyped_property(&f, name, &t))?);
         }
         regroup(produced)
     }))
