@@ -4,14 +4,15 @@
 use chrono::{NaiveDateTime, Offset, TimeZone};
 
 use crate::interp::{EvalError, EvalResult};
-use crate::value::Value;
+use crate::value::{Duration, Value};
 
 /// A location: an IANA zone (none is UTC) plus a fixed offset.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Location {
     tz: Option<chrono_tz::Tz>,
-    /// Added to the zone's offset, nanoseconds.
-    offset: i64,
+    /// Added to the zone's offset; may hold months (`timezone.fixed(offset: -2mo2w)`),
+    /// applied on the calendar.
+    offset: Duration,
 }
 
 fn naive(t: i64) -> NaiveDateTime {
@@ -39,14 +40,23 @@ impl Location {
             }
         };
         let offset = match r.get("offset") {
-            Some(Value::Duration(d)) => d.signed().1,
-            _ => 0,
+            Some(Value::Duration(d)) => *d,
+            _ => Duration::default(),
         };
         Ok(Location { tz, offset })
     }
 
     pub fn is_utc(&self) -> bool {
-        self.tz.is_none() && self.offset == 0
+        self.tz.is_none() && self.offset.months == 0 && self.offset.nanos == 0
+    }
+
+    /// `t` shifted by the fixed offset (`sign` 1) or back (-1), on the calendar.
+    fn shift(&self, t: i64, sign: i64) -> i64 {
+        crate::interp::add_duration(t, &self.offset, sign).unwrap_or(if sign * self.offset.signed().1 >= 0 {
+            i64::MAX
+        } else {
+            i64::MIN
+        })
     }
 
     /// The local wall-clock time of an instant, as nanoseconds of a UTC calendar.
@@ -55,13 +65,13 @@ impl Location {
             Some(tz) => i64::from(tz.offset_from_utc_datetime(&naive(t)).fix().local_minus_utc()) * 1_000_000_000,
             None => 0,
         };
-        t.saturating_add(zone).saturating_add(self.offset)
+        self.shift(t.saturating_add(zone), 1)
     }
 
     /// The instant of a local wall-clock time: the earlier one when the clock
     /// repeats, the end of the gap when the clock skips it.
     pub fn to_utc(&self, local: i64) -> i64 {
-        let wall = local.saturating_sub(self.offset);
+        let wall = self.shift(local, -1);
         let Some(tz) = self.tz else { return wall };
         let mut probe = naive(wall);
         for _ in 0..=(48 * 60) {
@@ -82,3 +92,18 @@ impl Location {
 }
 
 use chrono::Timelike;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixed_offset_with_months_moves_on_the_calendar() {
+        let fixed = crate::eval("import \"timezone\"\ntimezone.fixed(offset: -2mo2w)", 0).unwrap();
+        let loc = Location::from_value(&fixed).unwrap();
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_nanos_opt().unwrap();
+        assert_eq!(loc.to_utc(t("2016-01-01T00:00:00Z")), t("2016-03-15T00:00:00Z"));
+        assert_eq!(loc.to_local(t("2017-03-12T01:45:00Z")), t("2016-12-29T01:45:00Z"));
+        assert!(!loc.is_utc());
+    }
+}
