@@ -182,28 +182,23 @@ impl QuantileMethod {
     }
 }
 
-/// The `q` quantile of sorted values, estimated as a t-digest whose every
-/// point is its own centroid estimates it: linear interpolation between the
-/// points around rank `q * n - 0.5`, clamped to the ends.
-pub(crate) fn quantile_of_sorted(v: &[f64], q: f64, method: QuantileMethod) -> Option<f64> {
+/// The `q` quantile of values in their row order: a t-digest estimate of
+/// the given compression, or exact.
+pub(crate) fn quantile_of(mut v: Vec<f64>, q: f64, method: QuantileMethod, compression: f64) -> Option<f64> {
+    if method == QuantileMethod::EstimateTdigest {
+        let mut digest = super::tdigest::TDigest::new(compression);
+        for x in v {
+            digest.add(x);
+        }
+        return digest.quantile(q);
+    }
+    v.sort_by(f64::total_cmp);
     let n = v.len();
     if n == 0 {
         return None;
     }
     match method {
-        QuantileMethod::EstimateTdigest => {
-            let index = q * n as f64;
-            if n == 1 || index <= 0.5 {
-                return Some(v[0]);
-            }
-            if index >= n as f64 - 0.5 {
-                return Some(v[n - 1]);
-            }
-            let pos = index - 0.5;
-            let lo = pos.floor() as usize;
-            let frac = pos - lo as f64;
-            Some(v[lo] + (v[lo + 1] - v[lo]) * frac)
-        }
+        QuantileMethod::EstimateTdigest => None,
         QuantileMethod::ExactMean => {
             let pos = q * (n - 1) as f64;
             let lo = pos.floor() as usize;
@@ -229,6 +224,10 @@ fn quantile_with(name: &'static str, a: &Args, q: f64) -> EvalResult<Value> {
     }
     let column = str_arg(a, "column", "_value")?;
     let method = QuantileMethod::parse(&str_arg(a, "method", "estimate_tdigest")?)?;
+    let compression = super::float_arg(a, "compression", Some(1000.0))?;
+    if compression <= 0.0 {
+        return fail(format!("{name}: compression must be positive, got {compression}"));
+    }
     out(Stream::per_table(name, input(a)?, move |_, t| {
         let c = t.need(&column)?;
         if method == QuantileMethod::ExactSelector {
@@ -239,9 +238,7 @@ fn quantile_with(name: &'static str, a: &Args, q: f64) -> EvalResult<Value> {
             }
             return Ok(vec![t.take(&[present[selector_rank(present.len(), q)]])?]);
         }
-        let mut v = floats(c)?;
-        v.sort_by(f64::total_cmp);
-        let r = quantile_of_sorted(&v, q, method);
+        let r = quantile_of(floats(c)?, q, method, compression);
         Ok(vec![with_key_columns(&t, 1, vec![(column.clone(), Arc::new(Float64Array::from(vec![r])) as ArrayRef)])?])
     }))
 }

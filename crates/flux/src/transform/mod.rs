@@ -6,6 +6,7 @@ mod aggregate;
 mod find;
 mod series;
 mod shape;
+mod tdigest;
 mod window;
 
 pub(crate) use shape::regroup_by;
