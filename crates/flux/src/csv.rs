@@ -526,11 +526,16 @@ pub fn decode(text: &str) -> EvalResult<Vec<Table>> {
     let mut carried: Option<Block> = None;
     for rec in records(text)? {
         let Some(rec) = rec else {
-            if let Some(b) = block.take() {
-                carried = Some(Block { tables: Vec::new(), ..b.meta() });
-                b.finish(&mut out)?;
+            match block.take() {
+                Some(b) => {
+                    carried = Some(Block { tables: Vec::new(), ..b.meta() });
+                    b.finish(&mut out)?;
+                    annotations.clear();
+                }
+                // A blank line between the annotations and their header changes nothing.
+                None if !annotations.is_empty() => {}
+                None => annotations.clear(),
             }
-            annotations.clear();
             continue;
         };
         if block.is_none()
@@ -588,4 +593,19 @@ pub fn decode_raw(text: &str) -> EvalResult<Vec<Table>> {
         })
         .collect();
     Ok(vec![Table::new(&[], columns)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blank_line_between_annotations_and_header_is_skipped() {
+        let text = "#group,false,false,true,false\n#datatype,string,long,string,double\n#default,_result,,,\n\n\
+                    ,result,table,host,_value\n,,0,a,1.5\n,,1,b,2\n";
+        let tables = decode(text).unwrap();
+        assert_eq!(tables.len(), 2);
+        assert_eq!(tables[0].key.get("host"), Some(&Value::String("a".into())));
+        assert_eq!(tables[1].num_rows(), 1);
+    }
 }
