@@ -360,6 +360,12 @@ pub enum Expression {
         base: BaseNode,
         value: String,
     },
+    /// `.name` or `."any text"`: the name of a record field.
+    LabelLiteral {
+        #[serde(flatten)]
+        base: BaseNode,
+        value: String,
+    },
     PipeLiteral {
         #[serde(flatten)]
         base: BaseNode,
@@ -390,6 +396,7 @@ impl Expression {
             | Expression::DurationLiteral { base, .. }
             | Expression::BooleanLiteral { base, .. }
             | Expression::DateTimeLiteral { base, .. }
+            | Expression::LabelLiteral { base, .. }
             | Expression::RegexpLiteral { base, .. }
             | Expression::PipeLiteral { base } => base,
         }

@@ -445,6 +445,7 @@ impl Checker<'_> {
             Expression::DurationLiteral { .. } => Ty::Basic("duration"),
             Expression::DateTimeLiteral { .. } => Ty::Basic("time"),
             Expression::RegexpLiteral { .. } => Ty::Basic("regexp"),
+            Expression::LabelLiteral { .. } => Ty::Unknown,
             Expression::PipeLiteral { .. } => Ty::Unknown,
             Expression::StringExpression { parts, .. } => {
                 for p in parts {

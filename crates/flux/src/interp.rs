@@ -185,6 +185,8 @@ impl Interp {
                 .and_then(|t| t.timestamp_nanos_opt())
                 .map(Value::Time)
                 .ok_or_else(|| EvalError { message: format!("invalid time {value}") }),
+            // A label is the name it stands for wherever a string is wanted.
+            Expression::LabelLiteral { value, .. } => Ok(Value::String(value.clone())),
             Expression::RegexpLiteral { value, .. } => regex::Regex::new(value)
                 .map(|r| Value::Regex(Rc::new(r)))
                 .map_err(|e| EvalError { message: format!("invalid regular expression: {e}") }),

@@ -590,6 +590,21 @@ impl<'a> Parser<'a> {
                 self.bump_operand()?;
                 Ok(Expression::PipeLiteral { base: self.base(start) })
             }
+            Tok::Sym(".") => {
+                self.bump()?;
+                let value = match self.tok.tok.clone() {
+                    Tok::Ident(name) => name,
+                    Tok::Str(_) => match self.string_token()? {
+                        Expression::StringLiteral(s) => {
+                            return Ok(Expression::LabelLiteral { base: self.base(start), value: s.value });
+                        }
+                        _ => return self.error("a label may not interpolate"),
+                    },
+                    _ => return self.error(format!("invalid label: unexpected {}", self.describe())),
+                };
+                self.bump_operand()?;
+                Ok(Expression::LabelLiteral { base: self.base(start), value })
+            }
             Tok::Sym("(") => self.paren_or_function(),
             Tok::Sym("{") => self.record(),
             Tok::Sym("[") => self.array_or_dict(),

@@ -81,3 +81,14 @@ fn conversions() {
     assert_eq!(ev("time(v: \"2020-01-01T00:00:00Z\")"), ev("2020-01-01T00:00:00Z"));
     assert!(fails("int(v: \"x\")").contains("cannot parse"));
 }
+
+#[test]
+fn labels_name_record_fields() {
+    assert_eq!(ev("string(v: .myLabel)"), Value::String("myLabel".into()));
+    assert_eq!(ev("string(v: .\"with spaces\")"), Value::String("with spaces".into()));
+    let ast = serde_json::to_value(flux::parse("x = ._value").unwrap()).unwrap();
+    let init = &ast["files"][0]["body"][0]["init"];
+    assert_eq!((init["type"].as_str(), init["value"].as_str()), (Some("LabelLiteral"), Some("_value")));
+    assert!(flux::parse("x = .1").is_ok(), "a float, not a label");
+    assert!(flux::parse("x = .").is_err());
+}

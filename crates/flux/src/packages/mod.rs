@@ -38,6 +38,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         "testing" => package(vec![
             ("diff", builtin("diff", &["want", "epsilon", "nansEqual", "verbose"], Some("got"), diff)),
             ("assertEquals", builtin("assertEquals", &["name", "got", "want"], None, assert_equals)),
+            ("assertEqualValues", builtin("assertEqualValues", &["got", "want"], None, assert_equal_values)),
             ("assertEmpty", builtin("assertEmpty", &[], Some("tables"), assert_empty)),
             ("load", builtin("load", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
             ("shouldError", builtin("shouldError", &["fn", "want"], None, should_error)),
@@ -285,6 +286,20 @@ fn float_arg(a: &Args, name: &str, default: f64) -> EvalResult<f64> {
         Some(Value::Int(x)) => Ok(*x as f64),
         Some(v) => fail(format!("{name} must be a float, got {}", v.type_name())),
     }
+}
+
+/// `testing.assertEqualValues`: `diff` of one-row tables `{v: got}` and `{v: want}`.
+fn assert_equal_values(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let one = |i: &mut Interp, v: &Value| -> EvalResult<Value> {
+        let mut rows = Args::default();
+        let row = Value::Record(Rc::new([("v".to_owned(), v.clone())].into_iter().collect()));
+        rows.named.insert("rows".into(), Value::Array(Rc::new(vec![row])));
+        array_from(i, &rows)
+    };
+    let mut args = Args::default();
+    args.named.insert("got".into(), one(i, a.required("got")?)?);
+    args.named.insert("want".into(), one(i, a.required("want")?)?);
+    diff(i, &args)
 }
 
 fn diff(_: &mut Interp, a: &Args) -> EvalResult<Value> {
