@@ -13,7 +13,7 @@ import sys
 
 PACKAGES = [
     "universe", "array", "csv", "testing", "sampledata", "strings", "math", "regexp",
-    "internal/debug", "timezone", "experimental", "generate", "experimental/table",
+    "internal/debug", "timezone", "experimental", "generate", "experimental/table", "join",
     # from, buckets and to: in the universe of queries, documented here.
     "influxdata/influxdb",
 ]

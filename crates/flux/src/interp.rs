@@ -62,7 +62,7 @@ impl Scope {
 }
 
 /// Arguments of a builtin: named, plus the piped-in value if any.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Args {
     pub named: BTreeMap<String, Value>,
 }

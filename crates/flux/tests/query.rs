@@ -242,3 +242,32 @@ array.from(rows: [{a: true}, {a: false}])
          ,result,table,a,x\r\n,,0,true,true\r\n,,0,false,true\r\n\r\n"
     );
 }
+
+#[test]
+fn join_package_refuses_what_it_cannot_join() {
+    let base = r#"import "array"
+import "join"
+l = array.from(rows: [{k: 1, v: "a"}])
+r = array.from(rows: [{k: 1, w: "b"}, {k: 2, w: "c"}])
+"#;
+    let err = |q: &str| flux::query(&format!("{base}{q}"), T0, None).unwrap_err().to_string();
+    assert!(
+        err("join.tables(left: l, right: r, on: (l, r) => l.k > r.k, as: (l, r) => l, method: \"inner\")")
+            .contains("on must be a function whose body compares properties of l and r with ==")
+    );
+    assert!(
+        err("join.tables(left: l, right: r, on: (l, r) => l.k == r.k, as: (l, r) => l, method: \"outer\")")
+            .contains("invalid join method \"outer\"")
+    );
+    // A right join keeps r's unmatched row, with l a default record.
+    let results = flux::query(
+        &format!(
+            "{base}join.right(left: l, right: r, on: (l, r) => l.k == r.k, as: (l, r) => ({{k: r.k, v: l.v, w: r.w}}))"
+        ),
+        T0,
+        None,
+    )
+    .unwrap();
+    let csv = encode(&results, &Dialect::default());
+    assert!(csv.ends_with(",result,table,k,v,w\r\n,,0,1,a,b\r\n,,0,2,,c\r\n\r\n"), "{csv}");
+}

@@ -1,6 +1,7 @@
 //! Packages a program can import.
 
 mod args;
+mod join;
 mod math;
 mod regexp;
 mod strings;
@@ -55,6 +56,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         ]),
         "strings" => strings::package_value(),
         "math" => math::package_value(),
+        "join" => join::package_value(),
         "regexp" => regexp::package_value(),
         "universe" => i.universe.record(),
         "internal/debug" => package(vec![

@@ -9,7 +9,7 @@ mod shape;
 mod tdigest;
 mod window;
 
-pub(crate) use shape::regroup_by;
+pub(crate) use shape::{regroup_by, tables_from_records};
 
 use std::rc::Rc;
 
