@@ -92,3 +92,14 @@ fn labels_name_record_fields() {
     assert!(flux::parse("x = .1").is_ok(), "a float, not a label");
     assert!(flux::parse("x = .").is_err());
 }
+
+#[test]
+fn today_is_the_start_of_now_s_day_in_the_location() {
+    assert_eq!(ev("option now = () => 2020-03-04T15:16:17Z\ntoday()"), ev("2020-03-04T00:00:00Z"));
+    assert_eq!(
+        ev(
+            "import \"timezone\"\noption now = () => 2020-03-04T03:00:00Z\noption location = timezone.fixed(offset: -5h)\ntoday()"
+        ),
+        ev("2020-03-03T05:00:00Z")
+    );
+}

@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod find;
+mod more;
 mod series;
 mod shape;
 mod tdigest;
@@ -154,4 +155,5 @@ pub(crate) fn install(def: Def<'_>) {
     series::install(def);
     window::install(def);
     find::install(def);
+    more::install(def);
 }
