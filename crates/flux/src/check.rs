@@ -299,6 +299,45 @@ impl Ty {
     }
 }
 
+/// The type of a literal that `name` meets in arithmetic (`x + 1`: int), which
+/// fixes the type `name` must have; `None` when the expression shows none.
+fn literal_partner(e: &Expression, name: &str) -> Option<&'static str> {
+    let literal = |e: &Expression| match e {
+        Expression::IntegerLiteral { .. } => Some("int"),
+        Expression::FloatLiteral { .. } => Some("float"),
+        Expression::StringLiteral(_) => Some("string"),
+        Expression::DurationLiteral { .. } => Some("duration"),
+        _ => None,
+    };
+    let is_name = |e: &Expression| matches!(e, Expression::Identifier(id) if id.name == name);
+    match e {
+        Expression::BinaryExpression { operator, left, right, .. }
+            if matches!(operator.as_str(), "+" | "-" | "*" | "/" | "%") =>
+        {
+            if is_name(left)
+                && let Some(t) = literal(right)
+            {
+                return Some(t);
+            }
+            if is_name(right)
+                && let Some(t) = literal(left)
+            {
+                return Some(t);
+            }
+            literal_partner(left, name).or_else(|| literal_partner(right, name))
+        }
+        Expression::BinaryExpression { left, right, .. } | Expression::LogicalExpression { left, right, .. } => {
+            literal_partner(left, name).or_else(|| literal_partner(right, name))
+        }
+        Expression::ParenExpression { expression, .. } => literal_partner(expression, name),
+        Expression::UnaryExpression { argument, .. } => literal_partner(argument, name),
+        Expression::ConditionalExpression { test, consequent, alternate, .. } => literal_partner(test, name)
+            .or_else(|| literal_partner(consequent, name))
+            .or_else(|| literal_partner(alternate, name)),
+        _ => None,
+    }
+}
+
 /// What the checker knows of a runtime value from the standard library.
 fn ty_of_value(package: &str, name: &str, v: &Value) -> Ty {
     match v {
@@ -496,14 +535,19 @@ impl Checker<'_> {
                     {
                         self.expr(scope, default);
                     }
-                    // A parameter's type is what its callers pass, which a default does not fix.
+                    // A parameter's type is what its callers pass, which a default does not
+                    // fix; the body fixes it where it does arithmetic with a literal.
                     inner.set(&id.name, Ty::Unknown);
+                    let ty = match body {
+                        FunctionBody::Expression(e) => literal_partner(e, &id.name),
+                        FunctionBody::Block(_) => None,
+                    };
                     sig.push(Param {
                         name: id.name.clone(),
                         required: p.value.is_none(),
                         pipe,
-                        ty: Ty::Unknown,
-                        text: String::new(),
+                        ty: ty.map_or(Ty::Unknown, Ty::Basic),
+                        text: ty.unwrap_or_default().to_owned(),
                     });
                 }
                 let returns = match body {
@@ -723,6 +767,12 @@ mod tests {
             "error @1:58-1:64: expected [string] but found string (argument columns)"
         );
         assert_eq!(errors("x = 1 + \"a\""), "error @1:5-1:12: expected int but found string");
+        // A function's body fixes its parameter's type where it meets a literal.
+        assert_eq!(
+            errors("f = (x) => x + 1\ny = f(x: \"a\")"),
+            "error @2:10-2:13: expected int but found string (argument x)"
+        );
+        assert_eq!(errors("f = (x) => x + 1\ny = f(x: 2)\ng = (s) => \"pre\" + s\nz = g(s: \"a\")"), "");
         // What the source does not show is left to the run.
         assert_eq!(errors("n = (v) => v\nfrom(bucket: \"b\") |> range(start: -1h) |> limit(n: n(v: 1))"), "");
     }
