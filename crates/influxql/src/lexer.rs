@@ -69,7 +69,6 @@ keywords!(
     FIELD,
     FOR,
     FROM,
-    FUTURE,
     GRANT,
     GRANTS,
     GROUP,
@@ -89,7 +88,6 @@ keywords!(
     ON,
     ORDER,
     PASSWORD,
-    PAST,
     POLICY,
     POLICIES,
     PRIVILEGES,
@@ -286,6 +284,19 @@ pub struct Scanner {
     chars: Vec<(char, Pos)>,
     at: usize,
     end: Pos,
+    /// How many times the end has been read and not put back: InfluxDB's
+    /// reader puts the end one character further on once it has been read
+    /// for good (by an identifier or whitespace running to the end, or the
+    /// parser looking past it), and its errors say so.
+    eof_reads: u32,
+    past_end: bool,
+}
+
+/// A place to return to: the scanner's position and what it had read of the end.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    at: usize,
+    eof_reads: u32,
 }
 
 /// No character: the end of input.
@@ -310,17 +321,27 @@ impl Scanner {
                 pos.char += 1;
             }
         }
-        Self { chars, at: 0, end: pos }
+        Self { chars, at: 0, end: pos, eof_reads: 0, past_end: false }
     }
 
     fn read(&mut self) -> (char, Pos) {
-        let got = self.chars.get(self.at).copied().unwrap_or((EOF, self.end));
+        let got = match self.chars.get(self.at) {
+            Some(c) => *c,
+            None => {
+                let pos = self.end_pos();
+                self.eof_reads += 1;
+                (EOF, pos)
+            }
+        };
         self.at += 1;
         got
     }
 
     fn unread(&mut self) {
         self.at -= 1;
+        if self.at >= self.chars.len() {
+            self.eof_reads = self.eof_reads.saturating_sub(1);
+        }
     }
 
     fn peek(&self) -> char {
@@ -328,7 +349,21 @@ impl Scanner {
     }
 
     fn pos(&self) -> Pos {
-        self.chars.get(self.at).map_or(self.end, |c| c.1)
+        self.chars.get(self.at).map_or(self.end_pos(), |c| c.1)
+    }
+
+    fn end_pos(&self) -> Pos {
+        if self.past_end || self.eof_reads > 0 {
+            Pos { line: self.end.line, char: self.end.char + 1 }
+        } else {
+            self.end
+        }
+    }
+
+    /// The position of the character before index `i` (InfluxDB reports
+    /// strings and regular expressions there): the origin at the start.
+    fn before(&self, i: usize) -> Pos {
+        i.checked_sub(1).and_then(|j| self.chars.get(j)).map_or(Pos::default(), |c| c.1)
     }
 
     /// The next token.
@@ -338,6 +373,9 @@ impl Scanner {
         if is_whitespace(c) {
             while is_whitespace(self.peek()) {
                 self.at += 1;
+            }
+            if self.at >= self.chars.len() {
+                self.read();
             }
             return Scanned { tok: Token::Ws, pos, lit: String::new() };
         }
@@ -376,9 +414,6 @@ impl Scanner {
             '-' => {
                 if self.peek() == '-' {
                     while !matches!(self.read().0, '\n' | EOF) {}
-                    if self.at > self.chars.len() {
-                        self.at = self.chars.len();
-                    }
                     return done(Token::Comment);
                 }
                 done(Token::Sub)
@@ -478,6 +513,11 @@ impl Scanner {
                 break;
             }
         }
+        if self.at >= self.chars.len() {
+            // InfluxDB's identifier scan reads the end twice and keeps it.
+            self.read();
+            self.read();
+        }
         if lookup && let Some(tok) = Token::of_word(&text) {
             return Scanned { tok, pos, lit: String::new() };
         }
@@ -486,7 +526,8 @@ impl Scanner {
 
     /// A string in the quotes it starts with (`'` or `"`).
     fn scan_string(&mut self) -> Scanned {
-        let (quote, pos) = self.read();
+        let pos = self.before(self.at);
+        let (quote, _) = self.read();
         let mut text = String::new();
         loop {
             let (c, _) = self.read();
@@ -494,9 +535,6 @@ impl Scanner {
                 return Scanned { tok: Token::Str, pos, lit: text };
             }
             if c == '\n' || (c == EOF && self.at > self.chars.len()) {
-                if self.at > self.chars.len() {
-                    self.at = self.chars.len();
-                }
                 return Scanned { tok: Token::BadString, pos, lit: text };
             }
             if c == '\\' {
@@ -507,9 +545,6 @@ impl Scanner {
                     '"' => text.push('"'),
                     '\'' => text.push('\''),
                     other => {
-                        if self.at > self.chars.len() {
-                            self.at = self.chars.len();
-                        }
                         let lit = if other == EOF { "\\".to_owned() } else { format!("\\{other}") };
                         return Scanned { tok: Token::BadEscape, pos: at, lit };
                     }
@@ -555,7 +590,7 @@ impl Scanner {
     /// A regular expression between slashes, where the parser expects one
     /// (`\/` is a slash; other escapes pass through for the regex engine).
     pub fn scan_regex(&mut self) -> Scanned {
-        let pos = self.pos();
+        let pos = self.before(self.at);
         if self.peek() != '/' {
             let (c, _) = self.read();
             if c == EOF {
@@ -571,7 +606,6 @@ impl Scanner {
                 '/' => return Scanned { tok: Token::Regex, pos, lit: text },
                 '\n' => return Scanned { tok: Token::BadRegex, pos, lit: String::new() },
                 EOF if self.at > self.chars.len() => {
-                    self.at = self.chars.len();
                     return Scanned { tok: Token::BadRegex, pos, lit: String::new() };
                 }
                 '\\' => {
@@ -587,13 +621,22 @@ impl Scanner {
         }
     }
 
-    /// Where scanning stands: for the parser to return to.
-    pub fn mark(&self) -> usize {
-        self.at
+    /// The next character, not consumed (`\0` at the end, which moves the end on).
+    pub fn peek_char(&mut self) -> char {
+        if self.at >= self.chars.len() {
+            self.past_end = true;
+        }
+        self.peek()
     }
 
-    pub fn reset(&mut self, mark: usize) {
-        self.at = mark;
+    /// Where scanning stands: for the parser to return to.
+    pub fn mark(&self) -> Mark {
+        Mark { at: self.at, eof_reads: self.eof_reads }
+    }
+
+    pub fn reset(&mut self, mark: Mark) {
+        self.at = mark.at;
+        self.eof_reads = mark.eof_reads;
     }
 }
 
@@ -715,8 +758,13 @@ mod tests {
         assert_eq!(s.scan().tok, Token::Ws);
         let x = s.scan();
         assert_eq!((x.tok, x.pos), (Token::Ident, Pos { line: 1, char: 2 }));
+        // An identifier running to the end reads it for good: InfluxDB then puts the end one further on.
         let end = s.scan();
-        assert_eq!((end.tok, end.pos), (Token::Eof, Pos { line: 1, char: 3 }));
+        assert_eq!((end.tok, end.pos), (Token::Eof, Pos { line: 1, char: 4 }));
+        let mut s = Scanner::new("a(");
+        s.scan();
+        s.scan();
+        assert_eq!(s.scan().pos, Pos { line: 0, char: 2 });
         assert_eq!(s.scan().tok, Token::Eof, "the end stays the end");
     }
 

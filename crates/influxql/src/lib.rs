@@ -4,6 +4,9 @@
 //! escapes, durations, comments, keywords case-insensitively), so that errors
 //! read as InfluxDB writes them: `found X, expected Y at line 1, char 8`.
 
+pub mod ast;
 pub mod lexer;
+pub mod parser;
 
 pub use lexer::{Keyword, Pos, Scanner, Token};
+pub use parser::{Param, ParseError, parse_expr, parse_query, parse_query_with};
