@@ -5,8 +5,12 @@
 //! read as InfluxDB writes them: `found X, expected Y at line 1, char 8`.
 
 pub mod ast;
+pub mod exec;
 pub mod lexer;
 pub mod parser;
+pub mod result;
 
+pub use exec::{Context, Options, RetentionPolicy, execute};
 pub use lexer::{Keyword, Pos, Scanner, Token};
 pub use parser::{Param, ParseError, parse_expr, parse_query, parse_query_with};
+pub use result::{Series, StatementResult, convert_epoch, response_json};

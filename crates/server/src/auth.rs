@@ -74,6 +74,7 @@ fn is_public(method: &Method, path: &str) -> bool {
         "/health" | "/ready" | "/ping" | "/api/v2" | "/api/v2/" => get,
         // v1 endpoints read their own credentials (`u`/`p`, Basic, Token).
         "/write" => method == Method::POST,
+        "/query" => get || method == Method::POST,
         "/api/v2/setup" => get || method == Method::POST,
         "/api/v2/signin" | "/api/v2/signout" => method == Method::POST,
         _ => false,

@@ -16,6 +16,7 @@ mod dbrps;
 mod delete;
 pub mod error;
 mod extract;
+mod influxql;
 mod labels;
 mod members;
 mod orgs;
@@ -101,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         // Write, delete, DBRP mappings
         .route("/api/v2/write", post(write::write_v2).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/write", post(write::write_v1).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/query", get(influxql::query).post(influxql::query))
         .route("/api/v2/delete", post(delete::delete))
         .route("/api/v2/dbrps", get(dbrps::list).post(dbrps::create))
         .route("/api/v2/dbrps/{id}", get(dbrps::get).patch(dbrps::patch).delete(dbrps::delete))

@@ -5,6 +5,7 @@ mod server;
 mod authz;
 mod config;
 mod durability;
+mod influxql;
 mod limits;
 mod python_client;
 mod query;

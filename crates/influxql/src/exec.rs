@@ -1,0 +1,371 @@
+//! Runs parsed statements against storage: the schema statements here,
+//! `SELECT` in [`crate::select`].
+
+use regex::Regex;
+use serde_json::Value;
+use storage::{FieldType, Matcher, Predicate, Subject};
+
+use crate::ast::*;
+use crate::lexer::Token;
+use crate::result::{Series, StatementResult};
+
+/// A retention policy as `SHOW RETENTION POLICIES` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionPolicy {
+    pub name: String,
+    /// 0 = infinite.
+    pub duration_ns: i64,
+    pub shard_group_duration_ns: i64,
+    pub default: bool,
+}
+
+/// What statements run against: the caller's databases (DBRP mappings) and storage.
+pub trait Context {
+    /// The databases the caller may read, for `SHOW DATABASES`.
+    fn databases(&self) -> Result<Vec<String>, String>;
+    /// A database's retention policies; an error names what is missing.
+    fn retention_policies(&self, database: &str) -> Result<Vec<RetentionPolicy>, String>;
+    /// The bucket `database`/`retention_policy` maps to (empty = the default policy).
+    fn bucket(&self, database: &str, retention_policy: &str) -> Result<u64, String>;
+    fn storage(&self) -> &dyn storage::ReadApi;
+    /// `now()`, nanoseconds since the epoch.
+    fn now(&self) -> i64;
+}
+
+/// The request's defaults: `db` and `rp`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub database: String,
+    pub retention_policy: String,
+}
+
+/// Runs every statement of a query; a statement's error is its result.
+pub fn execute(query: &Query, ctx: &dyn Context, opts: &Options) -> Vec<StatementResult> {
+    query
+        .statements
+        .iter()
+        .enumerate()
+        .map(|(id, stmt)| match run(stmt, ctx, opts) {
+            Ok(series) => StatementResult { statement_id: id, series, ..StatementResult::default() },
+            Err(e) => StatementResult::error(id, e),
+        })
+        .collect()
+}
+
+type Run<T> = Result<T, String>;
+
+fn run(stmt: &Statement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+    match stmt {
+        Statement::Unsupported(op) => Err(format!("not implemented: {op}")),
+        Statement::ShowDatabases => {
+            let names = ctx.databases()?;
+            Ok(vec![Series {
+                name: Some("databases".into()),
+                columns: vec!["name".into()],
+                values: names.into_iter().map(|n| vec![Value::from(n)]).collect(),
+                ..Series::default()
+            }])
+        }
+        Statement::ShowRetentionPolicies { database } => {
+            let db = database.clone().unwrap_or_else(|| opts.database.clone());
+            if db.is_empty() {
+                return Err("database name required".into());
+            }
+            let rps = ctx.retention_policies(&db)?;
+            Ok(vec![Series {
+                columns: ["name", "duration", "shardGroupDuration", "replicaN", "default"]
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect(),
+                values: rps
+                    .into_iter()
+                    .map(|rp| {
+                        vec![
+                            Value::from(rp.name),
+                            Value::from(go_duration(rp.duration_ns)),
+                            Value::from(go_duration(rp.shard_group_duration_ns)),
+                            Value::from(1),
+                            Value::from(rp.default),
+                        ]
+                    })
+                    .collect(),
+                ..Series::default()
+            }])
+        }
+        Statement::ShowMeasurements(s) => show_measurements(s, ctx, opts),
+        Statement::ShowTagKeys(s) => show_tag_keys(s, ctx, opts),
+        Statement::ShowTagValues(s) => show_tag_values(s, ctx, opts),
+        Statement::ShowFieldKeys(s) => show_field_keys(s, ctx, opts),
+        Statement::ShowSeries(_) => Err("not implemented: SHOW SERIES".into()),
+        Statement::ShowCardinality(c) => Err(format!("not implemented: {}", cardinality_name(c.of))),
+        Statement::Select(_) | Statement::Explain { .. } => Err("not implemented: SELECT".into()),
+        Statement::Delete { .. } => Err("not implemented: DELETE".into()),
+        Statement::DropMeasurement { .. } => Err("not implemented: DROP MEASUREMENT".into()),
+    }
+}
+
+fn cardinality_name(of: CardinalityOf) -> &'static str {
+    match of {
+        CardinalityOf::Series => "SHOW SERIES CARDINALITY",
+        CardinalityOf::Measurements => "SHOW MEASUREMENT CARDINALITY",
+        CardinalityOf::TagKeys => "SHOW TAG KEY CARDINALITY",
+        CardinalityOf::TagValues => "SHOW TAG VALUES CARDINALITY",
+        CardinalityOf::FieldKeys => "SHOW FIELD KEY CARDINALITY",
+    }
+}
+
+/// The bucket a statement reads: its `ON db` or the request's.
+fn bucket_of(database: Option<&String>, ctx: &dyn Context, opts: &Options) -> Run<u64> {
+    let db = database.cloned().unwrap_or_else(|| opts.database.clone());
+    if db.is_empty() {
+        return Err("database name required".into());
+    }
+    ctx.bucket(&db, &opts.retention_policy)
+}
+
+/// Measurements of the bucket that `sources` name (all when none), matching `condition`'s tags.
+fn measurements_of(bucket: u64, sources: &[Source], condition: &Predicate, ctx: &dyn Context) -> Run<Vec<String>> {
+    let all = ctx.storage().measurements(bucket, i64::MIN, i64::MAX, condition).map_err(|e| e.to_string())?;
+    if sources.is_empty() {
+        return Ok(all);
+    }
+    let mut wanted = Vec::new();
+    for s in sources {
+        if let Source::Measurement(m) = s {
+            match &m.regex {
+                Some(re) => {
+                    let re = Regex::new(re).map_err(|e| e.to_string())?;
+                    wanted.extend(all.iter().filter(|n| re.is_match(n)).cloned());
+                }
+                None => wanted.extend(all.iter().filter(|n| **n == m.name).cloned()),
+            }
+        }
+    }
+    wanted.sort();
+    wanted.dedup();
+    Ok(wanted)
+}
+
+fn show_measurements(s: &ShowMeasurements, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+    let condition = tag_predicate(s.condition.as_ref())?;
+    let sources: Vec<Source> = s.source.iter().cloned().map(Source::Measurement).collect();
+    let names = page(measurements_of(bucket, &sources, &condition, ctx)?, s.limit, s.offset);
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Series {
+        name: Some("measurements".into()),
+        columns: vec!["name".into()],
+        values: names.into_iter().map(|n| vec![Value::from(n)]).collect(),
+        ..Series::default()
+    }])
+}
+
+fn show_tag_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+    let condition = tag_predicate(s.condition.as_ref())?;
+    let mut out = Vec::new();
+    for m in measurements_of(bucket, &s.sources, &condition, ctx)? {
+        let p = Predicate::measurement_eq(&m).and(condition.clone());
+        let keys = ctx.storage().tag_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?;
+        let keys = page(keys, s.limit, s.offset);
+        if keys.is_empty() {
+            continue;
+        }
+        out.push(Series {
+            name: Some(m),
+            columns: vec!["tagKey".into()],
+            values: keys.into_iter().map(|k| vec![Value::from(k)]).collect(),
+            ..Series::default()
+        });
+    }
+    Ok(out)
+}
+
+fn show_tag_values(s: &ShowTagValues, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+    let condition = tag_predicate(s.condition.as_ref())?;
+    let key_matches: Box<dyn Fn(&str) -> bool> = match &s.keys {
+        TagKeys::Eq(k) => {
+            let k = k.clone();
+            Box::new(move |x| x == k)
+        }
+        TagKeys::Neq(k) => {
+            let k = k.clone();
+            Box::new(move |x| x != k)
+        }
+        TagKeys::In(ks) => {
+            let ks = ks.clone();
+            Box::new(move |x| ks.iter().any(|k| k == x))
+        }
+        TagKeys::Regex(re) => {
+            let re = Regex::new(re).map_err(|e| e.to_string())?;
+            Box::new(move |x| re.is_match(x))
+        }
+        TagKeys::NotRegex(re) => {
+            let re = Regex::new(re).map_err(|e| e.to_string())?;
+            Box::new(move |x| !re.is_match(x))
+        }
+    };
+    let mut out = Vec::new();
+    for m in measurements_of(bucket, &s.sources, &condition, ctx)? {
+        let p = Predicate::measurement_eq(&m).and(condition.clone());
+        let storage = ctx.storage();
+        let keys = storage.tag_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?;
+        let mut pairs = Vec::new();
+        for k in keys.into_iter().filter(|k| key_matches(k)) {
+            for v in storage.tag_values(bucket, &k, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())? {
+                pairs.push((k.clone(), v));
+            }
+        }
+        let pairs = page(pairs, s.limit, s.offset);
+        if pairs.is_empty() {
+            continue;
+        }
+        out.push(Series {
+            name: Some(m),
+            columns: vec!["key".into(), "value".into()],
+            values: pairs.into_iter().map(|(k, v)| vec![Value::from(k), Value::from(v)]).collect(),
+            ..Series::default()
+        });
+    }
+    Ok(out)
+}
+
+fn show_field_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+    let mut out = Vec::new();
+    for m in measurements_of(bucket, &s.sources, &Predicate::True, ctx)? {
+        let p = Predicate::measurement_eq(&m);
+        let fields = ctx.storage().field_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?;
+        let fields = page(fields, s.limit, s.offset);
+        if fields.is_empty() {
+            continue;
+        }
+        out.push(Series {
+            name: Some(m),
+            columns: vec!["fieldKey".into(), "fieldType".into()],
+            values: fields.into_iter().map(|(f, t)| vec![Value::from(f), Value::from(field_type_name(t))]).collect(),
+            ..Series::default()
+        });
+    }
+    Ok(out)
+}
+
+/// A field type as InfluxQL names it.
+pub fn field_type_name(t: FieldType) -> &'static str {
+    match t {
+        FieldType::Float => "float",
+        FieldType::Integer => "integer",
+        FieldType::UInteger => "unsigned",
+        FieldType::String => "string",
+        FieldType::Boolean => "boolean",
+    }
+}
+
+/// `LIMIT`/`OFFSET` over a list (0 = no limit).
+fn page<T>(items: Vec<T>, limit: u64, offset: u64) -> Vec<T> {
+    let it = items.into_iter().skip(offset as usize);
+    if limit == 0 { it.collect() } else { it.take(limit as usize).collect() }
+}
+
+/// The tag comparisons of a `WHERE` as a storage predicate (`time` bounds and
+/// anything else are left out: they do not narrow the schema statements here).
+pub fn tag_predicate(cond: Option<&Expr>) -> Run<Predicate> {
+    let Some(e) = cond else { return Ok(Predicate::True) };
+    Ok(translate(e).unwrap_or(Predicate::True))
+}
+
+fn translate(e: &Expr) -> Option<Predicate> {
+    match e {
+        Expr::Paren(inner) => translate(inner),
+        Expr::Binary { op: Token::And, lhs, rhs } => match (translate(lhs), translate(rhs)) {
+            (Some(a), Some(b)) => Some(a.and(b)),
+            (Some(a), None) | (None, Some(a)) => Some(a),
+            (None, None) => None,
+        },
+        Expr::Binary { op: Token::Or, lhs, rhs } => Some(translate(lhs)?.or(translate(rhs)?)),
+        Expr::Binary { op, lhs, rhs } => {
+            let (Expr::VarRef { name, .. }, value) = (lhs.as_ref(), rhs.as_ref()) else { return None };
+            if name == "time" {
+                return None;
+            }
+            let matcher = match (op, value) {
+                (Token::Eq, Expr::String(s)) => Matcher::Eq(s.clone()),
+                (Token::Neq, Expr::String(s)) => Matcher::NotEq(s.clone()),
+                (Token::EqRegex, Expr::Regex(r)) => Matcher::Regex(Regex::new(r).ok()?),
+                (Token::NeqRegex, Expr::Regex(r)) => Matcher::NotRegex(Regex::new(r).ok()?),
+                _ => return None,
+            };
+            let subject = if name == "_name" { Subject::Measurement } else { Subject::Tag(name.clone()) };
+            Some(Predicate::Compare(subject, matcher))
+        }
+        _ => None,
+    }
+}
+
+/// A duration as Go's `time.Duration` prints it (`168h0m0s`, `0s`, `1h30m0s`).
+pub fn go_duration(ns: i64) -> String {
+    if ns == 0 {
+        return "0s".into();
+    }
+    let negative = ns < 0;
+    let mut n = ns.unsigned_abs();
+    let mut out = String::new();
+    if n < 1_000_000_000 {
+        // Sub-second: the largest unit that keeps digits before the point.
+        let (unit, scale) = if n < 1_000 {
+            ("ns", 1)
+        } else if n < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
+        };
+        let whole = n / scale;
+        let frac = n % scale;
+        out.push_str(&whole.to_string());
+        if frac > 0 {
+            let digits = format!("{frac:0width$}", width = (scale as f64).log10() as usize);
+            out.push('.');
+            out.push_str(digits.trim_end_matches('0'));
+        }
+        out.push_str(unit);
+    } else {
+        let hours = n / 3_600_000_000_000;
+        n %= 3_600_000_000_000;
+        let minutes = n / 60_000_000_000;
+        n %= 60_000_000_000;
+        let secs = n / 1_000_000_000;
+        let frac = n % 1_000_000_000;
+        if hours > 0 {
+            out.push_str(&format!("{hours}h"));
+        }
+        if hours > 0 || minutes > 0 {
+            out.push_str(&format!("{minutes}m"));
+        }
+        out.push_str(&secs.to_string());
+        if frac > 0 {
+            out.push('.');
+            out.push_str(format!("{frac:09}").trim_end_matches('0'));
+        }
+        out.push('s');
+    }
+    if negative { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_print_as_go_prints_them() {
+        assert_eq!(go_duration(0), "0s");
+        assert_eq!(go_duration(604_800_000_000_000), "168h0m0s");
+        assert_eq!(go_duration(86_400_000_000_000), "24h0m0s");
+        assert_eq!(go_duration(90_000_000_000), "1m30s");
+        assert_eq!(go_duration(1_500_000_000), "1.5s");
+        assert_eq!(go_duration(1_500_000), "1.5ms");
+        assert_eq!(go_duration(42), "42ns");
+    }
+}

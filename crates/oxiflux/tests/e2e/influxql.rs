@@ -1,0 +1,154 @@
+//! `/query` (InfluxQL) against answers recorded from Debian's influxd 1.6.7
+//! over the same data (`influxql/golden.json`, re-recorded by `influxql/record.py`).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::server::{TOKEN, TestServer, org_id};
+
+/// Queries whose answer 2.x gives differently from 1.6.7 (we follow 2.x), with ours.
+fn differences() -> Vec<(&'static str, Value, &'static str)> {
+    vec![
+        (
+            "SHOW DATABASES",
+            json!({"results": [{"statement_id": 0, "series": [{"name": "databases", "columns": ["name"], "values": [["_monitoring"], ["_tasks"], ["db"], ["metrics"]]}]}]}),
+            "2.x lists the databases of the org's DBRP mappings (every bucket, system ones too, has a virtual one), not _internal",
+        ),
+        (
+            "SHOW MEASUREMENTS ON nope",
+            json!({"results": [{"statement_id": 0, "error": "default retention policy not set for: nope"}]}),
+            "2.x resolves the database through its DBRP mappings and says when there is none",
+        ),
+    ]
+}
+
+/// A server with the golden dataset in bucket `db` (virtual mapping `db/autogen`).
+fn loaded() -> TestServer {
+    let (s, setup) = TestServer::onboarded();
+    let (status, body) =
+        s.post("/api/v2/buckets", TOKEN, json!({"orgID": org_id(&setup), "name": "db", "retentionRules": []}));
+    assert_eq!(status, 201, "{body}");
+    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/influxql/dataset.lp")).unwrap();
+    let r = s
+        .request(Method::POST, "/api/v2/write?org=acme&bucket=db&precision=ns", Some(TOKEN))
+        .body(data)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    s
+}
+
+fn query(s: &TestServer, params: &[(&str, &str)]) -> (u16, Value) {
+    let r = s.request(Method::GET, "/query", Some(TOKEN)).query(params).send().unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap())
+}
+
+/// Equal, numbers within 1e-9 relative.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn answers_agree_with_influxdb_1_6_7() {
+    let s = loaded();
+    let golden: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/influxql/golden.json")).unwrap(),
+    )
+    .unwrap();
+    let differences = differences();
+    let mut failures = Vec::new();
+    for entry in &golden {
+        let q = entry["query"].as_str().unwrap();
+        let want = match differences.iter().find(|(dq, _, _)| *dq == q) {
+            Some((_, ours, _)) => ours.clone(),
+            None => entry["answer"].clone(),
+        };
+        let (status, got) = query(&s, &[("db", "db"), ("q", q)]);
+        if status != 200 || !same(&got, &want) {
+            failures.push(format!("{q}\n  want: {want}\n  got ({status}): {got}"));
+        }
+    }
+    assert!(golden.len() >= 20);
+    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), golden.len(), failures.join("\n"));
+}
+
+#[test]
+fn statements_2x_refuses_answer_not_implemented() {
+    let s = loaded();
+    let (status, body) =
+        query(&s, &[("db", "db"), ("q", "CREATE DATABASE x; SHOW USERS; DROP SERIES FROM cpu; GRANT ALL TO bob")]);
+    assert_eq!(status, 200);
+    let errors: Vec<&str> = body["results"].as_array().unwrap().iter().map(|r| r["error"].as_str().unwrap()).collect();
+    assert_eq!(
+        errors,
+        [
+            "not implemented: CREATE DATABASE",
+            "not implemented: SHOW USERS",
+            "not implemented: DROP SERIES",
+            "not implemented: GRANT ALL"
+        ]
+    );
+}
+
+#[test]
+fn parse_errors_credentials_and_parameters() {
+    let s = loaded();
+    let (status, body) = query(&s, &[("db", "db"), ("q", "SELECT x FORM cpu")]);
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "error parsing query: found FORM, expected FROM at line 1, char 10");
+    let (status, body) = query(&s, &[("db", "db")]);
+    assert_eq!((status, body["error"].as_str()), (400, Some("missing required parameter \"q\"")));
+
+    // u/p, Basic and Token credentials; a bad token is 401.
+    let url = s.url("/query");
+    let client = reqwest::blocking::Client::new();
+    let q = [("db", "db"), ("q", "SHOW MEASUREMENTS LIMIT 1")];
+    let with_up = client.get(&url).query(&q).query(&[("u", "any"), ("p", TOKEN)]).send().unwrap();
+    assert_eq!(with_up.status(), 200);
+    let basic = client.get(&url).query(&q).basic_auth("any", Some(TOKEN)).send().unwrap();
+    assert_eq!(basic.status(), 200);
+    let bad = client.get(&url).query(&q).query(&[("u", "any"), ("p", "wrong")]).send().unwrap();
+    assert_eq!(bad.status(), 401);
+
+    // A form body, and bound parameters.
+    let form = client
+        .post(&url)
+        .header("Authorization", format!("Token {TOKEN}"))
+        .form(&[
+            ("db", "db"),
+            ("q", "SHOW TAG VALUES WITH KEY = $k WHERE region = $r"),
+            ("params", r#"{"k": {"identifier": "host"}, "r": "eu"}"#),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    let body: Value = form.json().unwrap();
+    assert_eq!(body["results"][0]["series"][0]["values"], json!([["host", "c"]]));
+    // pretty
+    let r = client
+        .get(&url)
+        .query(&q)
+        .query(&[("pretty", "true")])
+        .header("Authorization", format!("Token {TOKEN}"))
+        .send()
+        .unwrap();
+    let text = r.text().unwrap();
+    assert!(text.starts_with("{\n    \"results\": [\n        {\n            \"statement_id\": 0,"), "{text}");
+    // Keys in InfluxDB's order.
+    let r = client.get(&url).query(&q).header("Authorization", format!("Token {TOKEN}")).send().unwrap();
+    assert_eq!(
+        r.text().unwrap(),
+        "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"measurements\",\"columns\":[\"name\"],\"values\":[[\"cpu\"]]}]}]}\n"
+    );
+}

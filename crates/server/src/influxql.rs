@@ -1,0 +1,216 @@
+//! `/query`: InfluxQL for v1 clients. The query comes as `q` in the query
+//! string or a form body (or a raw `application/vnd.influxql` body); `db` and
+//! `rp` pick the bucket through DBRP mappings; the answer is v1 JSON.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::QueryMap;
+use crate::state::AppState;
+use meta::auth::{Action, Resource, ResourceType};
+
+/// What a v1 query reads: the caller's org's mappings and buckets, and storage.
+struct Context {
+    meta: Arc<meta::Store>,
+    storage: Arc<storage::Storage>,
+    org: meta::Id,
+    principal: Principal,
+    now: i64,
+}
+
+impl Context {
+    fn can_read(&self, bucket: meta::Id) -> bool {
+        self.principal.can(Action::Read, &Resource::one_in_org(ResourceType::Buckets, bucket, self.org))
+    }
+
+    fn mappings(&self, database: Option<&str>) -> Result<Vec<meta::dbrps::Dbrp>, String> {
+        let filter = meta::dbrps::DbrpFilter {
+            org_id: Some(self.org),
+            database: database.map(str::to_owned),
+            ..Default::default()
+        };
+        let all = self.meta.list_dbrps(&filter).map_err(|e| e.to_string())?;
+        Ok(all.into_iter().filter(|m| self.can_read(m.bucket_id)).collect())
+    }
+}
+
+impl influxql::Context for Context {
+    fn databases(&self) -> Result<Vec<String>, String> {
+        let mut seen = Vec::new();
+        for m in self.mappings(None)? {
+            if !seen.contains(&m.database) {
+                seen.push(m.database);
+            }
+        }
+        Ok(seen)
+    }
+
+    fn retention_policies(&self, database: &str) -> Result<Vec<influxql::RetentionPolicy>, String> {
+        // As 2.x answers: every mapping of the database, with a fixed duration and shard duration.
+        Ok(self
+            .mappings(Some(database))?
+            .into_iter()
+            .map(|m| influxql::RetentionPolicy {
+                name: m.retention_policy,
+                duration_ns: 0,
+                shard_group_duration_ns: 168 * 3_600_000_000_000,
+                default: m.default,
+            })
+            .collect())
+    }
+
+    fn bucket(&self, database: &str, retention_policy: &str) -> Result<u64, String> {
+        let rp = (!retention_policy.is_empty()).then_some(retention_policy);
+        let mapping = self.meta.resolve_dbrp(self.org, database, rp).map_err(|e| e.to_string())?;
+        match mapping {
+            Some(m) if self.can_read(m.bucket_id) => Ok(m.bucket_id.get()),
+            Some(_) => Err(format!("insufficient permissions to read database {database:?}")),
+            None if rp.is_none() => Err(format!("default retention policy not set for: {database}")),
+            None => Err(format!("retention policy not found: {retention_policy}")),
+        }
+    }
+
+    fn storage(&self) -> &dyn storage::ReadApi {
+        self.storage.as_ref()
+    }
+
+    fn now(&self) -> i64 {
+        self.now
+    }
+}
+
+/// The request's parameters: the query string, then a form body's.
+fn parameters(q: QueryMap, headers: &HeaderMap, method: &Method, body: &Bytes) -> HashMap<String, String> {
+    let mut params = q.0;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if *method == Method::POST {
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            if let Ok(form) = serde_urlencoded_form(body) {
+                params.extend(form);
+            }
+        } else if content_type.starts_with("application/vnd.influxql") && !params.contains_key("q") {
+            params.insert("q".into(), String::from_utf8_lossy(body).into_owned());
+        }
+    }
+    params
+}
+
+fn serde_urlencoded_form(body: &[u8]) -> Result<Vec<(String, String)>, ()> {
+    let text = std::str::from_utf8(body).map_err(|_| ())?;
+    let uri: axum::http::Uri = format!("/?{text}").parse().map_err(|_| ())?;
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).map_err(|_| ())
+}
+
+/// An error answer as v1 clients read it (`error`), with 2.x's `code` and `message` beside it.
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let mut resp = (status, axum::Json(json!({ "code": code, "message": message, "error": message }))).into_response();
+    if let Ok(v) = HeaderValue::from_str(message) {
+        resp.headers_mut().insert("X-Influxdb-Error", v);
+    }
+    resp
+}
+
+fn api_error(e: ApiError) -> Response {
+    crate::v1::error_response(e)
+}
+
+/// `GET|POST /query`.
+pub(crate) async fn query(
+    State(state): State<AppState>,
+    method: Method,
+    q: QueryMap,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = parameters(q, &headers, &method, &body);
+    let as_map = QueryMap(params.clone());
+    let principal = match crate::v1::authenticate(&state, &headers, &as_map).await {
+        Ok(p) => p,
+        Err(e) => return api_error(e),
+    };
+    if !principal.active {
+        return error(StatusCode::FORBIDDEN, "forbidden", "insufficient permissions");
+    }
+    let Some(org) = principal.org_id else {
+        return error(StatusCode::UNAUTHORIZED, "unauthorized", "unauthorized access");
+    };
+    let text = params.get("q").map(|s| s.trim().to_owned()).unwrap_or_default();
+    if text.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "invalid", "missing required parameter \"q\"");
+    }
+    let bound = match bound_parameters(params.get("params")) {
+        Ok(b) => b,
+        Err(m) => return error(StatusCode::BAD_REQUEST, "invalid", &m),
+    };
+    let parsed = match influxql::parse_query_with(&text, &bound) {
+        Ok(q) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid", &format!("error parsing query: {e}")),
+    };
+    let opts = influxql::Options {
+        database: params.get("db").cloned().unwrap_or_default(),
+        retention_policy: params.get("rp").cloned().unwrap_or_default(),
+    };
+    let epoch = params.get("epoch").cloned().filter(|e| !e.is_empty());
+    let pretty = params.get("pretty").is_some_and(|p| p == "true");
+    let ctx = Context {
+        meta: Arc::clone(&state.meta),
+        storage: Arc::clone(&state.storage),
+        org,
+        principal,
+        now: chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0),
+    };
+    let results = tokio::task::spawn_blocking(move || influxql::execute(&parsed, &ctx, &opts)).await;
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => return api_error(ApiError::internal(format!("query task failed: {e}"))),
+    };
+    let mut results = results;
+    if let Some(epoch) = epoch {
+        influxql::convert_epoch(&mut results, &epoch);
+    }
+    let text = influxql::response_json(&results, pretty);
+    let mut resp = (StatusCode::OK, text + "\n").into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// `params={"name": value}`: numbers, strings and booleans, or `{"identifier": ...}` and the like.
+fn bound_parameters(raw: Option<&String>) -> Result<HashMap<String, influxql::Param>, String> {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(HashMap::new()) };
+    let v: Value = serde_json::from_str(raw).map_err(|e| format!("error parsing query parameters: {e}"))?;
+    let Value::Object(m) = v else { return Err("error parsing query parameters: expected an object".into()) };
+    Ok(m.into_iter()
+        .map(|(k, v)| {
+            let p = match v {
+                Value::Number(n) if n.is_i64() => influxql::Param::Integer(n.as_i64().unwrap_or(0)),
+                Value::Number(n) => influxql::Param::Number(n.as_f64().unwrap_or(0.0)),
+                Value::String(s) => influxql::Param::String(s),
+                Value::Bool(b) => influxql::Param::Bool(b),
+                Value::Object(o) if o.len() == 1 => {
+                    let (kind, val) = o.into_iter().next().expect("one entry");
+                    let s = val.as_str().map(str::to_owned).unwrap_or_else(|| val.to_string());
+                    match kind.as_str() {
+                        "identifier" => influxql::Param::Identifier(s),
+                        "regex" => influxql::Param::Regex(s),
+                        "duration" => influxql::Param::Duration(s),
+                        "string" => influxql::Param::String(s),
+                        other => influxql::Param::Error(format!("unknown bind object type: {other}")),
+                    }
+                }
+                Value::Object(_) => {
+                    influxql::Param::Error("bound object parameter value must have exactly one entry".into())
+                }
+                other => influxql::Param::Error(format!("unable to bind parameter with type {other}")),
+            };
+            (k, p)
+        })
+        .collect())
+}
