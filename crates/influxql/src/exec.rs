@@ -98,7 +98,8 @@ fn run(stmt: &Statement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> 
         Statement::ShowFieldKeys(s) => show_field_keys(s, ctx, opts),
         Statement::ShowSeries(_) => Err("not implemented: SHOW SERIES".into()),
         Statement::ShowCardinality(c) => Err(format!("not implemented: {}", cardinality_name(c.of))),
-        Statement::Select(_) | Statement::Explain { .. } => Err("not implemented: SELECT".into()),
+        Statement::Select(s) => crate::select::run(s, ctx, opts),
+        Statement::Explain { .. } => Err("not implemented: EXPLAIN".into()),
         Statement::Delete { .. } => Err("not implemented: DELETE".into()),
         Statement::DropMeasurement { .. } => Err("not implemented: DROP MEASUREMENT".into()),
     }

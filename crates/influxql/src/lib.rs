@@ -9,6 +9,7 @@ pub mod exec;
 pub mod lexer;
 pub mod parser;
 pub mod result;
+mod select;
 
 pub use exec::{Context, Options, RetentionPolicy, execute};
 pub use lexer::{Keyword, Pos, Scanner, Token};

@@ -1,0 +1,894 @@
+//! `SELECT`: reads each measurement's series through the storage scan (the
+//! measurement, tag conditions, fields and time range pushed into it), then
+//! either lists points (raw queries) or aggregates them per group of series
+//! and time window, with InfluxQL's fill, selector-time, limit and naming rules.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+use arrow::array::{Array, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray, UInt64Array};
+use regex::Regex;
+use serde_json::Value as Json;
+use storage::{Predicate, ScanRequest, SeriesKey};
+
+use crate::ast::*;
+use crate::exec::{Context, Options, tag_predicate};
+use crate::lexer::Token;
+use crate::result::Series;
+
+type Run<T> = Result<T, String>;
+
+/// A field or tag value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum V {
+    F(f64),
+    I(i64),
+    U(u64),
+    S(String),
+    B(bool),
+}
+
+impl V {
+    fn num(&self) -> Option<f64> {
+        match self {
+            V::F(x) => Some(*x),
+            V::I(x) => Some(*x as f64),
+            V::U(x) => Some(*x as f64),
+            _ => None,
+        }
+    }
+
+    fn json(&self) -> Json {
+        match self {
+            V::F(x) => float_json(*x),
+            V::I(x) => Json::from(*x),
+            V::U(x) => Json::from(*x),
+            V::S(s) => Json::from(s.as_str()),
+            V::B(b) => Json::from(*b),
+        }
+    }
+
+    fn cmp(&self, other: &V) -> Option<std::cmp::Ordering> {
+        match (self, other) {
+            (V::S(a), V::S(b)) => Some(a.cmp(b)),
+            (V::B(a), V::B(b)) => Some(a.cmp(b)),
+            (V::I(a), V::I(b)) => Some(a.cmp(b)),
+            (V::U(a), V::U(b)) => Some(a.cmp(b)),
+            _ => self.num()?.partial_cmp(&other.num()?),
+        }
+    }
+}
+
+/// A float as Go writes it in JSON: integral values without a fraction.
+fn float_json(x: f64) -> Json {
+    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
+        Json::from(x as i64)
+    } else {
+        serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
+    }
+}
+
+/// One point of a series: its time and the values of the fields read (by index).
+struct Row {
+    time: i64,
+    series: usize,
+    values: Vec<Option<V>>,
+}
+
+/// The time bounds of a `WHERE` (inclusive) and what is left of it.
+struct TimeRange {
+    min: Option<i64>,
+    max: Option<i64>,
+}
+
+pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+    if stmt.target.is_some() {
+        return Err("not implemented: SELECT INTO".into());
+    }
+    if opts.database.is_empty()
+        && stmt.sources.iter().any(|s| matches!(s, Source::Measurement(m) if m.database.is_empty()))
+    {
+        return Err("database name required".into());
+    }
+    let (range, rest) = split_time(stmt.condition.as_ref(), ctx.now())?;
+    let mut out = Vec::new();
+    for source in &stmt.sources {
+        let Source::Measurement(m) = source else {
+            return Err("not implemented: subqueries".into());
+        };
+        let db = if m.database.is_empty() { opts.database.clone() } else { m.database.clone() };
+        let rp = if m.retention_policy.is_empty() { opts.retention_policy.clone() } else { m.retention_policy.clone() };
+        let bucket = ctx.bucket(&db, &rp)?;
+        let all =
+            ctx.storage().measurements(bucket, i64::MIN, i64::MAX, &Predicate::True).map_err(|e| e.to_string())?;
+        let names: Vec<String> = match &m.regex {
+            Some(re) => {
+                let re = Regex::new(re).map_err(|e| e.to_string())?;
+                all.into_iter().filter(|n| re.is_match(n)).collect()
+            }
+            None => all.into_iter().filter(|n| *n == m.name).collect(),
+        };
+        for name in names {
+            out.extend(measurement(stmt, ctx, bucket, &name, &range, rest.as_ref())?);
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.tags.cmp(&b.tags)));
+    // SLIMIT / SOFFSET count series.
+    let out: Vec<Series> = out.into_iter().skip(stmt.soffset as usize).collect();
+    let out = if stmt.slimit > 0 { out.into_iter().take(stmt.slimit as usize).collect() } else { out };
+    Ok(out)
+}
+
+/// One measurement's series of the result.
+fn measurement(
+    stmt: &SelectStatement,
+    ctx: &dyn Context,
+    bucket: u64,
+    name: &str,
+    range: &TimeRange,
+    rest: Option<&Expr>,
+) -> Run<Vec<Series>> {
+    let storage = ctx.storage();
+    let mp = Predicate::measurement_eq(name);
+    let field_types: BTreeMap<String, storage::FieldType> =
+        storage.field_keys(bucket, i64::MIN, i64::MAX, &mp).map_err(|e| e.to_string())?.into_iter().collect();
+    let tag_keys: Vec<String> = storage.tag_keys(bucket, i64::MIN, i64::MAX, &mp).map_err(|e| e.to_string())?;
+
+    // The fields: expanded wildcards, then every field a field expression or the condition reads.
+    let fields = expand_fields(&stmt.fields, &field_types, &tag_keys);
+    if fields.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut read: Vec<String> = Vec::new();
+    for f in &fields {
+        collect_fields(&f.expr, &field_types, &mut read);
+    }
+    if read.is_empty() {
+        // Only tags selected: InfluxDB answers nothing.
+        return Ok(Vec::new());
+    }
+    let mut filter_fields = Vec::new();
+    if let Some(cond) = rest {
+        collect_fields(cond, &field_types, &mut filter_fields);
+    }
+    let mut all_fields = read.clone();
+    for f in filter_fields {
+        if !all_fields.contains(&f) {
+            all_fields.push(f);
+        }
+    }
+    // Tag-only conditions go to storage; the rest filters rows.
+    let (tag_cond, row_cond) = split_condition(rest, &field_types);
+    let predicate = mp.and(tag_predicate(tag_cond.as_ref())?);
+    let start = range.min.unwrap_or(i64::MIN);
+    let stop = range.max.map_or(i64::MAX, |m| m.saturating_add(1));
+    let mut req = ScanRequest::new(bucket, start, stop, predicate);
+    req.fields = Some(all_fields.iter().cloned().collect());
+
+    // Gather each series' points by time.
+    let mut series: Vec<SeriesKey> = Vec::new();
+    let mut points: Vec<BTreeMap<i64, Vec<Option<V>>>> = Vec::new();
+    let mut failed = None;
+    storage
+        .scan_each(&req, &mut |fs| {
+            let idx = match series.iter().position(|s| *s == *fs.series) {
+                Some(i) => i,
+                None => {
+                    series.push((*fs.series).clone());
+                    points.push(BTreeMap::new());
+                    series.len() - 1
+                }
+            };
+            let Some(fi) = all_fields.iter().position(|f| *f == fs.field) else { return ControlFlow::Continue(()) };
+            match values_of(&fs.batch) {
+                Ok(vals) => {
+                    for (t, v) in vals {
+                        let row = points[idx].entry(t).or_insert_with(|| vec![None; all_fields.len()]);
+                        row[fi] = Some(v);
+                    }
+                    ControlFlow::Continue(())
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+
+    // Groups of series by the GROUP BY tags.
+    let (group_tags, interval) = dimensions(&stmt.dimensions, &tag_keys)?;
+    let mut groups: BTreeMap<Vec<(String, String)>, Vec<usize>> = BTreeMap::new();
+    for (i, s) in series.iter().enumerate() {
+        let key: Vec<(String, String)> =
+            group_tags.iter().map(|k| (k.clone(), s.tag(k).unwrap_or("").to_owned())).collect();
+        groups.entry(key).or_default().push(i);
+    }
+
+    let aggregate = fields.iter().any(|f| has_call(&f.expr));
+    let names = column_names(&fields);
+    let mut out = Vec::new();
+    for (key, members) in groups {
+        let mut rows: Vec<Row> = Vec::new();
+        for &i in &members {
+            for (t, values) in std::mem::take(&mut points[i]) {
+                rows.push(Row { time: t, series: i, values });
+            }
+        }
+        rows.sort_by_key(|r| (r.time, r.series));
+        if let Some(cond) = &row_cond {
+            rows.retain(|r| truthy(&eval_row(cond, r, &all_fields, &series[r.series])));
+        }
+        let values = if aggregate {
+            aggregate_rows(stmt, &fields, &all_fields, &rows, range, interval, ctx.now())?
+        } else {
+            raw_rows(&fields, &all_fields, &rows, &series, &read)
+        };
+        let mut values = values;
+        if stmt.descending {
+            values.reverse();
+        }
+        let values: Vec<Vec<Json>> = values.into_iter().skip(stmt.offset as usize).collect();
+        let values = if stmt.limit > 0 { values.into_iter().take(stmt.limit as usize).collect() } else { values };
+        if values.is_empty() {
+            continue;
+        }
+        out.push(Series {
+            name: Some(name.to_owned()),
+            tags: key.into_iter().collect(),
+            columns: std::iter::once("time".to_owned()).chain(names.iter().cloned()).collect(),
+            values,
+            partial: false,
+        });
+    }
+    Ok(out)
+}
+
+/// A batch's (time, value) pairs, nulls left out.
+fn values_of(batch: &arrow::record_batch::RecordBatch) -> Run<Vec<(i64, V)>> {
+    let times = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .ok_or("storage returned times of another type")?;
+    let col = batch.column(1);
+    let any = col.as_any();
+    let mut out = Vec::with_capacity(col.len());
+    for i in 0..col.len() {
+        if col.is_null(i) {
+            continue;
+        }
+        let v = if let Some(a) = any.downcast_ref::<Float64Array>() {
+            V::F(a.value(i))
+        } else if let Some(a) = any.downcast_ref::<Int64Array>() {
+            V::I(a.value(i))
+        } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
+            V::U(a.value(i))
+        } else if let Some(a) = any.downcast_ref::<StringArray>() {
+            V::S(a.value(i).to_owned())
+        } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
+            V::B(a.value(i))
+        } else {
+            return Err(format!("unsupported field type {}", col.data_type()));
+        };
+        out.push((times.value(i), v));
+    }
+    Ok(out)
+}
+
+/// `*` and `*::field`/`*::tag` expanded into the measurement's fields and tags (sorted by name).
+fn expand_fields(fields: &[Field], types: &BTreeMap<String, storage::FieldType>, tag_keys: &[String]) -> Vec<Field> {
+    let mut out = Vec::new();
+    for f in fields {
+        match &f.expr {
+            Expr::Wildcard(ty) => {
+                let mut names: Vec<(String, DataType)> = Vec::new();
+                if !matches!(ty, Some(DataType::Tag)) {
+                    names.extend(types.keys().map(|k| (k.clone(), DataType::AnyField)));
+                }
+                if !matches!(ty, Some(DataType::AnyField)) {
+                    names.extend(tag_keys.iter().map(|k| (k.clone(), DataType::Tag)));
+                }
+                names.sort_by(|a, b| a.0.cmp(&b.0));
+                out.extend(
+                    names
+                        .into_iter()
+                        .map(|(name, ty)| Field { expr: Expr::VarRef { name, ty: Some(ty) }, alias: None }),
+                );
+            }
+            Expr::Call { name, args } if args.iter().any(|a| matches!(a, Expr::Wildcard(_))) => {
+                for field in types.keys() {
+                    out.push(Field {
+                        expr: Expr::Call {
+                            name: name.clone(),
+                            args: std::iter::once(Expr::VarRef { name: field.clone(), ty: None })
+                                .chain(args.iter().skip(1).cloned())
+                                .collect(),
+                        },
+                        alias: Some(format!("{name}_{field}")),
+                    });
+                }
+            }
+            _ => out.push(f.clone()),
+        }
+    }
+    out
+}
+
+/// The fields an expression reads, in order of appearance.
+fn collect_fields(e: &Expr, types: &BTreeMap<String, storage::FieldType>, out: &mut Vec<String>) {
+    match e {
+        Expr::VarRef { name, ty }
+            if !matches!(ty, Some(DataType::Tag)) && types.contains_key(name) && !out.contains(name) =>
+        {
+            out.push(name.clone());
+        }
+        Expr::Call { args, .. } => args.iter().for_each(|a| collect_fields(a, types, out)),
+        Expr::Binary { lhs, rhs, .. } => {
+            collect_fields(lhs, types, out);
+            collect_fields(rhs, types, out);
+        }
+        Expr::Paren(e) => collect_fields(e, types, out),
+        _ => {}
+    }
+}
+
+fn has_call(e: &Expr) -> bool {
+    match e {
+        Expr::Call { .. } | Expr::Distinct(_) => true,
+        Expr::Binary { lhs, rhs, .. } => has_call(lhs) || has_call(rhs),
+        Expr::Paren(e) => has_call(e),
+        _ => false,
+    }
+}
+
+/// Output column names: the alias, else the call's or reference's name;
+/// repeats get `_1`, `_2`.
+fn column_names(fields: &[Field]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in fields {
+        let base = f.alias.clone().unwrap_or_else(|| expr_name(&f.expr));
+        let mut name = base.clone();
+        let mut n = 1;
+        while out.contains(&name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+fn expr_name(e: &Expr) -> String {
+    match e {
+        Expr::VarRef { name, .. } => name.clone(),
+        Expr::Call { name, .. } => name.clone(),
+        Expr::Distinct(_) => "distinct".into(),
+        Expr::Binary { lhs, rhs, .. } => {
+            let l = expr_name(lhs);
+            if l.is_empty() { expr_name(rhs) } else { l }
+        }
+        Expr::Paren(e) => expr_name(e),
+        _ => String::new(),
+    }
+}
+
+/// GROUP BY: the tag keys to group by, and `time(every, offset)` if any.
+/// `time(every, offset)`, offset within `[0, every)`.
+type Interval = Option<(i64, i64)>;
+
+fn dimensions(dims: &[Expr], tag_keys: &[String]) -> Run<(Vec<String>, Interval)> {
+    let mut tags: Vec<String> = Vec::new();
+    let mut interval = None;
+    for d in dims {
+        match d {
+            Expr::Call { name, args } if name == "time" => {
+                let every = match args.first() {
+                    Some(Expr::Duration(d)) if *d > 0 => *d,
+                    _ => return Err("time dimension must have duration argument".into()),
+                };
+                let offset = match args.get(1) {
+                    Some(Expr::Duration(d)) => *d,
+                    None => 0,
+                    _ => return Err("time dimension offset must be duration or now()".into()),
+                };
+                interval = Some((every, offset.rem_euclid(every)));
+            }
+            Expr::VarRef { name, .. } => tags.push(name.clone()),
+            Expr::Wildcard(_) => tags.extend(tag_keys.iter().cloned()),
+            Expr::Regex(re) => {
+                let re = Regex::new(re).map_err(|e| e.to_string())?;
+                tags.extend(tag_keys.iter().filter(|k| re.is_match(k)).cloned());
+            }
+            _ => return Err("only time() calls allowed in dimensions".into()),
+        }
+    }
+    tags.sort();
+    tags.dedup();
+    Ok((tags, interval))
+}
+
+/// Raw points: one row per point that has any of the fields read.
+fn raw_rows(fields: &[Field], all: &[String], rows: &[Row], series: &[SeriesKey], read: &[String]) -> Vec<Vec<Json>> {
+    let read_idx: Vec<usize> = read.iter().filter_map(|f| all.iter().position(|a| a == f)).collect();
+    rows.iter()
+        .filter(|r| read_idx.iter().any(|&i| r.values[i].is_some()))
+        .map(|r| {
+            let mut out = vec![Json::from(format_time(r.time))];
+            for f in fields {
+                out.push(eval_row(&f.expr, r, all, &series[r.series]).map_or(Json::Null, |v| v.json()));
+            }
+            out
+        })
+        .collect()
+}
+
+/// The value of an expression on one point (`None`: null).
+fn eval_row(e: &Expr, r: &Row, all: &[String], s: &SeriesKey) -> Option<V> {
+    match e {
+        Expr::VarRef { name, ty } => {
+            if !matches!(ty, Some(DataType::Tag))
+                && let Some(i) = all.iter().position(|f| f == name)
+            {
+                return r.values[i].clone();
+            }
+            s.tag(name).map(|v| V::S(v.to_owned()))
+        }
+        Expr::Number(x) => Some(V::F(*x)),
+        Expr::Integer(x) => Some(V::I(*x)),
+        Expr::Unsigned(x) => Some(V::U(*x)),
+        Expr::String(x) => Some(V::S(x.clone())),
+        Expr::Boolean(x) => Some(V::B(*x)),
+        Expr::Paren(e) => eval_row(e, r, all, s),
+        Expr::Binary { op, lhs, rhs } => binary(*op, eval_row(lhs, r, all, s), rhs, |e| eval_row(e, r, all, s)),
+        _ => None,
+    }
+}
+
+fn truthy(v: &Option<V>) -> bool {
+    matches!(v, Some(V::B(true)))
+}
+
+/// A binary operation; the right side is evaluated by `eval` unless it is a regex.
+fn binary(op: Token, l: Option<V>, rhs: &Expr, eval: impl Fn(&Expr) -> Option<V>) -> Option<V> {
+    if let Expr::Regex(re) = rhs {
+        let re = Regex::new(re).ok()?;
+        let s = match &l {
+            Some(V::S(s)) => s.as_str(),
+            None => "",
+            _ => return Some(V::B(false)),
+        };
+        return match op {
+            Token::EqRegex => Some(V::B(re.is_match(s))),
+            Token::NeqRegex => Some(V::B(!re.is_match(s))),
+            _ => None,
+        };
+    }
+    let r = eval(rhs);
+    match op {
+        Token::And => Some(V::B(truthy(&l) && truthy(&r))),
+        Token::Or => Some(V::B(truthy(&l) || truthy(&r))),
+        Token::Eq | Token::Neq | Token::Lt | Token::Lte | Token::Gt | Token::Gte => {
+            let (l, r) = (l?, r?);
+            let o = l.cmp(&r)?;
+            Some(V::B(match op {
+                Token::Eq => o.is_eq(),
+                Token::Neq => o.is_ne(),
+                Token::Lt => o.is_lt(),
+                Token::Lte => o.is_le(),
+                Token::Gt => o.is_gt(),
+                _ => o.is_ge(),
+            }))
+        }
+        Token::Add | Token::Sub | Token::Mul | Token::Div | Token::Mod => arith(op, l?, r?),
+        _ => None,
+    }
+}
+
+fn arith(op: Token, l: V, r: V) -> Option<V> {
+    match (&l, &r) {
+        (V::I(a), V::I(b)) if op != Token::Div => Some(V::I(match op {
+            Token::Add => a.wrapping_add(*b),
+            Token::Sub => a.wrapping_sub(*b),
+            Token::Mul => a.wrapping_mul(*b),
+            _ => {
+                if *b == 0 {
+                    return Some(V::I(0));
+                }
+                a % b
+            }
+        })),
+        _ => {
+            let (a, b) = (l.num()?, r.num()?);
+            Some(V::F(match op {
+                Token::Add => a + b,
+                Token::Sub => a - b,
+                Token::Mul => a * b,
+                Token::Div => {
+                    if b == 0.0 {
+                        0.0
+                    } else {
+                        a / b
+                    }
+                }
+                _ => a % b,
+            }))
+        }
+    }
+}
+
+/// Aggregated rows: one per window (one window without GROUP BY time).
+fn aggregate_rows(
+    stmt: &SelectStatement,
+    fields: &[Field],
+    all: &[String],
+    rows: &[Row],
+    range: &TimeRange,
+    interval: Option<(i64, i64)>,
+    now: i64,
+) -> Run<Vec<Vec<Json>>> {
+    // A lone selector gives its point's time when windows do not.
+    let calls: Vec<&Expr> = fields.iter().flat_map(|f| calls_in(&f.expr)).collect();
+    let lone_selector = calls.len() == 1 && is_selector(calls[0]);
+    let windows: Vec<(i64, i64)> = match interval {
+        Some((every, offset)) => {
+            let lo = range.min.or_else(|| rows.first().map(|r| r.time)).unwrap_or(0);
+            let hi = range.max.unwrap_or(now);
+            let mut start = (lo - offset).div_euclid(every) * every + offset;
+            let mut out = Vec::new();
+            while start <= hi && out.len() < 1_000_000 {
+                out.push((start, start + every));
+                start += every;
+            }
+            out
+        }
+        None => vec![(range.min.unwrap_or(0), i64::MAX)],
+    };
+    let mut out: Vec<(i64, Vec<Option<V>>)> = Vec::new();
+    let mut at = 0;
+    for (ws, we) in windows {
+        let from = at;
+        while at < rows.len() && rows[at].time < we {
+            at += 1;
+        }
+        // Rows before the first window (an offset) are skipped by starting at the bound.
+        let in_window: Vec<&Row> = rows[from..at].iter().filter(|r| r.time >= ws).collect();
+        let mut time = if interval.is_some() { ws } else { range.min.unwrap_or(0) };
+        let mut values = Vec::with_capacity(fields.len());
+        for f in fields {
+            let (v, t) = eval_agg(&f.expr, &in_window, all)?;
+            if lone_selector
+                && interval.is_none()
+                && let Some(t) = t
+            {
+                time = t;
+            }
+            values.push(v);
+        }
+        out.push((time, values));
+    }
+    // fill
+    let n = fields.len();
+    match &stmt.fill {
+        Fill::None => out.retain(|(_, v)| v.iter().any(Option::is_some)),
+        Fill::Null => {
+            if interval.is_none() {
+                out.retain(|(_, v)| v.iter().any(Option::is_some));
+            }
+        }
+        Fill::Number(x) => fill_with(&mut out, &V::F(*x)),
+        Fill::Integer(x) => fill_with(&mut out, &V::I(*x)),
+        Fill::Previous => {
+            let mut last: Vec<Option<V>> = vec![None; n];
+            for (_, v) in &mut out {
+                for (i, cell) in v.iter_mut().enumerate() {
+                    match cell {
+                        Some(x) => last[i] = Some(x.clone()),
+                        None => *cell = last[i].clone(),
+                    }
+                }
+            }
+        }
+        Fill::Linear => {
+            for i in 0..n {
+                let known: Vec<(usize, f64)> = out
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(j, (_, v))| v[i].as_ref().and_then(V::num).map(|x| (j, x)))
+                    .collect();
+                for w in known.windows(2) {
+                    let ((a, x), (b, y)) = (w[0], w[1]);
+                    for (j, row) in out.iter_mut().enumerate().take(b).skip(a + 1) {
+                        let v = x + (y - x) * (j - a) as f64 / (b - a) as f64;
+                        row.1[i] = Some(V::F(v));
+                    }
+                }
+            }
+        }
+    }
+    if interval.is_none() && out.iter().all(|(_, v)| v.iter().all(Option::is_none)) {
+        return Ok(Vec::new());
+    }
+    Ok(out
+        .into_iter()
+        .map(|(t, v)| {
+            std::iter::once(Json::from(format_time(t)))
+                .chain(v.into_iter().map(|x| x.map_or(Json::Null, |x| x.json())))
+                .collect()
+        })
+        .collect())
+}
+
+fn fill_with(out: &mut [(i64, Vec<Option<V>>)], v: &V) {
+    for (_, row) in out {
+        for cell in row.iter_mut() {
+            if cell.is_none() {
+                *cell = Some(v.clone());
+            }
+        }
+    }
+}
+
+fn calls_in(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Call { .. } => vec![e],
+        Expr::Binary { lhs, rhs, .. } => {
+            let mut v = calls_in(lhs);
+            v.extend(calls_in(rhs));
+            v
+        }
+        Expr::Paren(e) => calls_in(e),
+        _ => Vec::new(),
+    }
+}
+
+fn is_selector(e: &Expr) -> bool {
+    matches!(e, Expr::Call { name, .. } if matches!(name.as_str(), "first" | "last" | "min" | "max" | "percentile" | "sample" | "top" | "bottom"))
+}
+
+/// An aggregate expression over a window's rows: its value, and the time of a selected point.
+fn eval_agg(e: &Expr, rows: &[&Row], all: &[String]) -> Run<(Option<V>, Option<i64>)> {
+    match e {
+        Expr::Call { name, args } => {
+            let field = match args.first() {
+                Some(Expr::VarRef { name, .. }) => name,
+                _ => return Err(format!("expected field argument in {name}()")),
+            };
+            let Some(fi) = all.iter().position(|f| f == field) else { return Ok((None, None)) };
+            let vals: Vec<(i64, &V)> = rows.iter().filter_map(|r| r.values[fi].as_ref().map(|v| (r.time, v))).collect();
+            aggregate(name, args, &vals)
+        }
+        Expr::Paren(e) => eval_agg(e, rows, all),
+        Expr::Binary { op, lhs, rhs } => {
+            let (l, lt) = eval_agg(lhs, rows, all)?;
+            let (r, rt) = eval_agg(rhs, rows, all)?;
+            Ok((l.and_then(|l| r.and_then(|r| arith(*op, l, r))), lt.or(rt)))
+        }
+        Expr::Number(x) => Ok((Some(V::F(*x)), None)),
+        Expr::Integer(x) => Ok((Some(V::I(*x)), None)),
+        _ => Ok((None, None)),
+    }
+}
+
+fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, Option<i64>)> {
+    let nums = || vals.iter().filter_map(|(_, v)| v.num()).collect::<Vec<f64>>();
+    if vals.is_empty() {
+        return Ok((None, None));
+    }
+    Ok(match name {
+        "count" => (Some(V::I(vals.len() as i64)), None),
+        "sum" => {
+            if vals.iter().all(|(_, v)| matches!(v, V::I(_))) {
+                (Some(V::I(vals.iter().map(|(_, v)| if let V::I(x) = v { *x } else { 0 }).sum())), None)
+            } else {
+                (Some(V::F(nums().iter().sum())), None)
+            }
+        }
+        "mean" => {
+            let n = nums();
+            if n.is_empty() {
+                return Err("unsupported mean iterator type".into());
+            }
+            // InfluxDB averages incrementally; a plain sum agrees within a float's last digits.
+            (Some(V::F(n.iter().sum::<f64>() / n.len() as f64)), None)
+        }
+        "min" | "max" => {
+            let mut best: Option<(i64, &V)> = None;
+            for &(t, v) in vals {
+                let better = match best {
+                    None => true,
+                    Some((_, b)) => match v.cmp(b) {
+                        Some(o) if name == "max" => o.is_gt(),
+                        Some(o) => o.is_lt(),
+                        None => false,
+                    },
+                };
+                if better {
+                    best = Some((t, v));
+                }
+            }
+            best.map_or((None, None), |(t, v)| (Some(v.clone()), Some(t)))
+        }
+        "first" => (Some(vals[0].1.clone()), Some(vals[0].0)),
+        "last" => {
+            let (t, v) = vals[vals.len() - 1];
+            (Some(v.clone()), Some(t))
+        }
+        "spread" => {
+            let n = nums();
+            let (lo, hi) = n.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+            if vals.iter().all(|(_, v)| matches!(v, V::I(_))) {
+                (Some(V::I((hi - lo) as i64)), None)
+            } else {
+                (Some(V::F(hi - lo)), None)
+            }
+        }
+        "stddev" => {
+            let n = nums();
+            if n.len() < 2 {
+                return Ok((None, None));
+            }
+            let mean = n.iter().sum::<f64>() / n.len() as f64;
+            let var = n.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n.len() - 1) as f64;
+            (Some(V::F(var.sqrt())), None)
+        }
+        "median" => {
+            let mut n = nums();
+            n.sort_by(f64::total_cmp);
+            let len = n.len();
+            let m = if len % 2 == 1 { n[len / 2] } else { (n[len / 2 - 1] + n[len / 2]) / 2.0 };
+            (Some(V::F(m)), None)
+        }
+        "mode" => {
+            let mut counts: Vec<(&V, usize)> = Vec::new();
+            for (_, v) in vals {
+                match counts.iter_mut().find(|(x, _)| *x == *v) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((v, 1)),
+                }
+            }
+            let max = counts.iter().map(|c| c.1).max().unwrap_or(0);
+            let mut best: Vec<&V> = counts.iter().filter(|c| c.1 == max).map(|c| c.0).collect();
+            best.sort_by(|a, b| a.cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            (best.first().map(|v| (*v).clone()), None)
+        }
+        "percentile" => {
+            let p = match args.get(1) {
+                Some(Expr::Integer(n)) => *n as f64,
+                Some(Expr::Number(n)) => *n,
+                _ => return Err("expected float argument in percentile()".into()),
+            };
+            let mut sorted: Vec<(i64, &V)> = vals.to_vec();
+            sorted.sort_by(|a, b| a.1.cmp(b.1).unwrap_or(std::cmp::Ordering::Equal));
+            let i = ((sorted.len() as f64 * p / 100.0 + 0.5).floor() as i64 - 1).clamp(-1, sorted.len() as i64 - 1);
+            if i < 0 {
+                return Ok((None, None));
+            }
+            let (t, v) = sorted[i as usize];
+            (Some(v.clone()), Some(t))
+        }
+        other => return Err(format!("undefined function {other}()")),
+    })
+}
+
+/// Splits the time bounds off a condition's top-level `AND`s.
+fn split_time(cond: Option<&Expr>, now: i64) -> Run<(TimeRange, Option<Expr>)> {
+    let mut range = TimeRange { min: None, max: None };
+    let Some(cond) = cond else { return Ok((range, None)) };
+    let rest = take_time(cond, now, &mut range)?;
+    Ok((range, rest))
+}
+
+fn take_time(e: &Expr, now: i64, range: &mut TimeRange) -> Run<Option<Expr>> {
+    match e {
+        Expr::Binary { op: Token::And, lhs, rhs } => {
+            let l = take_time(lhs, now, range)?;
+            let r = take_time(rhs, now, range)?;
+            Ok(match (l, r) {
+                (Some(l), Some(r)) => Some(Expr::Binary { op: Token::And, lhs: Box::new(l), rhs: Box::new(r) }),
+                (l, r) => l.or(r),
+            })
+        }
+        Expr::Paren(inner) if is_time_comparison(inner) => take_time(inner, now, range),
+        Expr::Binary { op, lhs, rhs } if is_time_comparison(e) => {
+            let (op, value) = match (lhs.as_ref(), rhs.as_ref()) {
+                (Expr::VarRef { name, .. }, v) if name.eq_ignore_ascii_case("time") => (*op, v),
+                (v, _) => (flip(*op), v),
+            };
+            let t = time_value(value, now)?;
+            match op {
+                Token::Gt => range.min = Some(range.min.map_or(t + 1, |m| m.max(t + 1))),
+                Token::Gte => range.min = Some(range.min.map_or(t, |m| m.max(t))),
+                Token::Lt => range.max = Some(range.max.map_or(t - 1, |m| m.min(t - 1))),
+                Token::Lte => range.max = Some(range.max.map_or(t, |m| m.min(t))),
+                Token::Eq => {
+                    range.min = Some(range.min.map_or(t, |m| m.max(t)));
+                    range.max = Some(range.max.map_or(t, |m| m.min(t)));
+                }
+                _ => return Err("invalid time comparison operator".into()),
+            }
+            Ok(None)
+        }
+        other => Ok(Some(other.clone())),
+    }
+}
+
+fn is_time_comparison(e: &Expr) -> bool {
+    let is_time = |e: &Expr| matches!(e, Expr::VarRef { name, .. } if name.eq_ignore_ascii_case("time"));
+    matches!(e, Expr::Binary { op, lhs, rhs } if matches!(op, Token::Gt | Token::Gte | Token::Lt | Token::Lte | Token::Eq | Token::Neq) && (is_time(lhs) || is_time(rhs)))
+}
+
+fn flip(op: Token) -> Token {
+    match op {
+        Token::Gt => Token::Lt,
+        Token::Gte => Token::Lte,
+        Token::Lt => Token::Gt,
+        Token::Lte => Token::Gte,
+        o => o,
+    }
+}
+
+/// A time literal: an RFC3339 or date string, an integer of nanoseconds, or `now()` ± durations.
+fn time_value(e: &Expr, now: i64) -> Run<i64> {
+    match e {
+        Expr::String(s) => parse_time_string(s).ok_or_else(|| format!("invalid time string: {s}")),
+        Expr::Integer(n) => Ok(*n),
+        Expr::Number(x) => Ok(*x as i64),
+        Expr::Duration(d) => Ok(*d),
+        Expr::Call { name, args } if name == "now" && args.is_empty() => Ok(now),
+        Expr::Paren(e) => time_value(e, now),
+        Expr::Binary { op: Token::Add, lhs, rhs } => Ok(time_value(lhs, now)?.saturating_add(time_value(rhs, now)?)),
+        Expr::Binary { op: Token::Sub, lhs, rhs } => Ok(time_value(lhs, now)?.saturating_sub(time_value(rhs, now)?)),
+        _ => Err("invalid time expression".into()),
+    }
+}
+
+fn parse_time_string(s: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return t.timestamp_nanos_opt();
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return t.and_utc().timestamp_nanos_opt();
+        }
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt()
+}
+
+/// Splits a condition into what only reads tags (for storage) and the rest (rows).
+fn split_condition(cond: Option<&Expr>, fields: &BTreeMap<String, storage::FieldType>) -> (Option<Expr>, Option<Expr>) {
+    let Some(cond) = cond else { return (None, None) };
+    let mut tags = Vec::new();
+    let mut rows = Vec::new();
+    for c in conjuncts(cond) {
+        let mut read = Vec::new();
+        collect_fields(c, fields, &mut read);
+        if read.is_empty() { tags.push(c.clone()) } else { rows.push(c.clone()) }
+    }
+    let join =
+        |v: Vec<Expr>| v.into_iter().reduce(|a, b| Expr::Binary { op: Token::And, lhs: Box::new(a), rhs: Box::new(b) });
+    (join(tags), join(rows))
+}
+
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Binary { op: Token::And, lhs, rhs } => {
+            let mut v = conjuncts(lhs);
+            v.extend(conjuncts(rhs));
+            v
+        }
+        Expr::Paren(inner) if matches!(inner.as_ref(), Expr::Binary { op: Token::And, .. }) => conjuncts(inner),
+        other => vec![other],
+    }
+}
+
+/// A time as InfluxDB writes it in JSON: RFC3339 with the fraction's zeros trimmed.
+pub(crate) fn format_time(t: i64) -> String {
+    let dt = chrono::DateTime::from_timestamp_nanos(t);
+    let secs = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let nanos = t.rem_euclid(1_000_000_000);
+    if nanos == 0 { format!("{secs}Z") } else { format!("{secs}.{}Z", format!("{nanos:09}").trim_end_matches('0')) }
+}
