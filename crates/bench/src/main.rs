@@ -56,9 +56,12 @@ struct Queries {
     /// Only run against oxiflux.
     #[arg(long)]
     oxiflux_only: bool,
-    /// Print each query type's first Flux query.
+    /// Print each query type's first query.
     #[arg(long)]
     show: bool,
+    /// The language oxiflux is queried in: flux (POST /api/v2/query) or influxql (/query).
+    #[arg(long, default_value = "flux")]
+    language: String,
     /// After loading oxiflux, print its address and pid and keep it running (for profiling).
     #[arg(long)]
     hold: bool,
@@ -241,19 +244,24 @@ fn run_queries(args: Queries) -> anyhow::Result<()> {
             continue;
         }
         let all = queries::instances(t, &shape, args.instances + 2, 1000 + k as u64);
+        let influxql = args.language == "influxql";
         if args.show {
-            println!("{}", all[0].flux);
+            println!("{}", if influxql { &all[0].influxql } else { &all[0].flux });
         }
         let (mut ox_times, mut in_times) = (Vec::new(), Vec::new());
         let (mut ox_rows, mut in_rows) = (0, 0);
         for (n, q) in all.iter().enumerate() {
-            let (d, rows) = queries::run_flux(&client, ox.url(), servers::TOKEN, &q.flux)?;
+            let (d, rows) = if influxql {
+                queries::run_influxql(&client, ox.url(), Some(servers::TOKEN), &q.influxql)?
+            } else {
+                queries::run_flux(&client, ox.url(), servers::TOKEN, &q.flux)?
+            };
             if n >= 2 {
                 ox_times.push(d);
             }
             ox_rows = rows;
             if let Some(i) = &influx {
-                let (d, rows) = queries::run_influxql(&client, i.url(), &q.influxql)?;
+                let (d, rows) = queries::run_influxql(&client, i.url(), None, &q.influxql)?;
                 if n >= 2 {
                     in_times.push(d);
                 }

@@ -192,10 +192,20 @@ pub(crate) fn run_flux(client: &Client, url: &str, token: &str, q: &str) -> anyh
     Ok((took, rows))
 }
 
-/// Runs an InfluxQL query on InfluxDB 1.x: the time to the full response, and its rows.
-pub(crate) fn run_influxql(client: &Client, url: &str, q: &str) -> anyhow::Result<(Duration, usize)> {
+/// Runs an InfluxQL query on `/query` (InfluxDB 1.x, or oxiflux with a token):
+/// the time to the full response, and its rows.
+pub(crate) fn run_influxql(
+    client: &Client,
+    url: &str,
+    token: Option<&str>,
+    q: &str,
+) -> anyhow::Result<(Duration, usize)> {
     let start = Instant::now();
-    let r = client.get(format!("{url}/query")).query(&[("db", "bench"), ("q", q), ("epoch", "ns")]).send()?;
+    let mut req = client.get(format!("{url}/query")).query(&[("db", "bench"), ("q", q), ("epoch", "ns")]);
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Token {t}"));
+    }
+    let r = req.send()?;
     let status = r.status();
     let body: serde_json::Value = r.json()?;
     let took = start.elapsed();

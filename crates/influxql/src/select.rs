@@ -3,7 +3,7 @@
 //! either lists points (raw queries) or aggregates them per group of series
 //! and time window, with InfluxQL's fill, selector-time, limit and naming rules.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 
 use arrow::array::{Array, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray, UInt64Array};
@@ -99,14 +99,17 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
         let db = if m.database.is_empty() { opts.database.clone() } else { m.database.clone() };
         let rp = if m.retention_policy.is_empty() { opts.retention_policy.clone() } else { m.retention_policy.clone() };
         let bucket = ctx.bucket(&db, &rp)?;
-        let all =
-            ctx.storage().measurements(bucket, i64::MIN, i64::MAX, &Predicate::True).map_err(|e| e.to_string())?;
         let names: Vec<String> = match &m.regex {
             Some(re) => {
                 let re = Regex::new(re).map_err(|e| e.to_string())?;
+                let all = ctx
+                    .storage()
+                    .measurements(bucket, i64::MIN, i64::MAX, &Predicate::True)
+                    .map_err(|e| e.to_string())?;
                 all.into_iter().filter(|n| re.is_match(n)).collect()
             }
-            None => all.into_iter().filter(|n| *n == m.name).collect(),
+            // A measurement that does not exist has no fields, and so no answer.
+            None => vec![m.name.clone()],
         };
         for name in names {
             out.extend(measurement(stmt, ctx, bucket, &name, &range, rest.as_ref())?);
@@ -162,6 +165,28 @@ fn measurement(
     let predicate = mp.and(tag_predicate(tag_cond.as_ref())?);
     let start = range.min.unwrap_or(i64::MIN);
     let stop = range.max.map_or(i64::MAX, |m| m.saturating_add(1));
+    let (group_tags, interval) = dimensions(&stmt.dimensions, &tag_keys)?;
+    let names = column_names(&fields);
+    if row_cond.is_none()
+        && let Some(plan) = pushable(&fields, &field_types)
+    {
+        let scan = ScanRequest::new(bucket, start, stop, predicate.clone());
+        let groups = pushdown(storage, &scan, &plan, &group_tags, range, interval, ctx.now())?;
+        return Ok(groups
+            .into_iter()
+            .filter_map(|(key, rows)| {
+                let values = finish(stmt, interval, rows, fields.len());
+                let values = page_rows(stmt, values);
+                (!values.is_empty()).then(|| Series {
+                    name: Some(name.to_owned()),
+                    tags: key.into_iter().collect(),
+                    columns: std::iter::once("time".to_owned()).chain(names.iter().cloned()).collect(),
+                    values,
+                    partial: false,
+                })
+            })
+            .collect());
+    }
     let mut req = ScanRequest::new(bucket, start, stop, predicate);
     req.fields = Some(all_fields.iter().cloned().collect());
 
@@ -200,7 +225,6 @@ fn measurement(
     }
 
     // Groups of series by the GROUP BY tags.
-    let (group_tags, interval) = dimensions(&stmt.dimensions, &tag_keys)?;
     let mut groups: BTreeMap<Vec<(String, String)>, Vec<usize>> = BTreeMap::new();
     for (i, s) in series.iter().enumerate() {
         let key: Vec<(String, String)> =
@@ -209,7 +233,6 @@ fn measurement(
     }
 
     let aggregate = fields.iter().any(|f| has_call(&f.expr));
-    let names = column_names(&fields);
     let mut out = Vec::new();
     for (key, members) in groups {
         let mut rows: Vec<Row> = Vec::new();
@@ -227,12 +250,7 @@ fn measurement(
         } else {
             raw_rows(&fields, &all_fields, &rows, &series, &read)
         };
-        let mut values = values;
-        if stmt.descending {
-            values.reverse();
-        }
-        let values: Vec<Vec<Json>> = values.into_iter().skip(stmt.offset as usize).collect();
-        let values = if stmt.limit > 0 { values.into_iter().take(stmt.limit as usize).collect() } else { values };
+        let values = page_rows(stmt, values);
         if values.is_empty() {
             continue;
         }
@@ -245,6 +263,15 @@ fn measurement(
         });
     }
     Ok(out)
+}
+
+/// ORDER BY time DESC, OFFSET and LIMIT over a series' rows.
+fn page_rows(stmt: &SelectStatement, mut values: Vec<Vec<Json>>) -> Vec<Vec<Json>> {
+    if stmt.descending {
+        values.reverse();
+    }
+    let values: Vec<Vec<Json>> = values.into_iter().skip(stmt.offset as usize).collect();
+    if stmt.limit > 0 { values.into_iter().take(stmt.limit as usize).collect() } else { values }
 }
 
 /// A batch's (time, value) pairs, nulls left out.
@@ -533,20 +560,7 @@ fn aggregate_rows(
     // A lone selector gives its point's time when windows do not.
     let calls: Vec<&Expr> = fields.iter().flat_map(|f| calls_in(&f.expr)).collect();
     let lone_selector = calls.len() == 1 && is_selector(calls[0]);
-    let windows: Vec<(i64, i64)> = match interval {
-        Some((every, offset)) => {
-            let lo = range.min.or_else(|| rows.first().map(|r| r.time)).unwrap_or(0);
-            let hi = range.max.unwrap_or(now);
-            let mut start = (lo - offset).div_euclid(every) * every + offset;
-            let mut out = Vec::new();
-            while start <= hi && out.len() < 1_000_000 {
-                out.push((start, start + every));
-                start += every;
-            }
-            out
-        }
-        None => vec![(range.min.unwrap_or(0), i64::MAX)],
-    };
+    let windows = windows_for(range, interval, rows.first().map(|r| r.time), now);
     let mut out: Vec<(i64, Vec<Option<V>>)> = Vec::new();
     let mut at = 0;
     for (ws, we) in windows {
@@ -570,8 +584,30 @@ fn aggregate_rows(
         }
         out.push((time, values));
     }
-    // fill
-    let n = fields.len();
+    Ok(finish(stmt, interval, out, fields.len()))
+}
+
+/// The windows of a query: `GROUP BY time` windows from the range's start (or
+/// the first point) through its end (or now); one window without.
+fn windows_for(range: &TimeRange, interval: Interval, first: Option<i64>, now: i64) -> Vec<(i64, i64)> {
+    match interval {
+        Some((every, offset)) => {
+            let lo = range.min.or(first).unwrap_or(0);
+            let hi = range.max.unwrap_or(now);
+            let mut start = (lo - offset).div_euclid(every) * every + offset;
+            let mut out = Vec::new();
+            while start <= hi && out.len() < 1_000_000 {
+                out.push((start, start + every));
+                start += every;
+            }
+            out
+        }
+        None => vec![(range.min.unwrap_or(0), i64::MAX)],
+    }
+}
+
+/// Fills empty windows as the query says and writes the rows as JSON.
+fn finish(stmt: &SelectStatement, interval: Interval, mut out: Vec<(i64, Vec<Option<V>>)>, n: usize) -> Vec<Vec<Json>> {
     match &stmt.fill {
         Fill::None => out.retain(|(_, v)| v.iter().any(Option::is_some)),
         Fill::Null => {
@@ -610,16 +646,256 @@ fn aggregate_rows(
         }
     }
     if interval.is_none() && out.iter().all(|(_, v)| v.iter().all(Option::is_none)) {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    Ok(out
-        .into_iter()
+    out.into_iter()
         .map(|(t, v)| {
             std::iter::once(Json::from(format_time(t)))
                 .chain(v.into_iter().map(|x| x.map_or(Json::Null, |x| x.json())))
                 .collect()
         })
-        .collect())
+        .collect()
+}
+
+/// An aggregate storage computes per series and window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pushed {
+    Count,
+    Sum,
+    Mean,
+    Min,
+    Max,
+    First,
+    Last,
+}
+
+/// Each output field as a pushed aggregate of one field, when all of them are.
+fn pushable(fields: &[Field], types: &BTreeMap<String, storage::FieldType>) -> Option<Vec<(Pushed, String)>> {
+    fields
+        .iter()
+        .map(|f| {
+            let Expr::Call { name, args } = &f.expr else { return None };
+            let [Expr::VarRef { name: field, ty: None | Some(DataType::AnyField) }] = args.as_slice() else {
+                return None;
+            };
+            let ty = types.get(field)?;
+            let numeric =
+                matches!(ty, storage::FieldType::Float | storage::FieldType::Integer | storage::FieldType::UInteger);
+            let agg = match name.as_str() {
+                "count" => Pushed::Count,
+                "sum" if numeric => Pushed::Sum,
+                "mean" if numeric => Pushed::Mean,
+                "min" if numeric => Pushed::Min,
+                "max" if numeric => Pushed::Max,
+                "first" => Pushed::First,
+                "last" => Pushed::Last,
+                _ => return None,
+            };
+            Some((agg, field.clone()))
+        })
+        .collect()
+}
+
+/// A window's value of one pushed aggregate across a group's series: the
+/// value, and the time of the point a selector picked.
+type Windowed = BTreeMap<i64, (V, i64)>;
+
+/// Runs the plan's aggregates as storage window aggregates and combines each
+/// group's series per window: the rows of each group.
+#[allow(clippy::too_many_arguments)]
+fn pushdown(
+    storage: &dyn storage::ReadApi,
+    scan: &ScanRequest,
+    plan: &[(Pushed, String)],
+    group_tags: &[String],
+    range: &TimeRange,
+    interval: Interval,
+    now: i64,
+) -> Run<BTreeMap<Vec<(String, String)>, Vec<(i64, Vec<Option<V>>)>>> {
+    // Without GROUP BY time, one window spanning the range.
+    let (every, offset) = match interval {
+        Some(i) => i,
+        None => {
+            let lo = range.min.unwrap_or(i64::MIN / 4);
+            let hi = range.max.map_or(i64::MAX / 4, |m| m.saturating_add(1));
+            let every = hi.saturating_sub(lo).max(1);
+            (every, lo.rem_euclid(every))
+        }
+    };
+    // Each (aggregate, field) storage must compute once.
+    let mut requests: Vec<(storage::Aggregate, String)> = Vec::new();
+    for (p, field) in plan {
+        let aggs: &[storage::Aggregate] = match p {
+            Pushed::Count => &[storage::Aggregate::Count],
+            Pushed::Sum => &[storage::Aggregate::Sum],
+            Pushed::Mean => &[storage::Aggregate::Sum, storage::Aggregate::Count],
+            Pushed::Min => &[storage::Aggregate::Min],
+            Pushed::Max => &[storage::Aggregate::Max],
+            Pushed::First => &[storage::Aggregate::First],
+            Pushed::Last => &[storage::Aggregate::Last],
+        };
+        for a in aggs {
+            if !requests.iter().any(|(x, f)| x == a && f == field) {
+                requests.push((*a, field.clone()));
+            }
+        }
+    }
+    let mut results: Vec<BTreeMap<Vec<(String, String)>, Windowed>> = vec![BTreeMap::new(); requests.len()];
+    let mut first_time: Option<i64> = None;
+    // Unbounded reads cover (almost) all time, within what window arithmetic allows.
+    let mut scan = scan.clone();
+    scan.start = scan.start.max(i64::MIN / 4);
+    scan.stop = scan.stop.min(i64::MAX / 4);
+    // One storage read per aggregate, for all the fields that want it.
+    let mut kinds: Vec<storage::Aggregate> = Vec::new();
+    for (a, _) in &requests {
+        if !kinds.contains(a) {
+            kinds.push(*a);
+        }
+    }
+    for agg in kinds {
+        let mut req = scan.clone();
+        req.fields = Some(requests.iter().filter(|(a, _)| *a == agg).map(|(_, f)| f.clone()).collect());
+        let per_series = storage
+            .window_aggregate(&storage::WindowRequest { scan: req, every, offset, aggregate: agg, create_empty: false })
+            .map_err(|e| e.to_string())?;
+        for fs in per_series {
+            let Some(slot) = requests.iter().position(|(a, f)| *a == agg && *f == fs.field) else { continue };
+            let by_group = &mut results[slot];
+            let key: Vec<(String, String)> =
+                group_tags.iter().map(|k| (k.clone(), fs.series.tag(k).unwrap_or("").to_owned())).collect();
+            let starts =
+                fs.batch.column(0).as_any().downcast_ref::<TimestampNanosecondArray>().ok_or("window starts")?;
+            let times = fs.batch.column(2).as_any().downcast_ref::<TimestampNanosecondArray>().ok_or("window times")?;
+            let values = values_at(fs.batch.column(3))?;
+            let windows = by_group.entry(key).or_default();
+            for (i, v) in values.into_iter().enumerate() {
+                let Some(v) = v else { continue };
+                let ws = (starts.value(i) - offset).div_euclid(every) * every + offset;
+                let t = times.value(i);
+                first_time = Some(first_time.map_or(ws, |f: i64| f.min(ws)));
+                match windows.get_mut(&ws) {
+                    None => {
+                        windows.insert(ws, (v, t));
+                    }
+                    Some(have) => combine(agg, have, v, t),
+                }
+            }
+        }
+    }
+    let windows = windows_for(range, interval, first_time, now);
+    let lone_selector =
+        plan.len() == 1 && matches!(plan[0].0, Pushed::Min | Pushed::Max | Pushed::First | Pushed::Last);
+    let mut groups: BTreeSet<Vec<(String, String)>> = BTreeSet::new();
+    for r in &results {
+        groups.extend(r.keys().cloned());
+    }
+    let find = |agg: storage::Aggregate, field: &str| requests.iter().position(|(a, f)| *a == agg && f == field);
+    let mut out = BTreeMap::new();
+    for key in groups {
+        let mut rows = Vec::with_capacity(windows.len());
+        for &(ws, _) in &windows {
+            let mut time = if interval.is_some() { ws } else { range.min.unwrap_or(0) };
+            let lookup_ws = if interval.is_some() {
+                ws
+            } else {
+                (range.min.unwrap_or(i64::MIN / 4) - offset).div_euclid(every) * every + offset
+            };
+            let get = |agg: storage::Aggregate, field: &str| {
+                find(agg, field).and_then(|i| results[i].get(&key)).and_then(|w| w.get(&lookup_ws)).cloned()
+            };
+            let mut values = Vec::with_capacity(plan.len());
+            for (p, field) in plan {
+                let v = match p {
+                    Pushed::Count => get(storage::Aggregate::Count, field).map(|(v, _)| v),
+                    Pushed::Sum => get(storage::Aggregate::Sum, field).map(|(v, _)| v),
+                    Pushed::Mean => {
+                        match (get(storage::Aggregate::Sum, field), get(storage::Aggregate::Count, field)) {
+                            (Some((s, _)), Some((c, _))) => match (s.num(), c.num()) {
+                                (Some(s), Some(c)) if c > 0.0 => Some(V::F(s / c)),
+                                _ => None,
+                            },
+                            _ => None,
+                        }
+                    }
+                    selector => {
+                        let agg = match selector {
+                            Pushed::Min => storage::Aggregate::Min,
+                            Pushed::Max => storage::Aggregate::Max,
+                            Pushed::First => storage::Aggregate::First,
+                            _ => storage::Aggregate::Last,
+                        };
+                        get(agg, field).map(|(v, t)| {
+                            if lone_selector && interval.is_none() {
+                                time = t;
+                            }
+                            v
+                        })
+                    }
+                };
+                values.push(v);
+            }
+            rows.push((time, values));
+        }
+        out.insert(key, rows);
+    }
+    Ok(out)
+}
+
+/// Folds one series' window value into the group's.
+fn combine(agg: storage::Aggregate, have: &mut (V, i64), v: V, t: i64) {
+    use storage::Aggregate as A;
+    match agg {
+        A::Count | A::Sum => {
+            have.0 = match (&have.0, &v) {
+                (V::I(a), V::I(b)) => V::I(a.wrapping_add(*b)),
+                (V::U(a), V::U(b)) => V::U(a.wrapping_add(*b)),
+                _ => V::F(have.0.num().unwrap_or(0.0) + v.num().unwrap_or(0.0)),
+            }
+        }
+        A::Min | A::Max => {
+            let better = match v.cmp(&have.0) {
+                Some(o) if agg == A::Max => o.is_gt() || (o.is_eq() && t < have.1),
+                Some(o) => o.is_lt() || (o.is_eq() && t < have.1),
+                None => false,
+            };
+            if better {
+                *have = (v, t);
+            }
+        }
+        A::First => {
+            if t < have.1 {
+                *have = (v, t);
+            }
+        }
+        A::Last => {
+            if t > have.1 {
+                *have = (v, t);
+            }
+        }
+        A::Mean => {}
+    }
+}
+
+/// An array's values, nulls as `None`.
+fn values_at(col: &arrow::array::ArrayRef) -> Run<Vec<Option<V>>> {
+    let any = col.as_any();
+    let get = |i: usize| -> Run<V> {
+        Ok(if let Some(a) = any.downcast_ref::<Float64Array>() {
+            V::F(a.value(i))
+        } else if let Some(a) = any.downcast_ref::<Int64Array>() {
+            V::I(a.value(i))
+        } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
+            V::U(a.value(i))
+        } else if let Some(a) = any.downcast_ref::<StringArray>() {
+            V::S(a.value(i).to_owned())
+        } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
+            V::B(a.value(i))
+        } else {
+            return Err(format!("unsupported field type {}", col.data_type()));
+        })
+    };
+    (0..col.len()).map(|i| if col.is_null(i) { Ok(None) } else { get(i).map(Some) }).collect()
 }
 
 fn fill_with(out: &mut [(i64, Vec<Option<V>>)], v: &V) {

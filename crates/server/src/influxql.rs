@@ -20,6 +20,7 @@ use meta::auth::{Action, Resource, ResourceType};
 /// What a v1 query reads: the caller's org's mappings and buckets, and storage.
 struct Context {
     meta: Arc<meta::Store>,
+    cache: Arc<crate::state::ReadCache>,
     storage: Arc<storage::Storage>,
     org: meta::Id,
     principal: Principal,
@@ -69,7 +70,19 @@ impl influxql::Context for Context {
 
     fn bucket(&self, database: &str, retention_policy: &str) -> Result<u64, String> {
         let rp = (!retention_policy.is_empty()).then_some(retention_policy);
-        let mapping = self.meta.resolve_dbrp(self.org, database, rp).map_err(|e| e.to_string())?;
+        let key = (self.org, database.to_owned(), retention_policy.to_owned());
+        let generation = self.meta.generation();
+        let cached = generation.and_then(|g| self.cache.dbrp(g, &key));
+        let mapping = match cached {
+            Some(m) => m,
+            None => {
+                let m = self.meta.resolve_dbrp(self.org, database, rp).map_err(|e| e.to_string())?;
+                if let Some(g) = generation {
+                    self.cache.keep_dbrp(g, key, m.clone());
+                }
+                m
+            }
+        };
         match mapping {
             Some(m) if self.can_read(m.bucket_id) => Ok(m.bucket_id.get()),
             Some(_) => Err(format!("insufficient permissions to read database {database:?}")),
@@ -162,6 +175,7 @@ pub(crate) async fn query(
     let pretty = params.get("pretty").is_some_and(|p| p == "true");
     let ctx = Context {
         meta: Arc::clone(&state.meta),
+        cache: Arc::clone(&state.cache),
         storage: Arc::clone(&state.storage),
         org,
         principal,

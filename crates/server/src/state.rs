@@ -40,6 +40,7 @@ pub(crate) enum OrgKey {
 pub(crate) struct ReadCache {
     principals: Mutex<HashMap<[u8; 32], (u64, Principal)>>,
     orgs: Mutex<HashMap<OrgKey, (u64, meta::orgs::Org)>>,
+    dbrps: Mutex<HashMap<(meta::Id, String, String), (u64, Option<meta::dbrps::Dbrp>)>>,
 }
 
 /// Entries kept per map; past it, the map starts over.
@@ -58,6 +59,20 @@ impl ReadCache {
             map.clear();
         }
         map.insert(digest, (generation, p));
+    }
+
+    /// The DBRP mapping a v1 `db`/`rp` resolved to (`None`: none), read at `generation`.
+    pub(crate) fn dbrp(&self, generation: u64, key: &(meta::Id, String, String)) -> Option<Option<meta::dbrps::Dbrp>> {
+        let map = self.dbrps.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).filter(|(g, _)| *g == generation).map(|(_, d)| d.clone())
+    }
+
+    pub(crate) fn keep_dbrp(&self, generation: u64, key: (meta::Id, String, String), d: Option<meta::dbrps::Dbrp>) {
+        let mut map = self.dbrps.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= CACHE_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, (generation, d));
     }
 
     pub(crate) fn org(&self, generation: u64, key: &OrgKey) -> Option<meta::orgs::Org> {

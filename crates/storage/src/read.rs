@@ -667,8 +667,11 @@ fn edge_row(times: &[i64], values: &dyn Array, start: i64, stop: i64, last: bool
 }
 
 /// The window that holds `t`: `[start, start + every)` with starts at `offset + k * every`.
+/// The start of the window holding `t` (computed wide: any bounds are safe).
 fn window_start(t: i64, every: i64, offset: i64) -> i64 {
-    (t - offset).div_euclid(every) * every + offset
+    let (t, every, offset) = (i128::from(t), i128::from(every), i128::from(offset));
+    let ws = (t - offset).div_euclid(every) * every + offset;
+    ws.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 fn window_one(req: &WindowRequest, fs: FieldSeries) -> Result<FieldSeries> {

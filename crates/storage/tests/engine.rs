@@ -450,3 +450,31 @@ fn a_scan_read_in_groups_of_series_gives_what_one_read_gives() {
     .unwrap();
     assert_eq!(seen, 3, "Break stops the read");
 }
+
+#[test]
+fn a_window_spanning_almost_all_time_does_not_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    s.write(&target(0), format!("cpu v=1 {T0}\ncpu v=2 {}\n", T0 + 1).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    let (lo, hi) = (i64::MIN / 4, i64::MAX / 4);
+    let every = hi - lo;
+    for aggregate in [Aggregate::First, Aggregate::Last, Aggregate::Count, Aggregate::Max] {
+        let req = WindowRequest {
+            scan: ScanRequest::new(1, lo, hi, Predicate::True),
+            every,
+            offset: lo.rem_euclid(every),
+            aggregate,
+            create_empty: false,
+        };
+        let got = s.window_aggregate(&req).unwrap();
+        assert_eq!(got.len(), 1, "{aggregate:?}");
+        // All of time, the widest windows there are.
+        let all = WindowRequest {
+            scan: ScanRequest::new(1, i64::MIN, i64::MAX, Predicate::True),
+            every: i64::MAX,
+            offset: 0,
+            ..req
+        };
+        assert_eq!(s.window_aggregate(&all).unwrap().len(), 1, "{aggregate:?}");
+    }
+}
