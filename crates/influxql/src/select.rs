@@ -696,6 +696,12 @@ fn pushable(fields: &[Field], types: &BTreeMap<String, storage::FieldType>) -> O
         .collect()
 }
 
+/// A group's tag values, by GROUP BY key.
+type GroupKey = Vec<(String, String)>;
+
+/// A window's time and each output field's value.
+type WindowRow = (i64, Vec<Option<V>>);
+
 /// A window's value of one pushed aggregate across a group's series: the
 /// value, and the time of the point a selector picked.
 type Windowed = BTreeMap<i64, (V, i64)>;
@@ -711,7 +717,7 @@ fn pushdown(
     range: &TimeRange,
     interval: Interval,
     now: i64,
-) -> Run<BTreeMap<Vec<(String, String)>, Vec<(i64, Vec<Option<V>>)>>> {
+) -> Run<BTreeMap<GroupKey, Vec<WindowRow>>> {
     // Without GROUP BY time, one window spanning the range.
     let (every, offset) = match interval {
         Some(i) => i,
