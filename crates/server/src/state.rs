@@ -40,8 +40,14 @@ pub(crate) enum OrgKey {
 pub(crate) struct ReadCache {
     principals: Mutex<HashMap<[u8; 32], (u64, Principal)>>,
     orgs: Mutex<HashMap<OrgKey, (u64, meta::orgs::Org)>>,
-    dbrps: Mutex<HashMap<(meta::Id, String, String), (u64, Option<meta::dbrps::Dbrp>)>>,
+    dbrps: Mutex<HashMap<DbrpKey, Resolved>>,
 }
+
+/// A DBRP resolution (`None`: no mapping) and the generation it was read at.
+type Resolved = (u64, Option<meta::dbrps::Dbrp>);
+
+/// A v1 request's org, `db` and `rp`.
+pub(crate) type DbrpKey = (meta::Id, String, String);
 
 /// Entries kept per map; past it, the map starts over.
 const CACHE_ENTRIES: usize = 1024;
@@ -62,12 +68,12 @@ impl ReadCache {
     }
 
     /// The DBRP mapping a v1 `db`/`rp` resolved to (`None`: none), read at `generation`.
-    pub(crate) fn dbrp(&self, generation: u64, key: &(meta::Id, String, String)) -> Option<Option<meta::dbrps::Dbrp>> {
+    pub(crate) fn dbrp(&self, generation: u64, key: &DbrpKey) -> Option<Option<meta::dbrps::Dbrp>> {
         let map = self.dbrps.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key).filter(|(g, _)| *g == generation).map(|(_, d)| d.clone())
     }
 
-    pub(crate) fn keep_dbrp(&self, generation: u64, key: (meta::Id, String, String), d: Option<meta::dbrps::Dbrp>) {
+    pub(crate) fn keep_dbrp(&self, generation: u64, key: DbrpKey, d: Option<meta::dbrps::Dbrp>) {
         let mut map = self.dbrps.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= CACHE_ENTRIES {
             map.clear();
