@@ -5,8 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
-use arrow::array::{Array, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray, UInt64Array};
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray, UInt64Array,
+};
 use regex::Regex;
 use serde_json::Value as Json;
 use storage::{Predicate, ScanRequest, SeriesKey};
@@ -71,7 +74,6 @@ fn float_json(x: f64) -> Json {
 /// One point of a series: its time and the values of the fields read (by index).
 struct Row {
     time: i64,
-    series: usize,
     values: Vec<Option<V>>,
 }
 
@@ -135,7 +137,14 @@ fn measurement(
     let mp = Predicate::measurement_eq(name);
     let field_types: BTreeMap<String, storage::FieldType> =
         storage.field_keys(bucket, i64::MIN, i64::MAX, &mp).map_err(|e| e.to_string())?.into_iter().collect();
-    let tag_keys: Vec<String> = storage.tag_keys(bucket, i64::MIN, i64::MAX, &mp).map_err(|e| e.to_string())?;
+    // Tag keys only matter to `*` and GROUP BY `*` or a regex.
+    let wants_tags = stmt.fields.iter().any(|f| matches!(f.expr, Expr::Wildcard(None | Some(DataType::Tag))))
+        || stmt.dimensions.iter().any(|d| matches!(d, Expr::Wildcard(_) | Expr::Regex(_)));
+    let tag_keys: Vec<String> = if wants_tags {
+        storage.tag_keys(bucket, i64::MIN, i64::MAX, &mp).map_err(|e| e.to_string())?
+    } else {
+        Vec::new()
+    };
 
     // The fields: expanded wildcards, then every field a field expression or the condition reads.
     let fields = expand_fields(&stmt.fields, &field_types, &tag_keys);
@@ -190,31 +199,29 @@ fn measurement(
     let mut req = ScanRequest::new(bucket, start, stop, predicate);
     req.fields = Some(all_fields.iter().cloned().collect());
 
-    // Gather each series' points by time.
+    // Each series' fields as they come from storage, then aligned on one time axis.
     let mut series: Vec<SeriesKey> = Vec::new();
-    let mut points: Vec<BTreeMap<i64, Vec<Option<V>>>> = Vec::new();
+    let mut parts: Vec<Vec<Option<FieldPart>>> = Vec::new();
     let mut failed = None;
     storage
         .scan_each(&req, &mut |fs| {
-            let idx = match series.iter().position(|s| *s == *fs.series) {
+            // Series come grouped: the last one seen is the usual match.
+            let idx = match series.iter().rposition(|s| *s == *fs.series) {
                 Some(i) => i,
                 None => {
                     series.push((*fs.series).clone());
-                    points.push(BTreeMap::new());
+                    parts.push(vec![None; all_fields.len()]);
                     series.len() - 1
                 }
             };
             let Some(fi) = all_fields.iter().position(|f| *f == fs.field) else { return ControlFlow::Continue(()) };
-            match values_of(&fs.batch) {
-                Ok(vals) => {
-                    for (t, v) in vals {
-                        let row = points[idx].entry(t).or_insert_with(|| vec![None; all_fields.len()]);
-                        row[fi] = Some(v);
-                    }
+            match fs.batch.column(0).as_any().downcast_ref::<TimestampNanosecondArray>() {
+                Some(t) => {
+                    parts[idx][fi] = Some((t.values().to_vec(), Arc::clone(fs.batch.column(1))));
                     ControlFlow::Continue(())
                 }
-                Err(e) => {
-                    failed = Some(e);
+                None => {
+                    failed = Some("storage returned times of another type".to_owned());
                     ControlFlow::Break(())
                 }
             }
@@ -223,6 +230,7 @@ fn measurement(
     if let Some(e) = failed {
         return Err(e);
     }
+    let data: Vec<SeriesData> = parts.into_iter().map(SeriesData::align).collect();
 
     // Groups of series by the GROUP BY tags.
     let mut groups: BTreeMap<Vec<(String, String)>, Vec<usize>> = BTreeMap::new();
@@ -233,22 +241,40 @@ fn measurement(
     }
 
     let aggregate = fields.iter().any(|f| has_call(&f.expr));
+    let read_idx: Vec<usize> = read.iter().filter_map(|f| all_fields.iter().position(|a| a == f)).collect();
     let mut out = Vec::new();
     for (key, members) in groups {
-        let mut rows: Vec<Row> = Vec::new();
+        // The group's points in time order (series order among equal times), filtered.
+        let mut at: Vec<(i64, usize, usize)> = Vec::new();
         for &i in &members {
-            for (t, values) in std::mem::take(&mut points[i]) {
-                rows.push(Row { time: t, series: i, values });
+            let d = &data[i];
+            for r in 0..d.times.len() {
+                let keep = match &row_cond {
+                    Some(cond) => truthy(&eval_with(cond, &|name| d.lookup(name, r, &all_fields, &series[i]))),
+                    None => true,
+                };
+                if keep {
+                    at.push((d.times[r], i, r));
+                }
             }
         }
-        rows.sort_by_key(|r| (r.time, r.series));
-        if let Some(cond) = &row_cond {
-            rows.retain(|r| truthy(&eval_row(cond, r, &all_fields, &series[r.series])));
-        }
+        at.sort_unstable();
         let values = if aggregate {
+            let rows: Vec<Row> = at
+                .iter()
+                .map(|&(time, i, r)| Row { time, values: (0..all_fields.len()).map(|f| data[i].cell(f, r)).collect() })
+                .collect();
             aggregate_rows(stmt, &fields, &all_fields, &rows, range, interval, ctx.now())?
         } else {
-            raw_rows(&fields, &all_fields, &rows, &series, &read)
+            at.iter()
+                .filter(|&&(_, i, r)| read_idx.iter().any(|&f| data[i].present(f, r)))
+                .map(|&(time, i, r)| {
+                    let get = |name: &str| data[i].lookup(name, r, &all_fields, &series[i]);
+                    std::iter::once(Json::from(format_time(time)))
+                        .chain(fields.iter().map(|f| eval_with(&f.expr, &get).map_or(Json::Null, |v| v.json())))
+                        .collect()
+                })
+                .collect()
         };
         let values = page_rows(stmt, values);
         if values.is_empty() {
@@ -272,38 +298,6 @@ fn page_rows(stmt: &SelectStatement, mut values: Vec<Vec<Json>>) -> Vec<Vec<Json
     }
     let values: Vec<Vec<Json>> = values.into_iter().skip(stmt.offset as usize).collect();
     if stmt.limit > 0 { values.into_iter().take(stmt.limit as usize).collect() } else { values }
-}
-
-/// A batch's (time, value) pairs, nulls left out.
-fn values_of(batch: &arrow::record_batch::RecordBatch) -> Run<Vec<(i64, V)>> {
-    let times = batch
-        .column(0)
-        .as_any()
-        .downcast_ref::<TimestampNanosecondArray>()
-        .ok_or("storage returned times of another type")?;
-    let col = batch.column(1);
-    let any = col.as_any();
-    let mut out = Vec::with_capacity(col.len());
-    for i in 0..col.len() {
-        if col.is_null(i) {
-            continue;
-        }
-        let v = if let Some(a) = any.downcast_ref::<Float64Array>() {
-            V::F(a.value(i))
-        } else if let Some(a) = any.downcast_ref::<Int64Array>() {
-            V::I(a.value(i))
-        } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
-            V::U(a.value(i))
-        } else if let Some(a) = any.downcast_ref::<StringArray>() {
-            V::S(a.value(i).to_owned())
-        } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
-            V::B(a.value(i))
-        } else {
-            return Err(format!("unsupported field type {}", col.data_type()));
-        };
-        out.push((times.value(i), v));
-    }
-    Ok(out)
 }
 
 /// `*` and `*::field`/`*::tag` expanded into the measurement's fields and tags (sorted by name).
@@ -438,39 +432,109 @@ fn dimensions(dims: &[Expr], tag_keys: &[String]) -> Run<(Vec<String>, Interval)
     Ok((tags, interval))
 }
 
-/// Raw points: one row per point that has any of the fields read.
-fn raw_rows(fields: &[Field], all: &[String], rows: &[Row], series: &[SeriesKey], read: &[String]) -> Vec<Vec<Json>> {
-    let read_idx: Vec<usize> = read.iter().filter_map(|f| all.iter().position(|a| a == f)).collect();
-    rows.iter()
-        .filter(|r| read_idx.iter().any(|&i| r.values[i].is_some()))
-        .map(|r| {
-            let mut out = vec![Json::from(format_time(r.time))];
-            for f in fields {
-                out.push(eval_row(&f.expr, r, all, &series[r.series]).map_or(Json::Null, |v| v.json()));
-            }
-            out
-        })
-        .collect()
+/// One field of one series as storage gives it: times and values.
+type FieldPart = (Vec<i64>, ArrayRef);
+
+/// One series' fields aligned on the union of their times.
+struct SeriesData {
+    times: Vec<i64>,
+    /// Per field read: its values and, when its times differ from the union's,
+    /// the value index of each row (`u32::MAX`: none).
+    cols: Vec<Option<(ArrayRef, Option<Vec<u32>>)>>,
 }
 
-/// The value of an expression on one point (`None`: null).
-fn eval_row(e: &Expr, r: &Row, all: &[String], s: &SeriesKey) -> Option<V> {
-    match e {
-        Expr::VarRef { name, ty } => {
-            if !matches!(ty, Some(DataType::Tag))
-                && let Some(i) = all.iter().position(|f| f == name)
-            {
-                return r.values[i].clone();
-            }
-            s.tag(name).map(|v| V::S(v.to_owned()))
+impl SeriesData {
+    fn align(parts: Vec<Option<FieldPart>>) -> SeriesData {
+        let present: Vec<&Vec<i64>> = parts.iter().flatten().map(|(t, _)| t).collect();
+        let same = present.windows(2).all(|w| w[0] == w[1]);
+        let times: Vec<i64> = if same {
+            present.first().map(|t| (*t).clone()).unwrap_or_default()
+        } else {
+            let mut all: Vec<i64> = present.iter().flat_map(|t| t.iter().copied()).collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        };
+        let cols = parts
+            .into_iter()
+            .map(|p| {
+                p.map(|(t, values)| {
+                    if t == times {
+                        return (values, None);
+                    }
+                    let mut index = vec![u32::MAX; times.len()];
+                    let mut j = 0;
+                    for (k, &ti) in t.iter().enumerate() {
+                        while times[j] < ti {
+                            j += 1;
+                        }
+                        index[j] = k as u32;
+                    }
+                    (values, Some(index))
+                })
+            })
+            .collect();
+        SeriesData { times, cols }
+    }
+
+    /// The value index of field `f` at row `r`.
+    fn at(&self, f: usize, r: usize) -> Option<(&ArrayRef, usize)> {
+        let (values, index) = self.cols.get(f)?.as_ref()?;
+        let i = match index {
+            None => r,
+            Some(ix) => match ix[r] {
+                u32::MAX => return None,
+                i => i as usize,
+            },
+        };
+        (!values.is_null(i)).then_some((values, i))
+    }
+
+    fn present(&self, f: usize, r: usize) -> bool {
+        self.at(f, r).is_some()
+    }
+
+    fn cell(&self, f: usize, r: usize) -> Option<V> {
+        let (values, i) = self.at(f, r)?;
+        value_at(values, i)
+    }
+
+    /// A field's value at a row, else the series' tag of that name.
+    fn lookup(&self, name: &str, r: usize, all: &[String], s: &SeriesKey) -> Option<V> {
+        match all.iter().position(|f| f == name) {
+            Some(f) => self.cell(f, r),
+            None => s.tag(name).map(|v| V::S(v.to_owned())),
         }
+    }
+}
+
+fn value_at(col: &ArrayRef, i: usize) -> Option<V> {
+    let any = col.as_any();
+    if let Some(a) = any.downcast_ref::<Float64Array>() {
+        Some(V::F(a.value(i)))
+    } else if let Some(a) = any.downcast_ref::<Int64Array>() {
+        Some(V::I(a.value(i)))
+    } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
+        Some(V::U(a.value(i)))
+    } else if let Some(a) = any.downcast_ref::<StringArray>() {
+        Some(V::S(a.value(i).to_owned()))
+    } else {
+        any.downcast_ref::<BooleanArray>().map(|a| V::B(a.value(i)))
+    }
+}
+
+/// The value of an expression on one point, reading names through `get` (`None`: null).
+fn eval_with(e: &Expr, get: &dyn Fn(&str) -> Option<V>) -> Option<V> {
+    match e {
+        Expr::VarRef { name, ty: Some(DataType::Tag) } => get(name).filter(|v| matches!(v, V::S(_))),
+        Expr::VarRef { name, .. } => get(name),
         Expr::Number(x) => Some(V::F(*x)),
         Expr::Integer(x) => Some(V::I(*x)),
         Expr::Unsigned(x) => Some(V::U(*x)),
         Expr::String(x) => Some(V::S(x.clone())),
         Expr::Boolean(x) => Some(V::B(*x)),
-        Expr::Paren(e) => eval_row(e, r, all, s),
-        Expr::Binary { op, lhs, rhs } => binary(*op, eval_row(lhs, r, all, s), rhs, |e| eval_row(e, r, all, s)),
+        Expr::Paren(e) => eval_with(e, get),
+        Expr::Binary { op, lhs, rhs } => binary(*op, eval_with(lhs, get), rhs, |e| eval_with(e, get)),
         _ => None,
     }
 }

@@ -606,6 +606,23 @@ impl ReadApi for Storage {
         let Some(b) = st.buckets.get(&bucket) else {
             return Ok(Vec::new());
         };
+        if let Some(m) = only_measurement(predicate) {
+            // One measurement: its series' tag keys, without building series keys.
+            let mut set: BTreeSet<&str> = BTreeSet::new();
+            for p in b.catalog.partitions.iter().filter(|p| p.measurement == m) {
+                if overlaps(p.shard_start, p.shard_duration, start, stop) {
+                    set.extend(p.series.iter().flat_map(|tags| tags.iter().map(|(k, _)| k.as_str())));
+                }
+            }
+            for (_, k, duration, part) in buffered(b) {
+                if &*k.measurement == m && overlaps(k.shard_start, duration, start, stop) {
+                    for sid in part.keys() {
+                        set.extend(b.series.keys[*sid as usize].tags.iter().map(|(k, _)| k.as_str()));
+                    }
+                }
+            }
+            return Ok(set.into_iter().map(str::to_owned).collect());
+        }
         let set: BTreeSet<String> = series_in_range(b, start, stop, predicate)
             .keys()
             .flat_map(|k| k.tags.iter().map(|(t, _)| t.clone()))
@@ -640,6 +657,22 @@ impl ReadApi for Storage {
             return Ok(Vec::new());
         };
         let mut set = BTreeMap::new();
+        if let Some(m) = only_measurement(predicate) {
+            // One measurement: the fields its partitions and buffers record.
+            for p in b.catalog.partitions.iter().filter(|p| p.measurement == m) {
+                if overlaps(p.shard_start, p.shard_duration, start, stop) {
+                    set.extend(p.fields.iter().map(|(f, t)| (f.clone(), *t)));
+                }
+            }
+            for (_, k, duration, part) in buffered(b) {
+                if &*k.measurement == m && overlaps(k.shard_start, duration, start, stop) {
+                    for data in part.values() {
+                        set.extend(data.fields.iter().map(|c| (c.name.to_string(), c.values.field_type())));
+                    }
+                }
+            }
+            return Ok(set.into_iter().collect());
+        }
         for (key, fields) in series_in_range(b, start, stop, predicate) {
             for (name, t) in fields {
                 if predicate.matches(&key, &name) {
@@ -659,6 +692,14 @@ impl ReadApi for Storage {
     }
 }
 
+/// The measurement a predicate that only names one measurement names.
+fn only_measurement(p: &Predicate) -> Option<&str> {
+    match p {
+        Predicate::Compare(crate::predicate::Subject::Measurement, crate::predicate::Matcher::Eq(m)) => Some(m),
+        _ => None,
+    }
+}
+
 /// The last (or first) row in `[start, stop)` with a value, of rows sorted by time.
 fn edge_row(times: &[i64], values: &dyn Array, start: i64, stop: i64, last: bool) -> Option<usize> {
     let lo = times.partition_point(|&t| t < start);
@@ -666,8 +707,8 @@ fn edge_row(times: &[i64], values: &dyn Array, start: i64, stop: i64, last: bool
     if last { (lo..hi).rev().find(|&i| values.is_valid(i)) } else { (lo..hi).find(|&i| values.is_valid(i)) }
 }
 
-/// The window that holds `t`: `[start, start + every)` with starts at `offset + k * every`.
-/// The start of the window holding `t` (computed wide: any bounds are safe).
+/// The start of the window holding `t`: windows are `[start, start + every)`
+/// with starts at `offset + k * every` (computed wide: any bounds are safe).
 fn window_start(t: i64, every: i64, offset: i64) -> i64 {
     let (t, every, offset) = (i128::from(t), i128::from(every), i128::from(offset));
     let ws = (t - offset).div_euclid(every) * every + offset;
