@@ -11,6 +11,7 @@
 mod data;
 mod queries;
 mod servers;
+mod wire;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -237,6 +238,8 @@ fn run_queries(args: Queries) -> anyhow::Result<()> {
         Some(i)
     };
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(600)).build()?;
+    let mut ox_conn = wire::Conn::open(ox.url())?;
+    let mut influx_conn = influx.as_ref().map(|i| wire::Conn::open(i.url())).transpose()?;
     println!();
     println!("{:<24} {:>12} {:>12} {:>8}   rows (flux / influxql)", "query", "oxiflux ms", "influxdb ms", "ratio");
     for (k, t) in queries::TYPES.iter().enumerate() {
@@ -252,7 +255,7 @@ fn run_queries(args: Queries) -> anyhow::Result<()> {
         let (mut ox_rows, mut in_rows) = (0, 0);
         for (n, q) in all.iter().enumerate() {
             let (d, rows) = if influxql {
-                queries::run_influxql(&client, ox.url(), Some(servers::TOKEN), &q.influxql)?
+                queries::run_influxql(&mut ox_conn, Some(servers::TOKEN), &q.influxql)?
             } else {
                 queries::run_flux(&client, ox.url(), servers::TOKEN, &q.flux)?
             };
@@ -260,8 +263,9 @@ fn run_queries(args: Queries) -> anyhow::Result<()> {
                 ox_times.push(d);
             }
             ox_rows = rows;
-            if let Some(i) = &influx {
-                let (d, rows) = queries::run_influxql(&client, i.url(), None, &q.influxql)?;
+            if influx.is_some() {
+                let (d, rows) =
+                    queries::run_influxql(influx_conn.as_mut().context("no influxd connection")?, None, &q.influxql)?;
                 if n >= 2 {
                     in_times.push(d);
                 }

@@ -195,20 +195,18 @@ pub(crate) fn run_flux(client: &Client, url: &str, token: &str, q: &str) -> anyh
 /// Runs an InfluxQL query on `/query` (InfluxDB 1.x, or oxiflux with a token):
 /// the time to the full response, and its rows.
 pub(crate) fn run_influxql(
-    client: &Client,
-    url: &str,
+    conn: &mut crate::wire::Conn,
     token: Option<&str>,
     q: &str,
 ) -> anyhow::Result<(Duration, usize)> {
+    let path = crate::wire::path_with("/query", &[("db", "bench"), ("q", q), ("epoch", "ns")]);
+    let auth = token.map(|t| format!("Token {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
     let start = Instant::now();
-    let mut req = client.get(format!("{url}/query")).query(&[("db", "bench"), ("q", q), ("epoch", "ns")]);
-    if let Some(t) = token {
-        req = req.header("Authorization", format!("Token {t}"));
-    }
-    let r = req.send()?;
-    let status = r.status();
-    let body: serde_json::Value = r.json()?;
+    let (status, raw) = conn.get(&path, &headers)?;
     let took = start.elapsed();
+    let body: serde_json::Value = serde_json::from_slice(&raw)?;
+    let status = reqwest::StatusCode::from_u16(status)?;
     if !status.is_success() || body["results"][0].get("error").is_some() {
         bail!("influxql query failed: {status}: {body}\n{q}");
     }
