@@ -46,7 +46,12 @@ pub fn execute(query: &Query, ctx: &dyn Context, opts: &Options) -> Vec<Statemen
         .iter()
         .enumerate()
         .map(|(id, stmt)| match run(stmt, ctx, opts) {
-            Ok(series) => StatementResult { statement_id: id, series, ..StatementResult::default() },
+            Ok(series) => StatementResult {
+                statement_id: id,
+                series,
+                chunkable: matches!(stmt, Statement::Select(_)),
+                ..StatementResult::default()
+            },
             Err(e) => StatementResult::error(id, e),
         })
         .collect()

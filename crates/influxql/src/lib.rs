@@ -14,4 +14,4 @@ mod select;
 pub use exec::{Context, Options, RetentionPolicy, execute};
 pub use lexer::{Keyword, Pos, Scanner, Token};
 pub use parser::{Param, ParseError, parse_expr, parse_query, parse_query_with};
-pub use result::{Series, StatementResult, convert_epoch, response_json};
+pub use result::{Series, StatementResult, convert_epoch, response_chunks, response_csv, response_json};

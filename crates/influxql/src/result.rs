@@ -40,6 +40,9 @@ pub struct StatementResult {
     pub partial: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Whether `chunked=true` cuts this result (a SELECT's) into pieces.
+    #[serde(skip)]
+    pub chunkable: bool,
 }
 
 impl StatementResult {
@@ -96,4 +99,98 @@ pub fn convert_epoch(results: &mut [StatementResult], epoch: &str) {
 
 fn parse_time(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(s).ok()?.timestamp_nanos_opt()
+}
+
+/// The answer as chunks, one JSON object each (`chunked=true`): each series is
+/// cut into pieces of at most `size` rows; `partial` marks a series, and a
+/// statement, that more chunks continue.
+pub fn response_chunks(results: &[StatementResult], size: usize) -> Vec<String> {
+    let size = size.max(1);
+    let mut out = Vec::new();
+    for r in results {
+        if r.series.is_empty() || !r.chunkable {
+            out.push(response_json(std::slice::from_ref(r), false));
+            continue;
+        }
+        let pieces: Vec<Series> = r
+            .series
+            .iter()
+            .flat_map(|s| {
+                let n = s.values.len().div_ceil(size).max(1);
+                (0..n).map(move |k| Series {
+                    values: s.values.iter().skip(k * size).take(size).cloned().collect(),
+                    partial: k + 1 < n,
+                    ..s.clone()
+                })
+            })
+            .collect();
+        let count = pieces.len();
+        for (k, piece) in pieces.into_iter().enumerate() {
+            let chunk = StatementResult {
+                statement_id: r.statement_id,
+                series: vec![piece],
+                messages: if k == 0 { r.messages.clone() } else { Vec::new() },
+                partial: k + 1 < count,
+                error: None,
+                chunkable: true,
+            };
+            out.push(response_json(std::slice::from_ref(&chunk), false));
+        }
+    }
+    out
+}
+
+/// The answer as CSV (`Accept: application/csv`): `name,tags,<columns>`
+/// headers, tags as `k=v,...`, times as integers (nanoseconds unless `epoch`
+/// converted them), a blank line between statements.
+pub fn response_csv(results: &[StatementResult]) -> String {
+    let mut out = String::new();
+    for (n, r) in results.iter().enumerate() {
+        if n > 0 && !out.is_empty() {
+            out.push('\n');
+        }
+        let mut header: Option<&Vec<String>> = None;
+        for s in &r.series {
+            if header != Some(&s.columns) {
+                let mut h = vec!["name".to_owned(), "tags".to_owned()];
+                h.extend(s.columns.iter().cloned());
+                csv_line(&h, &mut out);
+                header = Some(&s.columns);
+            }
+            let tags = s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+            let time_at = s.columns.iter().position(|c| c == "time");
+            for row in &s.values {
+                let mut cells = vec![s.name.clone().unwrap_or_default(), tags.clone()];
+                for (i, v) in row.iter().enumerate() {
+                    let cell = match v {
+                        Value::Null => String::new(),
+                        Value::String(t) if Some(i) == time_at => {
+                            parse_time(t).map_or_else(|| t.clone(), |ns| ns.to_string())
+                        }
+                        Value::String(t) => t.clone(),
+                        other => other.to_string(),
+                    };
+                    cells.push(cell);
+                }
+                csv_line(&cells, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn csv_line(cells: &[String], out: &mut String) {
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if c.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&c.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(c);
+        }
+    }
+    out.push('\n');
 }

@@ -165,7 +165,18 @@ pub(crate) async fn query(
     };
     let parsed = match influxql::parse_query_with(&text, &bound) {
         Ok(q) => q,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid", &format!("error parsing query: {e}")),
+        Err(e) => {
+            let message = format!("error parsing query: {e}");
+            let wants_csv =
+                headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("csv"));
+            if wants_csv {
+                let body = format!("error\n\"{}\"\n", message.replace('"', "\"\""));
+                let mut resp = (StatusCode::BAD_REQUEST, body).into_response();
+                resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/csv"));
+                return resp;
+            }
+            return error(StatusCode::BAD_REQUEST, "invalid", &message);
+        }
     };
     let opts = influxql::Options {
         database: params.get("db").cloned().unwrap_or_default(),
@@ -173,6 +184,12 @@ pub(crate) async fn query(
     };
     let epoch = params.get("epoch").cloned().filter(|e| !e.is_empty());
     let pretty = params.get("pretty").is_some_and(|p| p == "true");
+    let chunk_size = (params.get("chunked").is_some_and(|c| c == "true"))
+        .then(|| params.get("chunk_size").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n > 0).unwrap_or(10_000));
+    let csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/csv") || a.contains("text/csv"));
     let ctx = Context {
         meta: Arc::clone(&state.meta),
         cache: Arc::clone(&state.cache),
@@ -192,9 +209,15 @@ pub(crate) async fn query(
     if let Some(epoch) = epoch {
         influxql::convert_epoch(&mut results, &epoch);
     }
-    let text = influxql::response_json(&results, pretty);
-    let mut resp = (StatusCode::OK, text + "\n").into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let (text, content_type) = if csv {
+        (influxql::response_csv(&results), "application/csv")
+    } else if let Some(size) = chunk_size {
+        (influxql::response_chunks(&results, size).join("\n") + "\n", "application/json")
+    } else {
+        (influxql::response_json(&results, pretty) + "\n", "application/json")
+    };
+    let mut resp = (StatusCode::OK, text).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 

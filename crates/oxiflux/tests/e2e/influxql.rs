@@ -171,3 +171,45 @@ fn parse_errors_credentials_and_parameters() {
         "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"measurements\",\"columns\":[\"name\"],\"values\":[[\"cpu\"]]}]}]}\n"
     );
 }
+
+/// `Accept: application/csv` and `chunked=true`, as influxd 1.6.7 wrote them for the same data.
+#[test]
+fn csv_and_chunked_answers_read_as_influxdb_writes_them() {
+    let s = loaded();
+    let get = |params: &[(&str, &str)], accept: &str| {
+        let r = s.request(Method::GET, "/query", Some(TOKEN)).header("Accept", accept).query(params).send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let q =
+        "SELECT usage FROM cpu WHERE host = 'a' LIMIT 2; SELECT mean(usage) FROM cpu GROUP BY host; SHOW MEASUREMENTS";
+    let (status, csv) = get(&[("db", "db"), ("q", q)], "application/csv");
+    assert_eq!(status, 200);
+    assert_eq!(
+        csv,
+        "name,tags,time,usage\ncpu,,1577836800000000000,48.238\ncpu,,1577836810000000000,44.746\n\n\
+         name,tags,time,mean\ncpu,host=a,0,19.377333333333336\ncpu,host=b,0,50.14208333333333\ncpu,host=c,0,62.63441666666666\n\n\
+         name,tags,name\nmeasurements,,cpu\nmeasurements,,disk\nmeasurements,,mem\n"
+    );
+    let (_, csv) =
+        get(&[("db", "db"), ("q", "SELECT last(usage) FROM cpu GROUP BY *"), ("epoch", "s")], "application/csv");
+    assert_eq!(
+        csv,
+        "name,tags,time,last\ncpu,\"host=a,region=us\",1577837390,11.01\ncpu,\"host=b,region=us\",1577837390,46.567\ncpu,\"host=c,region=eu\",1577837390,76.795\n"
+    );
+    let (status, csv) = get(&[("db", "db"), ("q", "SELEC x")], "application/csv");
+    assert_eq!(status, 400);
+    assert_eq!(
+        csv,
+        "error\n\"error parsing query: found SELEC, expected SELECT, DELETE, SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, ALTER, SET, KILL at line 1, char 1\"\n"
+    );
+
+    let q = "SELECT usage FROM cpu WHERE host = 'a' LIMIT 5; SHOW MEASUREMENTS";
+    let (_, chunks) = get(&[("db", "db"), ("q", q), ("chunked", "true"), ("chunk_size", "2")], "application/json");
+    let want = [
+        r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","usage"],"values":[["2020-01-01T00:00:00Z",48.238],["2020-01-01T00:00:10Z",44.746]],"partial":true}],"partial":true}]}"#,
+        r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","usage"],"values":[["2020-01-01T00:00:20Z",46.255],["2020-01-01T00:00:30Z",41.979]],"partial":true}],"partial":true}]}"#,
+        r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","usage"],"values":[["2020-01-01T00:00:40Z",42.338]]}]}]}"#,
+        r#"{"results":[{"statement_id":1,"series":[{"name":"measurements","columns":["name"],"values":[["cpu"],["disk"],["mem"]]}]}]}"#,
+    ];
+    assert_eq!(chunks.lines().collect::<Vec<_>>(), want);
+}
