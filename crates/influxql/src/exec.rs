@@ -28,6 +28,10 @@ pub trait Context {
     /// The bucket `database`/`retention_policy` maps to (empty = the default policy).
     fn bucket(&self, database: &str, retention_policy: &str) -> Result<u64, String>;
     fn storage(&self) -> &dyn storage::ReadApi;
+    /// Deletes the points of the database's default retention policy in
+    /// `[start, stop]` that `predicate` matches (the caller needs write permission).
+    fn delete(&self, database: &str, start: i64, stop: i64, predicate: &storage::DeletePredicate)
+    -> Result<(), String>;
     /// `now()`, nanoseconds since the epoch.
     fn now(&self) -> i64;
 }
@@ -105,8 +109,69 @@ fn run(stmt: &Statement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> 
         Statement::ShowCardinality(c) => Err(format!("not implemented: {}", cardinality_name(c.of))),
         Statement::Select(s) => crate::select::run(s, ctx, opts),
         Statement::Explain { .. } => Err("not implemented: EXPLAIN".into()),
-        Statement::Delete { .. } => Err("not implemented: DELETE".into()),
-        Statement::DropMeasurement { .. } => Err("not implemented: DROP MEASUREMENT".into()),
+        Statement::Delete { sources, condition } => {
+            delete(sources, condition.as_ref(), ctx, opts)?;
+            Ok(Vec::new())
+        }
+        Statement::DropMeasurement { name } => {
+            if opts.database.is_empty() {
+                return Err("database name required".into());
+            }
+            let predicate = storage::DeletePredicate { conditions: vec![condition("_measurement", true, name)] };
+            ctx.delete(&opts.database, i64::MIN, i64::MAX, &predicate)?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+fn condition(key: &str, equal: bool, value: &str) -> storage::Condition {
+    storage::Condition { key: key.to_owned(), equal, value: value.to_owned() }
+}
+
+/// `DELETE [FROM m, ...] [WHERE tag = 'v' AND ... AND time ...]`: one storage
+/// delete per measurement named (all of them without FROM).
+fn delete(sources: &[Source], cond: Option<&Expr>, ctx: &dyn Context, opts: &Options) -> Run<()> {
+    if opts.database.is_empty() {
+        return Err("database name required".into());
+    }
+    let (range, rest) = crate::select::split_time_condition(cond, ctx.now())?;
+    let mut tags = Vec::new();
+    if let Some(rest) = &rest {
+        tag_conditions(rest, &mut tags)?;
+    }
+    let (start, stop) = (range.0.unwrap_or(i64::MIN), range.1.unwrap_or(i64::MAX));
+    if sources.is_empty() {
+        return ctx.delete(&opts.database, start, stop, &storage::DeletePredicate { conditions: tags });
+    }
+    for s in sources {
+        match s {
+            Source::Measurement(m) if m.regex.is_none() => {
+                let mut conditions = vec![condition("_measurement", true, &m.name)];
+                conditions.extend(tags.iter().cloned());
+                ctx.delete(&opts.database, start, stop, &storage::DeletePredicate { conditions })?;
+            }
+            _ => return Err("DELETE takes measurement names, not regular expressions or subqueries".into()),
+        }
+    }
+    Ok(())
+}
+
+/// `tag = 'v'` and `tag != 'v'` joined by AND: what a storage delete can match.
+fn tag_conditions(e: &Expr, out: &mut Vec<storage::Condition>) -> Run<()> {
+    match e {
+        Expr::Paren(inner) => tag_conditions(inner, out),
+        Expr::Binary { op: Token::And, lhs, rhs } => {
+            tag_conditions(lhs, out)?;
+            tag_conditions(rhs, out)
+        }
+        Expr::Binary { op: op @ (Token::Eq | Token::Neq), lhs, rhs } => match (lhs.as_ref(), rhs.as_ref()) {
+            (Expr::VarRef { name, .. }, Expr::String(v)) => {
+                out.push(condition(name, *op == Token::Eq, v));
+                Ok(())
+            }
+            _ => Err("DELETE conditions compare a tag with a string".into()),
+        },
+        _ => Err("DELETE conditions are tag = 'value' or tag != 'value' joined by AND, and time bounds".into()),
     }
 }
 

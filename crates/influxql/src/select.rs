@@ -1120,6 +1120,12 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
     })
 }
 
+/// A condition's time bounds (inclusive) and what is left of it.
+pub(crate) fn split_time_condition(cond: Option<&Expr>, now: i64) -> Run<((Option<i64>, Option<i64>), Option<Expr>)> {
+    let (range, rest) = split_time(cond, now)?;
+    Ok(((range.min, range.max), rest))
+}
+
 /// Splits the time bounds off a condition's top-level `AND`s.
 fn split_time(cond: Option<&Expr>, now: i64) -> Run<(TimeRange, Option<Expr>)> {
     let mut range = TimeRange { min: None, max: None };

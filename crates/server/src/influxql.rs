@@ -95,6 +95,27 @@ impl influxql::Context for Context {
         self.storage.as_ref()
     }
 
+    fn delete(
+        &self,
+        database: &str,
+        start: i64,
+        stop: i64,
+        predicate: &storage::DeletePredicate,
+    ) -> Result<(), String> {
+        let mapping = self
+            .meta
+            .resolve_dbrp(self.org, database, None)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("default retention policy not set for: {database}"))?;
+        let writable = Resource::one_in_org(ResourceType::Buckets, mapping.bucket_id, self.org);
+        if !self.principal.can(Action::Write, &writable) {
+            return Err("insufficient permissions".into());
+        }
+        self.storage
+            .delete(mapping.bucket_id.get(), start, stop, predicate)
+            .map_err(|e| format!("unable to delete: {e}"))
+    }
+
     fn now(&self) -> i64 {
         self.now
     }

@@ -213,3 +213,36 @@ fn csv_and_chunked_answers_read_as_influxdb_writes_them() {
     ];
     assert_eq!(chunks.lines().collect::<Vec<_>>(), want);
 }
+
+#[test]
+fn delete_and_drop_measurement_go_through_the_storage_delete_path() {
+    let s = loaded();
+    let count = |q: &str| -> Value {
+        let (_, body) = query(&s, &[("db", "db"), ("q", q)]);
+        body["results"][0]["series"][0]["values"][0][1].clone()
+    };
+    assert_eq!(count("SELECT count(usage) FROM cpu"), json!(180));
+    let (status, body) =
+        query(&s, &[("db", "db"), ("q", "DELETE FROM cpu WHERE host = 'a' AND time < '2020-01-01T00:01:00Z'")]);
+    assert_eq!((status, body.clone()), (200, json!({"results": [{"statement_id": 0}]})), "{body}");
+    assert_eq!(count("SELECT count(usage) FROM cpu"), json!(174));
+    assert_eq!(count("SELECT count(usage) FROM cpu WHERE host = 'a'"), json!(54));
+
+    let (_, body) = query(&s, &[("db", "db"), ("q", "DROP MEASUREMENT mem; SHOW MEASUREMENTS")]);
+    assert_eq!(body["results"][1]["series"][0]["values"], json!([["cpu"], ["disk"]]));
+
+    let (_, body) = query(&s, &[("db", "db"), ("q", "DELETE FROM cpu WHERE host =~ /a/")]);
+    assert!(body["results"][0]["error"].as_str().unwrap().starts_with("DELETE conditions"), "{body}");
+
+    // Deleting needs write permission on the bucket.
+    let org = s.get("/api/v2/orgs?org=acme", TOKEN).1["orgs"][0]["id"].as_str().unwrap().to_owned();
+    let (reader, _) = s.make_token(&org, json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]));
+    let r = s
+        .request(Method::GET, "/query", Some(&reader))
+        .query(&[("db", "db"), ("q", "DELETE FROM cpu; SELECT count(usage) FROM cpu")])
+        .send()
+        .unwrap();
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["results"][0]["error"], "insufficient permissions");
+    assert_eq!(body["results"][1]["series"][0]["values"][0][1], json!(174));
+}
