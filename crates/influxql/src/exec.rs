@@ -139,7 +139,7 @@ fn delete(sources: &[Source], cond: Option<&Expr>, ctx: &dyn Context, opts: &Opt
     if let Some(rest) = &rest {
         tag_conditions(rest, &mut tags)?;
     }
-    let (start, stop) = (range.0.unwrap_or(i64::MIN), range.1.unwrap_or(i64::MAX));
+    let (start, stop) = (range.min.unwrap_or(i64::MIN), range.max.unwrap_or(i64::MAX));
     if sources.is_empty() {
         return ctx.delete(&opts.database, start, stop, &storage::DeletePredicate { conditions: tags });
     }

@@ -78,9 +78,9 @@ struct Row {
 }
 
 /// The time bounds of a `WHERE` (inclusive) and what is left of it.
-struct TimeRange {
-    min: Option<i64>,
-    max: Option<i64>,
+pub(crate) struct TimeRange {
+    pub(crate) min: Option<i64>,
+    pub(crate) max: Option<i64>,
 }
 
 pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
@@ -1121,9 +1121,8 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
 }
 
 /// A condition's time bounds (inclusive) and what is left of it.
-pub(crate) fn split_time_condition(cond: Option<&Expr>, now: i64) -> Run<((Option<i64>, Option<i64>), Option<Expr>)> {
-    let (range, rest) = split_time(cond, now)?;
-    Ok(((range.min, range.max), rest))
+pub(crate) fn split_time_condition(cond: Option<&Expr>, now: i64) -> Run<(TimeRange, Option<Expr>)> {
+    split_time(cond, now)
 }
 
 /// Splits the time bounds off a condition's top-level `AND`s.
