@@ -10,6 +10,7 @@ pub mod lexer;
 pub mod parser;
 pub mod result;
 mod select;
+mod transform;
 
 pub use exec::{Context, Options, RetentionPolicy, execute};
 pub use lexer::{Keyword, Pos, Scanner, Token};

@@ -18,6 +18,7 @@ use crate::ast::*;
 use crate::exec::{Context, Options, tag_predicate};
 use crate::lexer::Token;
 use crate::result::Series;
+use crate::transform::{is_math, is_transformation};
 
 type Run<T> = Result<T, String>;
 
@@ -32,7 +33,7 @@ pub(crate) enum V {
 }
 
 impl V {
-    fn num(&self) -> Option<f64> {
+    pub(crate) fn num(&self) -> Option<f64> {
         match self {
             V::F(x) => Some(*x),
             V::I(x) => Some(*x as f64),
@@ -74,6 +75,7 @@ fn float_json(x: f64) -> Json {
 /// One point of a series: its time and the values of the fields read (by index).
 struct Row {
     time: i64,
+    series: usize,
     values: Vec<Option<V>>,
 }
 
@@ -118,6 +120,20 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.tags.cmp(&b.tags)));
+    // tz(): times written in the zone, with its offset.
+    if let Some(zone) = stmt.location.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+        for s in &mut out {
+            for row in &mut s.values {
+                if let Some(cell) = row.first_mut()
+                    && let Some(t) = cell.as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                {
+                    let local = t.with_timezone(&zone);
+                    let text = local.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+                    *cell = Json::from(text);
+                }
+            }
+        }
+    }
     // SLIMIT / SOFFSET count series.
     let out: Vec<Series> = out.into_iter().skip(stmt.soffset as usize).collect();
     let out = if stmt.slimit > 0 { out.into_iter().take(stmt.slimit as usize).collect() } else { out };
@@ -147,10 +163,14 @@ fn measurement(
     };
 
     // The fields: expanded wildcards, then every field a field expression or the condition reads.
-    let fields = expand_fields(&stmt.fields, &field_types, &tag_keys);
-    if fields.is_empty() {
+    let outer = expand_fields(&stmt.fields, &field_types, &tag_keys);
+    if outer.is_empty() {
         return Ok(Vec::new());
     }
+    let names = column_names(&outer);
+    // Transformations apply last: the fields read and aggregated are what they transform.
+    let (transforms, fields): (Vec<_>, Vec<Field>) = outer.iter().map(split_transform).unzip();
+    let transformed = transforms.iter().any(Option::is_some);
     let mut read: Vec<String> = Vec::new();
     for f in &fields {
         collect_fields(&f.expr, &field_types, &mut read);
@@ -175,7 +195,16 @@ fn measurement(
     let start = range.min.unwrap_or(i64::MIN);
     let stop = range.max.map_or(i64::MAX, |m| m.saturating_add(1));
     let (group_tags, interval) = dimensions(&stmt.dimensions, &tag_keys)?;
-    let names = column_names(&fields);
+    // In a zone, windows start on its wall clock (its offset where the range begins).
+    let interval = match (interval, stmt.location.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok())) {
+        (Some((every, offset)), Some(zone)) => {
+            use chrono::Offset;
+            let at = chrono::DateTime::from_timestamp_nanos(range.min.unwrap_or_else(|| ctx.now()));
+            let shift = i64::from(at.with_timezone(&zone).offset().fix().local_minus_utc()) * 1_000_000_000;
+            Some((every, (offset - shift).rem_euclid(every)))
+        }
+        (i, _) => i,
+    };
     if row_cond.is_none()
         && let Some(plan) = pushable(&fields, &field_types)
     {
@@ -184,6 +213,7 @@ fn measurement(
         return Ok(groups
             .into_iter()
             .filter_map(|(key, rows)| {
+                let rows = if transformed { apply_transforms(rows, &transforms).ok()? } else { rows };
                 let values = finish(stmt, interval, rows, fields.len());
                 let values = page_rows(stmt, values);
                 (!values.is_empty()).then(|| Series {
@@ -262,9 +292,32 @@ fn measurement(
         let values = if aggregate {
             let rows: Vec<Row> = at
                 .iter()
-                .map(|&(time, i, r)| Row { time, values: (0..all_fields.len()).map(|f| data[i].cell(f, r)).collect() })
+                .map(|&(time, i, r)| Row {
+                    time,
+                    series: i,
+                    values: (0..all_fields.len()).map(|f| data[i].cell(f, r)).collect(),
+                })
                 .collect();
-            aggregate_rows(stmt, &fields, &all_fields, &rows, range, interval, ctx.now())?
+            let rows = aggregate_rows(&fields, &all_fields, &rows, &series, range, interval, ctx.now())?;
+            let rows = if transformed { apply_transforms(rows, &transforms)? } else { rows };
+            finish(stmt, interval, rows, fields.len())
+        } else if transformed {
+            let rows: Vec<WindowRow> = at
+                .iter()
+                .filter(|&&(_, i, r)| read_idx.iter().any(|&f| data[i].present(f, r)))
+                .map(|&(time, i, r)| {
+                    let get = |name: &str| data[i].lookup(name, r, &all_fields, &series[i]);
+                    (time, fields.iter().map(|f| eval_with(&f.expr, &get)).collect())
+                })
+                .collect();
+            apply_transforms(rows, &transforms)?
+                .into_iter()
+                .map(|(t, v)| {
+                    std::iter::once(Json::from(format_time(t)))
+                        .chain(v.into_iter().map(|x| x.map_or(Json::Null, |x| x.json())))
+                        .collect()
+                })
+                .collect()
         } else {
             at.iter()
                 .filter(|&&(_, i, r)| read_idx.iter().any(|&f| data[i].present(f, r)))
@@ -357,13 +410,61 @@ fn collect_fields(e: &Expr, types: &BTreeMap<String, storage::FieldType>, out: &
     }
 }
 
+/// Whether an expression aggregates (a call other than a math function or transformation, at any depth).
 fn has_call(e: &Expr) -> bool {
     match e {
+        Expr::Call { name, args } if is_math(name) || is_transformation(name) => args.iter().any(has_call),
         Expr::Call { .. } | Expr::Distinct(_) => true,
         Expr::Binary { lhs, rhs, .. } => has_call(lhs) || has_call(rhs),
         Expr::Paren(e) => has_call(e),
         _ => false,
     }
+}
+
+/// A field's transformation (name and arguments) and the expression it transforms.
+fn split_transform(f: &Field) -> (Option<(String, Vec<Expr>)>, Field) {
+    match &f.expr {
+        Expr::Call { name, args } if is_transformation(name) && !args.is_empty() => (
+            Some((name.clone(), args.clone())),
+            Field { expr: args[0].clone(), alias: Some(f.alias.clone().unwrap_or_else(|| name.clone())) },
+        ),
+        _ => (None, f.clone()),
+    }
+}
+
+/// Applies the fields' transformations to rows in time order: each
+/// transformed column becomes its transformation's output, and rows are the
+/// times any transformation gave a value at.
+fn apply_transforms(rows: Vec<WindowRow>, transforms: &[Option<(String, Vec<Expr>)>]) -> Run<Vec<WindowRow>> {
+    let mut outputs: Vec<Option<BTreeMap<i64, V>>> = Vec::with_capacity(transforms.len());
+    for (i, t) in transforms.iter().enumerate() {
+        outputs.push(match t {
+            None => None,
+            Some((name, args)) => {
+                let seq: Vec<(i64, V)> = rows.iter().filter_map(|(t, v)| v[i].clone().map(|v| (*t, v))).collect();
+                Some(crate::transform::transform(name, args, &seq)?.into_iter().collect())
+            }
+        });
+    }
+    let mut times: BTreeSet<i64> = BTreeSet::new();
+    for o in outputs.iter().flatten() {
+        times.extend(o.keys().copied());
+    }
+    let by_time: BTreeMap<i64, &Vec<Option<V>>> = rows.iter().map(|(t, v)| (*t, v)).collect();
+    Ok(times
+        .into_iter()
+        .map(|t| {
+            let values = outputs
+                .iter()
+                .enumerate()
+                .map(|(i, o)| match o {
+                    Some(map) => map.get(&t).cloned(),
+                    None => by_time.get(&t).and_then(|v| v[i].clone()),
+                })
+                .collect();
+            (t, values)
+        })
+        .collect())
 }
 
 /// Output column names: the alias, else the call's or reference's name;
@@ -535,6 +636,10 @@ fn eval_with(e: &Expr, get: &dyn Fn(&str) -> Option<V>) -> Option<V> {
         Expr::Boolean(x) => Some(V::B(*x)),
         Expr::Paren(e) => eval_with(e, get),
         Expr::Binary { op, lhs, rhs } => binary(*op, eval_with(lhs, get), rhs, |e| eval_with(e, get)),
+        Expr::Call { name, args } if is_math(name) => {
+            let values: Vec<Option<V>> = args.iter().map(|a| eval_with(a, get)).collect();
+            crate::transform::math(name, &values)
+        }
         _ => None,
     }
 }
@@ -613,14 +718,14 @@ fn arith(op: Token, l: V, r: V) -> Option<V> {
 
 /// Aggregated rows: one per window (one window without GROUP BY time).
 fn aggregate_rows(
-    stmt: &SelectStatement,
     fields: &[Field],
     all: &[String],
     rows: &[Row],
+    series: &[SeriesKey],
     range: &TimeRange,
     interval: Option<(i64, i64)>,
     now: i64,
-) -> Run<Vec<Vec<Json>>> {
+) -> Run<Vec<WindowRow>> {
     // A lone selector gives its point's time when windows do not.
     let calls: Vec<&Expr> = fields.iter().flat_map(|f| calls_in(&f.expr)).collect();
     let lone_selector = calls.len() == 1 && is_selector(calls[0]);
@@ -636,19 +741,40 @@ fn aggregate_rows(
         let in_window: Vec<&Row> = rows[from..at].iter().filter(|r| r.time >= ws).collect();
         let mut time = if interval.is_some() { ws } else { range.min.unwrap_or(0) };
         let mut values = Vec::with_capacity(fields.len());
-        for f in fields {
+        let mut selected: Option<(i64, usize)> = None;
+        for (k, f) in fields.iter().enumerate() {
             let (v, t) = eval_agg(&f.expr, &in_window, all)?;
-            if lone_selector
-                && interval.is_none()
-                && let Some(t) = t
-            {
-                time = t;
+            if let Some(t) = t {
+                selected.get_or_insert((t, k));
+                if lone_selector && interval.is_none() {
+                    time = t;
+                }
             }
             values.push(v);
         }
+        // Tags beside a lone selector are those of the series of the point it picked.
+        if lone_selector && let Some((t, k)) = selected {
+            let field = calls_in(&fields[k].expr).first().and_then(|c| match c {
+                Expr::Call { args, .. } => match args.first() {
+                    Some(Expr::VarRef { name, .. }) => all.iter().position(|a| a == name),
+                    _ => None,
+                },
+                _ => None,
+            });
+            let picked = in_window.iter().find(|r| r.time == t && field.is_some_and(|f| r.values[f] == values[k]));
+            if let Some(row) = picked {
+                for (j, f) in fields.iter().enumerate() {
+                    if let Expr::VarRef { name, .. } = &f.expr
+                        && !all.contains(name)
+                    {
+                        values[j] = series[row.series].tag(name).map(|v| V::S(v.to_owned()));
+                    }
+                }
+            }
+        }
         out.push((time, values));
     }
-    Ok(finish(stmt, interval, out, fields.len()))
+    Ok(out)
 }
 
 /// The windows of a query: `GROUP BY time` windows from the range's start (or
@@ -998,6 +1124,16 @@ fn is_selector(e: &Expr) -> bool {
 /// An aggregate expression over a window's rows: its value, and the time of a selected point.
 fn eval_agg(e: &Expr, rows: &[&Row], all: &[String]) -> Run<(Option<V>, Option<i64>)> {
     match e {
+        Expr::Call { name, args } if is_math(name) => {
+            let mut values = Vec::with_capacity(args.len());
+            let mut time = None;
+            for a in args {
+                let (v, t) = eval_agg(a, rows, all)?;
+                time = time.or(t);
+                values.push(v);
+            }
+            Ok((crate::transform::math(name, &values), time))
+        }
         Expr::Call { name, args } => {
             let field = match args.first() {
                 Some(Expr::VarRef { name, .. }) => name,
@@ -1100,6 +1236,16 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
             let mut best: Vec<&V> = counts.iter().filter(|c| c.1 == max).map(|c| c.0).collect();
             best.sort_by(|a, b| a.cmp(b).unwrap_or(std::cmp::Ordering::Equal));
             (best.first().map(|v| (*v).clone()), None)
+        }
+        "integral" => {
+            let unit = match args.get(1) {
+                Some(Expr::Duration(d)) if *d > 0 => *d as f64,
+                None => 1e9,
+                _ => return Err("second argument must be a duration".into()),
+            };
+            let pts: Vec<(i64, f64)> = vals.iter().filter_map(|(t, v)| v.num().map(|x| (*t, x))).collect();
+            let area: f64 = pts.windows(2).map(|w| (w[0].1 + w[1].1) / 2.0 * (w[1].0 - w[0].0) as f64 / unit).sum();
+            (Some(V::F(area)), None)
         }
         "percentile" => {
             let p = match args.get(1) {
