@@ -471,8 +471,7 @@ fn apply_transforms(rows: Vec<WindowRow>, transforms: &[Option<(String, Vec<Expr
 /// repeats get `_1`, `_2`.
 fn column_names(fields: &[Field]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for f in fields {
-        let base = f.alias.clone().unwrap_or_else(|| expr_name(&f.expr));
+    let push = |base: String, out: &mut Vec<String>| {
         let mut name = base.clone();
         let mut n = 1;
         while out.contains(&name) {
@@ -480,6 +479,20 @@ fn column_names(fields: &[Field]) -> Vec<String> {
             n += 1;
         }
         out.push(name);
+    };
+    for f in fields {
+        push(f.alias.clone().unwrap_or_else(|| expr_name(&f.expr)), &mut out);
+        // top(field, tag, ..., n) and bottom answer each tag argument in a column of its own.
+        if let Expr::Call { name, args } = &f.expr
+            && matches!(name.as_str(), "top" | "bottom")
+            && args.len() > 2
+        {
+            for a in &args[1..args.len() - 1] {
+                if let Expr::VarRef { name, .. } = a {
+                    push(name.clone(), &mut out);
+                }
+            }
+        }
     }
     out
 }
@@ -730,6 +743,9 @@ fn aggregate_rows(
     let calls: Vec<&Expr> = fields.iter().flat_map(|f| calls_in(&f.expr)).collect();
     let lone_selector = calls.len() == 1 && is_selector(calls[0]);
     let windows = windows_for(range, interval, rows.first().map(|r| r.time), now);
+    if let Some(multi) = multi_row(fields) {
+        return multi_rows(multi, fields, all, rows, series, &windows, interval.is_some(), range);
+    }
     let mut out: Vec<(i64, Vec<Option<V>>)> = Vec::new();
     let mut at = 0;
     for (ws, we) in windows {
@@ -777,6 +793,132 @@ fn aggregate_rows(
     Ok(out)
 }
 
+/// A call that answers with several rows per window (top, bottom, distinct), when a query's first field is one.
+fn multi_row(fields: &[Field]) -> Option<&Expr> {
+    match &fields.first()?.expr {
+        e @ Expr::Call { name, .. } if matches!(name.as_str(), "top" | "bottom" | "distinct") => Some(e),
+        e @ Expr::Distinct(_) => Some(e),
+        _ => None,
+    }
+}
+
+/// top(field, [tag, ...,] n), bottom(...), distinct(field): per window, the
+/// points (or values) they pick, in time order; tag arguments and tag fields
+/// beside them come from each picked point's series.
+#[allow(clippy::too_many_arguments)]
+fn multi_rows(
+    call: &Expr,
+    fields: &[Field],
+    all: &[String],
+    rows: &[Row],
+    series: &[SeriesKey],
+    windows: &[(i64, i64)],
+    windowed: bool,
+    range: &TimeRange,
+) -> Run<Vec<WindowRow>> {
+    let (name, args): (&str, Vec<Expr>) = match call {
+        Expr::Call { name, args } => (name.as_str(), args.clone()),
+        Expr::Distinct(f) => ("distinct", vec![Expr::VarRef { name: f.clone(), ty: None }]),
+        _ => return Ok(Vec::new()),
+    };
+    let field = match args.first() {
+        Some(Expr::VarRef { name, .. }) => name.clone(),
+        _ => {
+            return Err(format!(
+                "expected first argument to be a field in {name}(), found {}",
+                args.first().map_or(String::new(), |a| format!("{a:?}"))
+            ));
+        }
+    };
+    let Some(fi) = all.iter().position(|f| *f == field) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for &(ws, we) in windows {
+        let points: Vec<&Row> = rows.iter().filter(|r| r.time >= ws && r.time < we && r.values[fi].is_some()).collect();
+        let mut picked: Vec<(&Row, i64)> = Vec::new();
+        match name {
+            "distinct" => {
+                let mut seen: Vec<&V> = Vec::new();
+                for r in &points {
+                    let v = r.values[fi].as_ref().expect("filtered");
+                    if !seen.contains(&v) {
+                        seen.push(v);
+                        picked.push((r, if windowed { ws } else { range.min.unwrap_or(0) }));
+                    }
+                }
+            }
+            _ => {
+                let n = match args.last() {
+                    Some(Expr::Integer(n)) if *n > 0 => *n as usize,
+                    _ => return Err(format!("expected integer as last argument in {name}()")),
+                };
+                let tags: Vec<String> = args[1..args.len() - 1]
+                    .iter()
+                    .filter_map(|a| match a {
+                        Expr::VarRef { name, .. } => Some(name.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let better = |a: &V, b: &V| match a.cmp(b) {
+                    Some(o) if name == "top" => o.is_gt(),
+                    Some(o) => o.is_lt(),
+                    None => false,
+                };
+                // With tag arguments, the best point of each tag combination competes.
+                let mut candidates: Vec<&Row> = Vec::new();
+                if tags.is_empty() {
+                    candidates = points.clone();
+                } else {
+                    let mut best: Vec<(Vec<String>, &Row)> = Vec::new();
+                    for r in &points {
+                        let key: Vec<String> =
+                            tags.iter().map(|t| series[r.series].tag(t).unwrap_or("").to_owned()).collect();
+                        match best.iter_mut().find(|(k, _)| *k == key) {
+                            Some(slot) => {
+                                if better(
+                                    r.values[fi].as_ref().expect("filtered"),
+                                    slot.1.values[fi].as_ref().expect("kept"),
+                                ) {
+                                    slot.1 = r;
+                                }
+                            }
+                            None => best.push((key, r)),
+                        }
+                    }
+                    candidates.extend(best.into_iter().map(|(_, r)| r));
+                }
+                candidates.sort_by(|a, b| {
+                    let (va, vb) = (a.values[fi].as_ref().expect("filtered"), b.values[fi].as_ref().expect("filtered"));
+                    let o = if name == "top" { vb.cmp(va) } else { va.cmp(vb) };
+                    o.unwrap_or(std::cmp::Ordering::Equal).then(a.time.cmp(&b.time))
+                });
+                candidates.truncate(n);
+                candidates.sort_by_key(|r| (r.time, r.series));
+                picked = candidates.into_iter().map(|r| (r, r.time)).collect();
+            }
+        }
+        for (r, time) in picked {
+            let mut values = Vec::with_capacity(fields.len());
+            values.push(r.values[fi].clone());
+            for a in args.iter().skip(1) {
+                if let Expr::VarRef { name, .. } = a {
+                    values.push(series[r.series].tag(name).map(|v| V::S(v.to_owned())));
+                }
+            }
+            for f in &fields[1..] {
+                values.push(match &f.expr {
+                    Expr::VarRef { name, .. } => match all.iter().position(|a| a == name) {
+                        Some(j) => r.values[j].clone(),
+                        None => series[r.series].tag(name).map(|v| V::S(v.to_owned())),
+                    },
+                    _ => None,
+                });
+            }
+            out.push((time, values));
+        }
+    }
+    Ok(out)
+}
+
 /// The windows of a query: `GROUP BY time` windows from the range's start (or
 /// the first point) through its end (or now); one window without.
 fn windows_for(range: &TimeRange, interval: Interval, first: Option<i64>, now: i64) -> Vec<(i64, i64)> {
@@ -798,6 +940,7 @@ fn windows_for(range: &TimeRange, interval: Interval, first: Option<i64>, now: i
 
 /// Fills empty windows as the query says and writes the rows as JSON.
 fn finish(stmt: &SelectStatement, interval: Interval, mut out: Vec<(i64, Vec<Option<V>>)>, n: usize) -> Vec<Vec<Json>> {
+    let n = out.first().map_or(n, |r| r.1.len());
     match &stmt.fill {
         Fill::None => out.retain(|(_, v)| v.iter().any(Option::is_some)),
         Fill::Null => {
