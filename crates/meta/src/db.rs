@@ -90,6 +90,22 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (org_id, database, rp)
     );
     "#,
+    // 3: v1 (legacy) authorizations: a username, a bcrypt password, permissions.
+    r#"
+    CREATE TABLE legacy_authorizations (
+        id            INTEGER PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE,
+        password_hash TEXT,
+        status        TEXT NOT NULL DEFAULT 'active',
+        description   TEXT NOT NULL DEFAULT '',
+        org_id        INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        user_id       INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        permissions   TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE INDEX legacy_authorizations_org ON legacy_authorizations(org_id);
+    "#,
 ];
 
 /// The metadata store: one SQLite connection behind a mutex.

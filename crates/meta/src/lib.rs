@@ -21,6 +21,7 @@ pub mod dbrps;
 mod error;
 mod id;
 pub mod labels;
+pub mod legacy;
 pub mod members;
 pub mod onboarding;
 pub mod orgs;

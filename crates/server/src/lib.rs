@@ -18,6 +18,7 @@ pub mod error;
 mod extract;
 mod influxql;
 mod labels;
+mod legacy;
 mod members;
 mod orgs;
 mod paging;
@@ -89,6 +90,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/buckets/{id}/owners/{user}", axum::routing::delete(remove_owner::<Buckets>))
         // Authorizations
         .route("/api/v2/authorizations", get(authorizations::list).post(authorizations::create))
+        .route("/private/legacy/authorizations", get(legacy::list).post(legacy::create))
+        .route("/private/legacy/authorizations/{id}", get(legacy::get).patch(legacy::patch).delete(legacy::delete))
+        .route("/private/legacy/authorizations/{id}/password", post(legacy::password))
         .route(
             "/api/v2/authorizations/{id}",
             get(authorizations::get).patch(authorizations::patch).delete(authorizations::delete),

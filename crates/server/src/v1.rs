@@ -12,28 +12,49 @@ use crate::extract::QueryMap;
 use crate::state::AppState;
 use meta::buckets::Bucket;
 
-/// The token a v1 request carries: `u`/`p` parameters, `Authorization: Token
-/// [user:]token`, or Basic auth, the password being the token.
-fn credentials(headers: &HeaderMap, q: &QueryMap) -> Option<String> {
-    if let (Some(_), Some(p)) = (q.get("u"), q.get("p")) {
-        return Some(p.to_owned());
+/// What a v1 request signs in with: `u`/`p` parameters or Basic auth (a v1
+/// username and password, or any name and a token as password), or
+/// `Authorization: Token [user:]token`.
+fn credentials(headers: &HeaderMap, q: &QueryMap) -> Option<(Option<String>, String)> {
+    if let (Some(u), Some(p)) = (q.get("u"), q.get("p")) {
+        return Some((Some(u.to_owned()), p.to_owned()));
     }
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, rest) = value.split_once(' ')?;
     match scheme {
-        "Token" => Some(rest.split_once(':').map_or(rest, |(_, t)| t).to_owned()),
+        "Token" => Some((None, rest.split_once(':').map_or(rest, |(_, t)| t).to_owned())),
         "Basic" => {
             let raw = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
             let text = String::from_utf8(raw).ok()?;
-            text.split_once(':').map(|(_, p)| p.to_owned())
+            text.split_once(':').map(|(u, p)| (Some(u.to_owned()), p.to_owned()))
         }
         _ => None,
     }
 }
 
 pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap, q: &QueryMap) -> ApiResult<Principal> {
-    let token = credentials(headers, q).ok_or_else(|| ApiError::unauthorized("unauthorized access"))?;
-    principal_for_token(state, token).await
+    let (user, secret) = credentials(headers, q).ok_or_else(|| ApiError::unauthorized("unauthorized access"))?;
+    if let Some(user) = user {
+        // A v1 username with its password; a name that is not one falls back to the password as a token.
+        let password = secret.clone();
+        let found = state
+            .meta(move |m| match m.verify_legacy_password(&user, &password) {
+                Ok(a) => Ok(a),
+                Err(meta::Error::Unauthorized) => Err(ApiError::unauthorized("authorization failed")),
+                Err(e) => Err(ApiError::from(e)),
+            })
+            .await?;
+        if let Some(auth) = found {
+            return Ok(Principal {
+                user_id: auth.user_id,
+                authorization_id: Some(auth.id),
+                org_id: Some(auth.org_id),
+                active: auth.status == meta::authorizations::AuthStatus::Active,
+                permissions: auth.permissions,
+            });
+        }
+    }
+    principal_for_token(state, secret).await
 }
 
 /// The bucket a v1 `db`/`rp` pair maps to in the principal's org.

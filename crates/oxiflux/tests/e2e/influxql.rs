@@ -246,3 +246,71 @@ fn delete_and_drop_measurement_go_through_the_storage_delete_path() {
     assert_eq!(body["results"][0]["error"], "insufficient permissions");
     assert_eq!(body["results"][1]["series"][0]["values"][0][1], json!(174));
 }
+
+/// `/private/legacy/authorizations`: a v1 username and password, scoped to a
+/// bucket, signs in on `/query` and `/write` with `u`/`p` or Basic auth.
+#[test]
+fn v1_usernames_and_passwords_sign_in_on_query_and_write() {
+    let s = loaded();
+    let org = s.get("/api/v2/orgs?org=acme", TOKEN).1["orgs"][0]["id"].as_str().unwrap().to_owned();
+    let buckets = s.get("/api/v2/buckets?name=db", TOKEN).1;
+    let bucket = buckets["buckets"][0]["id"].as_str().unwrap().to_owned();
+    let perms = json!([
+        {"action": "read", "resource": {"type": "buckets", "id": bucket, "orgID": org}},
+        {"action": "write", "resource": {"type": "buckets", "id": bucket, "orgID": org}}
+    ]);
+    let (status, auth) = s.post(
+        "/private/legacy/authorizations",
+        TOKEN,
+        json!({"orgID": org, "token": "grafana", "description": "dashboards", "permissions": perms}),
+    );
+    assert_eq!(status, 201, "{auth}");
+    assert_eq!(auth["token"], "grafana");
+    let id = auth["id"].as_str().unwrap().to_owned();
+    let (status, body) = s.post(
+        "/private/legacy/authorizations",
+        TOKEN,
+        json!({"orgID": org, "token": "grafana", "permissions": perms}),
+    );
+    assert_eq!(status, 422, "usernames are unique: {body}");
+    let (status, body) = s.post("/private/legacy/authorizations", TOKEN, json!({"orgID": org, "permissions": perms}));
+    assert_eq!((status, body["message"].as_str()), (400, Some("token required for v1 user authorization type")));
+
+    let url = s.url("/query");
+    let client = reqwest::blocking::Client::new();
+    let q = [("db", "db"), ("q", "SELECT count(usage) FROM cpu")];
+    // No password yet: refused.
+    let r = client.get(&url).query(&q).query(&[("u", "grafana"), ("p", "whatever1")]).send().unwrap();
+    assert_eq!(r.status(), 401);
+    let r = s
+        .request(Method::POST, &format!("/private/legacy/authorizations/{id}/password"), Some(TOKEN))
+        .json(&json!({"password": "dashboards-2024"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = client.get(&url).query(&q).query(&[("u", "grafana"), ("p", "dashboards-2024")]).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["results"][0]["series"][0]["values"][0][1], json!(180));
+    let r = client.get(&url).query(&q).basic_auth("grafana", Some("dashboards-2024")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client.get(&url).query(&q).basic_auth("grafana", Some("wrong-password")).send().unwrap();
+    assert_eq!(r.status(), 401);
+    // ... and writes with it through /write.
+    let w = client
+        .post(s.url("/write"))
+        .query(&[("db", "db"), ("u", "grafana"), ("p", "dashboards-2024")])
+        .body("cpu,host=z usage=1 1577836800000000000")
+        .send()
+        .unwrap();
+    assert_eq!(w.status(), 204);
+    // Deactivated, it no longer reads; listed and deleted through the API.
+    let (status, _) = s.patch(&format!("/private/legacy/authorizations/{id}"), TOKEN, json!({"status": "inactive"}));
+    assert_eq!(status, 200);
+    let r = client.get(&url).query(&q).query(&[("u", "grafana"), ("p", "dashboards-2024")]).send().unwrap();
+    assert_eq!(r.status(), 403);
+    let (_, list) = s.get(&format!("/private/legacy/authorizations?orgID={org}"), TOKEN);
+    assert_eq!(list["authorizations"].as_array().unwrap().len(), 1);
+    assert_eq!(s.delete(&format!("/private/legacy/authorizations/{id}"), TOKEN).0, 204);
+    let r = client.get(&url).query(&q).query(&[("u", "grafana"), ("p", "dashboards-2024")]).send().unwrap();
+    assert_eq!(r.status(), 401, "a deleted name falls back to the password as a token, which is none");
+}
