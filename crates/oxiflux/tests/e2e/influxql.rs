@@ -314,3 +314,46 @@ fn v1_usernames_and_passwords_sign_in_on_query_and_write() {
     let r = client.get(&url).query(&q).query(&[("u", "grafana"), ("p", "dashboards-2024")]).send().unwrap();
     assert_eq!(r.status(), 401, "a deleted name falls back to the password as a token, which is none");
 }
+
+/// Debian's 1.x `influx` shell (package influxdb-client; `.ci/run` installs it)
+/// against oxiflux, with any username and the token as password.
+#[test]
+fn the_1x_influx_shell_queries_oxiflux() {
+    let influx = ["/usr/bin/influx", "/usr/local/bin/influx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("the 1.x influx shell is needed: apt-get install influxdb-client (.ci/run does)");
+    let s = loaded();
+    let port = s.url("").rsplit(':').next().unwrap().trim_end_matches('/').to_owned();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(influx)
+            .args(["-host", "127.0.0.1", "-port", &port, "-username", "any"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, out) =
+        run(&["-password", TOKEN, "-database", "db", "-execute", "SELECT mean(usage) FROM cpu GROUP BY host"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("name: cpu\ntags: host=a\ntime mean\n---- ----\n0    19.377333333333336"), "{out}");
+    let (ok, out) = run(&[
+        "-password",
+        TOKEN,
+        "-database",
+        "db",
+        "-format",
+        "csv",
+        "-execute",
+        "SELECT usage FROM cpu WHERE host = 'a' LIMIT 2",
+    ]);
+    assert!(ok, "{out}");
+    assert_eq!(out, "name,time,usage\ncpu,1577836800000000000,48.238\ncpu,1577836810000000000,44.746\n");
+    let (ok, out) = run(&["-password", TOKEN, "-execute", "SHOW DATABASES"]);
+    assert!(ok && out.contains("db\n"), "{out}");
+    let (ok, out) = run(&["-password", "not-a-token", "-execute", "SHOW DATABASES"]);
+    assert!(!ok && out.contains("ERR: unauthorized access"), "{out}");
+}
