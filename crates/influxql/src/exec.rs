@@ -105,7 +105,7 @@ fn run(stmt: &Statement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> 
         Statement::ShowTagKeys(s) => show_tag_keys(s, ctx, opts),
         Statement::ShowTagValues(s) => show_tag_values(s, ctx, opts),
         Statement::ShowFieldKeys(s) => show_field_keys(s, ctx, opts),
-        Statement::ShowSeries(_) => Err("not implemented: SHOW SERIES".into()),
+        Statement::ShowSeries(s) => show_series(s, ctx, opts),
         Statement::ShowCardinality(c) => Err(format!("not implemented: {}", cardinality_name(c.of))),
         Statement::Select(s) => crate::select::run(s, ctx, opts),
         Statement::Explain { .. } => Err("not implemented: EXPLAIN".into()),
@@ -302,6 +302,26 @@ fn show_tag_values(s: &ShowTagValues, ctx: &dyn Context, opts: &Options) -> Run<
         });
     }
     Ok(out)
+}
+
+fn show_series(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+    let condition = tag_predicate(s.condition.as_ref())?;
+    let mut keys = Vec::new();
+    for m in measurements_of(bucket, &s.sources, &condition, ctx)? {
+        let p = Predicate::measurement_eq(&m).and(condition.clone());
+        let found = ctx.storage().series_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?;
+        keys.extend(found.into_iter().map(|k| k.to_string()));
+    }
+    let keys = page(keys, s.limit, s.offset);
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Series {
+        columns: vec!["key".into()],
+        values: keys.into_iter().map(|k| vec![Value::from(k)]).collect(),
+        ..Series::default()
+    }])
 }
 
 fn show_field_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {

@@ -85,6 +85,8 @@ pub trait ReadApi: Send + Sync {
     fn field_keys(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate)
     -> Result<Vec<(String, FieldType)>>;
     fn series_cardinality(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<usize>;
+    /// The series with data in the range that the predicate matches, sorted.
+    fn series_keys(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<Arc<SeriesKey>>>;
 }
 
 fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
@@ -681,6 +683,14 @@ impl ReadApi for Storage {
             }
         }
         Ok(set.into_iter().collect())
+    }
+
+    fn series_keys(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<Arc<SeriesKey>>> {
+        let st = self.read_state();
+        let Some(b) = st.buckets.get(&bucket) else {
+            return Ok(Vec::new());
+        };
+        Ok(series_in_range(b, start, stop, predicate).into_keys().collect())
     }
 
     fn series_cardinality(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<usize> {
