@@ -1292,6 +1292,28 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     Ok(if negative { total.wrapping_neg() } else { total })
 }
 
+/// A duration as InfluxQL writes it: the largest unit that divides it.
+pub fn format_duration(ns: i64) -> String {
+    const UNITS: [(i64, &str); 7] = [
+        (604_800_000_000_000, "w"),
+        (86_400_000_000_000, "d"),
+        (3_600_000_000_000, "h"),
+        (60_000_000_000, "m"),
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+        (1_000, "u"),
+    ];
+    if ns == 0 {
+        return "0s".into();
+    }
+    for (size, unit) in UNITS {
+        if ns % size == 0 {
+            return format!("{}{unit}", ns / size);
+        }
+    }
+    format!("{ns}ns")
+}
+
 /// An identifier as InfluxQL would write it, quoted where it must be.
 pub fn quote_ident(segments: &[String]) -> String {
     let mut out = String::new();

@@ -357,3 +357,30 @@ fn the_1x_influx_shell_queries_oxiflux() {
     let (ok, out) = run(&["-password", "not-a-token", "-execute", "SHOW DATABASES"]);
     assert!(!ok && out.contains("ERR: unauthorized access"), "{out}");
 }
+
+/// EXPLAIN names each field's expression and the series it reads; EXPLAIN
+/// ANALYZE runs the query and reports its series and rows.
+#[test]
+fn explain_describes_the_plan_and_analyze_runs_it() {
+    let s = loaded();
+    let plan = |q: &str| -> Vec<String> {
+        let (status, body) = query(&s, &[("db", "db"), ("q", q)]);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["results"][0]["series"][0]["columns"], json!(["QUERY PLAN"]), "{body}");
+        body["results"][0]["series"][0]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row[0].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        plan("EXPLAIN SELECT mean(usage), max(usage) * 2 FROM cpu WHERE region = 'us' GROUP BY time(1m)"),
+        ["EXPRESSION: mean(usage)", "EXPRESSION: max(usage) * 2", "NUMBER OF SERIES: 2"]
+    );
+    assert_eq!(plan("EXPLAIN SELECT usage FROM cpu")[1], "NUMBER OF SERIES: 3");
+    let analyzed = plan("EXPLAIN ANALYZE SELECT count(usage) FROM cpu GROUP BY host");
+    assert_eq!(analyzed[0], "EXPLAIN ANALYZE");
+    assert!(analyzed.iter().any(|l| l.ends_with("series: 3")), "{analyzed:?}");
+    assert!(analyzed.iter().any(|l| l.ends_with("rows: 3")), "{analyzed:?}");
+}
