@@ -1,6 +1,8 @@
 //! Runs parsed statements against storage: the schema statements here,
 //! `SELECT` in [`crate::select`].
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use regex::Regex;
 use serde_json::Value;
 use storage::{FieldType, Matcher, Predicate, Subject};
@@ -106,7 +108,7 @@ fn run(stmt: &Statement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> 
         Statement::ShowTagValues(s) => show_tag_values(s, ctx, opts),
         Statement::ShowFieldKeys(s) => show_field_keys(s, ctx, opts),
         Statement::ShowSeries(s) => show_series(s, ctx, opts),
-        Statement::ShowCardinality(c) => Err(format!("not implemented: {}", cardinality_name(c.of))),
+        Statement::ShowCardinality(c) => show_cardinality(c, ctx, opts),
         Statement::Select(s) => crate::select::run(s, ctx, opts),
         Statement::Explain { analyze, statement, .. } => explain(statement, *analyze, ctx, opts),
         Statement::Delete { sources, condition } => {
@@ -257,28 +259,7 @@ fn show_tag_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run<Vec<S
 fn show_tag_values(s: &ShowTagValues, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
     let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
     let condition = tag_predicate(s.condition.as_ref())?;
-    let key_matches: Box<dyn Fn(&str) -> bool> = match &s.keys {
-        TagKeys::Eq(k) => {
-            let k = k.clone();
-            Box::new(move |x| x == k)
-        }
-        TagKeys::Neq(k) => {
-            let k = k.clone();
-            Box::new(move |x| x != k)
-        }
-        TagKeys::In(ks) => {
-            let ks = ks.clone();
-            Box::new(move |x| ks.iter().any(|k| k == x))
-        }
-        TagKeys::Regex(re) => {
-            let re = Regex::new(re).map_err(|e| e.to_string())?;
-            Box::new(move |x| re.is_match(x))
-        }
-        TagKeys::NotRegex(re) => {
-            let re = Regex::new(re).map_err(|e| e.to_string())?;
-            Box::new(move |x| !re.is_match(x))
-        }
-    };
+    let key_matches = key_filter(&s.keys)?;
     let mut out = Vec::new();
     for m in measurements_of(bucket, &s.sources, &condition, ctx)? {
         let p = Predicate::measurement_eq(&m).and(condition.clone());
@@ -302,6 +283,119 @@ fn show_tag_values(s: &ShowTagValues, ctx: &dyn Context, opts: &Options) -> Run<
         });
     }
     Ok(out)
+}
+
+/// A test on tag keys.
+type KeyFilter = Box<dyn Fn(&str) -> bool>;
+
+/// Which tag keys a `WITH KEY` clause selects.
+fn key_filter(keys: &TagKeys) -> Run<KeyFilter> {
+    Ok(match keys {
+        TagKeys::Eq(k) => {
+            let k = k.clone();
+            Box::new(move |x| x == k)
+        }
+        TagKeys::Neq(k) => {
+            let k = k.clone();
+            Box::new(move |x| x != k)
+        }
+        TagKeys::In(ks) => {
+            let ks = ks.clone();
+            Box::new(move |x| ks.iter().any(|k| k == x))
+        }
+        TagKeys::Regex(re) => {
+            let re = Regex::new(re).map_err(|e| e.to_string())?;
+            Box::new(move |x| re.is_match(x))
+        }
+        TagKeys::NotRegex(re) => {
+            let re = Regex::new(re).map_err(|e| e.to_string())?;
+            Box::new(move |x| !re.is_match(x))
+        }
+    })
+}
+
+/// The cardinality statements, as 1.x rewrites them: `count(distinct(...))`
+/// of series, tag keys, tag values or field keys per measurement (and per
+/// `GROUP BY` tags), or of measurements. 2.x refuses only the estimates
+/// (`SHOW SERIES|MEASUREMENT CARDINALITY` with no clause at all).
+fn show_cardinality(c: &ShowCardinality, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+    let bare =
+        c.sources.is_empty() && c.condition.is_none() && c.dimensions.is_empty() && c.limit == 0 && c.offset == 0;
+    if !c.exact && bare && matches!(c.of, CardinalityOf::Series | CardinalityOf::Measurements) {
+        return Err(format!("not implemented: {}", cardinality_name(c.of)));
+    }
+    let bucket = bucket_of(c.database.as_ref(), ctx, opts)?;
+    let condition = tag_predicate(c.condition.as_ref())?;
+    let measurements = measurements_of(bucket, &c.sources, &condition, ctx)?;
+    let count_row = |n: usize| page(vec![vec![Value::from(n)]], c.limit, c.offset);
+    if c.of == CardinalityOf::Measurements {
+        let values = count_row(measurements.len());
+        return Ok(if values.is_empty() {
+            Vec::new()
+        } else {
+            vec![Series { columns: vec!["count".into()], values, ..Series::default() }]
+        });
+    }
+    let key_matches: KeyFilter = match &c.keys {
+        Some(keys) => key_filter(keys)?,
+        None => Box::new(|_: &str| true),
+    };
+    let storage = ctx.storage();
+    let mut out = Vec::new();
+    for m in measurements {
+        let p = Predicate::measurement_eq(&m).and(condition.clone());
+        let mut groups: BTreeMap<Vec<(String, String)>, BTreeSet<String>> = BTreeMap::new();
+        if c.of == CardinalityOf::FieldKeys {
+            let fields = storage.field_keys(bucket, i64::MIN, i64::MAX, &Predicate::measurement_eq(&m));
+            groups.insert(Vec::new(), fields.map_err(|e| e.to_string())?.into_iter().map(|(f, _)| f).collect());
+        } else {
+            for key in storage.series_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())? {
+                let group = group_of(&key.tags, &c.dimensions)?;
+                let seen = groups.entry(group).or_default();
+                match c.of {
+                    CardinalityOf::Series => {
+                        seen.insert(key.to_string());
+                    }
+                    CardinalityOf::TagKeys => seen.extend(key.tags.iter().map(|(k, _)| k.clone())),
+                    _ => seen.extend(key.tags.iter().filter(|(k, _)| key_matches(k)).map(|(_, v)| v.clone())),
+                }
+            }
+        }
+        for (tags, seen) in groups {
+            let values = if seen.is_empty() { Vec::new() } else { count_row(seen.len()) };
+            if values.is_empty() {
+                continue;
+            }
+            out.push(Series {
+                name: Some(m.clone()),
+                tags: tags.into_iter().collect(),
+                columns: vec!["count".into()],
+                values,
+                ..Series::default()
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A series' values of the `GROUP BY` tags (`""` where it has none).
+fn group_of(tags: &[(String, String)], dimensions: &[Expr]) -> Run<Vec<(String, String)>> {
+    let value = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let mut group = Vec::new();
+    for d in dimensions {
+        match d {
+            Expr::VarRef { name, .. } => group.push((name.clone(), value(name))),
+            Expr::Wildcard(_) => group.extend(tags.iter().cloned()),
+            Expr::Regex(re) => {
+                let re = Regex::new(re).map_err(|e| e.to_string())?;
+                group.extend(tags.iter().filter(|(k, _)| re.is_match(k)).cloned());
+            }
+            _ => return Err("only tags are allowed in the GROUP BY of a cardinality statement".into()),
+        }
+    }
+    group.sort();
+    group.dedup();
+    Ok(group)
 }
 
 /// EXPLAIN: what each field computes and how many series it reads; with

@@ -105,8 +105,17 @@ fn answers_agree_with_influxdb_1_6_7() {
 #[test]
 fn statements_2x_refuses_answer_not_implemented() {
     let s = loaded();
-    let (status, body) =
-        query(&s, &[("db", "db"), ("q", "CREATE DATABASE x; SHOW USERS; DROP SERIES FROM cpu; GRANT ALL TO bob")]);
+    let (status, body) = query(
+        &s,
+        &[
+            ("db", "db"),
+            (
+                "q",
+                "CREATE DATABASE x; SHOW USERS; DROP SERIES FROM cpu; GRANT ALL TO bob; SHOW SERIES CARDINALITY; \
+                 SHOW MEASUREMENT CARDINALITY",
+            ),
+        ],
+    );
     assert_eq!(status, 200);
     let errors: Vec<&str> = body["results"].as_array().unwrap().iter().map(|r| r["error"].as_str().unwrap()).collect();
     assert_eq!(
@@ -115,7 +124,9 @@ fn statements_2x_refuses_answer_not_implemented() {
             "not implemented: CREATE DATABASE",
             "not implemented: SHOW USERS",
             "not implemented: DROP SERIES",
-            "not implemented: GRANT ALL"
+            "not implemented: GRANT ALL",
+            "not implemented: SHOW SERIES CARDINALITY",
+            "not implemented: SHOW MEASUREMENT CARDINALITY",
         ]
     );
 }
