@@ -18,7 +18,7 @@ use crate::ast::*;
 use crate::exec::{Context, Options, tag_predicate};
 use crate::lexer::Token;
 use crate::result::Series;
-use crate::transform::{is_math, is_transformation};
+use crate::transform::{check_technical, is_math, is_technical, is_transformation, looks_back};
 
 type Run<T> = Result<T, String>;
 
@@ -192,9 +192,15 @@ fn measurement(
     // Tag-only conditions go to storage; the rest filters rows.
     let (tag_cond, row_cond) = split_condition(rest, &field_types);
     let predicate = mp.and(tag_predicate(tag_cond.as_ref())?);
-    let start = range.min.unwrap_or(i64::MIN);
     let stop = range.max.map_or(i64::MAX, |m| m.saturating_add(1));
     let (group_tags, interval) = dimensions(&stmt.dimensions, &tag_keys)?;
+    for f in &outer {
+        if let Expr::Call { name, args } = &f.expr
+            && is_technical(name)
+        {
+            check_technical(name, args, interval.is_some())?;
+        }
+    }
     // In a zone, windows start on its wall clock (its offset where the range begins).
     let interval = match (interval, stmt.location.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok())) {
         (Some((every, offset)), Some(zone)) => {
@@ -205,26 +211,42 @@ fn measurement(
         }
         (i, _) => i,
     };
+    // Transformations of window aggregates also read the window just before
+    // the range (as InfluxQL does), so the first window in range has its
+    // predecessor; what they emit there is kept.
+    let range = match (interval, range.min) {
+        (Some((every, _)), Some(min)) if transforms.iter().flatten().any(|(name, _)| looks_back(name)) => {
+            &TimeRange { min: Some(min.saturating_sub(every)), max: range.max }
+        }
+        _ => range,
+    };
+    let start = range.min.unwrap_or(i64::MIN);
+    let every = interval.map(|(every, _)| every);
+    let transform_rows = |rows: Vec<WindowRow>| -> Run<Vec<WindowRow>> {
+        if !transformed {
+            return Ok(rows);
+        }
+        apply_transforms(rows, &transforms, every)
+    };
     if row_cond.is_none()
         && let Some(plan) = pushable(&fields, &field_types)
     {
         let scan = ScanRequest::new(bucket, start, stop, predicate.clone());
         let groups = pushdown(storage, &scan, &plan, &group_tags, range, interval, ctx.now())?;
-        return Ok(groups
-            .into_iter()
-            .filter_map(|(key, rows)| {
-                let rows = if transformed { apply_transforms(rows, &transforms).ok()? } else { rows };
-                let values = finish(stmt, interval, rows, fields.len());
-                let values = page_rows(stmt, values);
-                (!values.is_empty()).then(|| Series {
+        let mut out = Vec::new();
+        for (key, rows) in groups {
+            let values = page_rows(stmt, finish(stmt, interval, transform_rows(rows)?, fields.len()));
+            if !values.is_empty() {
+                out.push(Series {
                     name: Some(name.to_owned()),
                     tags: key.into_iter().collect(),
                     columns: std::iter::once("time".to_owned()).chain(names.iter().cloned()).collect(),
                     values,
                     partial: false,
-                })
-            })
-            .collect());
+                });
+            }
+        }
+        return Ok(out);
     }
     let mut req = ScanRequest::new(bucket, start, stop, predicate);
     req.fields = Some(all_fields.iter().cloned().collect());
@@ -299,8 +321,7 @@ fn measurement(
                 })
                 .collect();
             let rows = aggregate_rows(&fields, &all_fields, &rows, &series, range, interval, ctx.now())?;
-            let rows = if transformed { apply_transforms(rows, &transforms)? } else { rows };
-            finish(stmt, interval, rows, fields.len())
+            finish(stmt, interval, transform_rows(rows)?, fields.len())
         } else if transformed {
             let rows: Vec<WindowRow> = at
                 .iter()
@@ -310,7 +331,7 @@ fn measurement(
                     (time, fields.iter().map(|f| eval_with(&f.expr, &get)).collect())
                 })
                 .collect();
-            apply_transforms(rows, &transforms)?
+            transform_rows(rows)?
                 .into_iter()
                 .map(|(t, v)| {
                     std::iter::once(Json::from(format_time(t)))
@@ -435,14 +456,18 @@ fn split_transform(f: &Field) -> (Option<(String, Vec<Expr>)>, Field) {
 /// Applies the fields' transformations to rows in time order: each
 /// transformed column becomes its transformation's output, and rows are the
 /// times any transformation gave a value at.
-fn apply_transforms(rows: Vec<WindowRow>, transforms: &[Option<(String, Vec<Expr>)>]) -> Run<Vec<WindowRow>> {
+fn apply_transforms(
+    rows: Vec<WindowRow>,
+    transforms: &[Option<(String, Vec<Expr>)>],
+    every: Option<i64>,
+) -> Run<Vec<WindowRow>> {
     let mut outputs: Vec<Option<BTreeMap<i64, V>>> = Vec::with_capacity(transforms.len());
     for (i, t) in transforms.iter().enumerate() {
         outputs.push(match t {
             None => None,
             Some((name, args)) => {
                 let seq: Vec<(i64, V)> = rows.iter().filter_map(|(t, v)| v[i].clone().map(|v| (*t, v))).collect();
-                Some(crate::transform::transform(name, args, &seq)?.into_iter().collect())
+                Some(crate::transform::transform(name, args, &seq, every)?.into_iter().collect())
             }
         });
     }
