@@ -6,6 +6,7 @@
 
 pub mod ast;
 pub mod exec;
+mod holt_winters;
 pub mod lexer;
 pub mod parser;
 pub mod result;

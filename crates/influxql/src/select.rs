@@ -18,7 +18,7 @@ use crate::ast::*;
 use crate::exec::{Context, Options, tag_predicate};
 use crate::lexer::Token;
 use crate::result::Series;
-use crate::transform::{check_technical, is_math, is_technical, is_transformation, looks_back};
+use crate::transform::{check_holt_winters, check_technical, is_math, is_technical, is_transformation, looks_back};
 
 type Run<T> = Result<T, String>;
 
@@ -199,6 +199,11 @@ fn measurement(
             && is_technical(name)
         {
             check_technical(name, args, interval.is_some())?;
+        }
+        if let Expr::Call { name, args } = &f.expr
+            && name.starts_with("holt_winters")
+        {
+            check_holt_winters(name, args, interval.is_some())?;
         }
     }
     // In a zone, windows start on its wall clock (its offset where the range begins).
@@ -1206,6 +1211,21 @@ fn pushdown(
     Ok(out)
 }
 
+/// Between points of equal time, which `first` and `last` select: the
+/// greater value, except that `first` prefers false to true.
+fn tie_wins(v: &V, over: &V, first: bool) -> bool {
+    match (v, over) {
+        (V::B(a), V::B(b)) => {
+            if first {
+                !a && *b
+            } else {
+                *a && !b
+            }
+        }
+        _ => v.cmp(over).is_some_and(std::cmp::Ordering::is_gt),
+    }
+}
+
 /// Folds one series' window value into the group's.
 fn combine(agg: storage::Aggregate, have: &mut (V, i64), v: V, t: i64) {
     use storage::Aggregate as A;
@@ -1228,12 +1248,12 @@ fn combine(agg: storage::Aggregate, have: &mut (V, i64), v: V, t: i64) {
             }
         }
         A::First => {
-            if t < have.1 {
+            if t < have.1 || (t == have.1 && tie_wins(&v, &have.0, true)) {
                 *have = (v, t);
             }
         }
         A::Last => {
-            if t > have.1 {
+            if t > have.1 || (t == have.1 && tie_wins(&v, &have.0, false)) {
                 *have = (v, t);
             }
         }
@@ -1362,10 +1382,16 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
             }
             best.map_or((None, None), |(t, v)| (Some(v.clone()), Some(t)))
         }
-        "first" => (Some(vals[0].1.clone()), Some(vals[0].0)),
-        "last" => {
-            let (t, v) = vals[vals.len() - 1];
-            (Some(v.clone()), Some(t))
+        "first" | "last" => {
+            let (t, _) = if name == "first" { vals[0] } else { vals[vals.len() - 1] };
+            let mut tied = vals.iter().filter(|(at, _)| *at == t).map(|(_, v)| *v);
+            let mut pick = tied.next().unwrap_or(vals[0].1);
+            for v in tied {
+                if tie_wins(v, pick, name == "first") {
+                    pick = v;
+                }
+            }
+            (Some(pick.clone()), Some(t))
         }
         "spread" => {
             let n = nums();

@@ -19,13 +19,37 @@ pub(crate) fn is_transformation(name: &str) -> bool {
             | "moving_average"
             | "cumulative_sum"
             | "elapsed"
+            | "holt_winters"
+            | "holt_winters_with_fit"
     ) || is_technical(name)
+}
+
+/// Checks a `holt_winters[_with_fit](aggregate, N, S)` call as InfluxQL's compiler does.
+pub(crate) fn check_holt_winters(name: &str, args: &[Expr], grouped_by_time: bool) -> Run<()> {
+    if args.len() != 3 {
+        return Err(format!("invalid number of arguments for {name}, expected 3, got {}", args.len()));
+    }
+    match args[1] {
+        Expr::Integer(n) if n > 0 => {}
+        Expr::Integer(n) => return Err(format!("second arg to {name} must be greater than 0, got {n}")),
+        _ => return Err(format!("expected integer argument as second arg in {name}")),
+    }
+    match args[2] {
+        Expr::Integer(s) if s >= 0 => {}
+        Expr::Integer(s) => return Err(format!("third arg to {name} cannot be negative, got {s}")),
+        _ => return Err(format!("expected integer argument as third arg in {name}")),
+    }
+    match &args[0] {
+        Expr::Call { .. } if grouped_by_time => Ok(()),
+        Expr::Call { .. } => Err(format!("{name} aggregate requires a GROUP BY interval")),
+        _ => Err(format!("must use aggregate function with {name}")),
+    }
 }
 
 /// Whether a transformation of window aggregates also reads the window
 /// before a `GROUP BY time` range (all but `cumulative_sum`).
 pub(crate) fn looks_back(name: &str) -> bool {
-    name != "cumulative_sum"
+    !matches!(name, "cumulative_sum" | "holt_winters" | "holt_winters_with_fit")
 }
 
 /// Whether a function is one of the technical-analysis transformations.
@@ -516,6 +540,16 @@ pub(crate) fn transform(name: &str, args: &[Expr], seq: &[(i64, V)], every: Opti
             for w in seq.windows(2) {
                 out.push((w[1].0, V::I((w[1].0 - w[0].0) / unit)));
             }
+        }
+        "holt_winters" | "holt_winters_with_fit" => {
+            let (Some(Expr::Integer(h)), Some(Expr::Integer(m)), Some(every)) = (args.get(1), args.get(2), every)
+            else {
+                return Err(format!("{name} aggregate requires a GROUP BY interval"));
+            };
+            let points: Vec<(i64, f64)> = seq.iter().filter_map(|(t, v)| v.num().map(|x| (*t, x))).collect();
+            let season = usize::try_from(*m).unwrap_or(0);
+            let forecast = crate::holt_winters::forecast(&points, *h as usize, season, name.ends_with("fit"), every);
+            return Ok(forecast.into_iter().map(|(t, x)| (t, V::F(x))).collect());
         }
         other if is_technical(other) => return technical(other, args, seq),
         other => return Err(format!("undefined function {other}()")),
