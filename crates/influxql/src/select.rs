@@ -826,15 +826,15 @@ fn aggregate_rows(
 /// A call that answers with several rows per window (top, bottom, distinct), when a query's first field is one.
 fn multi_row(fields: &[Field]) -> Option<&Expr> {
     match &fields.first()?.expr {
-        e @ Expr::Call { name, .. } if matches!(name.as_str(), "top" | "bottom" | "distinct") => Some(e),
+        e @ Expr::Call { name, .. } if matches!(name.as_str(), "top" | "bottom" | "distinct" | "sample") => Some(e),
         e @ Expr::Distinct(_) => Some(e),
         _ => None,
     }
 }
 
-/// top(field, [tag, ...,] n), bottom(...), distinct(field): per window, the
-/// points (or values) they pick, in time order; tag arguments and tag fields
-/// beside them come from each picked point's series.
+/// top(field, [tag, ...,] n), bottom(...), distinct(field), sample(field, n):
+/// per window, the points (or values) they pick, in time order; tag arguments
+/// and tag fields beside them come from each picked point's series.
 #[allow(clippy::too_many_arguments)]
 fn multi_rows(
     call: &Expr,
@@ -860,7 +860,20 @@ fn multi_rows(
             ));
         }
     };
+    let sample_size = if name == "sample" {
+        if args.len() != 2 {
+            return Err(format!("invalid number of arguments for sample, expected 2, got {}", args.len()));
+        }
+        match args[1] {
+            Expr::Integer(n) if n > 0 => n as usize,
+            Expr::Integer(n) => return Err(format!("sample window must be greater than 1, got {n}")),
+            _ => return Err("expected integer argument in sample()".into()),
+        }
+    } else {
+        0
+    };
     let Some(fi) = all.iter().position(|f| *f == field) else { return Ok(Vec::new()) };
+    let mut rng = rand::rng();
     let mut out = Vec::new();
     for &(ws, we) in windows {
         let points: Vec<&Row> = rows.iter().filter(|r| r.time >= ws && r.time < we && r.values[fi].is_some()).collect();
@@ -875,6 +888,23 @@ fn multi_rows(
                         picked.push((r, if windowed { ws } else { range.min.unwrap_or(0) }));
                     }
                 }
+            }
+            "sample" => {
+                // A reservoir: the first n points, then each later point
+                // replaces a random one with probability n / (points so far).
+                let mut reservoir: Vec<&Row> = Vec::with_capacity(sample_size);
+                for (seen, r) in points.iter().enumerate() {
+                    if reservoir.len() < sample_size {
+                        reservoir.push(r);
+                    } else {
+                        let slot = rand::Rng::random_range(&mut rng, 0..=seen);
+                        if slot < sample_size {
+                            reservoir[slot] = r;
+                        }
+                    }
+                }
+                reservoir.sort_by_key(|r| (r.time, r.series));
+                picked = reservoir.into_iter().map(|r| (r, r.time)).collect();
             }
             _ => {
                 let n = match args.last() {

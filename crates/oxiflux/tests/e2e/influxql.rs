@@ -395,3 +395,46 @@ fn explain_describes_the_plan_and_analyze_runs_it() {
     assert!(analyzed.iter().any(|l| l.ends_with("series: 3")), "{analyzed:?}");
     assert!(analyzed.iter().any(|l| l.ends_with("rows: 3")), "{analyzed:?}");
 }
+
+/// sample() picks at random, so its answer is checked for what it must be:
+/// n of the window's own points (time and value), in time order.
+#[test]
+fn sample_picks_n_real_points_per_window_in_time_order() {
+    let s = loaded();
+    let rows = |q: &str| -> Vec<(String, Value)> {
+        let (status, body) = query(&s, &[("db", "db"), ("q", q)]);
+        assert_eq!(status, 200, "{body}");
+        body["results"][0]["series"][0]["values"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|r| (r[0].as_str().unwrap().to_owned(), r[1].clone()))
+            .collect()
+    };
+    let all = rows("SELECT usage FROM cpu WHERE host = 'a'");
+    assert_eq!(all.len(), 60);
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let picked = rows("SELECT sample(usage, 3) FROM cpu WHERE host = 'a'");
+        assert_eq!(picked.len(), 3);
+        assert!(picked.windows(2).all(|w| w[0].0 < w[1].0), "{picked:?}");
+        for p in &picked {
+            assert!(all.contains(p), "{p:?} is not a point of the series");
+            seen.insert(p.0.clone());
+        }
+    }
+    // Twenty draws of 3 from 60 points do not keep landing on the same few.
+    assert!(seen.len() > 10, "{seen:?}");
+
+    let windows = rows(
+        "SELECT sample(usage, 2) FROM cpu WHERE host = 'a' AND time >= '2020-01-01T00:00:00Z' \
+         AND time < '2020-01-01T00:05:00Z' GROUP BY time(1m)",
+    );
+    assert_eq!(windows.len(), 10);
+    for (i, pair) in windows.chunks(2).enumerate() {
+        for p in pair {
+            assert!(all.contains(p));
+            assert!(p.0.starts_with(&format!("2020-01-01T00:0{i}:")), "{p:?} outside window {i}");
+        }
+    }
+}

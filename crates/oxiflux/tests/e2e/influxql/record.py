@@ -7,7 +7,7 @@
 
 The dataset goes into a fresh database `db`; each query runs with `db=db`.
 `pending_queries.txt` holds queries recorded against 1.6.7 that oxiflux does
-not answer alike yet (sample, subqueries); they move
+not answer alike yet (subqueries); they move
 into queries.txt as they are built.
 """
 import json
