@@ -12,7 +12,7 @@ use arrow::array::{
 };
 use regex::Regex;
 use serde_json::Value as Json;
-use storage::{Predicate, ScanRequest, SeriesKey};
+use storage::{MemoryTables, Predicate, ReadApi, ScanRequest, SeriesKey};
 
 use crate::ast::*;
 use crate::exec::{Context, Options, tag_predicate};
@@ -63,9 +63,31 @@ impl V {
     }
 }
 
+thread_local! {
+    /// Set while a subquery runs: its floats keep their type in its JSON
+    /// result (an integral float is not written as an integer), so that the
+    /// outer query reads them as floats.
+    static TYPED_FLOATS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps floats typed in JSON while it lives.
+struct TypedFloats(bool);
+
+impl TypedFloats {
+    fn on() -> Self {
+        Self(TYPED_FLOATS.replace(true))
+    }
+}
+
+impl Drop for TypedFloats {
+    fn drop(&mut self) {
+        TYPED_FLOATS.set(self.0);
+    }
+}
+
 /// A float as Go writes it in JSON: integral values without a fraction.
 fn float_json(x: f64) -> Json {
-    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
+    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 && !TYPED_FLOATS.get() {
         Json::from(x as i64)
     } else {
         serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
@@ -97,8 +119,17 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
     let (range, rest) = split_time(stmt.condition.as_ref(), ctx.now())?;
     let mut out = Vec::new();
     for source in &stmt.sources {
-        let Source::Measurement(m) = source else {
-            return Err("not implemented: subqueries".into());
+        let m = match source {
+            Source::Measurement(m) => m,
+            Source::Subquery(inner) => {
+                let tables = subquery(inner, stmt, &range, ctx, opts)?;
+                let sub = SubqueryContext { outer: ctx, tables: &tables };
+                let names = tables.measurements(0, i64::MIN, i64::MAX, &Predicate::True).map_err(|e| e.to_string())?;
+                for name in names {
+                    out.extend(measurement(stmt, &sub, 0, &name, &range, rest.as_ref())?);
+                }
+                continue;
+            }
         };
         let db = if m.database.is_empty() { opts.database.clone() } else { m.database.clone() };
         let rp = if m.retention_policy.is_empty() { opts.retention_policy.clone() } else { m.retention_policy.clone() };
@@ -138,6 +169,109 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
     let out: Vec<Series> = out.into_iter().skip(stmt.soffset as usize).collect();
     let out = if stmt.slimit > 0 { out.into_iter().take(stmt.slimit as usize).collect() } else { out };
     Ok(out)
+}
+
+/// Runs a subquery as InfluxQL does: within the outer query's time range,
+/// grouped also by the outer query's `GROUP BY` tags, an aggregate's
+/// `fill(null)` taken as `fill(none)`. Its result, typed, becomes tables the
+/// outer query reads like a bucket: each result series a series, each column a field.
+fn subquery(
+    inner: &SelectStatement,
+    outer: &SelectStatement,
+    range: &TimeRange,
+    ctx: &dyn Context,
+    opts: &Options,
+) -> Run<MemoryTables> {
+    let mut stmt = inner.clone();
+    let bound = |op: Token, t: i64| Expr::Binary {
+        op,
+        lhs: Box::new(Expr::VarRef { name: "time".into(), ty: None }),
+        rhs: Box::new(Expr::Integer(t)),
+    };
+    let bounds = [range.min.map(|t| bound(Token::Gte, t)), range.max.map(|t| bound(Token::Lte, t))];
+    for b in bounds.into_iter().flatten() {
+        stmt.condition = Some(match stmt.condition.take() {
+            Some(c) => Expr::Binary { op: Token::And, lhs: Box::new(Expr::Paren(Box::new(c))), rhs: Box::new(b) },
+            None => b,
+        });
+    }
+    for d in &outer.dimensions {
+        if !matches!(d, Expr::Call { .. }) && !stmt.dimensions.contains(d) {
+            stmt.dimensions.push(d.clone());
+        }
+    }
+    if stmt.fill == Fill::Null && stmt.fields.iter().any(|f| has_call(&f.expr)) {
+        stmt.fill = Fill::None;
+    }
+    let series = {
+        let _typed = TypedFloats::on();
+        run(&stmt, ctx, opts)?
+    };
+    let mut tables = MemoryTables::default();
+    for s in series {
+        let key = SeriesKey::new(s.name.clone().unwrap_or_default(), s.tags.clone().into_iter().collect());
+        let mut rows: Vec<(i64, &Vec<Json>)> = Vec::with_capacity(s.values.len());
+        for row in &s.values {
+            let t = row
+                .first()
+                .and_then(Json::as_str)
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .and_then(|t| t.timestamp_nanos_opt())
+                .ok_or("a subquery row without a time")?;
+            rows.push((t, row));
+        }
+        rows.sort_by_key(|(t, _)| *t);
+        let times: Vec<i64> = rows.iter().map(|(t, _)| *t).collect();
+        for (j, column) in s.columns.iter().enumerate().skip(1) {
+            let cells: Vec<&Json> = rows.iter().map(|(_, row)| row.get(j).unwrap_or(&Json::Null)).collect();
+            if let Some(values) = json_column(&cells) {
+                tables.insert(key.clone(), column, times.clone(), values).map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    Ok(tables)
+}
+
+/// A result column as a typed array: strings, booleans, floats (any float
+/// among its numbers), integers or unsigned; `None` when it is all null.
+fn json_column(cells: &[&Json]) -> Option<ArrayRef> {
+    let first = cells.iter().find(|c| !c.is_null())?;
+    Some(match first {
+        Json::String(_) => Arc::new(cells.iter().map(|c| c.as_str()).collect::<StringArray>()),
+        Json::Bool(_) => Arc::new(cells.iter().map(|c| c.as_bool()).collect::<BooleanArray>()),
+        _ if cells.iter().any(|c| c.is_f64()) => Arc::new(cells.iter().map(|c| c.as_f64()).collect::<Float64Array>()),
+        _ if cells.iter().all(|c| c.is_null() || c.is_i64()) => {
+            Arc::new(cells.iter().map(|c| c.as_i64()).collect::<Int64Array>())
+        }
+        _ => Arc::new(cells.iter().map(|c| c.as_u64()).collect::<UInt64Array>()),
+    })
+}
+
+/// What an outer query reads: its subquery's tables in place of storage.
+struct SubqueryContext<'a> {
+    outer: &'a dyn Context,
+    tables: &'a MemoryTables,
+}
+
+impl Context for SubqueryContext<'_> {
+    fn databases(&self) -> Run<Vec<String>> {
+        self.outer.databases()
+    }
+    fn retention_policies(&self, database: &str) -> Run<Vec<crate::exec::RetentionPolicy>> {
+        self.outer.retention_policies(database)
+    }
+    fn bucket(&self, _database: &str, _retention_policy: &str) -> Run<u64> {
+        Ok(0)
+    }
+    fn storage(&self) -> &dyn storage::ReadApi {
+        self.tables
+    }
+    fn delete(&self, _: &str, _: i64, _: i64, _: &storage::DeletePredicate) -> Run<()> {
+        Err("a subquery deletes nothing".into())
+    }
+    fn now(&self) -> i64 {
+        self.outer.now()
+    }
 }
 
 /// One measurement's series of the result.

@@ -89,12 +89,12 @@ pub trait ReadApi: Send + Sync {
     fn series_keys(&self, bucket: u64, start: i64, stop: i64, predicate: &Predicate) -> Result<Vec<Arc<SeriesKey>>>;
 }
 
-fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
+pub(crate) fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
     let fields: Vec<Field> = columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect();
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns.into_iter().map(|(_, a)| a).collect())?)
 }
 
-fn times(v: Vec<i64>) -> ArrayRef {
+pub(crate) fn times(v: Vec<i64>) -> ArrayRef {
     Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC"))
 }
 
@@ -725,7 +725,7 @@ fn window_start(t: i64, every: i64, offset: i64) -> i64 {
     ws.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
-fn window_one(req: &WindowRequest, fs: FieldSeries) -> Result<FieldSeries> {
+pub(crate) fn window_one(req: &WindowRequest, fs: FieldSeries) -> Result<FieldSeries> {
     let (every, offset) = (req.every, req.offset);
     let t = fs
         .batch
