@@ -108,6 +108,7 @@ pub(crate) struct TimeRange {
 }
 
 pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+    validate_fields(stmt)?;
     if stmt.target.is_some() {
         return Err("not implemented: SELECT INTO".into());
     }
@@ -117,17 +118,25 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
         return Err("database name required".into());
     }
     let (range, rest) = split_time(stmt.condition.as_ref(), ctx.now())?;
-    let mut out = Vec::new();
+    // Subqueries first: their results are sources like buckets.
+    let mut tables = Vec::new();
+    for source in &stmt.sources {
+        if let Source::Subquery(inner) = source {
+            tables.push(subquery(inner, stmt, &range, ctx, opts)?);
+        }
+    }
+    let subqueries: Vec<SubqueryContext<'_>> =
+        tables.iter().map(|t| SubqueryContext { outer: ctx, tables: t }).collect();
+    let mut targets: Vec<(&dyn Context, u64, String)> = Vec::new();
+    let mut next_subquery = subqueries.iter();
     for source in &stmt.sources {
         let m = match source {
             Source::Measurement(m) => m,
-            Source::Subquery(inner) => {
-                let tables = subquery(inner, stmt, &range, ctx, opts)?;
-                let sub = SubqueryContext { outer: ctx, tables: &tables };
-                let names = tables.measurements(0, i64::MIN, i64::MAX, &Predicate::True).map_err(|e| e.to_string())?;
-                for name in names {
-                    out.extend(measurement(stmt, &sub, 0, &name, &range, rest.as_ref())?);
-                }
+            Source::Subquery(_) => {
+                let sub = next_subquery.next().ok_or("a subquery without its result")?;
+                let names =
+                    sub.tables.measurements(0, i64::MIN, i64::MAX, &Predicate::True).map_err(|e| e.to_string())?;
+                targets.extend(names.into_iter().map(|name| (sub as &dyn Context, 0, name)));
                 continue;
             }
         };
@@ -146,9 +155,13 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
             // A measurement that does not exist has no fields, and so no answer.
             None => vec![m.name.clone()],
         };
-        for name in names {
-            out.extend(measurement(stmt, ctx, bucket, &name, &range, rest.as_ref())?);
-        }
+        targets.extend(names.into_iter().map(|name| (ctx, bucket, name)));
+    }
+    // Wildcards expand to the fields and tags of all the sources together.
+    let schema = if wants_schema(stmt) { Some(Schema::of(&targets)?) } else { None };
+    let mut out = Vec::new();
+    for (c, bucket, name) in &targets {
+        out.extend(measurement(stmt, *c, *bucket, name, &range, rest.as_ref(), schema.as_ref())?);
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.tags.cmp(&b.tags)));
     // tz(): times written in the zone, with its offset.
@@ -169,6 +182,92 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
     let out: Vec<Series> = out.into_iter().skip(stmt.soffset as usize).collect();
     let out = if stmt.slimit > 0 { out.into_iter().take(stmt.slimit as usize).collect() } else { out };
     Ok(out)
+}
+
+/// What InfluxQL's compiler learns from a statement's fields to validate them.
+#[derive(Default)]
+struct FieldFacts<'a> {
+    /// Function calls (math functions and a distinct() inside count() aside).
+    calls: Vec<&'a str>,
+    /// A field or tag read outside any call.
+    auxiliary: bool,
+    /// No call but selectors (which answer with a point's own time).
+    only_selectors: bool,
+    /// A distinct() of its own.
+    distinct: bool,
+    top_bottom: Option<&'a str>,
+}
+
+impl<'a> FieldFacts<'a> {
+    fn walk(&mut self, e: &'a Expr, in_call: bool) {
+        match e {
+            Expr::VarRef { .. } | Expr::Wildcard(_) | Expr::Regex(_) if !in_call => self.auxiliary = true,
+            Expr::Call { name, args } if is_math(name) => args.iter().for_each(|a| self.walk(a, in_call)),
+            Expr::Call { name, args } => {
+                if in_call && name == "distinct" {
+                    return;
+                }
+                self.calls.push(name);
+                match name.as_str() {
+                    "max" | "min" | "first" | "last" | "percentile" | "sample" => {}
+                    "top" | "bottom" => {
+                        self.top_bottom.get_or_insert(name);
+                    }
+                    "distinct" => self.distinct = true,
+                    _ => self.only_selectors = false,
+                }
+                if args.iter().any(|a| matches!(a, Expr::Wildcard(_) | Expr::Regex(_))) {
+                    self.only_selectors = false;
+                }
+                args.iter().for_each(|a| self.walk(a, true));
+            }
+            Expr::Distinct(_) if !in_call => {
+                self.calls.push("distinct");
+                self.distinct = true;
+            }
+            Expr::Binary { lhs, rhs, .. } => {
+                self.walk(lhs, in_call);
+                self.walk(rhs, in_call);
+            }
+            Expr::Paren(e) => self.walk(e, in_call),
+            _ => {}
+        }
+    }
+}
+
+/// The checks InfluxQL makes of a statement's fields before it runs.
+fn validate_fields(stmt: &SelectStatement) -> Run<()> {
+    let mut facts = FieldFacts { only_selectors: true, ..FieldFacts::default() };
+    for f in &stmt.fields {
+        facts.walk(&f.expr, false);
+    }
+    if let Some(selector) = facts.top_bottom
+        && facts.calls.len() > 1
+    {
+        return Err(format!("selector function {selector}() cannot be combined with other functions"));
+    }
+    if facts.calls.is_empty() {
+        match stmt.fill {
+            Fill::None => return Err("fill(none) must be used with a function".into()),
+            Fill::Linear => return Err("fill(linear) must be used with a function".into()),
+            _ => {}
+        }
+        if stmt.dimensions.iter().any(|d| matches!(d, Expr::Call { name, .. } if name == "time")) {
+            return Err("GROUP BY requires at least one aggregate function".into());
+        }
+    }
+    if facts.distinct && (facts.calls.len() != 1 || facts.auxiliary) {
+        return Err("aggregate function distinct() cannot be combined with other functions or fields".into());
+    }
+    if facts.auxiliary {
+        if !facts.only_selectors {
+            return Err("mixing aggregate and non-aggregate queries is not supported".into());
+        }
+        if facts.calls.len() > 1 {
+            return Err("mixing multiple selector functions with tags or fields is not supported".into());
+        }
+    }
+    Ok(())
 }
 
 /// Runs a subquery as InfluxQL does: within the outer query's time range,
@@ -274,6 +373,71 @@ impl Context for SubqueryContext<'_> {
     }
 }
 
+/// The fields and tags of all of a statement's sources, which its wildcards expand to.
+struct Schema {
+    fields: BTreeMap<String, storage::FieldType>,
+    tags: Vec<String>,
+}
+
+impl Schema {
+    fn of(targets: &[(&dyn Context, u64, String)]) -> Run<Self> {
+        let mut fields = BTreeMap::new();
+        let mut tags = BTreeSet::new();
+        for (ctx, bucket, name) in targets {
+            let p = Predicate::measurement_eq(name);
+            for (f, t) in ctx.storage().field_keys(*bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())? {
+                fields.entry(f).or_insert(t);
+            }
+            tags.extend(ctx.storage().tag_keys(*bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?);
+        }
+        Ok(Self { fields, tags: tags.into_iter().collect() })
+    }
+}
+
+/// Refuses a function of a field of a type it does not take, as InfluxDB
+/// does when it builds the function's iterator.
+fn check_types(e: &Expr, types: &BTreeMap<String, storage::FieldType>) -> Run<()> {
+    use storage::FieldType as T;
+    match e {
+        Expr::Call { name, args } => {
+            if let Some(Expr::VarRef { name: field, .. }) = args.first()
+                && let Some(t @ (T::String | T::Boolean)) = types.get(field)
+            {
+                let takes = match name.as_str() {
+                    "count" | "first" | "last" | "distinct" | "mode" | "sample" | "elapsed" => true,
+                    "min" | "max" => *t == T::Boolean,
+                    _ => is_math(name),
+                };
+                if !takes {
+                    let label = match name.as_str() {
+                        "non_negative_derivative" => "derivative".to_owned(),
+                        "non_negative_difference" => "difference".to_owned(),
+                        other => other.replace('_', " "),
+                    };
+                    let iterator = if *t == T::String { "string" } else { "boolean" };
+                    return Err(format!("unsupported {label} iterator type: *query.{iterator}InterruptIterator"));
+                }
+            }
+            args.iter().try_for_each(|a| check_types(a, types))
+        }
+        Expr::Binary { lhs, rhs, .. } => {
+            check_types(lhs, types)?;
+            check_types(rhs, types)
+        }
+        Expr::Paren(e) => check_types(e, types),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a statement's fields hold a wildcard or regex to expand.
+fn wants_schema(stmt: &SelectStatement) -> bool {
+    stmt.fields.iter().any(|f| match &f.expr {
+        Expr::Wildcard(_) | Expr::Regex(_) => true,
+        Expr::Call { args, .. } => matches!(args.first(), Some(Expr::Wildcard(_) | Expr::Regex(_))),
+        _ => false,
+    })
+}
+
 /// One measurement's series of the result.
 fn measurement(
     stmt: &SelectStatement,
@@ -282,14 +446,14 @@ fn measurement(
     name: &str,
     range: &TimeRange,
     rest: Option<&Expr>,
+    schema: Option<&Schema>,
 ) -> Run<Vec<Series>> {
     let storage = ctx.storage();
     let mp = Predicate::measurement_eq(name);
     let field_types: BTreeMap<String, storage::FieldType> =
         storage.field_keys(bucket, i64::MIN, i64::MAX, &mp).map_err(|e| e.to_string())?.into_iter().collect();
     // Tag keys only matter to `*` and GROUP BY `*` or a regex.
-    let wants_tags = stmt.fields.iter().any(|f| matches!(f.expr, Expr::Wildcard(None | Some(DataType::Tag))))
-        || stmt.dimensions.iter().any(|d| matches!(d, Expr::Wildcard(_) | Expr::Regex(_)));
+    let wants_tags = stmt.dimensions.iter().any(|d| matches!(d, Expr::Wildcard(_) | Expr::Regex(_)));
     let tag_keys: Vec<String> = if wants_tags {
         storage.tag_keys(bucket, i64::MIN, i64::MAX, &mp).map_err(|e| e.to_string())?
     } else {
@@ -297,12 +461,18 @@ fn measurement(
     };
 
     // The fields: expanded wildcards, then every field a field expression or the condition reads.
-    let outer = expand_fields(&stmt.fields, &field_types, &tag_keys);
+    let outer = match schema {
+        Some(s) => expand_fields(&stmt.fields, &s.fields, &s.tags)?,
+        None => expand_fields(&stmt.fields, &field_types, &tag_keys)?,
+    };
     if outer.is_empty() {
         return Ok(Vec::new());
     }
     let names = column_names(&outer);
     // Transformations apply last: the fields read and aggregated are what they transform.
+    for f in &outer {
+        check_types(&f.expr, &field_types)?;
+    }
     let (transforms, fields): (Vec<_>, Vec<Field>) = outer.iter().map(split_transform).unzip();
     let transformed = transforms.iter().any(Option::is_some);
     let mut read: Vec<String> = Vec::new();
@@ -513,12 +683,23 @@ fn page_rows(stmt: &SelectStatement, mut values: Vec<Vec<Json>>) -> Vec<Vec<Json
     if stmt.limit > 0 { values.into_iter().take(stmt.limit as usize).collect() } else { values }
 }
 
-/// `*` and `*::field`/`*::tag` expanded into the measurement's fields and tags (sorted by name).
-fn expand_fields(fields: &[Field], types: &BTreeMap<String, storage::FieldType>, tag_keys: &[String]) -> Vec<Field> {
+/// `*`, `*::field`/`*::tag` and `/regex/` expanded into the fields and tags
+/// (sorted by name); `fn(*)` and `fn(/regex/)` into a call per field of a type
+/// the function takes, named `fn_field`.
+fn expand_fields(
+    fields: &[Field],
+    types: &BTreeMap<String, storage::FieldType>,
+    tag_keys: &[String],
+) -> Run<Vec<Field>> {
     let mut out = Vec::new();
     for f in fields {
         match &f.expr {
-            Expr::Wildcard(ty) => {
+            Expr::Wildcard(_) | Expr::Regex(_) => {
+                let (ty, re) = match &f.expr {
+                    Expr::Wildcard(ty) => (*ty, None),
+                    Expr::Regex(re) => (None, Some(Regex::new(re).map_err(|e| e.to_string())?)),
+                    _ => (None, None),
+                };
                 let mut names: Vec<(String, DataType)> = Vec::new();
                 if !matches!(ty, Some(DataType::Tag)) {
                     names.extend(types.keys().map(|k| (k.clone(), DataType::AnyField)));
@@ -526,6 +707,7 @@ fn expand_fields(fields: &[Field], types: &BTreeMap<String, storage::FieldType>,
                 if !matches!(ty, Some(DataType::AnyField)) {
                     names.extend(tag_keys.iter().map(|k| (k.clone(), DataType::Tag)));
                 }
+                names.retain(|(n, _)| re.as_ref().is_none_or(|re| re.is_match(n)));
                 names.sort_by(|a, b| a.0.cmp(&b.0));
                 out.extend(
                     names
@@ -533,8 +715,16 @@ fn expand_fields(fields: &[Field], types: &BTreeMap<String, storage::FieldType>,
                         .map(|(name, ty)| Field { expr: Expr::VarRef { name, ty: Some(ty) }, alias: None }),
                 );
             }
-            Expr::Call { name, args } if args.iter().any(|a| matches!(a, Expr::Wildcard(_))) => {
-                for field in types.keys() {
+            Expr::Call { name, args } if matches!(args.first(), Some(Expr::Wildcard(_) | Expr::Regex(_))) => {
+                let re = match &args[0] {
+                    Expr::Regex(re) => Some(Regex::new(re).map_err(|e| e.to_string())?),
+                    _ => None,
+                };
+                let base = f.alias.clone().unwrap_or_else(|| name.clone());
+                for (field, t) in types {
+                    if re.as_ref().is_some_and(|re| !re.is_match(field)) || !takes_type(name, *t) {
+                        continue;
+                    }
                     out.push(Field {
                         expr: Expr::Call {
                             name: name.clone(),
@@ -542,14 +732,29 @@ fn expand_fields(fields: &[Field], types: &BTreeMap<String, storage::FieldType>,
                                 .chain(args.iter().skip(1).cloned())
                                 .collect(),
                         },
-                        alias: Some(format!("{name}_{field}")),
+                        alias: Some(format!("{base}_{field}")),
                     });
                 }
             }
             _ => out.push(f.clone()),
         }
     }
-    out
+    Ok(out)
+}
+
+/// Whether a function's wildcard takes fields of a type: numbers for most;
+/// booleans too for min and max; every type for count, first, last,
+/// distinct, elapsed, mode and sample; floats and integers for holt_winters.
+fn takes_type(function: &str, t: storage::FieldType) -> bool {
+    use storage::FieldType as T;
+    match (function, t) {
+        (_, T::Float | T::Integer) => true,
+        ("holt_winters" | "holt_winters_with_fit", _) => false,
+        (_, T::UInteger) => true,
+        ("count" | "first" | "last" | "distinct" | "elapsed" | "mode" | "sample", _) => true,
+        ("min" | "max", T::Boolean) => true,
+        _ => false,
+    }
 }
 
 /// The fields an expression reads, in order of appearance.
@@ -566,6 +771,7 @@ fn collect_fields(e: &Expr, types: &BTreeMap<String, storage::FieldType>, out: &
             collect_fields(rhs, types, out);
         }
         Expr::Paren(e) => collect_fields(e, types, out),
+        Expr::Distinct(name) if types.contains_key(name) && !out.contains(name) => out.push(name.clone()),
         _ => {}
     }
 }
@@ -661,18 +867,25 @@ fn column_names(fields: &[Field]) -> Vec<String> {
     out
 }
 
+/// A field's column name as InfluxQL gives it: a reference's or call's
+/// name; for an operation, the names of the references and calls in it,
+/// joined by `_` (`max(a) - min(a)` is `max_min`).
 fn expr_name(e: &Expr) -> String {
-    match e {
-        Expr::VarRef { name, .. } => name.clone(),
-        Expr::Call { name, .. } => name.clone(),
-        Expr::Distinct(_) => "distinct".into(),
-        Expr::Binary { lhs, rhs, .. } => {
-            let l = expr_name(lhs);
-            if l.is_empty() { expr_name(rhs) } else { l }
+    fn names<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
+        match e {
+            Expr::VarRef { name, .. } | Expr::Call { name, .. } => out.push(name),
+            Expr::Distinct(_) => out.push("distinct"),
+            Expr::Binary { lhs, rhs, .. } => {
+                names(lhs, out);
+                names(rhs, out);
+            }
+            Expr::Paren(e) => names(e, out),
+            _ => {}
         }
-        Expr::Paren(e) => expr_name(e),
-        _ => String::new(),
     }
+    let mut out = Vec::new();
+    names(e, &mut out);
+    out.join("_")
 }
 
 /// GROUP BY: the tag keys to group by, and `time(every, offset)` if any.
@@ -856,12 +1069,28 @@ fn binary(op: Token, l: Option<V>, rhs: &Expr, eval: impl Fn(&Expr) -> Option<V>
                 _ => o.is_ge(),
             }))
         }
-        Token::Add | Token::Sub | Token::Mul | Token::Div | Token::Mod => arith(op, l?, r?),
+        Token::Add
+        | Token::Sub
+        | Token::Mul
+        | Token::Div
+        | Token::Mod
+        | Token::BitAnd
+        | Token::BitOr
+        | Token::BitXor => arith(op, l?, r?),
         _ => None,
     }
 }
 
 fn arith(op: Token, l: V, r: V) -> Option<V> {
+    if matches!(op, Token::BitAnd | Token::BitOr | Token::BitXor) {
+        // Bitwise operators take integers, unsigned integers or booleans alike.
+        return match (l, r) {
+            (V::I(a), V::I(b)) => Some(V::I(bits(op, a as u64, b as u64) as i64)),
+            (V::U(a), V::U(b)) => Some(V::U(bits(op, a, b))),
+            (V::B(a), V::B(b)) => Some(V::B(bits(op, u64::from(a), u64::from(b)) != 0)),
+            _ => None,
+        };
+    }
     match (&l, &r) {
         (V::I(a), V::I(b)) if op != Token::Div => Some(V::I(match op {
             Token::Add => a.wrapping_add(*b),
@@ -890,6 +1119,14 @@ fn arith(op: Token, l: V, r: V) -> Option<V> {
                 _ => a % b,
             }))
         }
+    }
+}
+
+fn bits(op: Token, a: u64, b: u64) -> u64 {
+    match op {
+        Token::BitAnd => a & b,
+        Token::BitOr => a | b,
+        _ => a ^ b,
     }
 }
 
@@ -1489,6 +1726,14 @@ fn eval_agg(e: &Expr, rows: &[&Row], all: &[String]) -> Run<(Option<V>, Option<i
         Expr::Call { name, args } => {
             let field = match args.first() {
                 Some(Expr::VarRef { name, .. }) => name,
+                // count(distinct(field)), count(DISTINCT field)
+                Some(Expr::Call { name: inner, args: inner_args }) if name == "count" && inner == "distinct" => {
+                    match inner_args.first() {
+                        Some(Expr::VarRef { name, .. }) => name,
+                        _ => return Err("expected field argument in distinct()".into()),
+                    }
+                }
+                Some(Expr::Distinct(f)) if name == "count" => f,
                 _ => return Err(format!("expected field argument in {name}()")),
             };
             let Some(fi) = all.iter().position(|f| f == field) else { return Ok((None, None)) };
@@ -1507,12 +1752,38 @@ fn eval_agg(e: &Expr, rows: &[&Row], all: &[String]) -> Run<(Option<V>, Option<i
     }
 }
 
+/// A value as `count(distinct())` tells values apart (floats by their bits).
+#[derive(PartialEq, Eq, Hash)]
+enum Distinct<'a> {
+    F(u64),
+    I(i64),
+    U(u64),
+    S(&'a str),
+    B(bool),
+}
+
+impl<'a> Distinct<'a> {
+    fn of(v: &'a V) -> Self {
+        match v {
+            V::F(x) => Distinct::F(if *x == 0.0 { 0 } else { x.to_bits() }),
+            V::I(x) => Distinct::I(*x),
+            V::U(x) => Distinct::U(*x),
+            V::S(s) => Distinct::S(s),
+            V::B(b) => Distinct::B(*b),
+        }
+    }
+}
+
 fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, Option<i64>)> {
     let nums = || vals.iter().filter_map(|(_, v)| v.num()).collect::<Vec<f64>>();
     if vals.is_empty() {
         return Ok((None, None));
     }
     Ok(match name {
+        "count" if matches!(args.first(), Some(Expr::Call { .. } | Expr::Distinct(_))) => {
+            let distinct: std::collections::HashSet<Distinct<'_>> = vals.iter().map(|(_, v)| Distinct::of(v)).collect();
+            (Some(V::I(distinct.len() as i64)), None)
+        }
         "count" => (Some(V::I(vals.len() as i64)), None),
         "sum" => {
             if vals.iter().all(|(_, v)| matches!(v, V::I(_))) {
@@ -1613,8 +1884,9 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
             };
             let mut sorted: Vec<(i64, &V)> = vals.to_vec();
             sorted.sort_by(|a, b| a.1.cmp(b.1).unwrap_or(std::cmp::Ordering::Equal));
-            let i = ((sorted.len() as f64 * p / 100.0 + 0.5).floor() as i64 - 1).clamp(-1, sorted.len() as i64 - 1);
-            if i < 0 {
+            // Past either end (p of 0, or above 100), there is no such point.
+            let i = (sorted.len() as f64 * p / 100.0 + 0.5).floor() as i64 - 1;
+            if i < 0 || i >= sorted.len() as i64 {
                 return Ok((None, None));
             }
             let (t, v) = sorted[i as usize];
