@@ -30,11 +30,14 @@ macro_rules! keywords {
         pub enum Keyword { $($name),* }
 
         impl Keyword {
-            const LIST: &'static [Keyword] = &[$(Keyword::$name),*];
-
             /// The keyword as InfluxDB writes it: upper case.
             pub fn as_str(self) -> &'static str {
                 match self { $(Keyword::$name => stringify!($name)),* }
+            }
+
+            /// The keyword spelled by an upper-case word.
+            fn from_upper(word: &str) -> Option<Keyword> {
+                match word { $(stringify!($name) => Some(Keyword::$name),)* _ => None }
             }
         }
     };
@@ -123,7 +126,15 @@ keywords!(
 impl Keyword {
     /// The keyword spelled by `word`, in any case.
     pub fn lookup(word: &str) -> Option<Keyword> {
-        Keyword::LIST.iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(word))
+        // No keyword is longer than SUBSCRIPTIONS.
+        let mut upper = [0u8; 16];
+        if word.len() > upper.len() || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return None;
+        }
+        for (u, b) in upper.iter_mut().zip(word.bytes()) {
+            *u = b.to_ascii_uppercase();
+        }
+        Keyword::from_upper(std::str::from_utf8(&upper[..word.len()]).ok()?)
     }
 }
 
@@ -655,6 +666,21 @@ fn is_ident_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keywords_are_found_in_any_case_and_nothing_else_is() {
+        for (word, want) in [
+            ("select", Some(Keyword::SELECT)),
+            ("SubScriptions", Some(Keyword::SUBSCRIPTIONS)),
+            ("ON", Some(Keyword::ON)),
+            ("selects", None),
+            ("cpu", None),
+            ("séléct", None),
+            ("a_very_long_identifier_indeed", None),
+        ] {
+            assert_eq!(Keyword::lookup(word), want, "{word}");
+        }
+    }
 
     fn tokens(text: &str) -> Vec<(Token, String)> {
         let mut s = Scanner::new(text);

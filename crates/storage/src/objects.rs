@@ -82,7 +82,11 @@ impl Objects {
 
     /// A Parquet reader that fetches only the byte ranges it needs.
     pub(crate) fn reader(&self, path: &str) -> ObjectReader {
-        ObjectReader { store: self.store(), path: ObjectPath::from(path) }
+        ObjectReader {
+            store: self.store(),
+            path: ObjectPath::from(path),
+            local: self.local_root.as_ref().map(|root| root.join(path)),
+        }
     }
 
     /// An upload that appears whole or not at all when it completes.
@@ -158,15 +162,61 @@ fn parquet_error(e: object_store::Error) -> ParquetError {
 }
 
 /// Reads a Parquet object by ranges: the footer by a suffix request, then the
-/// column chunks the reader asks for.
+/// column chunks the reader asks for. A file on the local disk is read in
+/// place, on the calling thread: its reads are short, and handing each to
+/// the store's thread pool costs more than the read.
 #[derive(Debug, Clone)]
 pub(crate) struct ObjectReader {
     store: Arc<dyn ObjectStore>,
     path: ObjectPath,
+    local: Option<PathBuf>,
+}
+
+/// Ranges of a local file closer than this are read as one.
+const COALESCE_GAP: u64 = 4 * 1024;
+
+/// The byte ranges of a local file: nearby ranges read together, each range
+/// a slice of what was read.
+fn read_local(file: &Path, ranges: &[std::ops::Range<u64>]) -> parquet::errors::Result<Vec<Bytes>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |e: std::io::Error| ParquetError::External(Box::new(e));
+    let mut f = std::fs::File::open(file).map_err(io)?;
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    order.sort_by_key(|&i| ranges[i].start);
+    let mut out = vec![Bytes::new(); ranges.len()];
+    let mut i = 0;
+    while i < order.len() {
+        // A span of ranges, each starting within the gap of the span's end.
+        let start = ranges[order[i]].start;
+        let mut end = ranges[order[i]].end;
+        let mut j = i + 1;
+        while j < order.len() && ranges[order[j]].start <= end.saturating_add(COALESCE_GAP) {
+            end = end.max(ranges[order[j]].end);
+            j += 1;
+        }
+        let len = end.saturating_sub(start);
+        let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        f.seek(SeekFrom::Start(start)).map_err(io)?;
+        (&mut f).take(len).read_to_end(&mut buf).map_err(io)?;
+        if (buf.len() as u64) < len {
+            return Err(io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        let span = Bytes::from(buf);
+        for &k in &order[i..j] {
+            let r = &ranges[k];
+            out[k] = span.slice((r.start - start) as usize..(r.end - start) as usize);
+        }
+        i = j;
+    }
+    Ok(out)
 }
 
 impl AsyncFileReader for ObjectReader {
     fn get_bytes(&mut self, range: std::ops::Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        if let Some(file) = &self.local {
+            let read = read_local(file, std::slice::from_ref(&range)).map(|mut v| v.pop().unwrap_or_default());
+            return futures::future::ready(read).boxed();
+        }
         async move { self.store.get_range(&self.path, range).await.map_err(parquet_error) }.boxed()
     }
 
@@ -174,6 +224,9 @@ impl AsyncFileReader for ObjectReader {
         &mut self,
         ranges: Vec<std::ops::Range<u64>>,
     ) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
+        if let Some(file) = &self.local {
+            return futures::future::ready(read_local(file, &ranges)).boxed();
+        }
         async move { self.store.get_ranges(&self.path, &ranges).await.map_err(parquet_error) }.boxed()
     }
 

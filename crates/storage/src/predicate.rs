@@ -69,34 +69,52 @@ impl Predicate {
 
     /// Evaluates against a series and one of its fields.
     pub fn matches(&self, series: &SeriesKey, field: &str) -> bool {
+        self.matches_parts(&series.measurement, &series.tags, field)
+    }
+
+    /// [`Predicate::matches`] on a series' parts, borrowed where they lie.
+    pub fn matches_parts(&self, measurement: &str, tags: &[(String, String)], field: &str) -> bool {
         match self {
             Predicate::True => true,
             Predicate::Compare(subject, m) => match subject {
-                Subject::Measurement => m.matches(Some(&series.measurement)),
+                Subject::Measurement => m.matches(Some(measurement)),
                 Subject::Field => m.matches(Some(field)),
-                Subject::Tag(k) => m.matches(series.tag(k)),
+                Subject::Tag(k) => m.matches(tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.as_str())),
             },
-            Predicate::And(a, b) => a.matches(series, field) && b.matches(series, field),
-            Predicate::Or(a, b) => a.matches(series, field) || b.matches(series, field),
+            Predicate::And(a, b) => {
+                a.matches_parts(measurement, tags, field) && b.matches_parts(measurement, tags, field)
+            }
+            Predicate::Or(a, b) => {
+                a.matches_parts(measurement, tags, field) || b.matches_parts(measurement, tags, field)
+            }
         }
     }
 
     /// Evaluates on the series alone: `None` when the answer depends on the field.
     pub fn matches_series(&self, series: &SeriesKey) -> Option<bool> {
+        self.matches_series_parts(&series.measurement, &series.tags)
+    }
+
+    /// [`Predicate::matches_series`] on a series' parts, borrowed where they lie.
+    pub fn matches_series_parts(&self, measurement: &str, tags: &[(String, String)]) -> Option<bool> {
         match self {
             Predicate::True => Some(true),
             Predicate::Compare(Subject::Field, _) => None,
-            Predicate::Compare(..) => Some(self.matches(series, "")),
-            Predicate::And(a, b) => match (a.matches_series(series), b.matches_series(series)) {
-                (Some(false), _) | (_, Some(false)) => Some(false),
-                (Some(true), Some(true)) => Some(true),
-                _ => None,
-            },
-            Predicate::Or(a, b) => match (a.matches_series(series), b.matches_series(series)) {
-                (Some(true), _) | (_, Some(true)) => Some(true),
-                (Some(false), Some(false)) => Some(false),
-                _ => None,
-            },
+            Predicate::Compare(..) => Some(self.matches_parts(measurement, tags, "")),
+            Predicate::And(a, b) => {
+                match (a.matches_series_parts(measurement, tags), b.matches_series_parts(measurement, tags)) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                }
+            }
+            Predicate::Or(a, b) => {
+                match (a.matches_series_parts(measurement, tags), b.matches_series_parts(measurement, tags)) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                }
+            }
         }
     }
 

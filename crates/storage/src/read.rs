@@ -223,8 +223,7 @@ impl Storage {
                 let path = crate::catalog::BucketCatalog::file_path(req.scan.bucket, f.id);
                 let mut ranges: Vec<Pick<'_>> = Vec::new();
                 for e in index.iter().filter(|e| e.max_time >= start && e.min_time < stop) {
-                    let key = SeriesKey { measurement: p.measurement.clone(), tags: e.tags.clone() };
-                    if req.scan.predicate.matches_series(&key) == Some(false) {
+                    if req.scan.predicate.matches_series_parts(&p.measurement, &e.tags) == Some(false) {
                         continue;
                     }
                     let r = crate::persist::prune_by_time(&meta, e.rows, start, stop);
@@ -353,8 +352,8 @@ impl Storage {
                     if e.max_time < start || e.min_time >= stop {
                         continue;
                     }
-                    let key = SeriesKey { measurement: p.measurement.clone(), tags: e.tags.clone() };
-                    if req.predicate.matches_series(&key) != Some(false) {
+                    if req.predicate.matches_series_parts(&p.measurement, &e.tags) != Some(false) {
+                        let key = SeriesKey { measurement: p.measurement.clone(), tags: e.tags.clone() };
                         *rows.entry(key).or_default() += e.rows.1 - e.rows.0;
                     }
                 }
@@ -380,7 +379,13 @@ impl Storage {
 
     /// What a scan reads of the series from `lo` through `hi` (all, with `None`).
     fn gather_within(&self, req: &ScanRequest, within: Option<(&SeriesKey, &SeriesKey)>) -> Result<Gathered> {
-        let inside = |key: &SeriesKey| within.is_none_or(|(lo, hi)| lo <= key && key <= hi);
+        let inside = |measurement: &str, tags: &[(String, String)]| {
+            within.is_none_or(|(lo, hi)| {
+                let key = (measurement, tags);
+                (lo.measurement.as_str(), lo.tags.as_slice()) <= key
+                    && key <= (hi.measurement.as_str(), hi.tags.as_slice())
+            })
+        };
         let st = self.read_state();
         let mut out: Gathered = BTreeMap::new();
         let Some(b) = st.buckets.get(&req.bucket) else {
@@ -409,8 +414,8 @@ impl Storage {
                     .iter()
                     .filter(|e| e.max_time >= start && e.min_time < stop)
                     .filter(|e| {
-                        let key = SeriesKey { measurement: p.measurement.clone(), tags: e.tags.clone() };
-                        req.predicate.matches_series(&key) != Some(false) && inside(&key)
+                        req.predicate.matches_series_parts(&p.measurement, &e.tags) != Some(false)
+                            && inside(&p.measurement, &e.tags)
                     })
                     .collect();
                 if entries.is_empty() {
@@ -471,7 +476,7 @@ impl Storage {
             }
             for (sid, data) in p {
                 let key = &b.series.keys[*sid as usize];
-                if req.predicate.matches_series(key) == Some(false) || !inside(key) {
+                if req.predicate.matches_series(key) == Some(false) || !inside(&key.measurement, &key.tags) {
                     continue;
                 }
                 for (fi, col) in data.fields.iter().enumerate() {
