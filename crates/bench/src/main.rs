@@ -63,9 +63,13 @@ struct Queries {
     /// The language oxiflux is queried in: flux (POST /api/v2/query) or influxql (/query).
     #[arg(long, default_value = "flux")]
     language: String,
-    /// After loading oxiflux, print its address and pid and keep it running (for profiling).
+    /// After loading the servers, print their addresses and pids and keep them running (for profiling).
     #[arg(long)]
     hold: bool,
+    /// Alternate the servers query by query (instead of each answering its
+    /// instances back to back).
+    #[arg(long)]
+    interleave: bool,
 }
 
 #[derive(Debug, Args)]
@@ -218,17 +222,6 @@ fn run_queries(args: Queries) -> anyhow::Result<()> {
     ingest(&ox, &batches, args.connections)?;
     let ox = ox.restart(&args.oxiflux, &[])?;
     ox.settle()?;
-    if args.hold {
-        println!(
-            "oxiflux at {} (pid {}), token {}; Ctrl-C to stop",
-            ox.url(),
-            servers::Server::pid(&ox),
-            servers::TOKEN
-        );
-        loop {
-            std::thread::sleep(Duration::from_secs(3600));
-        }
-    }
     let influx = if args.oxiflux_only {
         None
     } else {
@@ -237,6 +230,20 @@ fn run_queries(args: Queries) -> anyhow::Result<()> {
         i.settle_and_measure_disk()?;
         Some(i)
     };
+    if args.hold {
+        println!(
+            "oxiflux at {} (pid {}), token {}; Ctrl-C to stop",
+            ox.url(),
+            servers::Server::pid(&ox),
+            servers::TOKEN
+        );
+        if let Some(i) = &influx {
+            println!("influxd at {} (pid {}), database bench", i.url(), servers::Server::pid(i));
+        }
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(600)).build()?;
     let mut ox_conn = wire::Conn::open(ox.url())?;
     let mut influx_conn = influx.as_ref().map(|i| wire::Conn::open(i.url())).transpose()?;
@@ -253,17 +260,30 @@ fn run_queries(args: Queries) -> anyhow::Result<()> {
         }
         let (mut ox_times, mut in_times) = (Vec::new(), Vec::new());
         let (mut ox_rows, mut in_rows) = (0, 0);
-        for (n, q) in all.iter().enumerate() {
-            let (d, rows) = if influxql {
-                queries::run_influxql(&mut ox_conn, Some(servers::TOKEN), &q.influxql)?
-            } else {
-                queries::run_flux(&client, ox.url(), servers::TOKEN, &q.flux)?
-            };
-            if n >= 2 {
-                ox_times.push(d);
-            }
-            ox_rows = rows;
-            if influx.is_some() {
+        // Each server answers its instances back to back, in blocks ordered
+        // oxiflux, influxd, influxd, oxiflux so that neither is always the one
+        // to start cold; each block begins with two untimed instances. Asked to
+        // alternate instead, each query also pays for waking its server from
+        // idle, which on a VM is about as long as a small query.
+        let block = |on_oxiflux: bool| (0..all.len()).map(move |n| (n, on_oxiflux));
+        let rounds: Vec<Vec<(usize, bool)>> = if args.interleave {
+            vec![(0..all.len()).flat_map(|n| [(n, true), (n, false)]).collect()]
+        } else {
+            vec![block(true).collect(), block(false).collect(), block(false).collect(), block(true).collect()]
+        };
+        for (n, on_oxiflux) in rounds.into_iter().flatten() {
+            let q = &all[n];
+            if on_oxiflux {
+                let (d, rows) = if influxql {
+                    queries::run_influxql(&mut ox_conn, Some(servers::TOKEN), &q.influxql)?
+                } else {
+                    queries::run_flux(&client, ox.url(), servers::TOKEN, &q.flux)?
+                };
+                if n >= 2 {
+                    ox_times.push(d);
+                }
+                ox_rows = rows;
+            } else if influx.is_some() {
                 let (d, rows) =
                     queries::run_influxql(influx_conn.as_mut().context("no influxd connection")?, None, &q.influxql)?;
                 if n >= 2 {

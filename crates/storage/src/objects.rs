@@ -76,6 +76,14 @@ impl Objects {
         }
     }
 
+    /// Runs a read through [`Objects::reader`] to completion: on the calling
+    /// thread alone when the files are local (their reads complete at once,
+    /// so no runtime is needed, and the caller may be anywhere), else as
+    /// [`Objects::block_on`].
+    pub(crate) fn block_on_read<F: Future>(&self, f: F) -> F::Output {
+        if self.local_root.is_some() { futures::executor::block_on(f) } else { self.block_on(f) }
+    }
+
     pub(crate) fn store(&self) -> Arc<dyn ObjectStore> {
         Arc::clone(&self.store)
     }
@@ -247,6 +255,13 @@ impl AsyncFileReader for ObjectReader {
 
 impl MetadataSuffixFetch for &mut ObjectReader {
     fn fetch_suffix(&mut self, suffix: usize) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        if let Some(file) = &self.local {
+            let read = std::fs::metadata(file).map_err(|e| ParquetError::External(Box::new(e))).and_then(|m| {
+                let range = m.len().saturating_sub(suffix as u64)..m.len();
+                read_local(file, std::slice::from_ref(&range)).map(|mut v| v.pop().unwrap_or_default())
+            });
+            return futures::future::ready(read).boxed();
+        }
         let options = GetOptions { range: Some(GetRange::Suffix(suffix as u64)), ..Default::default() };
         async move {
             let got = self.store.get_opts(&self.path, options).await.map_err(parquet_error)?;

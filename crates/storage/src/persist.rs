@@ -489,7 +489,7 @@ fn field_column(name: &str, ft: FieldType, series: &[SeriesRows], rows: usize) -
 
 /// The series index of a file, from its footer.
 pub(crate) fn read_index(objects: &Objects, path: &str) -> Result<Vec<SeriesEntry>> {
-    let builder = objects.block_on(ParquetRecordBatchStreamBuilder::new(objects.reader(path)))?;
+    let builder = objects.block_on_read(ParquetRecordBatchStreamBuilder::new(objects.reader(path)))?;
     let kv = builder.metadata().file_metadata().key_value_metadata();
     let json = kv
         .and_then(|kv| kv.iter().find(|e| e.key == SERIES_META))
@@ -502,7 +502,7 @@ pub(crate) fn read_index(objects: &Objects, path: &str) -> Result<Vec<SeriesEntr
 pub(crate) fn load_reader_meta(objects: &Objects, path: &str) -> Result<ArrowReaderMetadata> {
     let mut reader = objects.reader(path);
     let options = ArrowReaderOptions::new().with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
-    Ok(objects.block_on(ArrowReaderMetadata::load_async(&mut reader, options))?)
+    Ok(objects.block_on_read(ArrowReaderMetadata::load_async(&mut reader, options))?)
 }
 
 /// One series' rows of a file as Arrow arrays: times, and each field present.
@@ -630,7 +630,7 @@ pub(crate) fn read_rows(
         .with_row_selection(RowSelection::from(selectors))
         .with_batch_size(selected.clamp(1, 1 << 16))
         .build()?;
-    let batches: Vec<RecordBatch> = objects.block_on(reader.try_collect())?;
+    let batches: Vec<RecordBatch> = objects.block_on_read(reader.try_collect())?;
     let Some(out_schema) = batches.first().map(|b| b.schema()) else {
         return Ok(Vec::new());
     };
@@ -708,7 +708,7 @@ pub(crate) fn read_series(
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let builder = objects.block_on(ParquetRecordBatchStreamBuilder::new(objects.reader(path)))?;
+    let builder = objects.block_on_read(ParquetRecordBatchStreamBuilder::new(objects.reader(path)))?;
     let schema = Arc::clone(builder.schema());
     let parquet_schema = builder.parquet_schema();
     let wanted: Vec<usize> = schema
@@ -739,7 +739,7 @@ pub(crate) fn read_series(
         .with_row_selection(RowSelection::from(selectors))
         .with_batch_size(1 << 16)
         .build()?;
-    let batches: Vec<RecordBatch> = objects.block_on(reader.try_collect())?;
+    let batches: Vec<RecordBatch> = objects.block_on_read(reader.try_collect())?;
     let out_schema = batches.first().map(|b| b.schema());
     let Some(out_schema) = out_schema else {
         return Ok(Vec::new());
