@@ -8,6 +8,7 @@ mod more;
 mod series;
 mod shape;
 mod tdigest;
+mod technical;
 mod window;
 
 pub(crate) use shape::{regroup_by, tables_from_records};
@@ -156,4 +157,5 @@ pub(crate) fn install(def: Def<'_>) {
     window::install(def);
     find::install(def);
     more::install(def);
+    technical::install(def);
 }

@@ -199,7 +199,7 @@ fn cumulative_sum(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 
 // ---- derivative ----
 
-fn numbers(c: &ArrayRef) -> EvalResult<Vec<Option<f64>>> {
+pub(super) fn numbers(c: &ArrayRef) -> EvalResult<Vec<Option<f64>>> {
     let any = c.as_any();
     if let Some(x) = any.downcast_ref::<Float64Array>() {
         Ok(x.iter().collect())
@@ -271,7 +271,7 @@ fn derivative(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 
 // ---- moving averages ----
 
-fn set_value(t: &Table, rows: &[u32], values: Vec<Option<f64>>) -> EvalResult<Table> {
+pub(super) fn set_value(t: &Table, rows: &[u32], values: Vec<Option<f64>>) -> EvalResult<Table> {
     let part = t.take(rows)?;
     replace_columns(&part, vec![("_value".into(), Arc::new(Float64Array::from(values)) as ArrayRef)], 0)
 }
@@ -311,29 +311,41 @@ fn exponential_moving_average(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         if t.is_empty() {
             return Ok(vec![t]);
         }
-        let vs = numbers(t.need("_value")?)?;
-        let k = 2.0 / (1.0 + n as f64);
-        let mut rows = Vec::new();
-        let mut values = Vec::new();
-        let mut ema: Option<f64> = None;
-        let first = n.min(vs.len()) - 1;
-        for i in first..vs.len() {
-            let v = if i == first {
-                let present: Vec<f64> = vs[..=i].iter().flatten().copied().collect();
-                (!present.is_empty()).then(|| present.iter().sum::<f64>() / present.len() as f64)
-            } else {
-                match (vs[i], ema) {
-                    (Some(x), Some(prev)) => Some(x * k + prev * (1.0 - k)),
-                    (Some(x), None) => Some(x),
-                    (None, prev) => prev,
-                }
-            };
-            ema = v.or(ema);
-            rows.push(i as u32);
-            values.push(v);
-        }
+        let (rows, values) = ema(&numbers(t.need("_value")?)?, n);
+        let rows: Vec<u32> = rows.into_iter().map(|r| r as u32).collect();
         Ok(vec![set_value(&t, &rows, values)?])
     }))
+}
+
+/// The exponential moving average of `n` values as Flux computes it: the
+/// first at row `n - 1` (the mean of the values so far), then each new value
+/// weighted `2 / (n + 1)`; a missing value repeats the average. The rows it
+/// has values on, and the values.
+pub(super) fn ema(vs: &[Option<f64>], n: usize) -> (Vec<usize>, Vec<Option<f64>>) {
+    if vs.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let k = 2.0 / (1.0 + n as f64);
+    let mut rows = Vec::new();
+    let mut values = Vec::new();
+    let mut average: Option<f64> = None;
+    let first = n.min(vs.len()) - 1;
+    for i in first..vs.len() {
+        let v = if i == first {
+            let present: Vec<f64> = vs[..=i].iter().flatten().copied().collect();
+            (!present.is_empty()).then(|| present.iter().sum::<f64>() / present.len() as f64)
+        } else {
+            match (vs[i], average) {
+                (Some(x), Some(prev)) => Some(x * k + prev * (1.0 - k)),
+                (Some(x), None) => Some(x),
+                (None, prev) => prev,
+            }
+        };
+        average = v.or(average);
+        rows.push(i);
+        values.push(v);
+    }
+    (rows, values)
 }
 
 // ---- elapsed, state ----
