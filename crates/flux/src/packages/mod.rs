@@ -1,6 +1,7 @@
 //! Packages a program can import.
 
 mod args;
+mod date;
 mod join;
 mod math;
 mod regexp;
@@ -55,6 +56,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             ("stop", Value::Time(SAMPLE_START + 60_000_000_000)),
         ]),
         "strings" => strings::package_value(),
+        "date" => date::package_value(),
         "math" => math::package_value(),
         "join" => join::package_value(),
         "regexp" => regexp::package_value(),

@@ -11,6 +11,8 @@ mod tdigest;
 mod technical;
 mod window;
 
+pub(crate) use window::{location_arg, truncate};
+
 pub(crate) use shape::{regroup_by, tables_from_records};
 
 use std::rc::Rc;
