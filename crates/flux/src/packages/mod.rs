@@ -5,6 +5,7 @@ mod date;
 mod join;
 mod math;
 mod regexp;
+mod small;
 mod strings;
 
 use std::rc::Rc;
@@ -57,6 +58,9 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         ]),
         "strings" => strings::package_value(),
         "date" => date::package_value(),
+        "bitwise" | "experimental/bitwise" => small::bitwise(),
+        "types" => small::types(),
+        "dict" => small::dict(),
         "math" => math::package_value(),
         "join" => join::package_value(),
         "regexp" => regexp::package_value(),

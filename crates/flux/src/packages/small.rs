@@ -1,0 +1,167 @@
+//! Small packages of plain functions: `bitwise` (and `experimental/bitwise`),
+//! `types` and `dict`.
+
+use std::rc::Rc;
+
+use super::{fail, package};
+use crate::builtins::builtin;
+use crate::interp::{Args, EvalResult, Interp};
+use crate::value::Value;
+
+fn uint(a: &Args, name: &str) -> EvalResult<u64> {
+    match a.required(name)? {
+        Value::UInt(v) => Ok(*v),
+        v => fail(format!("{name} must be a uint, got {}", v.type_name())),
+    }
+}
+
+fn int(a: &Args, name: &str) -> EvalResult<i64> {
+    match a.required(name)? {
+        Value::Int(v) => Ok(*v),
+        v => fail(format!("{name} must be an int, got {}", v.type_name())),
+    }
+}
+
+/// A shift's count, which may not be negative; past the width every bit is gone.
+fn count(b: i64) -> EvalResult<Option<u32>> {
+    if b < 0 {
+        return fail(format!("negative shift amount {b}"));
+    }
+    Ok(u32::try_from(b).ok().filter(|b| *b < 64))
+}
+
+/// `bitwise`: and, or, not, xor, clear (and-not), shifts — on uints (`u…`) and ints (`s…`).
+pub(super) fn bitwise() -> Value {
+    package(vec![
+        ("uand", builtin("uand", &["a", "b"], None, |_, a| Ok(Value::UInt(uint(a, "a")? & uint(a, "b")?)))),
+        ("uor", builtin("uor", &["a", "b"], None, |_, a| Ok(Value::UInt(uint(a, "a")? | uint(a, "b")?)))),
+        ("unot", builtin("unot", &["a"], None, |_, a| Ok(Value::UInt(!uint(a, "a")?)))),
+        ("uxor", builtin("uxor", &["a", "b"], None, |_, a| Ok(Value::UInt(uint(a, "a")? ^ uint(a, "b")?)))),
+        ("uclear", builtin("uclear", &["a", "b"], None, |_, a| Ok(Value::UInt(uint(a, "a")? & !uint(a, "b")?)))),
+        (
+            "ulshift",
+            builtin("ulshift", &["a", "b"], None, |_, a| {
+                let b = uint(a, "b")?;
+                Ok(Value::UInt(if b < 64 { uint(a, "a")? << b } else { 0 }))
+            }),
+        ),
+        (
+            "urshift",
+            builtin("urshift", &["a", "b"], None, |_, a| {
+                let b = uint(a, "b")?;
+                Ok(Value::UInt(if b < 64 { uint(a, "a")? >> b } else { 0 }))
+            }),
+        ),
+        ("sand", builtin("sand", &["a", "b"], None, |_, a| Ok(Value::Int(int(a, "a")? & int(a, "b")?)))),
+        ("sor", builtin("sor", &["a", "b"], None, |_, a| Ok(Value::Int(int(a, "a")? | int(a, "b")?)))),
+        ("snot", builtin("snot", &["a"], None, |_, a| Ok(Value::Int(!int(a, "a")?)))),
+        ("sxor", builtin("sxor", &["a", "b"], None, |_, a| Ok(Value::Int(int(a, "a")? ^ int(a, "b")?)))),
+        ("sclear", builtin("sclear", &["a", "b"], None, |_, a| Ok(Value::Int(int(a, "a")? & !int(a, "b")?)))),
+        (
+            "slshift",
+            builtin("slshift", &["a", "b"], None, |_, a| {
+                Ok(Value::Int(count(int(a, "b")?)?.map_or(0, |b| int(a, "a").unwrap_or(0) << b)))
+            }),
+        ),
+        (
+            "srshift",
+            builtin("srshift", &["a", "b"], None, |_, a| {
+                let v = int(a, "a")?;
+                // An arithmetic shift: past the width only the sign is left.
+                Ok(Value::Int(v >> count(int(a, "b")?)?.unwrap_or(63)))
+            }),
+        ),
+    ])
+}
+
+/// `types`: `isType(v, type)` and `isNumeric(v)`.
+pub(super) fn types() -> Value {
+    package(vec![
+        ("isType", builtin("isType", &["v", "type"], None, is_type)),
+        (
+            "isNumeric",
+            builtin("isNumeric", &["v"], None, |_, a| {
+                Ok(Value::Bool(matches!(a.required("v")?, Value::Int(_) | Value::UInt(_) | Value::Float(_))))
+            }),
+        ),
+    ])
+}
+
+/// Whether `v` is of the basic type named (`"string"`, `"int"`, …).
+fn is_type(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let Value::String(t) = a.required("type")? else { return fail("type must be a string") };
+    let v = a.required("v")?;
+    Ok(Value::Bool(match t.as_str() {
+        "string" => matches!(v, Value::String(_)),
+        "bytes" => matches!(v, Value::Bytes(_)),
+        "int" => matches!(v, Value::Int(_)),
+        "uint" => matches!(v, Value::UInt(_)),
+        "float" => matches!(v, Value::Float(_)),
+        "bool" => matches!(v, Value::Bool(_)),
+        "time" => matches!(v, Value::Time(_)),
+        "duration" => matches!(v, Value::Duration(_)),
+        "regexp" => matches!(v, Value::Regex(_)),
+        // No value is of a type that does not exist.
+        _ => false,
+    }))
+}
+
+/// `dict`: `fromList`, `get`, `insert`, `remove` — new dictionaries, the
+/// given one unchanged.
+pub(super) fn dict() -> Value {
+    package(vec![
+        ("fromList", builtin("fromList", &["pairs"], None, from_list)),
+        (
+            "get",
+            builtin("get", &["dict", "key", "default"], None, |_, a| {
+                let key = a.required("key")?;
+                match entries(a)?.iter().find(|(k, _)| k == key) {
+                    Some((_, v)) => Ok(v.clone()),
+                    None => a.required("default").cloned(),
+                }
+            }),
+        ),
+        (
+            "insert",
+            builtin("insert", &["dict", "key", "value"], None, |_, a| {
+                let (key, value) = (a.required("key")?.clone(), a.required("value")?.clone());
+                let mut out = entries(a)?.to_vec();
+                match out.iter_mut().find(|(k, _)| *k == key) {
+                    Some(slot) => slot.1 = value,
+                    None => out.push((key, value)),
+                }
+                Ok(Value::Dict(Rc::new(out)))
+            }),
+        ),
+        (
+            "remove",
+            builtin("remove", &["dict", "key"], None, |_, a| {
+                let key = a.required("key")?;
+                Ok(Value::Dict(Rc::new(entries(a)?.iter().filter(|(k, _)| k != key).cloned().collect())))
+            }),
+        ),
+    ])
+}
+
+fn entries(a: &Args) -> EvalResult<Rc<Vec<(Value, Value)>>> {
+    match a.required("dict")? {
+        Value::Dict(d) => Ok(Rc::clone(d)),
+        v => fail(format!("dict must be a dictionary, got {}", v.type_name())),
+    }
+}
+
+fn from_list(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let Value::Array(pairs) = a.required("pairs")? else { return fail("pairs must be an array of records") };
+    let mut out: Vec<(Value, Value)> = Vec::with_capacity(pairs.len());
+    for p in pairs.iter() {
+        let Value::Record(r) = p else { return fail("pairs must be an array of {key, value} records") };
+        let (Some(k), Some(v)) = (r.get("key"), r.get("value")) else {
+            return fail("pairs must be an array of {key, value} records");
+        };
+        match out.iter_mut().find(|(have, _)| have == k) {
+            Some(slot) => slot.1 = v.clone(),
+            None => out.push((k.clone(), v.clone())),
+        }
+    }
+    Ok(Value::Dict(Rc::new(out)))
+}

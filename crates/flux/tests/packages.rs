@@ -1,0 +1,56 @@
+//! Small packages: `bitwise`, `types`, `dict`, with their pages' examples.
+
+use flux::{Value, eval};
+
+fn ev(src: &str) -> Value {
+    eval(src, 0).unwrap_or_else(|e| panic!("{src}: {e}"))
+}
+
+fn fails(src: &str) -> String {
+    eval(src, 0).unwrap_err().to_string()
+}
+
+#[test]
+fn bitwise_on_uints_and_ints() {
+    let b = "import \"bitwise\"\n";
+    assert_eq!(ev(&format!("{b}bitwise.uand(a: uint(v: 12), b: uint(v: 21))")), Value::UInt(4));
+    assert_eq!(ev(&format!("{b}bitwise.uor(a: uint(v: 12), b: uint(v: 21))")), Value::UInt(29));
+    assert_eq!(ev(&format!("{b}bitwise.uxor(a: uint(v: 12), b: uint(v: 21))")), Value::UInt(25));
+    assert_eq!(ev(&format!("{b}bitwise.uclear(a: uint(v: 12), b: uint(v: 21))")), Value::UInt(8));
+    assert_eq!(ev(&format!("{b}bitwise.unot(a: uint(v: 12))")), Value::UInt(18_446_744_073_709_551_603));
+    assert_eq!(ev(&format!("{b}bitwise.ulshift(a: uint(v: 12), b: uint(v: 21))")), Value::UInt(25_165_824));
+    assert_eq!(ev(&format!("{b}bitwise.urshift(a: uint(v: 21), b: uint(v: 70))")), Value::UInt(0));
+    assert_eq!(ev(&format!("{b}bitwise.sand(a: 12, b: 21)")), Value::Int(4));
+    assert_eq!(ev(&format!("{b}bitwise.snot(a: 12)")), Value::Int(-13));
+    assert_eq!(ev(&format!("{b}bitwise.sclear(a: 12, b: 21)")), Value::Int(8));
+    assert_eq!(ev(&format!("{b}bitwise.slshift(a: 12, b: 21)")), Value::Int(25_165_824));
+    assert_eq!(ev(&format!("{b}bitwise.srshift(a: -12, b: 100)")), Value::Int(-1));
+    assert!(fails(&format!("{b}bitwise.slshift(a: 1, b: -1)")).contains("negative shift amount"));
+    assert_eq!(ev("import \"experimental/bitwise\"\nbitwise.sor(a: 12, b: 21)"), Value::Int(29));
+}
+
+#[test]
+fn types_tell_values_apart() {
+    let t = "import \"types\"\n";
+    assert_eq!(ev(&format!("{t}types.isType(v: \"a\", type: \"string\")")), Value::Bool(true));
+    assert_eq!(ev(&format!("{t}types.isType(v: 1, type: \"uint\")")), Value::Bool(false));
+    assert_eq!(ev(&format!("{t}types.isType(v: 2030-01-01T00:00:00Z, type: \"time\")")), Value::Bool(true));
+    assert_eq!(ev(&format!("{t}types.isType(v: 1h, type: \"nope\")")), Value::Bool(false));
+    assert_eq!(ev(&format!("{t}types.isNumeric(v: 1.5)")), Value::Bool(true));
+    assert_eq!(ev(&format!("{t}types.isNumeric(v: \"1\")")), Value::Bool(false));
+}
+
+#[test]
+fn dictionaries_are_built_read_and_changed_into_new_ones() {
+    let d = "import \"dict\"\nd = dict.fromList(pairs: [{key: 1, value: \"foo\"}, {key: 2, value: \"bar\"}])\n";
+    assert_eq!(ev(&format!("{d}dict.get(dict: d, key: 1, default: \"\")")), Value::String("foo".into()));
+    assert_eq!(ev(&format!("{d}dict.get(dict: d, key: 3, default: \"none\")")), Value::String("none".into()));
+    let inserted = format!("{d}e = dict.insert(dict: d, key: 3, value: \"baz\")\n");
+    assert_eq!(ev(&format!("{inserted}dict.get(dict: e, key: 3, default: \"\")")), Value::String("baz".into()));
+    assert_eq!(ev(&format!("{inserted}dict.get(dict: d, key: 3, default: \"gone\")")), Value::String("gone".into()));
+    let replaced = format!("{d}e = dict.insert(dict: d, key: 1, value: \"new\")\n");
+    assert_eq!(ev(&format!("{replaced}dict.get(dict: e, key: 1, default: \"\")")), Value::String("new".into()));
+    let removed = format!("{d}e = dict.remove(dict: d, key: 1)\n");
+    assert_eq!(ev(&format!("{removed}dict.get(dict: e, key: 1, default: \"gone\")")), Value::String("gone".into()));
+    assert_eq!(ev(&format!("{d}dict.get(dict: [\"a\": 1], key: \"a\", default: 0)")), Value::Int(1));
+}
