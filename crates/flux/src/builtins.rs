@@ -282,10 +282,15 @@ pub(crate) fn to_time(v: &Value) -> EvalResult<Value> {
         Value::Time(_) => v.clone(),
         Value::Int(n) => Value::Time(*n),
         Value::UInt(n) => Value::Time(*n as i64),
+        // RFC 3339, or a date alone (its midnight, UTC) as time literals allow.
         Value::String(s) => Value::Time(
             chrono::DateTime::parse_from_rfc3339(s)
                 .ok()
                 .and_then(|t| t.timestamp_nanos_opt())
+                .or_else(|| {
+                    let day = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+                    day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt()
+                })
                 .ok_or_else(|| EvalError { message: format!("time: cannot parse {s:?}") })?,
         ),
         v => return fail(format!("time: cannot convert a {} to a time", v.type_name())),

@@ -54,3 +54,19 @@ fn dictionaries_are_built_read_and_changed_into_new_ones() {
     assert_eq!(ev(&format!("{removed}dict.get(dict: e, key: 1, default: \"gone\")")), Value::String("gone".into()));
     assert_eq!(ev(&format!("{d}dict.get(dict: [\"a\": 1], key: \"a\", default: 0)")), Value::Int(1));
 }
+
+#[test]
+fn arrays_are_mapped_filtered_joined_and_converted() {
+    let a = "import \"array\"\n";
+    let ints = |v: &[i64]| Value::Array(std::rc::Rc::new(v.iter().map(|x| Value::Int(*x)).collect()));
+    assert_eq!(ev(&format!("{a}array.map(arr: [1, 2, 3], fn: (x) => x * 10)")), ints(&[10, 20, 30]));
+    assert_eq!(ev(&format!("{a}[1, 2, 3, 4] |> array.filter(fn: (x) => x % 2 == 0)")), ints(&[2, 4]));
+    assert_eq!(ev(&format!("{a}array.concat(arr: [1], v: [2, 3])")), ints(&[1, 2, 3]));
+    let e = "import \"experimental/array\"\n";
+    assert_eq!(ev(&format!("{e}[\"1\", \"2\"] |> array.toInt()")), ints(&[1, 2]));
+    assert_eq!(
+        ev(&format!("{e}[\"2022-01-01\"] |> array.toTime()")),
+        Value::Array(std::rc::Rc::new(vec![Value::Time(1_640_995_200_000_000_000)]))
+    );
+    assert!(fails(&format!("{a}array.filter(arr: [1], fn: (x) => x)")).contains("must return a bool"));
+}

@@ -36,7 +36,14 @@ fn stream(a: &Args, name: &str) -> EvalResult<Rc<Stream>> {
 /// The package at `path`, or `None` if there is no such package.
 pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
     Some(Ok(match path {
-        "array" => package(vec![("from", builtin("from", &["rows"], None, array_from))]),
+        "array" | "experimental/array" => {
+            let mut members = vec![("from", builtin("from", &["rows"], Some("rows"), array_from))];
+            members.extend(small::array_functions());
+            if path == "experimental/array" {
+                members.extend(small::array_conversions());
+            }
+            package(members)
+        }
         "csv" => package(vec![("from", builtin("from", &["csv", "file", "mode"], None, csv_from))]),
         "testing" => package(vec![
             ("diff", builtin("diff", &["want", "epsilon", "nansEqual", "verbose"], Some("got"), diff)),
