@@ -70,3 +70,28 @@ fn arrays_are_mapped_filtered_joined_and_converted() {
     );
     assert!(fails(&format!("{a}array.filter(arr: [1], fn: (x) => x)")).contains("must return a bool"));
 }
+
+#[test]
+fn experimental_aggregates_are_the_universe_ones_on_value() {
+    let src = "import \"array\"\nimport \"experimental\"\n\
+               data = array.from(rows: [{_value: 1.0, k: \"a\"}, {_value: 3.0, k: \"a\"}, {_value: 8.0, k: \"b\"}])\n\
+               data |> group(columns: [\"k\"]) |> experimental.mean() |> yield(name: \"mean\")\n\
+               data |> experimental.count() |> yield(name: \"count\")";
+    let results = flux::query(src, 0, None).unwrap_or_else(|e| panic!("{e}"));
+    let values = |name: &str| -> Vec<Value> {
+        let (_, tables) = results.iter().find(|(n, _)| n == name).expect(name);
+        tables
+            .iter()
+            .flat_map(|t| {
+                let col = std::sync::Arc::clone(t.column("_value").expect("_value"));
+                (0..t.num_rows()).map(move |i| flux::table::cell(col.as_ref(), i))
+            })
+            .collect()
+    };
+    assert_eq!(values("mean"), [Value::Float(2.0), Value::Float(8.0)]);
+    assert_eq!(values("count"), [Value::Int(3)]);
+    assert_eq!(
+        ev("import \"experimental\"\nexperimental.objectKeys(o: {b: 1, a: 2})"),
+        Value::Array(std::rc::Rc::new(vec![Value::String("b".into()), Value::String("a".into())]))
+    );
+}

@@ -114,10 +114,26 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                 }),
             ),
         ]),
-        "experimental" => package(vec![
-            ("addDuration", builtin("addDuration", &["d", "to", "location"], None, |i, a| shift(i, a, "to", 1))),
-            ("subDuration", builtin("subDuration", &["d", "from", "location"], None, |i, a| shift(i, a, "from", -1))),
-        ]),
+        "experimental" => {
+            let mut members = vec![
+                ("addDuration", builtin("addDuration", &["d", "to", "location"], None, |i, a| shift(i, a, "to", 1))),
+                (
+                    "subDuration",
+                    builtin("subDuration", &["d", "from", "location"], None, |i, a| shift(i, a, "from", -1)),
+                ),
+                ("objectKeys", builtin("objectKeys", &["o"], None, small::object_keys)),
+                // `chain` runs `first` to its end, then answers `second`.
+                (
+                    "chain",
+                    builtin("chain", &["first", "second"], None, |_, a| {
+                        a.required("first")?;
+                        Ok(a.required("second")?.clone())
+                    }),
+                ),
+            ];
+            members.extend(small::experimental_forwards());
+            package(members)
+        }
         "generate" => package(vec![("from", builtin("from", &["count", "fn", "start", "stop"], None, generate_from))]),
         "experimental/table" => package(vec![("fill", builtin("fill", &[], Some("tables"), table_fill))]),
         _ => return None,

@@ -252,3 +252,51 @@ fn convert(i: &mut Interp, a: &Args, name: &str) -> EvalResult<Value> {
     }
     Ok(Value::Array(Rc::new(out)))
 }
+
+/// The `experimental` functions that are universe ones on `_value`: each calls
+/// the universe function of its name with the arguments it was given.
+pub(super) fn experimental_forwards() -> Vec<(&'static str, Value)> {
+    macro_rules! forward {
+        ($($name:literal [$($param:literal),*]),* $(,)?) => {
+            vec![$(($name, builtin($name, &[$($param),*], Some("tables"), |i, a| forward(i, a, $name)))),*]
+        };
+    }
+    forward![
+        "count" [],
+        "sum" [],
+        "mean" [],
+        "min" [],
+        "max" [],
+        "first" [],
+        "last" [],
+        "mode" [],
+        "skew" [],
+        "spread" [],
+        "distinct" [],
+        "unique" [],
+        "stddev" ["mode"],
+        "quantile" ["q", "method", "compression"],
+        "fill" ["value", "usePrevious"],
+        "histogram" ["bins", "normalize"],
+        "histogramQuantile" ["quantile", "minValue"],
+        "integral" ["unit", "interpolate"],
+        "kaufmansAMA" ["n"],
+    ]
+}
+
+fn forward(i: &mut Interp, a: &Args, name: &str) -> EvalResult<Value> {
+    let f = i.universe.get(name).ok_or_else(|| crate::interp::EvalError { message: format!("no {name}") })?;
+    let mut args = Args::default();
+    for (k, v) in &a.named {
+        args.named.insert(k.clone(), v.clone());
+    }
+    i.call(&f, args)
+}
+
+/// `experimental.objectKeys(o)`: a record's property names, in order.
+pub(super) fn object_keys(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    match a.required("o")? {
+        Value::Record(r) => Ok(Value::Array(Rc::new(r.keys().map(|k| Value::String(k.to_owned())).collect()))),
+        v => fail(format!("o must be a record, got {}", v.type_name())),
+    }
+}
