@@ -95,3 +95,18 @@ fn experimental_aggregates_are_the_universe_ones_on_value() {
         Value::Array(std::rc::Rc::new(vec![Value::String("b".into()), Value::String("a".into())]))
     );
 }
+
+#[test]
+fn unpivot_turns_columns_into_fields() {
+    let src = "import \"array\"\nimport \"experimental\"\n\
+               array.from(rows: [{_time: 2020-01-01T00:00:00Z, m: \"cpu\", a: 1.0, b: 2}, {_time: 2020-01-01T00:01:00Z, m: \"cpu\", a: 3.0}])\n\
+               |> group(columns: [\"m\"]) |> experimental.unpivot()";
+    let results = flux::query(src, 0, None).unwrap_or_else(|e| panic!("{e}"));
+    let tables = &results[0].1;
+    let fields: Vec<(Value, usize)> =
+        tables.iter().map(|t| (t.key.get("_field").cloned().unwrap_or(Value::Null), t.num_rows())).collect();
+    assert_eq!(fields, [(Value::String("a".into()), 2), (Value::String("b".into()), 1)]);
+    assert_eq!(tables[0].names(), ["m", "_field", "_time", "_value"]);
+    let bad = "import \"array\"\nimport \"experimental\"\narray.from(rows: [{_value: 1}]) |> experimental.unpivot()";
+    assert!(flux::query(bad, 0, None).unwrap_err().to_string().contains("unpivot can't have"));
+}

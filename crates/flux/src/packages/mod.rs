@@ -122,6 +122,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                     builtin("subDuration", &["d", "from", "location"], None, |i, a| shift(i, a, "from", -1)),
                 ),
                 ("objectKeys", builtin("objectKeys", &["o"], None, small::object_keys)),
+                ("unpivot", builtin("unpivot", &["otherColumns"], Some("tables"), small::unpivot)),
                 // `chain` runs `first` to its end, then answers `second`.
                 (
                     "chain",

@@ -300,3 +300,78 @@ pub(super) fn object_keys(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         v => fail(format!("o must be a record, got {}", v.type_name())),
     }
 }
+
+/// `experimental.unpivot`: each column that is neither in the group key nor
+/// among `otherColumns` becomes a table of its own, its name the `_field`
+/// (added to the group key, unless `_field` is one of `otherColumns`) and its
+/// values the `_value`, on the rows where it has one.
+pub(super) fn unpivot(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, ArrayRef, BooleanArray, StringArray};
+
+    use crate::stream::Stream;
+    use crate::table::{GroupKey, Table};
+
+    let others: Vec<String> = match a.get("otherColumns") {
+        None => vec!["_time".into()],
+        Some(Value::Array(v)) => v
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => Ok(s.clone()),
+                v => fail(format!("otherColumns must be strings, got {}", v.type_name())),
+            })
+            .collect::<EvalResult<_>>()?,
+        Some(v) => return fail(format!("otherColumns must be an array of strings, got {}", v.type_name())),
+    };
+    let input = match a.required("tables")? {
+        Value::Stream(s) => Rc::clone(s),
+        v => return fail(format!("tables must be a stream of tables, got {}", v.type_name())),
+    };
+    let field_is_other = others.iter().any(|o| o == "_field");
+    Ok(Value::Stream(Stream::whole("unpivot", vec![input], move |_, mut inputs| {
+        let mut out = Vec::new();
+        for t in inputs.swap_remove(0) {
+            if t.column("_field").is_some() || t.column("_value").is_some() {
+                return fail("unpivot can't have \"_field\" or \"_value\" as an input column");
+            }
+            for o in others.iter().filter(|o| *o != "_field") {
+                if t.column(o).is_none() {
+                    return fail(format!("unpivot could not find column named {o:?}"));
+                }
+            }
+            for (name, values) in t.columns() {
+                if t.key.contains(&name) || others.contains(&name) {
+                    continue;
+                }
+                let valid: BooleanArray = (0..values.len()).map(|i| Some(values.is_valid(i))).collect();
+                let keep = |c: &ArrayRef| -> EvalResult<ArrayRef> {
+                    arrow::compute::filter(c.as_ref(), &valid)
+                        .map_err(|e| crate::interp::EvalError { message: e.to_string() })
+                };
+                let rows = valid.true_count();
+                let field: ArrayRef = Arc::new(StringArray::from(vec![name.as_str(); rows]));
+                let mut key = t.key.clone();
+                let mut cols: Vec<(String, ArrayRef)> = Vec::new();
+                for (k, _) in &t.key.0 {
+                    cols.push((k.clone(), keep(t.need(k)?)?));
+                }
+                if !field_is_other {
+                    key = GroupKey(
+                        key.0.into_iter().chain([("_field".to_owned(), Value::String(name.clone()))]).collect(),
+                    );
+                    cols.push(("_field".into(), Arc::clone(&field)));
+                }
+                for o in &others {
+                    match o.as_str() {
+                        "_field" => cols.push(("_field".into(), Arc::clone(&field))),
+                        _ => cols.push((o.clone(), keep(t.need(o)?)?)),
+                    }
+                }
+                cols.push(("_value".into(), keep(&values)?));
+                out.push(Table::with_key(key, cols)?);
+            }
+        }
+        crate::transform::regroup(out)
+    })))
+}
