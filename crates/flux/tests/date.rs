@@ -83,3 +83,38 @@ fn calendar_arithmetic() {
         at("2021-03-01T05:30:00Z")
     );
 }
+
+fn span(src: &str, now: &str) -> (Value, Value) {
+    let now = match at(now) {
+        Value::Time(t) => t,
+        _ => unreachable!(),
+    };
+    let src = format!("import \"experimental/date/boundaries\"\nimport \"timezone\"\n{src}");
+    match eval(&src, now).unwrap_or_else(|e| panic!("{src}: {e}")) {
+        Value::Record(r) => (r.get("start").cloned().unwrap(), r.get("stop").cloned().unwrap()),
+        v => panic!("{v:?}"),
+    }
+}
+
+#[test]
+fn boundaries_of_days_weeks_and_months() {
+    let wednesday = "2022-06-08T14:20:11Z";
+    assert_eq!(span("boundaries.yesterday()", wednesday), (at("2022-06-07T00:00:00Z"), at("2022-06-08T00:00:00Z")));
+    assert_eq!(span("boundaries.monday()", wednesday), (at("2022-06-06T00:00:00Z"), at("2022-06-07T00:00:00Z")));
+    // On a Wednesday, the last Wednesday was a week ago.
+    assert_eq!(span("boundaries.wednesday()", wednesday), (at("2022-06-01T00:00:00Z"), at("2022-06-02T00:00:00Z")));
+    assert_eq!(span("boundaries.week()", wednesday), (at("2022-06-06T00:00:00Z"), at("2022-06-13T00:00:00Z")));
+    assert_eq!(
+        span("boundaries.week(start_sunday: true, week_offset: -1)", wednesday),
+        (at("2022-05-29T00:00:00Z"), at("2022-06-05T00:00:00Z"))
+    );
+    assert_eq!(
+        span("boundaries.month(month_offset: -6)", wednesday),
+        (at("2021-12-01T00:00:00Z"), at("2022-01-01T00:00:00Z"))
+    );
+    // On the clock of a location: its midnights.
+    assert_eq!(
+        span("option location = timezone.fixed(offset: -8h)\nboundaries.monday()", "2021-12-30T00:40:44Z"),
+        (at("2021-12-27T08:00:00Z"), at("2021-12-28T08:00:00Z"))
+    );
+}

@@ -146,3 +146,92 @@ fn scale(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     let negative = months < 0 || nanos < 0;
     Ok(Value::Duration(Duration { months: months.abs(), nanos: nanos.abs(), negative }))
 }
+
+const DAY: i64 = 86_400_000_000_000;
+
+/// `experimental/date/boundaries`: the start and stop of yesterday, of the
+/// last given weekday, of a week and of a month, on the clock of `option
+/// location`, as records `{start, stop}`.
+pub(super) fn boundaries() -> Value {
+    macro_rules! weekdays {
+        ($($name:literal => $n:literal),*) => {
+            vec![$(($name, builtin($name, &[], None, |i, a| last_weekday(i, a, $n)))),*]
+        };
+    }
+    let mut members = weekdays![
+        "sunday" => 0, "monday" => 1, "tuesday" => 2, "wednesday" => 3, "thursday" => 4, "friday" => 5, "saturday" => 6
+    ];
+    members.extend([
+        (
+            "yesterday",
+            builtin("yesterday", &[], None, |i, a| {
+                let (loc, today) = today(i, a)?;
+                span(&loc, today - DAY, &Duration::from_nanos(DAY))
+            }),
+        ),
+        ("week", builtin("week", &["week_offset", "start_sunday"], None, week)),
+        ("month", builtin("month", &["month_offset"], None, month)),
+    ]);
+    package(members)
+}
+
+/// The location, and the start of today on its clock (as a UTC-calendar time).
+fn today(i: &Interp, a: &Args) -> EvalResult<(Location, i64)> {
+    let loc = location_arg(i, a)?;
+    let local = loc.to_local(i.now);
+    Ok((loc, local - local.rem_euclid(DAY)))
+}
+
+/// Day of the week of a local midnight (0 = Sunday; 1970-01-01 was a Thursday).
+fn weekday_of(local: i64) -> i64 {
+    (local.div_euclid(DAY) + 4).rem_euclid(7)
+}
+
+fn span(loc: &Location, start: i64, length: &Duration) -> EvalResult<Value> {
+    let stop = add_duration(start, length, 1)?;
+    Ok(Value::record([
+        ("start".to_owned(), Value::Time(loc.to_utc(start))),
+        ("stop".to_owned(), Value::Time(loc.to_utc(stop))),
+    ]))
+}
+
+/// The day of the latest `weekday` before today (a week ago when today is one).
+fn last_weekday(i: &mut Interp, a: &Args, weekday: i64) -> EvalResult<Value> {
+    let (loc, today) = today(i, a)?;
+    let back = match (weekday_of(today) - weekday).rem_euclid(7) {
+        0 => 7,
+        n => n,
+    };
+    span(&loc, today - back * DAY, &Duration::from_nanos(DAY))
+}
+
+/// The week holding today (from Monday, or Sunday), moved by `week_offset` weeks.
+fn week(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let offset = match a.get("week_offset") {
+        None => 0,
+        Some(Value::Int(n)) => *n,
+        Some(v) => return fail(format!("week_offset must be an int, got {}", v.type_name())),
+    };
+    let first = match a.get("start_sunday") {
+        None | Some(Value::Bool(false)) => 1,
+        Some(Value::Bool(true)) => 0,
+        Some(v) => return fail(format!("start_sunday must be a bool, got {}", v.type_name())),
+    };
+    let (loc, today) = today(i, a)?;
+    let start = today - (weekday_of(today) - first).rem_euclid(7) * DAY + offset * 7 * DAY;
+    span(&loc, start, &Duration::from_nanos(7 * DAY))
+}
+
+/// The month holding today, moved by `month_offset` months.
+fn month(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let offset = match a.get("month_offset") {
+        None => 0,
+        Some(Value::Int(n)) => *n,
+        Some(v) => return fail(format!("month_offset must be an int, got {}", v.type_name())),
+    };
+    let (loc, today) = today(i, a)?;
+    let day = chrono::DateTime::from_timestamp_nanos(today).naive_utc();
+    let first = today - i64::from(day.day() - 1) * DAY;
+    let start = add_duration(first, &Duration { months: offset.abs(), nanos: 0, negative: offset < 0 }, 1)?;
+    span(&loc, start, &Duration { months: 1, nanos: 0, negative: false })
+}

@@ -65,6 +65,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         ]),
         "strings" => strings::package_value(),
         "date" => date::package_value(),
+        "experimental/date/boundaries" => date::boundaries(),
         "bitwise" | "experimental/bitwise" => small::bitwise(),
         "types" => small::types(),
         "dict" => small::dict(),
