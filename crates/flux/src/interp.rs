@@ -98,6 +98,11 @@ pub struct Interp {
     pub source: Option<Rc<dyn crate::universe::Source>>,
     /// The query's memory and time account.
     pub(crate) budget: Rc<crate::limits::Budget>,
+    /// The scopes of packages written in Flux, by import path: where
+    /// `option pkg.name = …` sets a package's option.
+    pub(crate) package_scopes: std::collections::HashMap<String, Scope>,
+    /// The program's imports: name (or alias) to path.
+    imported: std::collections::HashMap<String, String>,
 }
 
 impl Interp {
@@ -111,7 +116,36 @@ impl Interp {
             statements: Vec::new(),
             source: None,
             budget: crate::limits::Budget::new(&crate::limits::Limits::default()),
+            package_scopes: std::collections::HashMap::new(),
+            imported: std::collections::HashMap::new(),
         }
+    }
+
+    /// Evaluates a package written in Flux: its imports, then its assignments
+    /// and options, in a scope of its own; its names as a record.
+    pub(crate) fn flux_package(&mut self, path: &str, src: &str) -> EvalResult<Value> {
+        let file = crate::parser::parse_file(src).map_err(|e| EvalError { message: format!("package {path}: {e}") })?;
+        let scope = self.universe.child();
+        for import in &file.imports {
+            let p = &import.path.value;
+            let name =
+                import.alias.as_ref().map_or_else(|| p.rsplit('/').next().unwrap_or(p).to_owned(), |a| a.name.clone());
+            let package = crate::packages::import(self, p)
+                .ok_or_else(|| EvalError { message: format!("unknown import path: \"{p}\"") })??;
+            scope.set(&name, package);
+        }
+        for stmt in &file.body {
+            match stmt {
+                Statement::VariableAssignment(a)
+                | Statement::OptionStatement { assignment: ast::Assignment::VariableAssignment(a), .. } => {
+                    let v = self.eval(&scope, &a.init)?;
+                    scope.set(&a.id.name, v);
+                }
+                _ => {}
+            }
+        }
+        self.package_scopes.insert(path.to_owned(), scope.clone());
+        Ok(scope.record())
     }
 
     /// Runs a parsed file; returns the value of its last expression statement.
@@ -126,6 +160,7 @@ impl Interp {
             let package = crate::packages::import(self, path)
                 .ok_or_else(|| EvalError { message: format!("unknown import path: \"{path}\"") })??;
             scope.set(&name, package);
+            self.imported.insert(name, path.clone());
         }
         let mut last = Value::Null;
         for stmt in &file.body {
@@ -158,6 +193,15 @@ impl Interp {
                         }
                     }
                     self.universe.set(&a.id.name, v);
+                } else if let ast::Assignment::MemberAssignment { member, init, .. } = assignment
+                    && let Expression::Identifier(object) = member.object.as_ref()
+                    && let ast::PropertyKey::Identifier(property) = &member.property
+                    && let Some(package) =
+                        self.imported.get(&object.name).and_then(|p| self.package_scopes.get(p)).cloned()
+                {
+                    // `option pkg.name = v`: the package's functions see the new value.
+                    let v = self.eval(scope, init)?;
+                    package.set(&property.name, v);
                 }
                 Ok(None)
             }

@@ -66,6 +66,8 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         "strings" => strings::package_value(),
         "date" => date::package_value(),
         "experimental/date/boundaries" => date::boundaries(),
+        "influxdata/influxdb/schema" => return Some(i.flux_package(path, include_str!("flux/schema.flux"))),
+        "influxdata/influxdb/v1" => return Some(i.flux_package(path, include_str!("flux/v1.flux"))),
         "bitwise" | "experimental/bitwise" => small::bitwise(),
         "types" => small::types(),
         "dict" => small::dict(),

@@ -199,3 +199,38 @@ fn buckets_lists_what_the_token_may_read_and_to_writes_through_the_write_path() 
     let (_, csv) = flux(&s, TOKEN, json!({"query": back.replace("cpu_hourly", "sneaky")}));
     assert!(!csv.contains(",_result,"), "{csv}");
 }
+
+/// The schema package (written in Flux, embedded) reads a real bucket.
+#[test]
+fn schema_functions_read_what_a_bucket_holds() {
+    let (s, _) = loaded();
+    let values = |q: &str| -> Vec<String> {
+        let (status, csv) = flux(&s, TOKEN, json!({"query": q, "type": "flux"}));
+        assert_eq!(status, 200, "{csv}");
+        let mut rows = csv
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with(",result"))
+            .map(|l| l.rsplit(',').next().unwrap_or_default().trim().to_owned());
+        let mut out: Vec<String> = rows.by_ref().collect();
+        out.sort();
+        out
+    };
+    let span = "start: 2020-01-01T00:00:00Z, stop: 2020-01-02T00:00:00Z";
+    let schema = "import \"influxdata/influxdb/schema\"\n";
+    assert_eq!(values(&format!("{schema}schema.measurements(bucket: \"metrics\", {span})")), ["cpu", "mem"]);
+    assert_eq!(values(&format!("{schema}schema.tagValues(bucket: \"metrics\", tag: \"host\", {span})")), ["a", "b"]);
+    assert_eq!(
+        values(&format!("{schema}schema.measurementFieldKeys(bucket: \"metrics\", measurement: \"mem\", {span})")),
+        ["free"]
+    );
+    let keys = values(&format!("{schema}schema.tagKeys(bucket: \"metrics\", {span})"));
+    assert!(keys.contains(&"host".to_owned()) && keys.contains(&"_measurement".to_owned()), "{keys:?}");
+    let v1 = "import \"influxdata/influxdb/v1\"\n";
+    assert_eq!(values(&format!("{v1}v1.measurements(bucket: \"metrics\", {span})")), ["cpu", "mem"]);
+    // The program may point the package elsewhere: here, at host b's series only.
+    let redirected = format!(
+        "{schema}option schema._from = (bucket) => from(bucket: bucket) |> filter(fn: (r) => r.host == \"b\")\n\
+         schema.measurements(bucket: \"metrics\", {span})"
+    );
+    assert_eq!(values(&redirected), ["cpu"]);
+}
