@@ -27,6 +27,10 @@ pub trait Source {
     fn buckets(&self) -> Result<Vec<BucketInfo>, EvalError>;
     /// Writes line protocol (nanosecond times) to a bucket the query may write to (`to()`).
     fn write(&self, target: &WriteTarget, lines: &[u8]) -> Result<(), EvalError>;
+    /// The value of the query's org's secret `key` (`secrets.get()`).
+    fn secret(&self, key: &str) -> Result<String, EvalError> {
+        Err(EvalError { message: format!("cannot read secret {key:?}: no secrets here") })
+    }
 }
 
 /// A bucket as `buckets()` lists it.

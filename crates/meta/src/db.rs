@@ -106,6 +106,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX legacy_authorizations_org ON legacy_authorizations(org_id);
     "#,
+    // 4: an org's secrets, sealed (AES-256-GCM) with a key kept outside this file.
+    r#"
+    CREATE TABLE secrets (
+        org_id  INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        key     TEXT NOT NULL,
+        nonce   BLOB NOT NULL,
+        sealed  BLOB NOT NULL,
+        PRIMARY KEY (org_id, key)
+    );
+    "#,
 ];
 
 /// The metadata store: one SQLite connection behind a mutex.

@@ -7,8 +7,8 @@
 //!
 //! Promises: every mutating call is one SQLite transaction, so a `kill -9` at
 //! any instant leaves either the whole change or none of it. Secrets never
-//! leave in clear: tokens are kept as SHA-256 digests and passwords as bcrypt
-//! hashes.
+//! leave in clear: tokens are kept as SHA-256 digests, passwords as bcrypt
+//! hashes, and an org's secrets sealed with a key that is not in the file.
 //!
 //! Not here: HTTP, permission checks (the caller decides who may call what;
 //! this crate only supplies the [`auth`] vocabulary to decide it with).
@@ -26,6 +26,7 @@ pub mod members;
 pub mod onboarding;
 pub mod orgs;
 mod page;
+pub mod secrets;
 pub mod sessions;
 pub mod users;
 

@@ -115,6 +115,10 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         tls.is_some(),
     );
     state.max_request_size = config.http_max_request_size;
+    state.secret_key = Some(Arc::new(
+        meta::secrets::SecretKey::open_or_create(&config.data_dir.join("secrets.key"))
+            .context("opening the secrets key")?,
+    ));
     state.queries = Arc::new(server::Admission::new(&config.query_limits()));
     let retention_every = std::time::Duration::from_nanos(config.storage_retention_check_interval as u64);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

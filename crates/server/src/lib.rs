@@ -23,6 +23,7 @@ mod members;
 mod orgs;
 mod paging;
 mod query;
+mod secrets;
 mod session;
 mod setup;
 mod state;
@@ -72,6 +73,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/orgs", get(orgs::list).post(orgs::create))
         .route("/api/v2/orgs/{id}", get(orgs::get).patch(orgs::patch).delete(orgs::delete))
         .route("/api/v2/orgs/{id}/members", get(list_members::<Orgs>).post(add_member::<Orgs>))
+        .route("/api/v2/orgs/{id}/secrets", get(secrets::list).patch(secrets::patch))
+        .route("/api/v2/orgs/{id}/secrets/delete", axum::routing::post(secrets::delete_many))
+        .route("/api/v2/orgs/{id}/secrets/{name}", axum::routing::delete(secrets::delete_one))
         .route("/api/v2/orgs/{id}/members/{user}", axum::routing::delete(remove_member::<Orgs>))
         .route("/api/v2/orgs/{id}/owners", get(list_owners::<Orgs>).post(add_owner::<Orgs>))
         .route("/api/v2/orgs/{id}/owners/{user}", axum::routing::delete(remove_owner::<Orgs>))

@@ -47,6 +47,7 @@ struct Source {
     storage: Arc<storage::Storage>,
     org: meta::Id,
     principal: Principal,
+    secret_key: Option<Arc<meta::secrets::SecretKey>>,
 }
 
 impl flux::Source for Source {
@@ -74,6 +75,20 @@ impl flux::Source for Source {
 
     fn storage(&self) -> &dyn storage::ReadApi {
         self.storage.as_ref()
+    }
+
+    /// The org's secret, if the query's token may read the org's secrets.
+    fn secret(&self, key: &str) -> Result<String, flux::EvalError> {
+        let fail = |message: String| flux::EvalError { message };
+        if !self.principal.can(Action::Read, &Resource::in_org(ResourceType::Secrets, self.org)) {
+            return Err(fail(format!("read:orgs/{}/secrets is unauthorized", self.org)));
+        }
+        let sealer = self.secret_key.as_ref().ok_or_else(|| fail("secrets are not available on this server".into()))?;
+        match self.meta.secret(self.org, sealer, key) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(fail(format!("secret key {key:?} not found"))),
+            Err(e) => Err(fail(e.to_string())),
+        }
     }
 
     fn buckets(&self) -> Result<Vec<flux::BucketInfo>, flux::EvalError> {
@@ -190,7 +205,13 @@ pub(crate) async fn query(
             return Err(ApiError::invalid(format!("unknown annotation {a:?}")));
         }
     }
-    let source = Source { meta: Arc::clone(&state.meta), storage: Arc::clone(&state.storage), org, principal: p };
+    let source = Source {
+        meta: Arc::clone(&state.meta),
+        storage: Arc::clone(&state.storage),
+        org,
+        principal: p,
+        secret_key: state.secret_key.clone(),
+    };
     let gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())

@@ -22,6 +22,8 @@ pub struct AppState {
     pub queries: Arc<crate::admission::Admission>,
     /// Hot metadata reads (a token's principal, an org), kept while the store is unchanged.
     pub(crate) cache: Arc<ReadCache>,
+    /// The key orgs' secrets are sealed with (kept in the data directory).
+    pub secret_key: Option<Arc<meta::secrets::SecretKey>>,
 }
 
 /// How a request names an org.
@@ -113,6 +115,7 @@ impl AppState {
             tls,
             queries: Arc::new(crate::admission::Admission::new(&crate::admission::QueryLimits::default())),
             cache: Arc::default(),
+            secret_key: None,
         }
     }
 

@@ -66,6 +66,15 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         "strings" => strings::package_value(),
         "date" => date::package_value(),
         "experimental/date/boundaries" => date::boundaries(),
+        "influxdata/influxdb/secrets" => package(vec![(
+            "get",
+            builtin("get", &["key"], None, |i, a| {
+                let key = args::string(a, "key")?;
+                let source =
+                    i.source.clone().ok_or_else(|| EvalError { message: "secrets.get: no secrets here".into() })?;
+                Ok(Value::String(source.secret(key)?))
+            }),
+        )]),
         "influxdata/influxdb/schema" => return Some(i.flux_package(path, include_str!("flux/schema.flux"))),
         "influxdata/influxdb/v1" => return Some(i.flux_package(path, include_str!("flux/v1.flux"))),
         "bitwise" | "experimental/bitwise" => small::bitwise(),

@@ -234,3 +234,60 @@ fn schema_functions_read_what_a_bucket_holds() {
     );
     assert_eq!(values(&redirected), ["cpu"]);
 }
+
+/// Secrets: set and named over the API (never shown), read by `secrets.get()`
+/// in the query's org, sealed on disk, with permissions on both sides.
+#[test]
+fn secrets_are_kept_sealed_and_read_by_flux() {
+    let (s, setup) = loaded();
+    let org = org_id(&setup);
+    let path = format!("/api/v2/orgs/{org}/secrets");
+    let (status, body) = s.patch(&path, TOKEN, json!({"apikey": "s3cr3t-value", "other": "x"}));
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = s.get(&path, TOKEN);
+    assert_eq!((status, body["secrets"].clone()), (200, json!(["apikey", "other"])), "{body}");
+    assert!(!body.to_string().contains("s3cr3t"), "{body}");
+
+    let read = |token: &str, key: &str| {
+        let q = format!(
+            "import \"array\"\nimport \"influxdata/influxdb/secrets\"\narray.from(rows: [{{v: secrets.get(key: \"{key}\")}}])"
+        );
+        flux(&s, token, json!({"query": q, "type": "flux"}))
+    };
+    let (status, csv) = read(TOKEN, "apikey");
+    assert_eq!(status, 200, "{csv}");
+    assert!(csv.contains("s3cr3t-value"), "{csv}");
+    let (status, csv) = read(TOKEN, "nope");
+    assert!(status >= 400 || csv.contains("error"), "{csv}");
+    assert!(
+        csv.contains("secret key \\\"nope\\\" not found") || csv.contains("secret key \"nope\" not found"),
+        "{csv}"
+    );
+
+    // A token that may read buckets but not secrets sees neither the names nor the values.
+    let (reader, _) = s.make_token(&org, json!([{"action": "read", "resource": {"type": "buckets", "orgID": org}}]));
+    assert_eq!(s.get(&path, &reader).0, 401);
+    assert_eq!(s.patch(&path, &reader, json!({"k": "v"})).0, 401);
+    let (_, csv) = read(&reader, "apikey");
+    assert!(!csv.contains("s3cr3t-value") && csv.contains("unauthorized"), "{csv}");
+
+    // Deleted one by one or several at once; an unknown org is a 404.
+    assert_eq!(s.delete(&format!("{path}/other"), TOKEN).0, 204);
+    assert_eq!(s.post(&format!("{path}/delete"), TOKEN, json!({"secrets": ["apikey"]})).0, 204);
+    assert_eq!(s.get(&path, TOKEN).1["secrets"], json!([]));
+    assert_eq!(s.get("/api/v2/orgs/0000000000000001/secrets", TOKEN).0, 404);
+
+    // On disk: the key file is the owner's alone, and no value is in clear.
+    s.patch(&path, TOKEN, json!({"apikey": "s3cr3t-value"}));
+    let key_file = s.data_dir().join("secrets.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    for name in ["meta.sqlite", "meta.sqlite-wal"] {
+        if let Ok(bytes) = std::fs::read(s.data_dir().join(name)) {
+            assert!(!bytes.windows(12).any(|w| w == b"s3cr3t-value"), "a secret in clear in {name}");
+        }
+    }
+}
