@@ -110,3 +110,19 @@ fn unpivot_turns_columns_into_fields() {
     let bad = "import \"array\"\nimport \"experimental\"\narray.from(rows: [{_value: 1}]) |> experimental.unpivot()";
     assert!(flux::query(bad, 0, None).unwrap_err().to_string().contains("unpivot can't have"));
 }
+
+#[test]
+fn json_in_and_out_and_records_read_with_a_default() {
+    let enc =
+        ev("import \"json\"\nstring(v: json.encode(v: {b: [1, 2], a: \"x\", t: 2020-01-01T00:00:00Z, d: 1h30m}))");
+    assert_eq!(enc, Value::String(r#"{"a":"x","b":[1,2],"d":"1h30m","t":"2020-01-01T00:00:00Z"}"#.into()));
+    let parsed =
+        "import \"experimental/json\"\nr = json.parse(data: bytes(v: \"{\\\"a\\\": {\\\"b\\\": [1, true, null]}}\"))\n";
+    assert_eq!(ev(&format!("{parsed}r.a.b[0]")), Value::Float(1.0));
+    assert_eq!(ev(&format!("{parsed}r.a.b[1]")), Value::Bool(true));
+    assert!(fails("import \"experimental/json\"\njson.parse(data: bytes(v: \"{nope\"))").contains("json.parse"));
+    let rec = "import \"experimental/record\"\n";
+    assert_eq!(ev(&format!("{rec}record.get(r: {{a: 1}}, key: \"a\", default: 0)")), Value::Int(1));
+    assert_eq!(ev(&format!("{rec}record.get(r: {{a: 1}}, key: \"b\", default: 0)")), Value::Int(0));
+    assert_eq!(ev("import \"internal/influxql\"\ninfluxql.epoch"), Value::Time(0));
+}

@@ -66,6 +66,26 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         "strings" => strings::package_value(),
         "date" => date::package_value(),
         "experimental/date/boundaries" => date::boundaries(),
+        "experimental/record" => package(vec![
+            ("any", Value::record(std::iter::empty())),
+            (
+                "get",
+                builtin("get", &["r", "key", "default"], None, |_, a| {
+                    let key = args::string(a, "key")?;
+                    match a.required("r")? {
+                        Value::Record(r) => Ok(r.get(key).cloned().unwrap_or(a.required("default")?.clone())),
+                        v => fail(format!("r must be a record, got {}", v.type_name())),
+                    }
+                }),
+            ),
+        ]),
+        "experimental/json" => package(vec![("parse", builtin("parse", &["data"], None, small::json_parse))]),
+        "json" => package(vec![("encode", builtin("encode", &["v"], None, small::json_encode))]),
+        "internal/influxql" => package(vec![
+            ("epoch", Value::Time(0)),
+            ("minTime", Value::Time(i64::MIN + 2)),
+            ("maxTime", Value::Time(i64::MAX - 1)),
+        ]),
         "influxdata/influxdb/secrets" => package(vec![(
             "get",
             builtin("get", &["key"], None, |i, a| {
