@@ -126,3 +126,27 @@ fn json_in_and_out_and_records_read_with_a_default() {
     assert_eq!(ev(&format!("{rec}record.get(r: {{a: 1}}, key: \"b\", default: 0)")), Value::Int(0));
     assert_eq!(ev("import \"internal/influxql\"\ninfluxql.epoch"), Value::Time(0));
 }
+
+#[test]
+fn experimental_preview_set_and_group_extend() {
+    let data = "import \"array\"\nimport \"experimental\"\n\
+                data = array.from(rows: [{k: \"a\", n: \"x\", _value: 1}, {k: \"a\", n: \"y\", _value: 2}, {k: \"b\", n: \"x\", _value: 3}])\n\
+                    |> group(columns: [\"k\"])\n";
+    let run = |tail: &str| flux::query(&format!("{data}{tail}"), 0, None).unwrap_or_else(|e| panic!("{e}"));
+    let shapes = |tail: &str| -> Vec<(Vec<String>, usize)> {
+        run(tail)[0].1.iter().map(|t| (t.key.names().map(str::to_owned).collect(), t.num_rows())).collect()
+    };
+    assert_eq!(shapes("data |> experimental.preview(nrows: 1, ntables: 1)"), [(vec!["k".to_owned()], 1)]);
+    assert_eq!(
+        shapes("data |> experimental.group(mode: \"extend\", columns: [\"n\"])"),
+        [
+            (vec!["k".to_owned(), "n".to_owned()], 1),
+            (vec!["k".to_owned(), "n".to_owned()], 1),
+            (vec!["k".to_owned(), "n".to_owned()], 1)
+        ]
+    );
+    // Setting a key column merges the tables that now share a key.
+    assert_eq!(shapes("data |> experimental.set(o: {k: \"all\", extra: 1.5})"), [(vec!["k".to_owned()], 3)]);
+    let set = run("data |> experimental.set(o: {k: \"all\", extra: 1.5})");
+    assert!(set[0].1[0].column("extra").is_some());
+}

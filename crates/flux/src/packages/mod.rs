@@ -155,6 +155,9 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                 ),
                 ("objectKeys", builtin("objectKeys", &["o"], None, small::object_keys)),
                 ("unpivot", builtin("unpivot", &["otherColumns"], Some("tables"), small::unpivot)),
+                ("preview", builtin("preview", &["nrows", "ntables"], Some("tables"), small::preview)),
+                ("group", builtin("group", &["mode", "columns"], Some("tables"), small::group_extend)),
+                ("set", builtin("set", &["o"], Some("tables"), small::set)),
                 // `chain` runs `first` to its end, then answers `second`.
                 (
                     "chain",

@@ -434,3 +434,89 @@ pub(super) fn json_encode(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     let json = convert(a.required("v")?)?;
     Ok(Value::Bytes(json.to_string().into_bytes()))
 }
+
+/// `experimental.preview(nrows, ntables)`: the first `ntables` tables, each
+/// cut to its first `nrows` rows (5 and 5 by default).
+pub(super) fn preview(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    use crate::stream::Stream;
+    let limit = |name: &str| -> EvalResult<usize> {
+        match a.get(name) {
+            None => Ok(5),
+            Some(Value::Int(n)) if *n >= 0 => Ok(*n as usize),
+            Some(v) => fail(format!("{name} must be a non-negative int, got {v}")),
+        }
+    };
+    let (rows, tables) = (limit("nrows")?, limit("ntables")?);
+    let input = match a.required("tables")? {
+        Value::Stream(s) => Rc::clone(s),
+        v => return fail(format!("tables must be a stream of tables, got {}", v.type_name())),
+    };
+    Ok(Value::Stream(Stream::whole("preview", vec![input], move |_, mut inputs| {
+        Ok(inputs.swap_remove(0).into_iter().take(tables).map(|t| t.slice(0, rows.min(t.num_rows()))).collect())
+    })))
+}
+
+/// `experimental.group(mode: "extend", columns)`: each table's group key
+/// and the columns named, together, as the new group key.
+pub(super) fn group_extend(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    use crate::stream::Stream;
+    match a.get("mode") {
+        Some(Value::String(m)) if m == "extend" => {}
+        _ => return fail("experimental.group: mode must be \"extend\""),
+    }
+    let columns: Vec<String> = match a.required("columns")? {
+        Value::Array(v) => {
+            v.iter().filter_map(|x| if let Value::String(s) = x { Some(s.clone()) } else { None }).collect()
+        }
+        v => return fail(format!("columns must be an array of strings, got {}", v.type_name())),
+    };
+    let input = match a.required("tables")? {
+        Value::Stream(s) => Rc::clone(s),
+        v => return fail(format!("tables must be a stream of tables, got {}", v.type_name())),
+    };
+    Ok(Value::Stream(Stream::whole("group", vec![input], move |_, mut inputs| {
+        crate::transform::regroup_by(inputs.swap_remove(0), |t| {
+            let mut key: Vec<String> = t.key.names().map(str::to_owned).collect();
+            for c in &columns {
+                if !key.contains(c) {
+                    key.push(c.clone());
+                }
+            }
+            key
+        })
+    })))
+}
+
+/// `experimental.set(o)`: each property of `o` as a column of that one
+/// value (replacing a column of that name; a key column's new value is its
+/// table's key).
+pub(super) fn set(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    use crate::stream::Stream;
+    use crate::table::{Table, infer_type, repeat};
+    let Value::Record(o) = a.required("o")? else { return fail("o must be a record") };
+    let o = Rc::clone(o);
+    let input = match a.required("tables")? {
+        Value::Stream(s) => Rc::clone(s),
+        v => return fail(format!("tables must be a stream of tables, got {}", v.type_name())),
+    };
+    Ok(Value::Stream(Stream::whole("set", vec![input], move |_, mut inputs| {
+        let mut out = Vec::new();
+        for t in inputs.swap_remove(0) {
+            let mut cols = t.columns();
+            let mut key = t.key.clone();
+            for (name, v) in o.iter() {
+                let Ok(dt) = infer_type(std::slice::from_ref(v)) else { continue };
+                let col = repeat(v, &dt, t.num_rows());
+                match cols.iter_mut().find(|(c, _)| c == name) {
+                    Some(slot) => slot.1 = col,
+                    None => cols.push((name.clone(), col)),
+                }
+                if let Some(slot) = key.0.iter_mut().find(|(k, _)| k == name) {
+                    slot.1 = v.clone();
+                }
+            }
+            out.push(Table::with_key(key, cols)?);
+        }
+        crate::transform::regroup(out)
+    })))
+}
