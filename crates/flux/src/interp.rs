@@ -124,8 +124,22 @@ impl Interp {
     /// Evaluates a package written in Flux: its imports, then its assignments
     /// and options, in a scope of its own; its names as a record.
     pub(crate) fn flux_package(&mut self, path: &str, src: &str) -> EvalResult<Value> {
+        self.flux_package_over(path, src, Vec::new())
+    }
+
+    /// A package written in Flux over natives written in Rust (what Flux
+    /// declares with `builtin`): `natives` are in the package's scope.
+    pub(crate) fn flux_package_over(
+        &mut self,
+        path: &str,
+        src: &str,
+        natives: Vec<(&'static str, Value)>,
+    ) -> EvalResult<Value> {
         let file = crate::parser::parse_file(src).map_err(|e| EvalError { message: format!("package {path}: {e}") })?;
         let scope = self.universe.child();
+        for (name, v) in natives {
+            scope.set(name, v);
+        }
         for import in &file.imports {
             let p = &import.path.value;
             let name =

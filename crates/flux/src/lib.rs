@@ -17,6 +17,7 @@ pub mod interp;
 mod lexer;
 pub mod limits;
 pub mod location;
+pub mod outbound;
 mod packages;
 mod parser;
 mod pushdown;

@@ -144,6 +144,11 @@ impl Budget {
     }
 
     /// An error once the query has run out of time.
+    /// How long the query may still run; `None` = no limit.
+    pub(crate) fn time_left(&self) -> Option<Duration> {
+        self.deadline.map(|(at, _)| at.saturating_duration_since(Instant::now()))
+    }
+
     pub(crate) fn check_time(&self) -> EvalResult<()> {
         match self.deadline {
             Some((at, limit)) if Instant::now() >= at => Err(EvalError {

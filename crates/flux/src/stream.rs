@@ -15,6 +15,8 @@ use crate::table::Table;
 pub enum Stream {
     Tables(Rc<Vec<Table>>),
     Scan(ScanSpec),
+    /// A read from another server (`from` with a `host`), bounded by `range`.
+    Remote(crate::outbound::RemoteRead),
     Op {
         name: &'static str,
         inputs: Vec<Rc<Stream>>,
@@ -97,6 +99,7 @@ impl fmt::Debug for Stream {
         match self {
             Stream::Tables(t) => write!(f, "Tables({})", t.len()),
             Stream::Scan(s) => write!(f, "Scan({s:?})"),
+            Stream::Remote(r) => write!(f, "Remote({} {:?})", r.host, r.bucket),
             Stream::Op { name, inputs, .. } => {
                 f.debug_struct("Op").field("name", name).field("inputs", inputs).finish()
             }
@@ -144,6 +147,7 @@ impl Stream {
         match self {
             Stream::Tables(_) => None,
             Stream::Scan(spec) => spec.range,
+            Stream::Remote(r) => r.range,
             Stream::Op { bounds, .. } => *bounds,
         }
     }
@@ -168,6 +172,7 @@ pub fn execute(i: &mut Interp, s: &Stream, sink: &mut Sink<'_>) -> EvalResult<()
             Ok(())
         }
         Stream::Scan(spec) => crate::universe::run_scan(i, spec, sink),
+        Stream::Remote(r) => crate::outbound::run_remote(i, r, sink),
         Stream::Op { name, inputs, op: Op::PerTable(f), .. } => execute(i, &inputs[0], &mut |i, t| {
             i.budget.check_time()?;
             let outs = f(i, t).map_err(|e| named(name, e))?;

@@ -11,6 +11,7 @@ use arrow::array::{Array, BooleanArray, TimestampNanosecondArray};
 
 use crate::ast::{Expression, FunctionBody, PropertyKey};
 use crate::interp::{Args, EvalError, EvalResult, Interp};
+use crate::outbound::{HttpRequest, HttpResponse};
 use crate::stream::{ScanSpec, Sink, Stream};
 use crate::table::{GroupKey, Table, time_type};
 use crate::value::{Function, Value};
@@ -30,6 +31,16 @@ pub trait Source {
     /// The value of the query's org's secret `key` (`secrets.get()`).
     fn secret(&self, key: &str) -> Result<String, EvalError> {
         Err(EvalError { message: format!("cannot read secret {key:?}: no secrets here") })
+    }
+    /// Sends a request out of the server (`http.post`, `requests.do`,
+    /// `influxdb.api` with a host, `from` with a host).
+    fn http(&self, req: &HttpRequest) -> Result<HttpResponse, EvalError> {
+        Err(EvalError { message: format!("cannot send a request to {}: no HTTP client here", req.url) })
+    }
+    /// Sends a request to this server's own API with the query's authorization
+    /// (`influxdb.api` without a host).
+    fn api(&self, req: &HttpRequest) -> Result<HttpResponse, EvalError> {
+        Err(EvalError { message: format!("cannot call {}: no API here", req.url) })
     }
 }
 
@@ -69,6 +80,9 @@ pub(crate) fn from(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         (Some(v), _) | (None, Some(v)) => return fail(format!("from: bucket must be a string, got {}", v.type_name())),
         (None, None) => return fail("from: must specify one of bucket or bucketID"),
     };
+    if let Some(host) = a.get("host") {
+        return remote_from(a, name, host);
+    }
     let source = i.source.clone().ok_or_else(|| EvalError { message: "from: no storage in this context".into() })?;
     let bucket = if a.get("bucket").is_some() { source.bucket(&name)? } else { source.bucket_id(&name)? };
     Ok(Value::Stream(Rc::new(Stream::Scan(ScanSpec {
@@ -78,6 +92,31 @@ pub(crate) fn from(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         predicate: Predicate::True,
         window: None,
         group: None,
+    }))))
+}
+
+/// `from` with a `host`: a read from that server, with `token` and `org` or `orgID`.
+fn remote_from(a: &Args, bucket: String, host: &Value) -> EvalResult<Value> {
+    let text = |name: &str| match a.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => fail(format!("from: {name} must be a string, got {}", v.type_name())),
+    };
+    let Value::String(host) = host else {
+        return fail(format!("from: host must be a string, got {}", host.type_name()));
+    };
+    if !(host.starts_with("http://") || host.starts_with("https://")) {
+        return fail(format!("from: host must be an http:// or https:// URL, got {host:?}"));
+    }
+    Ok(Value::Stream(Rc::new(Stream::Remote(crate::outbound::RemoteRead {
+        bucket,
+        by_id: a.get("bucket").is_none(),
+        host: host.clone(),
+        token: text("token")?,
+        org: text("org")?,
+        org_id: text("orgID")?,
+        range: None,
     }))))
 }
 
@@ -112,6 +151,16 @@ pub(crate) fn range(i: &mut Interp, a: &Args) -> EvalResult<Value> {
             None => (start, stop),
         });
         return Ok(Value::Stream(Rc::new(Stream::Scan(spec))));
+    }
+    if let Stream::Remote(r) = input.as_ref()
+        && defaults
+    {
+        let mut r = r.clone();
+        r.range = Some(match r.range {
+            Some((s, e)) => (s.max(start), e.min(stop)),
+            None => (start, stop),
+        });
+        return Ok(Value::Stream(Rc::new(Stream::Remote(r))));
     }
     // A range after a range keeps to both.
     let (start, stop) = match input.bounds() {

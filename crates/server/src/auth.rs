@@ -108,6 +108,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if is_public(req.method(), req.uri().path()) {
         return next.run(req).await;
     }
+    if let Some(crate::outbound::ActingAs(p)) = req.extensions_mut().remove::<crate::outbound::ActingAs>() {
+        req.extensions_mut().insert(p);
+        return next.run(req).await;
+    }
     let token = header_token(req.headers());
     let session = session_key(req.headers());
     let principal = match (token, session) {

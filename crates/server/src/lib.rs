@@ -21,6 +21,7 @@ mod labels;
 mod legacy;
 mod members;
 mod orgs;
+mod outbound;
 mod paging;
 mod query;
 mod secrets;
@@ -36,6 +37,7 @@ mod write;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -120,14 +122,20 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("path not found") })
         .method_not_allowed_fallback(|| async { ApiError::new(Code::MethodNotAllowed, "method not allowed") });
 
-    api.layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+    let outbound = Arc::clone(&state.outbound);
+    let app = api
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(
             // Spans carry the path only: query strings can hold credentials (`token=`, `p=`).
             TraceLayer::new_for_http().make_span_with(
                 |req: &Request<_>| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()),
             ),
         )
-        .with_state(state)
+        .with_state(state);
+    // `influxdb.api()` calls back into these routes. (The router holds the
+    // state that holds it: both live as long as the server.)
+    let _ = outbound.own_api.set(app.clone());
+    app
 }
 
 /// HTTPS material: PEM certificate chain and private key.

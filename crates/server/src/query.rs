@@ -48,6 +48,8 @@ struct Source {
     org: meta::Id,
     principal: Principal,
     secret_key: Option<Arc<meta::secrets::SecretKey>>,
+    outbound: Arc<crate::outbound::Outbound>,
+    runtime: tokio::runtime::Handle,
 }
 
 impl flux::Source for Source {
@@ -89,6 +91,14 @@ impl flux::Source for Source {
             Ok(None) => Err(fail(format!("secret key {key:?} not found"))),
             Err(e) => Err(fail(e.to_string())),
         }
+    }
+
+    fn http(&self, req: &flux::outbound::HttpRequest) -> Result<flux::outbound::HttpResponse, flux::EvalError> {
+        self.outbound.send(&self.runtime, req)
+    }
+
+    fn api(&self, req: &flux::outbound::HttpRequest) -> Result<flux::outbound::HttpResponse, flux::EvalError> {
+        self.outbound.api(&self.runtime, &self.principal, req)
     }
 
     fn buckets(&self) -> Result<Vec<flux::BucketInfo>, flux::EvalError> {
@@ -211,6 +221,8 @@ pub(crate) async fn query(
         org,
         principal: p,
         secret_key: state.secret_key.clone(),
+        outbound: Arc::clone(&state.outbound),
+        runtime: tokio::runtime::Handle::current(),
     };
     let gzip = headers
         .get(header::ACCEPT_ENCODING)

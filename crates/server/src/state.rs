@@ -24,6 +24,8 @@ pub struct AppState {
     pub(crate) cache: Arc<ReadCache>,
     /// The key orgs' secrets are sealed with (kept in the data directory).
     pub secret_key: Option<Arc<meta::secrets::SecretKey>>,
+    /// Requests queries send (out of the server, or back into its API).
+    pub(crate) outbound: Arc<crate::outbound::Outbound>,
 }
 
 /// How a request names an org.
@@ -116,6 +118,7 @@ impl AppState {
             queries: Arc::new(crate::admission::Admission::new(&crate::admission::QueryLimits::default())),
             cache: Arc::default(),
             secret_key: None,
+            outbound: Arc::default(),
         }
     }
 

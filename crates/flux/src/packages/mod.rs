@@ -2,6 +2,7 @@
 
 mod args;
 mod date;
+mod http;
 mod join;
 mod math;
 mod regexp;
@@ -96,6 +97,12 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             }),
         )]),
         "influxdata/influxdb/schema" => return Some(i.flux_package(path, include_str!("flux/schema.flux"))),
+        "http" => return Some(i.flux_package_over(path, include_str!("flux/http.flux"), http::http_natives())),
+        "http/requests" | "experimental/http/requests" => {
+            return Some(i.flux_package_over(path, include_str!("flux/requests.flux"), http::requests_natives()));
+        }
+        "experimental/http" => http::experimental_http(),
+        "experimental/influxdb" => http::experimental_influxdb(),
         "influxdata/influxdb/v1" => return Some(i.flux_package(path, include_str!("flux/v1.flux"))),
         "bitwise" | "experimental/bitwise" => small::bitwise(),
         "types" => small::types(),

@@ -3,6 +3,7 @@
 mod server;
 
 mod authz;
+mod calls_out;
 mod config;
 mod durability;
 mod influxql;
