@@ -23,13 +23,90 @@ fn opt_string(a: &Args, name: &str) -> EvalResult<Option<String>> {
     }
 }
 
+/// A string argument, `None` when absent or empty.
+fn nonempty(a: &Args, name: &str) -> EvalResult<Option<String>> {
+    Ok(opt_string(a, name)?.filter(|s| !s.is_empty()))
+}
+
+/// A line-protocol write (nanosecond times) to another server.
+fn remote_write(
+    i: &Interp,
+    host: &str,
+    token: Option<&str>,
+    target: &WriteTarget,
+    body: Vec<u8>,
+) -> crate::outbound::HttpRequest {
+    use crate::outbound::escape_query;
+    let mut url = format!("{}/api/v2/write?precision=ns", host.trim_end_matches('/'));
+    match (&target.bucket_id, &target.bucket) {
+        (Some(id), _) => url.push_str(&format!("&bucket={}", escape_query(id))),
+        (None, Some(name)) => url.push_str(&format!("&bucket={}", escape_query(name))),
+        (None, None) => {}
+    }
+    match (&target.org_id, &target.org) {
+        (Some(id), _) => url.push_str(&format!("&orgID={}", escape_query(id))),
+        (None, Some(name)) => url.push_str(&format!("&org={}", escape_query(name))),
+        (None, None) => {}
+    }
+    let mut req = crate::outbound::HttpRequest::new("POST", url).with_timeout(i, None);
+    req.headers.push(("Content-Type".into(), "text/plain; charset=utf-8".into()));
+    if let Some(token) = token {
+        req.headers.push(("Authorization".into(), format!("Token {token}")));
+    }
+    req.body = body;
+    req
+}
+
+/// `buckets(host:)`: another server's buckets, from its `/api/v2/buckets`.
+fn remote_buckets(i: &Interp, a: &Args, host: &str) -> EvalResult<Vec<crate::universe::BucketInfo>> {
+    use crate::outbound::escape_query;
+    let mut url = format!("{}/api/v2/buckets?limit=100", host.trim_end_matches('/'));
+    if let Some(id) = nonempty(a, "orgID")? {
+        url.push_str(&format!("&orgID={}", escape_query(&id)));
+    } else if let Some(org) = nonempty(a, "org")? {
+        url.push_str(&format!("&org={}", escape_query(&org)));
+    }
+    let mut req = crate::outbound::HttpRequest::new("GET", url).with_timeout(i, None);
+    if let Some(token) = nonempty(a, "token")? {
+        req.headers.push(("Authorization".into(), format!("Token {token}")));
+    }
+    let source = i.source.clone().ok_or_else(|| EvalError { message: "buckets: no HTTP client here".into() })?;
+    let resp = source.http(&req).map_err(|e| EvalError { message: format!("buckets: {}", e.message) })?;
+    let text = String::from_utf8_lossy(&resp.body);
+    if !(200..300).contains(&resp.status) {
+        return fail(format!("buckets: {host} answered {}: {}", resp.status, crate::outbound::error_message(&text)));
+    }
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| EvalError { message: format!("buckets: {host} answered with bad JSON: {e}") })?;
+    let text_of = |b: &serde_json::Value, k: &str| b.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    Ok(json["buckets"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|b| crate::universe::BucketInfo {
+                    name: text_of(b, "name"),
+                    id: text_of(b, "id"),
+                    org_id: text_of(b, "orgID"),
+                    retention_ns: b["retentionRules"][0]["everySeconds"]
+                        .as_i64()
+                        .unwrap_or(0)
+                        .saturating_mul(1_000_000_000),
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// `buckets()`: name, id, organizationID, retentionPolicy, retentionPeriod (ns).
 pub(crate) fn buckets(i: &mut Interp, a: &Args) -> EvalResult<Value> {
-    if a.get("host").is_some() {
-        return fail("buckets: reading another host is not supported; query that host directly");
-    }
-    let source = i.source.clone().ok_or_else(|| EvalError { message: "buckets: no storage in this context".into() })?;
-    let list = source.buckets()?;
+    let list = match nonempty(a, "host")? {
+        Some(host) => remote_buckets(i, a, &host)?,
+        None => {
+            let source =
+                i.source.clone().ok_or_else(|| EvalError { message: "buckets: no storage in this context".into() })?;
+            source.buckets()?
+        }
+    };
     let s = |f: &dyn Fn(&crate::universe::BucketInfo) -> String| -> Vec<Value> {
         list.iter().map(|b| Value::String(f(b))).collect()
     };
@@ -79,12 +156,24 @@ fn field_value(v: &Value, out: &mut String) -> EvalResult<bool> {
     Ok(true)
 }
 
+/// How rows become fields.
+enum Fields {
+    /// `_field` names the field and `_value` holds it.
+    Narrow,
+    /// `fieldFn` returns a record of them.
+    Made(Value),
+    /// `wideTo`: every column outside the group key (but time and measurement) is a field.
+    Wide,
+}
+
 struct ToSpec {
     target: WriteTarget,
+    /// Another server to write to, with a token.
+    remote: Option<(String, Option<String>)>,
     time_col: String,
     measurement_col: String,
     tag_columns: Option<Vec<String>>,
-    field_fn: Option<Value>,
+    fields: Fields,
 }
 
 /// A table's rows as line protocol.
@@ -94,11 +183,31 @@ fn lines(i: &mut Interp, spec: &ToSpec, t: &Table) -> EvalResult<String> {
     let value_columns = ["_field", "_value"];
     // Tags: the listed columns, or every string column but the measurement,
     // `_field`, `_value` and the fields fieldFn makes.
-    let tags: Vec<String> = match &spec.tag_columns {
-        Some(list) => list.clone(),
-        None => {
-            let made: Vec<String> = match (&spec.field_fn, t.num_rows()) {
-                (Some(f), n) if n > 0 => match crate::vector::call_row(i, f, "r", t, 0, &[])? {
+    let bounds = ["_start", "_stop"];
+    let wide_fields: Vec<String> = t
+        .names()
+        .into_iter()
+        .filter(|n| {
+            !t.key.0.iter().any(|(k, _)| k == n)
+                && *n != spec.time_col
+                && *n != spec.measurement_col
+                && !bounds.contains(&n.as_str())
+        })
+        .collect();
+    let tags: Vec<String> = match (&spec.tag_columns, &spec.fields) {
+        (Some(list), _) => list.clone(),
+        (None, Fields::Wide) => t
+            .key
+            .0
+            .iter()
+            .filter(|(k, v)| {
+                matches!(v, Value::String(_)) && *k != spec.measurement_col && !bounds.contains(&k.as_str())
+            })
+            .map(|(k, _)| k.clone())
+            .collect(),
+        (None, _) => {
+            let made: Vec<String> = match (&spec.fields, t.num_rows()) {
+                (Fields::Made(f), n) if n > 0 => match crate::vector::call_row(i, f, "r", t, 0, &[])? {
                     Value::Record(rec) => rec.keys().map(str::to_owned).collect(),
                     _ => Vec::new(),
                 },
@@ -142,8 +251,11 @@ fn lines(i: &mut Interp, spec: &ToSpec, t: &Table) -> EvalResult<String> {
                 v => return fail(format!("to: tag {k} must be a string, got {}", v.type_name())),
             }
         }
-        let fields: Vec<(String, Value)> = match &spec.field_fn {
-            None => {
+        let fields: Vec<(String, Value)> = match &spec.fields {
+            Fields::Wide => {
+                wide_fields.iter().filter_map(|n| t.column(n).map(|c| (n.clone(), cell(c.as_ref(), r)))).collect()
+            }
+            Fields::Narrow => {
                 let (Some(f), Some(v)) = (t.column("_field"), t.column("_value")) else {
                     return fail("to: without fieldFn the tables need _field and _value columns");
                 };
@@ -152,7 +264,7 @@ fn lines(i: &mut Interp, spec: &ToSpec, t: &Table) -> EvalResult<String> {
                     _ => continue,
                 }
             }
-            Some(f) => match crate::vector::call_row(i, f, "r", t, r, &[])? {
+            Fields::Made(f) => match crate::vector::call_row(i, f, "r", t, r, &[])? {
                 Value::Record(rec) => rec.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 v => return fail(format!("to: fieldFn must return a record, got {}", v.type_name())),
             },
@@ -181,11 +293,29 @@ fn lines(i: &mut Interp, spec: &ToSpec, t: &Table) -> EvalResult<String> {
     Ok(out)
 }
 
-/// `to()`: writes each table's rows through the storage write path and passes them on.
+/// `to()`: writes each table's rows through the storage write path (or to
+/// another server's `/api/v2/write`) and passes them on.
 pub(crate) fn to(i: &mut Interp, a: &Args) -> EvalResult<Value> {
-    if a.get("host").is_some() {
-        return fail("to: writing to another host is not supported; write to a bucket of this server");
-    }
+    let fields = match a.get("fieldFn") {
+        Some(f) => Fields::Made(f.clone()),
+        None => Fields::Narrow,
+    };
+    write_out(i, a, fields)
+}
+
+/// `wideTo()`: writes pivoted rows, each column outside the group key a field.
+pub(crate) fn wide_to(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    write_out(i, a, Fields::Wide)
+}
+
+fn write_out(i: &mut Interp, a: &Args, fields: Fields) -> EvalResult<Value> {
+    let remote = match nonempty(a, "host")? {
+        None => None,
+        Some(host) if host.starts_with("http://") || host.starts_with("https://") => {
+            Some((host, nonempty(a, "token")?))
+        }
+        Some(host) => return fail(format!("to: host must be an http:// or https:// URL, got {host:?}")),
+    };
     let target = WriteTarget {
         bucket: opt_string(a, "bucket")?,
         bucket_id: opt_string(a, "bucketID")?,
@@ -212,14 +342,30 @@ pub(crate) fn to(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         time_col: opt_string(a, "timeColumn")?.unwrap_or_else(|| "_time".into()),
         measurement_col: opt_string(a, "measurementColumn")?.unwrap_or_else(|| "_measurement".into()),
         tag_columns,
-        field_fn: a.get("fieldFn").cloned(),
+        fields,
+        remote,
     });
     let source = i.source.clone().ok_or_else(|| EvalError { message: "to: no storage in this context".into() })?;
     let input = crate::universe::stream_arg(a)?;
     Ok(Value::Stream(Stream::per_table("to", input, move |i, t| {
         let body = lines(i, &spec, &t)?;
-        if !body.is_empty() {
-            source.write(&spec.target, body.as_bytes())?;
+        if body.is_empty() {
+            return Ok(vec![t]);
+        }
+        match &spec.remote {
+            None => source.write(&spec.target, body.as_bytes())?,
+            Some((host, token)) => {
+                let req = remote_write(i, host, token.as_deref(), &spec.target, body.into_bytes());
+                let resp = source.http(&req).map_err(|e| EvalError { message: format!("to: {}", e.message) })?;
+                if !(200..300).contains(&resp.status) {
+                    let text = String::from_utf8_lossy(&resp.body);
+                    return fail(format!(
+                        "to: {host} answered {}: {}",
+                        resp.status,
+                        crate::outbound::error_message(&text)
+                    ));
+                }
+            }
         }
         Ok(vec![t])
     })))

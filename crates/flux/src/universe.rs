@@ -80,7 +80,9 @@ pub(crate) fn from(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         (Some(v), _) | (None, Some(v)) => return fail(format!("from: bucket must be a string, got {}", v.type_name())),
         (None, None) => return fail("from: must specify one of bucket or bucketID"),
     };
-    if let Some(host) = a.get("host") {
+    if let Some(host) = a.get("host")
+        && !matches!(host, Value::String(h) if h.is_empty())
+    {
         return remote_from(a, name, host);
     }
     let source = i.source.clone().ok_or_else(|| EvalError { message: "from: no storage in this context".into() })?;

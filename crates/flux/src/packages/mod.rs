@@ -103,6 +103,22 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         }
         "experimental/http" => http::experimental_http(),
         "experimental/influxdb" => http::experimental_influxdb(),
+        "influxdata/influxdb" => {
+            let mut natives: Vec<(&'static str, Value)> = ["from", "to", "buckets"]
+                .into_iter()
+                .filter_map(|name| i.universe.get(name).map(|v| (name, v)))
+                .collect();
+            natives.push((
+                "wideTo",
+                builtin(
+                    "wideTo",
+                    &["bucket", "bucketID", "org", "orgID", "host", "token"],
+                    Some("tables"),
+                    crate::influxdb::wide_to,
+                ),
+            ));
+            return Some(i.flux_package_over(path, include_str!("flux/influxdb.flux"), natives));
+        }
         "influxdata/influxdb/v1" => return Some(i.flux_package(path, include_str!("flux/v1.flux"))),
         "bitwise" | "experimental/bitwise" => small::bitwise(),
         "types" => small::types(),

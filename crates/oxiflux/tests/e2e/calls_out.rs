@@ -422,3 +422,79 @@ fn from_with_a_host_reads_another_server() {
     let (_, csv) = query(&s, TOKEN, &flux);
     assert!(csv.contains("cannot submit unbounded read"), "{csv}");
 }
+
+#[test]
+fn influxdb_package_writes_wide_rows_counts_series_and_reaches_other_hosts() {
+    let (s, _) = TestServer::onboarded();
+    let (remote, _) = TestServer::onboarded();
+    let host = format!("http://{}", remote.addr);
+    let r = s
+        .request(Method::POST, "/api/v2/write?org=acme&bucket=metrics", Some(TOKEN))
+        .body("cpu,host=a usage=1.5,idle=90 1577836800000000000\ncpu,host=b usage=3 1577836800000000000\nmem,host=a free=10i 1577836800000000000\n")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let range = "range(start: 2020-01-01T00:00:00Z, stop: 2020-01-01T01:00:00Z)";
+
+    // Series cardinality: measurement, tag set and field, here and over there.
+    let card = |extra: &str| {
+        let flux = format!(
+            r#"import "influxdata/influxdb"
+influxdb.cardinality(bucket: "metrics", start: 2020-01-01T00:00:00Z, stop: 2020-01-01T01:00:00Z{extra})"#
+        );
+        let (status, csv) = query(&s, TOKEN, &flux);
+        assert_eq!(status, 200, "{csv}");
+        csv
+    };
+    assert_eq!(column(&card(""), "_value"), ["4"]);
+    assert_eq!(column(&card(r#", predicate: (r) => r._measurement == "cpu""#), "_value"), ["3"]);
+    assert_eq!(column(&card(r#", predicate: (r) => r.host == "b""#), "_value"), ["1"]);
+
+    // wideTo to the other server: group-key columns are tags, the rest fields.
+    let flux = format!(
+        r#"import "influxdata/influxdb"
+import "influxdata/influxdb/schema"
+from(bucket: "metrics") |> {range} |> filter(fn: (r) => r._measurement == "cpu")
+    |> schema.fieldsAsCols()
+    |> influxdb.wideTo(bucket: "metrics", org: "acme", host: "{host}", token: "{TOKEN}")"#
+    );
+    let (status, csv) = query(&s, TOKEN, &flux);
+    assert_eq!(status, 200, "{csv}");
+    let (_, csv) = query(
+        &remote,
+        TOKEN,
+        &format!(
+            r#"from(bucket: "metrics") |> {range} |> keep(columns: ["_measurement", "host", "_field", "_value"]) |> group() |> sort(columns: ["host", "_field"])"#
+        ),
+    );
+    let got: Vec<String> =
+        ["_measurement", "host", "_field", "_value"].iter().map(|c| column(&csv, c).join(" ")).collect();
+    assert_eq!(got, ["cpu cpu cpu", "a a b", "idle usage usage", "90 1.5 3"], "{csv}");
+
+    // to() with a host, then buckets() and cardinality() over there.
+    let flux = format!(
+        r#"from(bucket: "metrics") |> {range} |> filter(fn: (r) => r._measurement == "mem")
+    |> to(bucket: "metrics", org: "acme", host: "{host}", token: "{TOKEN}")"#
+    );
+    let (status, csv) = query(&s, TOKEN, &flux);
+    assert_eq!(status, 200, "{csv}");
+    let flux = format!(
+        r#"import "influxdata/influxdb"
+influxdb.cardinality(bucket: "metrics", host: "{host}", org: "acme", token: "{TOKEN}", start: 2020-01-01T00:00:00Z, stop: 2020-01-01T01:00:00Z)"#
+    );
+    let (_, csv) = query(&s, TOKEN, &flux);
+    assert_eq!(column(&csv, "_value"), ["4"], "{csv}");
+    let (_, csv) = query(
+        &s,
+        TOKEN,
+        &format!(r#"buckets(host: "{host}", org: "acme", token: "{TOKEN}") |> filter(fn: (r) => r.name == "metrics")"#),
+    );
+    assert_eq!(column(&csv, "name"), ["metrics"], "{csv}");
+
+    // A refused write is the query's error.
+    let flux = format!(
+        r#"from(bucket: "metrics") |> {range} |> to(bucket: "metrics", org: "acme", host: "{host}", token: "wrong")"#
+    );
+    let (_, csv) = query(&s, TOKEN, &flux);
+    assert!(csv.contains(&format!("to: {host} answered 401")), "{csv}");
+}
