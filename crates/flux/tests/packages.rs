@@ -150,3 +150,26 @@ fn experimental_preview_set_and_group_extend() {
     let set = run("data |> experimental.set(o: {k: \"all\", extra: 1.5})");
     assert!(set[0].1[0].column("extra").is_some());
 }
+
+#[test]
+fn strings_split_n_and_split_after_n_as_go_does() {
+    let strs = |v: Value| -> Vec<String> {
+        match v {
+            Value::Array(a) => a.iter().map(|x| x.to_string()).collect(),
+            v => panic!("not an array: {v}"),
+        }
+    };
+    let s = "import \"strings\"\n";
+    assert_eq!(
+        strs(ev(&format!("{s}strings.splitN(v: \"foo, bar, baz, quz\", t: \", \", i: 3)"))),
+        ["foo", "bar", "baz, quz"]
+    );
+    assert_eq!(
+        strs(ev(&format!("{s}strings.splitAfterN(v: \"foo, bar, baz, quz\", t: \", \", i: 3)"))),
+        ["foo, ", "bar, ", "baz, quz"]
+    );
+    assert_eq!(strs(ev(&format!("{s}strings.splitN(v: \"a,b,\", t: \",\", i: -1)"))), ["a", "b", ""]);
+    assert_eq!(strs(ev(&format!("{s}strings.splitAfterN(v: \"a,b\", t: \",\", i: 1)"))), ["a,b"]);
+    assert!(strs(ev(&format!("{s}strings.splitN(v: \"a,b\", t: \",\", i: 0)"))).is_empty());
+    assert_eq!(strs(ev(&format!("{s}strings.splitN(v: \"abc\", t: \"\", i: 2)"))), ["a", "bc"]);
+}

@@ -15,6 +15,42 @@ fn round(x: f64) -> f64 {
     x.round()
 }
 
+/// The order of a Bessel function, as an `i32`.
+fn bessel_order(a: &Args) -> EvalResult<i32> {
+    let n = int(a, "n")?;
+    i32::try_from(n).or_else(|_| super::fail(format!("n is out of range: {n}")))
+}
+
+/// The inverse error function: Winitzki's closed form as a first guess
+/// (good to about 2e-3), refined with Newton steps on `erf`.
+fn erfinv(y: f64) -> f64 {
+    if y.is_nan() || !(-1.0..=1.0).contains(&y) {
+        return f64::NAN;
+    }
+    if y == 1.0 || y == -1.0 {
+        return y * f64::INFINITY;
+    }
+    if y == 0.0 {
+        return y;
+    }
+    const A: f64 = 0.147;
+    let l = (1.0 - y * y).ln();
+    let b = 2.0 / (std::f64::consts::PI * A) + l / 2.0;
+    let mut x = y.signum() * ((b * b - l / A).sqrt() - b).sqrt();
+    for _ in 0..6 {
+        let slope = 2.0 / std::f64::consts::PI.sqrt() * (-x * x).exp();
+        if slope == 0.0 {
+            break;
+        }
+        let step = (libm::erf(x) - y) / slope;
+        x -= step;
+        if step.abs() <= f64::EPSILON * x.abs() {
+            break;
+        }
+    }
+    x
+}
+
 pub(super) fn package_value() -> Value {
     type F = fn(&mut Interp, &Args) -> EvalResult<Value>;
     let unary: Vec<(&'static str, F)> = vec![
@@ -48,6 +84,34 @@ pub(super) fn package_value() -> Value {
         ("atanh", |_, a| f(float(a, "x")?.atanh())),
         ("signbit", |_, a| Ok(Value::Bool(float(a, "x")?.is_sign_negative()))),
         ("isNaN", |_, a| Ok(Value::Bool(float(a, "f")?.is_nan()))),
+        ("erf", |_, a| f(libm::erf(float(a, "x")?))),
+        ("erfc", |_, a| f(libm::erfc(float(a, "x")?))),
+        ("erfinv", |_, a| f(erfinv(float(a, "x")?))),
+        ("erfcinv", |_, a| f(erfinv(1.0 - float(a, "x")?))),
+        ("gamma", |_, a| f(libm::tgamma(float(a, "x")?))),
+        ("j0", |_, a| f(libm::j0(float(a, "x")?))),
+        ("j1", |_, a| f(libm::j1(float(a, "x")?))),
+        ("y0", |_, a| f(libm::y0(float(a, "x")?))),
+        ("y1", |_, a| f(libm::y1(float(a, "x")?))),
+        ("ilogb", |_, a| {
+            let x = float(a, "x")?;
+            // Go's answers where C's differ: MinInt32 for 0 and NaN, MaxInt32 for ±Inf.
+            Ok(Value::Int(if x == 0.0 || x.is_nan() {
+                i64::from(i32::MIN)
+            } else if x.is_infinite() {
+                i64::from(i32::MAX)
+            } else {
+                i64::from(libm::ilogb(x))
+            }))
+        }),
+        ("sincos", |_, a| {
+            let (s, c) = float(a, "x")?.sin_cos();
+            Ok(Value::record([("sin".to_owned(), Value::Float(s)), ("cos".to_owned(), Value::Float(c))]))
+        }),
+        ("lgamma", |_, a| {
+            let (v, sign) = libm::lgamma_r(float(a, "x")?);
+            Ok(Value::record([("lgamma".to_owned(), Value::Float(v)), ("sign".to_owned(), Value::Int(sign.into()))]))
+        }),
     ];
     let binary: Vec<(&'static str, F)> = vec![
         ("pow", |_, a| f(float(a, "x")?.powf(float(a, "y")?))),
@@ -71,6 +135,62 @@ pub(super) fn package_value() -> Value {
         let params: &'static [&'static str] = if name == "hypot" { &["p", "q"] } else { &["x", "y"] };
         members.push((name, builtin(name, params, None, call)));
     }
+    members.push(("jn", builtin("jn", &["n", "x"], None, |_, a| f(libm::jn(bessel_order(a)?, float(a, "x")?)))));
+    members.push(("yn", builtin("yn", &["n", "x"], None, |_, a| f(libm::yn(bessel_order(a)?, float(a, "x")?)))));
+    members.push((
+        "nextafter",
+        builtin("nextafter", &["x", "y"], None, |_, a| f(libm::nextafter(float(a, "x")?, float(a, "y")?))),
+    ));
+    members.push((
+        "pow10",
+        builtin("pow10", &["n"], None, |_, a| {
+            let n = int(a, "n")?;
+            f(if n > 308 {
+                f64::INFINITY
+            } else if n < -323 {
+                0.0
+            } else {
+                10f64.powi(n as i32)
+            })
+        }),
+    ));
+    members.push((
+        "frexp",
+        builtin("frexp", &["f"], None, |_, a| {
+            let x = float(a, "f")?;
+            let (frac, exp) = if x == 0.0 || !x.is_finite() { (x, 0) } else { libm::frexp(x) };
+            Ok(Value::record([("frac".to_owned(), Value::Float(frac)), ("exp".to_owned(), Value::Int(exp.into()))]))
+        }),
+    ));
+    members.push((
+        "ldexp",
+        builtin("ldexp", &["frac", "exp"], None, |_, a| {
+            let exp = int(a, "exp")?.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+            f(libm::ldexp(float(a, "frac")?, exp))
+        }),
+    ));
+    members.push((
+        "modf",
+        builtin("modf", &["f"], None, |_, a| {
+            let (frac, whole) = libm::modf(float(a, "f")?);
+            Ok(Value::record([("int".to_owned(), Value::Float(whole)), ("frac".to_owned(), Value::Float(frac))]))
+        }),
+    ));
+    members
+        .push(("float64bits", builtin("float64bits", &["f"], None, |_, a| Ok(Value::UInt(float(a, "f")?.to_bits())))));
+    members.push((
+        "float64frombits",
+        builtin("float64frombits", &["b"], None, |_, a| match a.required("b")? {
+            Value::UInt(b) => f(f64::from_bits(*b)),
+            v => super::fail(format!("b must be a uint, got {}", v.type_name())),
+        }),
+    ));
+    members.push((
+        "mInf",
+        builtin("mInf", &["sign"], None, |_, a| {
+            f(if int(a, "sign")? >= 0 { f64::INFINITY } else { f64::NEG_INFINITY })
+        }),
+    ));
     members.push(("atan2", builtin("atan2", &["y", "x"], None, |_, a| f(float(a, "y")?.atan2(float(a, "x")?)))));
     members.push((
         "isInf",

@@ -134,12 +134,13 @@ pub(super) fn package_value() -> Value {
             let (v, t) = (string(a, "v")?, string(a, "t")?);
             array(v.split_inclusive(t).map(str::to_owned))
         }),
-        ("splitN", &["v", "t", "n"], |_, a| {
-            let (v, t, n) = (string(a, "v")?, string(a, "t")?, int(a, "n")?);
-            if n < 0 {
-                return array(v.split(t).map(str::to_owned));
-            }
-            array(v.splitn(n as usize, t).map(str::to_owned))
+        ("splitN", &["v", "t", "i"], |_, a| {
+            let (v, t, n) = (string(a, "v")?, string(a, "t")?, int(a, "i")?);
+            array(split_n(v, t, n, false))
+        }),
+        ("splitAfterN", &["v", "t", "i"], |_, a| {
+            let (v, t, n) = (string(a, "v")?, string(a, "t")?, int(a, "i")?);
+            array(split_n(v, t, n, true))
         }),
         ("joinStr", &["arr", "v"], |_, a| s(strings(a, "arr")?.join(string(a, "v")?))),
         ("strlen", &["v"], |_, a| Ok(Value::Int(string(a, "v")?.chars().count() as i64))),
@@ -150,4 +151,31 @@ pub(super) fn package_value() -> Value {
         }),
     ];
     package(members.into_iter().map(|(name, params, f)| (name, builtin(name, params, None, f))).collect())
+}
+
+/// Go's `SplitN` / `SplitAfterN`: at most `n` pieces (all when negative, none
+/// when zero), the last holding the rest; an empty separator splits
+/// characters; `after` keeps each separator on the piece before it.
+fn split_n(v: &str, t: &str, n: i64, after: bool) -> Vec<String> {
+    let limit = if n < 0 { usize::MAX } else { n as usize };
+    let mut out = Vec::new();
+    if limit == 0 {
+        return out;
+    }
+    let mut rest = v;
+    while out.len() + 1 < limit && !rest.is_empty() {
+        let cut = if t.is_empty() {
+            rest.chars().next().map(|c| (c.len_utf8(), 0))
+        } else {
+            rest.find(t).map(|i| (i, t.len()))
+        };
+        let Some((at, sep)) = cut else { break };
+        let end = if t.is_empty() || after { at + sep } else { at };
+        out.push(rest[..end].to_owned());
+        rest = &rest[at + sep..];
+    }
+    if !(t.is_empty() && rest.is_empty()) || out.is_empty() {
+        out.push(rest.to_owned());
+    }
+    out
 }
