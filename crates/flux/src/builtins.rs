@@ -42,6 +42,10 @@ pub(crate) fn install(s: &Scope) {
         }
         v => fail(format!("contains: set must be an array, got {}", v.type_name())),
     });
+    def(s, "die", &["msg"], None, |_, a| match a.required("msg")? {
+        Value::String(m) => Err(crate::interp::EvalError { message: m.clone() }),
+        v => Err(crate::interp::EvalError { message: v.to_string() }),
+    });
     def(s, "display", &["v"], None, |_, a| {
         let mut out = String::new();
         display(a.required("v")?, 0, &mut out);
@@ -70,6 +74,14 @@ pub(crate) fn install(s: &Scope) {
     def(s, "filter", &["fn", "onEmpty"], Some("tables"), crate::universe::filter);
     def(s, "yield", &["name"], Some("tables"), crate::universe::yield_);
     def(s, "buckets", &["host", "org", "orgID", "token"], None, crate::influxdb::buckets);
+    // The prelude holds influxdata/influxdb's functions, wideTo among them.
+    def(
+        s,
+        "wideTo",
+        &["bucket", "bucketID", "org", "orgID", "host", "token"],
+        Some("tables"),
+        crate::influxdb::wide_to,
+    );
     def(
         s,
         "to",

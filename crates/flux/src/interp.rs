@@ -50,8 +50,13 @@ impl Scope {
 
     /// This scope's own names as a record (a package made of a scope).
     pub fn record(&self) -> Value {
+        self.record_where(|_| true)
+    }
+
+    /// The variables whose names pass `keep`, as a record.
+    pub fn record_where(&self, keep: impl Fn(&str) -> bool) -> Value {
         let vars = self.0.vars.borrow();
-        let mut names: Vec<&String> = vars.keys().collect();
+        let mut names: Vec<&String> = vars.keys().filter(|k| keep(k)).collect();
         names.sort();
         Value::record(names.into_iter().map(|k| (k.clone(), vars[k].clone())))
     }
@@ -140,6 +145,7 @@ impl Interp {
         for (name, v) in natives {
             scope.set(name, v);
         }
+        let mut imported = Vec::new();
         for import in &file.imports {
             let p = &import.path.value;
             let name =
@@ -147,6 +153,7 @@ impl Interp {
             let package = crate::packages::import(self, p)
                 .ok_or_else(|| EvalError { message: format!("unknown import path: \"{p}\"") })??;
             scope.set(&name, package);
+            imported.push(name);
         }
         for stmt in &file.body {
             match stmt {
@@ -159,7 +166,8 @@ impl Interp {
             }
         }
         self.package_scopes.insert(path.to_owned(), scope.clone());
-        Ok(scope.record())
+        // Its members: what it defines, not what it imports nor its `_private` helpers.
+        Ok(scope.record_where(|k| !imported.iter().any(|i| i == k) && !k.starts_with('_')))
     }
 
     /// Runs a parsed file; returns the value of its last expression statement.

@@ -32,7 +32,7 @@ pub use interp::{EvalError, Interp};
 pub use lexer::Position;
 pub use limits::{Limits, MemoryPool};
 pub use parser::{ParseError, parse, parse_file};
-pub use universe::{BucketInfo, Source, WriteTarget};
+pub use universe::{BucketInfo, DatabaseInfo, Source, WriteTarget};
 pub use value::Value;
 
 /// A Flux error: a syntax error before running, or an error while running.

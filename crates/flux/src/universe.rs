@@ -32,6 +32,10 @@ pub trait Source {
     fn secret(&self, key: &str) -> Result<String, EvalError> {
         Err(EvalError { message: format!("cannot read secret {key:?}: no secrets here") })
     }
+    /// The query's org's v1 database/retention-policy mappings the query may read (`v1.databases()`).
+    fn databases(&self) -> Result<Vec<DatabaseInfo>, EvalError> {
+        Err(EvalError { message: "no v1 databases here".into() })
+    }
     /// Sends a request out of the server (`http.post`, `requests.do`,
     /// `influxdb.api` with a host, `from` with a host).
     fn http(&self, req: &HttpRequest) -> Result<HttpResponse, EvalError> {
@@ -51,6 +55,17 @@ pub struct BucketInfo {
     pub id: String,
     pub org_id: String,
     pub retention_ns: i64,
+}
+
+/// A v1 database and retention policy and the bucket it maps to, as `v1.databases()` lists it.
+#[derive(Debug, Clone)]
+pub struct DatabaseInfo {
+    pub org_id: String,
+    pub database: String,
+    pub retention_policy: String,
+    pub retention_ns: i64,
+    pub default: bool,
+    pub bucket_id: String,
 }
 
 /// Where `to()` writes: a bucket by name or ID, in an org by name or ID (the query's by default).

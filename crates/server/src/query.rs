@@ -93,6 +93,28 @@ impl flux::Source for Source {
         }
     }
 
+    /// The org's mappings whose buckets the query may read, each with its bucket's retention.
+    fn databases(&self) -> Result<Vec<flux::DatabaseInfo>, flux::EvalError> {
+        let err = |e: meta::Error| flux::EvalError { message: e.to_string() };
+        let filter = meta::dbrps::DbrpFilter { org_id: Some(self.org), ..Default::default() };
+        let mut out = Vec::new();
+        for d in self.meta.list_dbrps(&filter).map_err(err)? {
+            if !self.principal.can(Action::Read, &Resource::one_in_org(ResourceType::Buckets, d.bucket_id, d.org_id)) {
+                continue;
+            }
+            let retention = self.meta.find_bucket_by_id(d.bucket_id).map(|b| b.retention_seconds).unwrap_or(0);
+            out.push(flux::DatabaseInfo {
+                org_id: d.org_id.to_string(),
+                database: d.database,
+                retention_policy: d.retention_policy,
+                retention_ns: retention.saturating_mul(1_000_000_000),
+                default: d.default,
+                bucket_id: d.bucket_id.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
     fn http(&self, req: &flux::outbound::HttpRequest) -> Result<flux::outbound::HttpResponse, flux::EvalError> {
         self.outbound.send(&self.runtime, req)
     }

@@ -37,18 +37,25 @@ fn erfinv(y: f64) -> f64 {
     let l = (1.0 - y * y).ln();
     let b = 2.0 / (std::f64::consts::PI * A) + l / 2.0;
     let mut x = y.signum() * ((b * b - l / A).sqrt() - b).sqrt();
-    for _ in 0..6 {
+    // Near ±1, Newton on erfc against 1 - |y| (exact there) keeps the digits
+    // that erf(x) - y would lose.
+    let tail = y.abs() > 0.5;
+    let (target, sign) = (1.0 - y.abs(), y.signum());
+    if tail {
+        x = x.abs();
+    }
+    for _ in 0..8 {
         let slope = 2.0 / std::f64::consts::PI.sqrt() * (-x * x).exp();
         if slope == 0.0 {
             break;
         }
-        let step = (libm::erf(x) - y) / slope;
+        let step = if tail { (target - libm::erfc(x)) / slope } else { (libm::erf(x) - y) / slope };
         x -= step;
         if step.abs() <= f64::EPSILON * x.abs() {
             break;
         }
     }
-    x
+    if tail { sign * x } else { x }
 }
 
 pub(super) fn package_value() -> Value {

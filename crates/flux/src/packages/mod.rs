@@ -3,6 +3,7 @@
 mod args;
 mod date;
 mod http;
+mod interpolate;
 mod join;
 mod math;
 mod regexp;
@@ -119,7 +120,13 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             ));
             return Some(i.flux_package_over(path, include_str!("flux/influxdb.flux"), natives));
         }
-        "influxdata/influxdb/v1" => return Some(i.flux_package(path, include_str!("flux/v1.flux"))),
+        "influxdata/influxdb/v1" => {
+            let natives = vec![
+                ("json", builtin("json", &["json", "file"], None, small::v1_json)),
+                ("databases", builtin("databases", &["host", "org", "orgID", "token"], None, small::v1_databases)),
+            ];
+            return Some(i.flux_package_over(path, include_str!("flux/v1.flux"), natives));
+        }
         "bitwise" | "experimental/bitwise" => small::bitwise(),
         "types" => small::types(),
         "dict" => small::dict(),
@@ -190,13 +197,51 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                     }),
                 ),
             ];
+            members.push(("catch", builtin("catch", &["fn"], None, catch)));
+            members.push((
+                "to",
+                builtin(
+                    "to",
+                    &["bucket", "bucketID", "org", "orgID", "host", "token"],
+                    Some("tables"),
+                    crate::influxdb::wide_to,
+                ),
+            ));
             members.extend(small::experimental_forwards());
-            package(members)
+            return Some(i.flux_package_over(path, include_str!("flux/experimental.flux"), members));
         }
+        "experimental/aggregate" => return Some(i.flux_package(path, include_str!("flux/aggregate.flux"))),
+        "interpolate" => package(vec![("linear", builtin("linear", &["every"], Some("tables"), interpolate::linear))]),
+        "runtime" => package(vec![(
+            "version",
+            builtin("version", &[], None, |_, _| Ok(Value::String(format!("v{}", env!("CARGO_PKG_VERSION"))))),
+        )]),
+        "system" => package(vec![(
+            "time",
+            builtin("time", &[], None, |_, _| {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                Ok(Value::Time(i64::try_from(now.as_nanos()).unwrap_or(i64::MAX)))
+            }),
+        )]),
         "generate" => package(vec![("from", builtin("from", &["count", "fn", "start", "stop"], None, generate_from))]),
         "experimental/table" => package(vec![("fill", builtin("fill", &[], Some("tables"), table_fill))]),
         _ => return None,
     }))
+}
+
+/// `experimental.catch(fn)`: `fn()`'s value, or its error as `{code, msg}`.
+fn catch(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let f = a.required("fn")?.clone();
+    let (value, code, msg) = match i.call(&f, Args::default()) {
+        Ok(v) => (v, 0, String::new()),
+        // Flux's code for an invalid program or value (what `die` raises).
+        Err(e) => (Value::Null, 3, e.message),
+    };
+    Ok(Value::record([
+        ("value".to_owned(), value),
+        ("code".to_owned(), Value::UInt(code)),
+        ("msg".to_owned(), Value::String(msg)),
+    ]))
 }
 
 /// A location record, as `option location` holds it.

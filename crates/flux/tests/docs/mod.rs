@@ -338,7 +338,11 @@ pub(crate) fn input_csv(tables: &[DocTable]) -> String {
         out.push_str(&format!("#default,_result,,{}\n", vec![""; t.columns.len()].join(",")));
         out.push_str(&format!(",result,table,{}\n", t.columns.join(",")));
         for r in &t.rows {
-            out.push_str(&format!(",,{id},{}\n", r.join(",")));
+            let cells: Vec<String> = r
+                .iter()
+                .map(|c| if c.contains([',', '"']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.clone() })
+                .collect();
+            out.push_str(&format!(",,{id},{}\n", cells.join(",")));
         }
         out.push('\n');
     }

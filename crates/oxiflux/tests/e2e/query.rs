@@ -291,3 +291,34 @@ fn secrets_are_kept_sealed_and_read_by_flux() {
         }
     }
 }
+
+#[test]
+fn v1_databases_lists_the_orgs_mappings_a_token_may_read() {
+    let (s, setup) = loaded();
+    let org = org_id(&setup);
+    let bucket = setup["bucket"]["id"].as_str().unwrap().to_owned();
+    let (status, m) = s.post(
+        "/api/v2/dbrps",
+        TOKEN,
+        json!({"orgID": org, "bucketID": bucket, "database": "legacy", "retention_policy": "week", "default": true}),
+    );
+    assert_eq!(status, 201, "{m}");
+    let q = "import \"influxdata/influxdb/v1\"\nv1.databases() |> filter(fn: (r) => r.databaseName == \"legacy\")";
+    let (status, csv) = flux(&s, TOKEN, json!({"query": q, "type": "flux"}));
+    assert_eq!(status, 200, "{csv}");
+    let header = csv.lines().find(|l| l.contains("databaseName")).unwrap().trim_end();
+    assert_eq!(header, ",result,table,organizationID,databaseName,retentionPolicy,retentionPeriod,default,bucketID");
+    let row = csv.lines().find(|l| l.contains(",legacy,")).unwrap().trim_end().to_owned();
+    assert_eq!(row, format!(",_result,0,{org},legacy,week,0,true,{bucket}"));
+
+    // A token that cannot read the bucket does not see its mapping.
+    let (status, other) = s.post("/api/v2/buckets", TOKEN, json!({"orgID": org, "name": "other"}));
+    assert_eq!(status, 201, "{other}");
+    let other_id = other["id"].as_str().unwrap();
+    let (reader, _) =
+        s.make_token(&org, json!([{"action": "read", "resource": {"type": "buckets", "orgID": org, "id": other_id}}]));
+    let (status, csv) =
+        flux(&s, &reader, json!({"query": "import \"influxdata/influxdb/v1\"\nv1.databases()", "type": "flux"}));
+    assert_eq!(status, 200, "{csv}");
+    assert!(!csv.contains("legacy"), "{csv}");
+}
