@@ -198,6 +198,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                 ),
             ];
             members.push(("catch", builtin("catch", &["fn"], None, catch)));
+            members.push(("diff", builtin("diff", &["want"], Some("got"), small::experimental_diff)));
             members.push((
                 "to",
                 builtin(
@@ -210,6 +211,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             members.extend(small::experimental_forwards());
             return Some(i.flux_package_over(path, include_str!("flux/experimental.flux"), members));
         }
+        "internal/testing" => return Some(i.flux_package(path, include_str!("flux/internal_testing.flux"))),
         "experimental/aggregate" => return Some(i.flux_package(path, include_str!("flux/aggregate.flux"))),
         "interpolate" => package(vec![("linear", builtin("linear", &["every"], Some("tables"), interpolate::linear))]),
         "runtime" => package(vec![(
@@ -233,15 +235,11 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
 fn catch(i: &mut Interp, a: &Args) -> EvalResult<Value> {
     let f = a.required("fn")?.clone();
     let (value, code, msg) = match i.call(&f, Args::default()) {
-        Ok(v) => (v, 0, String::new()),
+        Ok(v) => (v, 0, Value::Null),
         // Flux's code for an invalid program or value (what `die` raises).
-        Err(e) => (Value::Null, 3, e.message),
+        Err(e) => (Value::Null, 3, Value::String(e.message)),
     };
-    Ok(Value::record([
-        ("value".to_owned(), value),
-        ("code".to_owned(), Value::UInt(code)),
-        ("msg".to_owned(), Value::String(msg)),
-    ]))
+    Ok(Value::record([("value".to_owned(), value), ("code".to_owned(), Value::UInt(code)), ("msg".to_owned(), msg)]))
 }
 
 /// A location record, as `option location` holds it.
@@ -502,7 +500,7 @@ fn should_error(i: &mut Interp, a: &Args) -> EvalResult<Value> {
     match outcome {
         Err(e) if want.is_match(&e.message) => Ok(Value::Null),
         Err(e) => fail(format!("shouldError: error {:?} does not match {}", e.message, want.as_str())),
-        Ok(()) => fail("shouldError: expected an error, got none"),
+        Ok(()) => fail("shouldError expected an error"),
     }
 }
 

@@ -624,3 +624,62 @@ pub(super) fn v1_databases(i: &mut Interp, _: &Args) -> EvalResult<Value> {
     ];
     Ok(Value::Stream(Stream::tables(vec![Table::new(&[], columns)?])))
 }
+
+/// `experimental.diff(got, want)`: for each group whose tables differ, every
+/// row of `want` (`_diff` "" when `got` has it too, "-" when not), then the
+/// rows only `got` has ("+"), all in their own types. Equal groups give nothing.
+pub(super) fn experimental_diff(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let got = super::stream(a, "got")?;
+    let want = super::stream(a, "want")?;
+    Ok(Value::Stream(Stream::whole("diff", vec![got, want], |_, mut inputs| {
+        let want = inputs.pop().unwrap_or_default();
+        let got = inputs.pop().unwrap_or_default();
+        let mut keys: Vec<crate::table::GroupKey> = Vec::new();
+        for t in want.iter().chain(&got) {
+            if !keys.iter().any(|k| k.same_group(&t.key)) {
+                keys.push(t.key.clone());
+            }
+        }
+        let mut out = Vec::new();
+        for key in keys {
+            let w = want.iter().find(|t| t.key.same_group(&key));
+            let g = got.iter().find(|t| t.key.same_group(&key));
+            let rows = |t: Option<&Table>| -> Vec<Value> {
+                t.map_or_else(Vec::new, |t| (0..t.num_rows()).map(|r| t.row(r)).collect())
+            };
+            let (w_rows, g_rows) = (rows(w), rows(g));
+            let mut unmatched: Vec<Option<&Value>> = g_rows.iter().map(Some).collect();
+            let mut marked: Vec<(&str, &Value)> = Vec::new();
+            for r in &w_rows {
+                match unmatched.iter_mut().find(|u| u.is_some_and(|u| u == r)) {
+                    Some(slot) => {
+                        *slot = None;
+                        marked.push(("", r));
+                    }
+                    None => marked.push(("-", r)),
+                }
+            }
+            marked.extend(unmatched.into_iter().flatten().map(|r| ("+", r)));
+            if marked.iter().all(|(m, _)| m.is_empty()) {
+                continue;
+            }
+            let Some(shape) = w.or(g) else { continue };
+            let mut columns = vec![(
+                "_diff".to_owned(),
+                array_of(&DataType::Utf8, marked.iter().map(|(m, _)| Value::String((*m).to_owned()))),
+            )];
+            for (name, dt) in shape.fields() {
+                let values: Vec<Value> = marked
+                    .iter()
+                    .map(|(_, r)| match r {
+                        Value::Record(rec) => rec.get(&name).cloned().unwrap_or(Value::Null),
+                        _ => Value::Null,
+                    })
+                    .collect();
+                columns.push((name, array_of(&dt, values)));
+            }
+            out.push(Table::with_key(key, columns)?);
+        }
+        Ok(out)
+    })))
+}

@@ -2,7 +2,6 @@
 package experimental
 
 import j "join"
-import "testing"
 
 // Each table moved so that its first row is at alignTo, its rows as far
 // apart as they were.
@@ -14,5 +13,3 @@ alignTime = (tables=<-, alignTo=time(v: 0)) =>
 
 // Rows of tables with the same group key and the same _time, combined by fn.
 join = (left, right, fn) => j.time(left: left, right: right, as: (l, r) => fn(left: l, right: r))
-
-diff = (got=<-, want) => testing.diff(got: got, want: want)
