@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod find;
+mod holt_winters;
 mod more;
 mod series;
 mod shape;
@@ -160,4 +161,5 @@ pub(crate) fn install(def: Def<'_>) {
     find::install(def);
     more::install(def);
     technical::install(def);
+    holt_winters::install(def);
 }

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 /// The core of `universe` (and the packages tests rely on), by documentation page.
 pub(crate) const PAGES: &[&str] = &[
     "universe/chandemomentumoscillator.md",
+    "universe/holtwinters.md",
     "universe/cov.md",
     "universe/covariance.md",
     "universe/doubleema.md",
