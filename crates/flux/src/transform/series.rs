@@ -24,6 +24,12 @@ pub(super) fn install(def: Def<'_>) {
     def("elapsed", &["unit", "timeColumn", "columnName"], Some("tables"), elapsed);
     def("stateCount", &["fn", "column"], Some("tables"), state_count);
     def("stateDuration", &["fn", "column", "timeColumn", "unit"], Some("tables"), state_duration);
+    def(
+        "stateTracking",
+        &["fn", "countColumn", "durationColumn", "durationUnit", "timeColumn"],
+        Some("tables"),
+        state_tracking,
+    );
     def("histogram", &["column", "upperBoundColumn", "countColumn", "bins", "normalize"], Some("tables"), histogram);
     def(
         "histogramQuantile",
@@ -436,6 +442,63 @@ fn state_duration(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         let mut cols = part.columns();
         cols.retain(|(n, _)| *n != column);
         cols.push((column.clone(), Arc::new(Int64Array::from(durations))));
+        Ok(vec![Table::with_key(t.key.clone(), cols)?])
+    }))
+}
+
+/// `stateTracking`: for each row, how many rows in a row (`countColumn`) and
+/// for how long (`durationColumn`, in `durationUnit`) `fn` has held; -1 where
+/// it does not. Each column only when named.
+fn state_tracking(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let f = a.required("fn")?.clone();
+    let name = |n: &str| -> EvalResult<Option<String>> {
+        match a.get(n) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(v) => fail(format!("{n} must be a string, got {}", v.type_name())),
+        }
+    };
+    let (count_col, duration_col) = (name("countColumn")?, name("durationColumn")?);
+    let unit = match duration_arg(a, "durationUnit")? {
+        None => 1_000_000_000,
+        Some(d) if d.months == 0 && d.signed().1 > 0 => d.signed().1,
+        Some(_) => return fail("state tracking duration unit must be greater than zero"),
+    };
+    let time_col = str_arg(a, "timeColumn", "_time")?;
+    out(Stream::per_table("stateTracking", input(a)?, move |i, t| {
+        let ts = if duration_col.is_some() { Some(times(&t, &time_col)?) } else { None };
+        let (mut counts, mut durations) = (Vec::with_capacity(t.num_rows()), Vec::with_capacity(t.num_rows()));
+        let (mut count, mut began, mut previous) = (-1i64, None::<i64>, i64::MIN);
+        for r in 0..t.num_rows() {
+            let holds = match crate::vector::call_row(i, &f, "r", &t, r, &[])? {
+                Value::Bool(b) => b,
+                Value::Null => false,
+                v => return fail(format!("fn must return a bool, got {}", v.type_name())),
+            };
+            count = if holds { count.max(0) + 1 } else { -1 };
+            counts.push(count);
+            if let Some(ts) = ts {
+                if ts.is_null(r) {
+                    return fail("got a null timestamp");
+                }
+                let now = ts.value(r);
+                if now < previous {
+                    return fail("got an out-of-order timestamp");
+                }
+                previous = now;
+                durations.push(if holds { (now - *began.get_or_insert(now)) / unit } else { -1 });
+                if !holds {
+                    began = None;
+                }
+            }
+        }
+        let mut cols = t.columns();
+        for (column, values) in [(&count_col, counts), (&duration_col, durations)] {
+            if let Some(column) = column {
+                cols.retain(|(n, _)| n != column);
+                cols.push((column.clone(), Arc::new(Int64Array::from(values))));
+            }
+        }
         Ok(vec![Table::with_key(t.key.clone(), cols)?])
     }))
 }

@@ -77,6 +77,7 @@ pub(crate) const PAGES: &[&str] = &[
     "universe/histogramquantile.md",
     "universe/statecount.md",
     "universe/stateduration.md",
+    "universe/statetracking.md",
     "universe/hourselection.md",
     "universe/tablefind.md",
     "universe/getcolumn.md",
