@@ -254,6 +254,7 @@ pub(crate) fn to_uint(v: &Value) -> EvalResult<Value> {
         Value::Float(x) => Value::UInt(*x as i64 as u64),
         Value::Bool(b) => Value::UInt(u64::from(*b)),
         Value::Time(t) => Value::UInt(*t as u64),
+        Value::Duration(d) if d.months == 0 => Value::UInt(d.signed().1 as u64),
         Value::String(s) => {
             Value::UInt(s.trim().parse().map_err(|_| EvalError { message: format!("uint: cannot parse {s:?}") })?)
         }
