@@ -213,6 +213,15 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         }
         "internal/testing" => return Some(i.flux_package(path, include_str!("flux/internal_testing.flux"))),
         "experimental/aggregate" => return Some(i.flux_package(path, include_str!("flux/aggregate.flux"))),
+        "contrib/tomhollingworth/events" => package(vec![(
+            "duration",
+            builtin(
+                "duration",
+                &["unit", "columnName", "timeColumn", "stopColumn", "stop"],
+                Some("tables"),
+                small::events_duration,
+            ),
+        )]),
         "interpolate" => package(vec![("linear", builtin("linear", &["every"], Some("tables"), interpolate::linear))]),
         "runtime" => package(vec![(
             "version",
