@@ -134,25 +134,45 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         "join" => join::package_value(),
         "regexp" => regexp::package_value(),
         "universe" => i.universe.record(),
-        "internal/debug" => package(vec![
-            ("pass", builtin("pass", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
-            // A step the planner cannot see through: nothing is pushed into storage past it.
-            (
-                "opaque",
-                builtin("opaque", &[], Some("tables"), |_, a| {
-                    Ok(Value::Stream(Stream::per_table("opaque", stream(a, "tables")?, |_, t| Ok(vec![t]))))
-                }),
-            ),
-            ("slurp", builtin("slurp", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
-            (
-                "sink",
-                builtin("sink", &[], Some("tables"), |_, a| {
-                    let input = stream(a, "tables")?;
-                    Ok(Value::Stream(Stream::whole("sink", vec![input], |_, _| Ok(Vec::new()))))
-                }),
-            ),
-            ("null", builtin("null", &["type"], None, |_, _| Ok(Value::Null))),
-        ]),
+        "internal/debug" => {
+            let natives = vec![
+                ("pass", builtin("pass", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
+                // A step the planner cannot see through: nothing is pushed into storage past it.
+                (
+                    "opaque",
+                    builtin("opaque", &[], Some("tables"), |_, a| {
+                        Ok(Value::Stream(Stream::per_table("opaque", stream(a, "tables")?, |_, t| Ok(vec![t]))))
+                    }),
+                ),
+                ("slurp", builtin("slurp", &[], Some("tables"), |_, a| Ok(Value::Stream(stream(a, "tables")?)))),
+                (
+                    "sink",
+                    builtin("sink", &[], Some("tables"), |_, a| {
+                        let input = stream(a, "tables")?;
+                        Ok(Value::Stream(Stream::whole("sink", vec![input], |_, _| Ok(Vec::new()))))
+                    }),
+                ),
+                ("null", builtin("null", &["type"], None, |_, _| Ok(Value::Null))),
+                (
+                    "getOption",
+                    builtin("getOption", &["pkg", "name"], None, |i, a| {
+                        let (pkg, name) = (args::string(a, "pkg")?, args::string(a, "name")?);
+                        let scope = i.package_scopes.get(pkg).cloned();
+                        match scope.and_then(|s| s.get(name)) {
+                            Some(v) => Ok(v),
+                            None => fail(format!("getOption: package {pkg:?} has no option {name:?}")),
+                        }
+                    }),
+                ),
+                (
+                    "feature",
+                    builtin("feature", &["flag"], None, |_, a| {
+                        fail(format!("feature: no feature flag {:?}: oxiflux has none", args::string(a, "flag")?))
+                    }),
+                ),
+            ];
+            return Some(i.flux_package_over(path, "package debug\n\noption vectorize = false\n", natives));
+        }
         // Flux's planner rules are its own; there are none here to expect.
         "testing/expect" => package(vec![("planner", builtin("planner", &["rules"], None, |_, _| Ok(Value::Null)))]),
         "planner" => package(vec![]),
