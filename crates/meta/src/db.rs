@@ -116,6 +116,50 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (org_id, key)
     );
     "#,
+    // 5: tasks, their runs and the runs' logs.
+    r#"
+    CREATE TABLE tasks (
+        id               INTEGER PRIMARY KEY,
+        org_id           INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        owner_id         INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        kind             TEXT NOT NULL DEFAULT 'system',
+        name             TEXT NOT NULL,
+        description      TEXT NOT NULL DEFAULT '',
+        status           TEXT NOT NULL,
+        flux             TEXT NOT NULL,
+        every            TEXT NOT NULL DEFAULT '',
+        cron             TEXT NOT NULL DEFAULT '',
+        offset_ns        INTEGER NOT NULL DEFAULT 0,
+        latest_completed INTEGER NOT NULL,
+        latest_scheduled INTEGER NOT NULL,
+        latest_success   INTEGER,
+        latest_failure   INTEGER,
+        last_run_status  TEXT NOT NULL DEFAULT '',
+        last_run_error   TEXT NOT NULL DEFAULT '',
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER
+    );
+    CREATE INDEX tasks_org ON tasks(org_id);
+    CREATE TABLE task_runs (
+        id            INTEGER PRIMARY KEY,
+        task_id       INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        status        TEXT NOT NULL,
+        scheduled_for INTEGER NOT NULL,
+        run_at        INTEGER NOT NULL,
+        started_at    INTEGER,
+        finished_at   INTEGER,
+        requested_at  INTEGER
+    );
+    CREATE INDEX task_runs_task ON task_runs(task_id, scheduled_for);
+    CREATE INDEX task_runs_status ON task_runs(status);
+    CREATE TABLE task_run_logs (
+        task_id  INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        run_id   INTEGER NOT NULL REFERENCES task_runs(id) ON DELETE CASCADE,
+        time     INTEGER NOT NULL,
+        message  TEXT NOT NULL
+    );
+    CREATE INDEX task_run_logs_run ON task_run_logs(task_id, run_id);
+    "#,
 ];
 
 /// The metadata store: one SQLite connection behind a mutex.

@@ -28,6 +28,7 @@ pub mod orgs;
 mod page;
 pub mod secrets;
 pub mod sessions;
+pub mod tasks;
 pub mod users;
 
 pub use db::Store;

@@ -25,6 +25,7 @@ impl Role {
 pub enum ResourceKind {
     Org,
     Bucket,
+    Task,
 }
 
 impl ResourceKind {
@@ -32,6 +33,7 @@ impl ResourceKind {
         match self {
             ResourceKind::Org => "orgs",
             ResourceKind::Bucket => "buckets",
+            ResourceKind::Task => "tasks",
         }
     }
 }
