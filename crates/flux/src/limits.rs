@@ -28,6 +28,8 @@ pub struct Limits {
     pub pool: Option<Arc<MemoryPool>>,
     /// How long the query may run; `None` = as long as it takes.
     pub timeout: Option<Duration>,
+    /// Set to stop the query (a task run canceled).
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Memory shared by all queries beyond what each was promised when it started.
@@ -69,6 +71,7 @@ pub(crate) struct Budget {
     used: Cell<u64>,
     borrowed: Cell<u64>,
     deadline: Option<(Instant, Duration)>,
+    cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     ticks: Cell<u32>,
 }
 
@@ -83,6 +86,7 @@ impl Budget {
             used: Cell::new(0),
             borrowed: Cell::new(0),
             deadline: limits.timeout.map(|t| (Instant::now() + t, t)),
+            cancel: limits.cancel.clone(),
             ticks: Cell::new(0),
         })
     }
@@ -150,6 +154,9 @@ impl Budget {
     }
 
     pub(crate) fn check_time(&self) -> EvalResult<()> {
+        if self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(EvalError { message: "canceled".into() });
+        }
         match self.deadline {
             Some((at, limit)) if Instant::now() >= at => Err(EvalError {
                 message: format!("query timeout reached: the query ran longer than {limit:?} (--query-timeout)"),
@@ -197,8 +204,13 @@ mod tests {
     #[test]
     fn beyond_its_own_bytes_a_query_borrows_from_the_pool_and_gives_back() {
         let pool = Arc::new(MemoryPool::new(50));
-        let limits =
-            Limits { memory_bytes: 1000, initial_memory_bytes: 100, pool: Some(Arc::clone(&pool)), timeout: None };
+        let limits = Limits {
+            memory_bytes: 1000,
+            initial_memory_bytes: 100,
+            pool: Some(Arc::clone(&pool)),
+            timeout: None,
+            cancel: None,
+        };
         let a = Budget::new(&limits);
         let b = Budget::new(&limits);
         let held = a.reserve(|| 140).unwrap();

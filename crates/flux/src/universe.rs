@@ -36,6 +36,10 @@ pub trait Source {
     fn databases(&self) -> Result<Vec<DatabaseInfo>, EvalError> {
         Err(EvalError { message: "no v1 databases here".into() })
     }
+    /// When the task running this query last succeeded (`tasks.lastSuccess()`); `None` outside tasks or before any success.
+    fn task_last_success(&self) -> Option<i64> {
+        None
+    }
     /// Sends a request out of the server (`http.post`, `requests.do`,
     /// `influxdb.api` with a host, `from` with a host).
     fn http(&self, req: &HttpRequest) -> Result<HttpResponse, EvalError> {

@@ -510,6 +510,28 @@ impl Store {
         })
     }
 
+    /// Cancels a run that has not started yet; its run as it now stands.
+    /// A run in flight is stopped by the scheduler instead; a finished one
+    /// is not found among those that can be canceled.
+    pub fn cancel_run(&self, task_id: Id, run_id: Id, now: i64) -> Result<Run> {
+        self.write(|tx| {
+            let run = find_run(tx, task_id, run_id)?;
+            match run.status {
+                RunStatus::Scheduled => {
+                    tx.execute(
+                        "UPDATE task_runs SET status = 'canceled', finished_at = ?3 WHERE id = ?1 AND task_id = ?2",
+                        params![run_id, task_id, now],
+                    )?;
+                    add_log(tx, task_id, run_id, now, "Run canceled")?;
+                    find_run(tx, task_id, run_id)
+                }
+                RunStatus::Started => Ok(run),
+                // A finished run is no longer one that can be canceled (InfluxDB's answer).
+                _ => Err(Error::not_found("run not found")),
+            }
+        })
+    }
+
     pub fn add_run_log(&self, task_id: Id, run_id: Id, time: i64, message: &str) -> Result<()> {
         self.write(|tx| add_log(tx, task_id, run_id, time, message))
     }

@@ -100,6 +100,23 @@ pub(crate) struct RunArgs {
     /// Longest a query may run, e.g. `30s`; 0 = no limit [default: 0].
     #[arg(long, env = "INFLUXD_QUERY_TIMEOUT", global = true)]
     pub(crate) query_timeout: Option<String>,
+
+    /// Do not run tasks (they can still be made and changed) [default: false].
+    #[arg(long, env = "INFLUXD_NO_TASKS", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) no_tasks: Option<bool>,
+
+    /// Task runs executing at once, across all tasks [default: 8].
+    #[arg(long, env = "INFLUXD_TASK_WORKERS", global = true)]
+    pub(crate) task_workers: Option<usize>,
+
+    /// Most missed runs one task is given per scheduling pass while catching
+    /// up after downtime (the rest follow in later passes) [default: 100].
+    #[arg(long, env = "INFLUXD_TASK_CATCH_UP_LIMIT", global = true)]
+    pub(crate) task_catch_up_limit: Option<usize>,
+
+    /// How long finished runs and their logs are kept in the run history [default: 72h0m0s].
+    #[arg(long, env = "INFLUXD_TASK_RUN_HISTORY", global = true)]
+    pub(crate) task_run_history: Option<String>,
 }
 
 /// The settled configuration.
@@ -125,6 +142,11 @@ pub(crate) struct Config {
     pub(crate) query_max_memory_bytes: u64,
     /// Nanoseconds; 0 = no limit.
     pub(crate) query_timeout: i64,
+    pub(crate) no_tasks: bool,
+    pub(crate) task_workers: usize,
+    pub(crate) task_catch_up_limit: usize,
+    /// Nanoseconds.
+    pub(crate) task_run_history: i64,
 }
 
 impl Config {
@@ -153,6 +175,12 @@ impl Config {
                 bail!("--{name} must be positive, got {text:?}");
             }
             Ok(ns)
+        };
+        let positive = |name: &str, n: usize| -> anyhow::Result<usize> {
+            if n == 0 {
+                bail!("--{name} must be positive");
+            }
+            Ok(n)
         };
         let query_timeout = args.query_timeout.or(file.query_timeout).unwrap_or_else(|| "0".into());
         let query_timeout =
@@ -189,9 +217,24 @@ impl Config {
             tls_cert,
             tls_key,
             session_length,
+            no_tasks: args.no_tasks.or(file.no_tasks).unwrap_or(false),
+            task_workers: positive("task-workers", args.task_workers.or(file.task_workers).unwrap_or(8))?,
+            task_catch_up_limit: positive(
+                "task-catch-up-limit",
+                args.task_catch_up_limit.or(file.task_catch_up_limit).unwrap_or(100),
+            )?,
+            task_run_history: duration("task-run-history", args.task_run_history.or(file.task_run_history), "72h0m0s")?,
         };
         config.query_limits().validate().map_err(anyhow::Error::msg).context("invalid query settings")?;
         Ok(config)
+    }
+
+    pub(crate) fn task_config(&self) -> tasks::Config {
+        tasks::Config {
+            workers: self.task_workers,
+            catch_up_batch: self.task_catch_up_limit,
+            history: std::time::Duration::from_nanos(self.task_run_history as u64),
+        }
     }
 
     pub(crate) fn query_limits(&self) -> server::QueryLimits {

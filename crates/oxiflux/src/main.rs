@@ -78,6 +78,10 @@ fn merge(outer: config::RunArgs, inner: config::RunArgs) -> config::RunArgs {
         query_initial_memory_bytes: inner.query_initial_memory_bytes.or(outer.query_initial_memory_bytes),
         query_max_memory_bytes: inner.query_max_memory_bytes.or(outer.query_max_memory_bytes),
         query_timeout: inner.query_timeout.or(outer.query_timeout),
+        no_tasks: inner.no_tasks.or(outer.no_tasks),
+        task_workers: inner.task_workers.or(outer.task_workers),
+        task_catch_up_limit: inner.task_catch_up_limit.or(outer.task_catch_up_limit),
+        task_run_history: inner.task_run_history.or(outer.task_run_history),
     }
 }
 
@@ -135,7 +139,19 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         let transport = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%transport, %addr, port = addr.port(), "Listening");
         tokio::spawn(retention::run(store, Arc::clone(&engine_for_retention), retention_every));
-        server::serve(state, listener, tls, shutdown_signal()).await.context("serving HTTP")
+        // The scheduler stops with the server: both wait on the same signal.
+        let (stop_tasks, tasks_stopped) = tokio::sync::oneshot::channel::<()>();
+        let scheduler = (!config.no_tasks).then(|| {
+            state.start_tasks(config.task_config(), async move {
+                let _ = tasks_stopped.await;
+            })
+        });
+        let served = server::serve(state, listener, tls, shutdown_signal()).await.context("serving HTTP");
+        let _ = stop_tasks.send(());
+        if let Some(s) = scheduler {
+            let _ = s.await;
+        }
+        served
     })?;
     // On a clean stop the buffer goes to Parquet, so the next start replays little.
     if let Err(e) = engine.flush() {

@@ -101,6 +101,7 @@ impl Admission {
                 initial_memory_bytes: config.initial_memory_bytes,
                 pool,
                 timeout: config.timeout,
+                cancel: None,
             },
         }
     }

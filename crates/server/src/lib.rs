@@ -29,6 +29,7 @@ mod session;
 mod setup;
 mod state;
 mod system;
+mod tasks;
 mod users;
 mod v1;
 mod views;
@@ -55,6 +56,7 @@ pub use crate::system::INFLUXDB_VERSION;
 pub fn router(state: AppState) -> Router {
     use buckets::Buckets;
     use orgs::Orgs;
+    use tasks::Tasks;
     let api = Router::new()
         // System
         .route("/health", get(system::health))
@@ -94,6 +96,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/buckets/{id}/members/{user}", axum::routing::delete(remove_member::<Buckets>))
         .route("/api/v2/buckets/{id}/owners", get(list_owners::<Buckets>).post(add_owner::<Buckets>))
         .route("/api/v2/buckets/{id}/owners/{user}", axum::routing::delete(remove_owner::<Buckets>))
+        // Tasks
+        .route("/api/v2/tasks", get(tasks::list).post(tasks::create))
+        .route("/api/v2/tasks/{id}", get(tasks::get).patch(tasks::patch).delete(tasks::delete))
+        .route("/api/v2/tasks/{id}/labels", get(tasks::labels::list).post(tasks::labels::add))
+        .route("/api/v2/tasks/{id}/labels/{label}", axum::routing::delete(tasks::labels::remove))
+        .route("/api/v2/tasks/{id}/members", get(list_members::<Tasks>).post(add_member::<Tasks>))
+        .route("/api/v2/tasks/{id}/members/{user}", axum::routing::delete(remove_member::<Tasks>))
+        .route("/api/v2/tasks/{id}/owners", get(list_owners::<Tasks>).post(add_owner::<Tasks>))
+        .route("/api/v2/tasks/{id}/owners/{user}", axum::routing::delete(remove_owner::<Tasks>))
+        .route("/api/v2/tasks/{id}/logs", get(tasks::logs))
+        .route("/api/v2/tasks/{id}/runs", get(tasks::runs).post(tasks::force_run))
+        .route("/api/v2/tasks/{id}/runs/{run}", get(tasks::get_run).delete(tasks::cancel_run))
+        .route("/api/v2/tasks/{id}/runs/{run}/logs", get(tasks::run_logs))
+        .route("/api/v2/tasks/{id}/runs/{run}/retry", post(tasks::retry_run))
         // Authorizations
         .route("/api/v2/authorizations", get(authorizations::list).post(authorizations::create))
         .route("/private/legacy/authorizations", get(legacy::list).post(legacy::create))

@@ -42,7 +42,7 @@ struct QueryJson {
 }
 
 /// Buckets by name in the query's org, each checked for read permission; and storage.
-struct Source {
+pub(crate) struct Source {
     meta: Arc<meta::Store>,
     storage: Arc<storage::Storage>,
     org: meta::Id,
@@ -50,6 +50,24 @@ struct Source {
     secret_key: Option<Arc<meta::secrets::SecretKey>>,
     outbound: Arc<crate::outbound::Outbound>,
     runtime: tokio::runtime::Handle,
+    /// When the task running the query last succeeded (task runs only).
+    pub(crate) task_last_success: Option<i64>,
+}
+
+impl Source {
+    /// What a query of `principal` in `org` reads and writes. Call on the runtime.
+    pub(crate) fn new(state: &AppState, org: meta::Id, principal: Principal) -> Self {
+        Source {
+            meta: Arc::clone(&state.meta),
+            storage: Arc::clone(&state.storage),
+            org,
+            principal,
+            secret_key: state.secret_key.clone(),
+            outbound: Arc::clone(&state.outbound),
+            runtime: tokio::runtime::Handle::current(),
+            task_last_success: None,
+        }
+    }
 }
 
 impl flux::Source for Source {
@@ -113,6 +131,10 @@ impl flux::Source for Source {
             });
         }
         Ok(out)
+    }
+
+    fn task_last_success(&self) -> Option<i64> {
+        self.task_last_success
     }
 
     fn http(&self, req: &flux::outbound::HttpRequest) -> Result<flux::outbound::HttpResponse, flux::EvalError> {
@@ -237,15 +259,7 @@ pub(crate) async fn query(
             return Err(ApiError::invalid(format!("unknown annotation {a:?}")));
         }
     }
-    let source = Source {
-        meta: Arc::clone(&state.meta),
-        storage: Arc::clone(&state.storage),
-        org,
-        principal: p,
-        secret_key: state.secret_key.clone(),
-        outbound: Arc::clone(&state.outbound),
-        runtime: tokio::runtime::Handle::current(),
-    };
+    let source = Source::new(&state, org, p);
     let gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())

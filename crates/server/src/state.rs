@@ -26,6 +26,8 @@ pub struct AppState {
     pub secret_key: Option<Arc<meta::secrets::SecretKey>>,
     /// Requests queries send (out of the server, or back into its API).
     pub(crate) outbound: Arc<crate::outbound::Outbound>,
+    /// The task scheduler, once started (`--no-tasks` leaves it unset).
+    pub(crate) scheduler: Arc<std::sync::OnceLock<Arc<tasks::Scheduler>>>,
 }
 
 /// How a request names an org.
@@ -100,6 +102,30 @@ impl ReadCache {
 }
 
 impl AppState {
+    /// The scheduler, if tasks run here.
+    pub(crate) fn scheduler(&self) -> Option<&Arc<tasks::Scheduler>> {
+        self.scheduler.get()
+    }
+
+    /// Tells the scheduler to look again (a task changed or a run was asked for).
+    pub(crate) fn wake_scheduler(&self) {
+        if let Some(s) = self.scheduler.get() {
+            s.wake();
+        }
+    }
+
+    /// Starts the task scheduler; it runs until `shutdown` resolves.
+    pub fn start_tasks(
+        &self,
+        config: tasks::Config,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let executor = Arc::new(crate::tasks::Executor { state: self.clone() });
+        let scheduler = tasks::Scheduler::new(Arc::clone(&self.meta), executor, config);
+        let _ = self.scheduler.set(Arc::clone(&scheduler));
+        tokio::spawn(scheduler.run(shutdown))
+    }
+
     pub fn new(
         meta: Arc<meta::Store>,
         storage: Arc<storage::Storage>,
@@ -119,6 +145,7 @@ impl AppState {
             cache: Arc::default(),
             secret_key: None,
             outbound: Arc::default(),
+            scheduler: Arc::default(),
         }
     }
 

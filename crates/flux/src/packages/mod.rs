@@ -231,6 +231,22 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             members.extend(small::experimental_forwards());
             return Some(i.flux_package_over(path, include_str!("flux/experimental.flux"), members));
         }
+        "influxdata/influxdb/tasks" => {
+            let last = i.source.as_ref().and_then(|s| s.task_last_success());
+            let natives = vec![
+                ("_lastSuccessTime", last.map_or(Value::Null, Value::Time)),
+                (
+                    "_lastSuccess",
+                    builtin("_lastSuccess", &["orTime", "lastSuccessTime"], None, |i, a| {
+                        match a.get("lastSuccessTime") {
+                            Some(Value::Time(t)) => Ok(Value::Time(*t)),
+                            _ => Ok(Value::Time(crate::universe::bound(i, a.required("orTime")?, "orTime")?)),
+                        }
+                    }),
+                ),
+            ];
+            return Some(i.flux_package_over(path, include_str!("flux/tasks.flux"), natives));
+        }
         "internal/testing" => return Some(i.flux_package(path, include_str!("flux/internal_testing.flux"))),
         "experimental/aggregate" => return Some(i.flux_package(path, include_str!("flux/aggregate.flux"))),
         "contrib/tomhollingworth/events" => package(vec![(

@@ -32,13 +32,13 @@ impl Received {
 /// A loopback HTTP server that records every request and answers by path:
 /// `/slow` after 5 s, `/huge` with more body than a query may read, `/status/N`
 /// with status N, anything else 200 with a small JSON body.
-struct Peer {
-    url: String,
+pub(crate) struct Peer {
+    pub(crate) url: String,
     received: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Peer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));

@@ -13,5 +13,6 @@ mod query;
 mod sessions;
 mod setup;
 mod system;
+mod tasks;
 mod tenancy;
 mod write;

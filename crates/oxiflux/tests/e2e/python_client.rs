@@ -10,7 +10,7 @@ use crate::server::{TOKEN, TestServer};
 
 const CLIENT: &str = "influxdb-client==1.50.0";
 
-fn python_with_client() -> PathBuf {
+pub(crate) fn python_with_client() -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-influxdb-client");
     let python = venv.join("bin/python");
     let has_client = |py: &Path| {
