@@ -383,3 +383,90 @@ fn the_python_client_manages_tasks_runs_and_logs() {
         assert!(stdout.contains(part), "{part} missing:\n{stdout}");
     }
 }
+
+#[test]
+fn offsets_last_success_experimental_to_and_the_owners_permissions() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    make_bucket(&s, &setup, "out");
+
+    // every 2s with a 1s offset: scheduled on even seconds, started a second later.
+    // Each run writes, with experimental.to, the time of the task's last success.
+    let task = create(
+        &s,
+        "import \"array\"\nimport \"experimental\"\nimport \"influxdata/influxdb/tasks\"\n\
+         option task = {name: \"offset\", every: 2s, offset: 1s}\n\
+         array.from(rows: [{_measurement: \"seen\", _time: now(), last: int(v: tasks.lastSuccess(orTime: 2000-01-01T00:00:00Z))}])\n\
+         |> experimental.to(bucket: \"out\")",
+    );
+    assert_eq!(task["offset"], "1s");
+    let id = task["id"].as_str().unwrap().to_owned();
+    let done = wait_runs(&s, &id, 15, |r| with_status(r, "success").len() >= 2);
+    let ok = with_status(&done, "success");
+    assert!(ok.len() >= 2, "{done:?}");
+    for r in &ok {
+        let at = |k: &str| chrono::DateTime::parse_from_rfc3339(r[k].as_str().unwrap()).unwrap();
+        assert_eq!(at("scheduledFor").timestamp() % 2, 0, "{r}");
+        assert!(at("startedAt") - at("scheduledFor") >= chrono::Duration::seconds(1), "{r}");
+    }
+    // The first run saw no success yet; the next saw the one before it.
+    let csv = flux_csv(&s, "from(bucket: \"out\") |> range(start: -1h) |> filter(fn: (r) => r._field == \"last\")");
+    let values: Vec<(i64, i64)> = csv
+        .lines()
+        .filter(|l| l.starts_with(",_result"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_end().split(',').collect();
+            let time = chrono::DateTime::parse_from_rfc3339(cells[5]).unwrap().timestamp_nanos_opt().unwrap();
+            (time, cells[6].parse().unwrap())
+        })
+        .collect();
+    assert!(values.len() >= 2, "{csv}");
+    assert_eq!(values[0].1, 946_684_800_000_000_000, "{csv}");
+    assert_eq!(values[1].1, values[0].0, "{csv}");
+
+    // A task runs with its owner's permissions: once bob's token is gone, bob
+    // (a plain member of the org, who may only read) cannot write with to().
+    let (status, bob) = s.post("/api/v2/users", TOKEN, json!({"name": "bob"}));
+    assert_eq!(status, 201, "{bob}");
+    let bob_id = bob["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.post(&format!("/api/v2/orgs/{org}/members"), TOKEN, json!({"id": bob_id})).0, 201);
+    let (status, auth) = s.post(
+        "/api/v2/authorizations",
+        TOKEN,
+        json!({"orgID": org, "userID": bob_id, "permissions": [
+            {"action": "write", "resource": {"type": "tasks", "orgID": org}},
+            {"action": "read", "resource": {"type": "tasks", "orgID": org}}]}),
+    );
+    assert_eq!(status, 201, "{auth}");
+    let bob_token = auth["token"].as_str().unwrap().to_owned();
+    let (status, bobs) = s.post(
+        "/api/v2/tasks",
+        &bob_token,
+        json!({"org": "acme", "flux": "import \"array\"\noption task = {name: \"bobs\", every: 1h}\narray.from(rows: [{_measurement: \"m\", _field: \"f\", _value: 1, _time: now()}]) |> to(bucket: \"out\")"}),
+    );
+    assert_eq!(status, 201, "{bobs}");
+    assert_eq!(bobs["ownerID"], bob_id.as_str());
+    let bobs_id = bobs["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.delete(&format!("/api/v2/authorizations/{}", auth["id"].as_str().unwrap()), TOKEN).0, 204);
+    let (status, _) = s.post(&format!("/api/v2/tasks/{bobs_id}/runs"), TOKEN, json!({}));
+    assert_eq!(status, 201);
+    let r = wait_runs(&s, &bobs_id, 10, |r| !with_status(r, "failed").is_empty());
+    assert!(!with_status(&r, "failed").is_empty(), "{r:?}");
+    let (_, t) = s.get(&format!("/api/v2/tasks/{bobs_id}"), TOKEN);
+    assert!(t["lastRunError"].as_str().unwrap().contains("insufficient permissions"), "{t}");
+
+    // A script that does not compile fails its run with the checker's message.
+    let broken = create(
+        &s,
+        "option task = {name: \"broken\", every: 1h}\nfrom(bucket: \"out\") |> range(start: -1h) |> nosuch()",
+    );
+    let broken_id = broken["id"].as_str().unwrap().to_owned();
+    s.post(&format!("/api/v2/tasks/{broken_id}/runs"), TOKEN, json!({}));
+    let r = wait_runs(&s, &broken_id, 10, |r| !with_status(r, "failed").is_empty());
+    let run_id = with_status(&r, "failed")[0]["id"].as_str().unwrap().to_owned();
+    let (_, logs) = s.get(&format!("/api/v2/tasks/{broken_id}/runs/{run_id}/logs"), TOKEN);
+    assert!(
+        logs["events"].as_array().unwrap().iter().any(|e| e["message"].as_str().unwrap().contains("nosuch")),
+        "{logs}"
+    );
+}
