@@ -160,6 +160,35 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX task_run_logs_run ON task_run_logs(task_id, run_id);
     "#,
+    // 6: remote connections (tokens sealed) and replications to them.
+    r#"
+    CREATE TABLE remotes (
+        id                 INTEGER PRIMARY KEY,
+        org_id             INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        name               TEXT NOT NULL,
+        description        TEXT NOT NULL DEFAULT '',
+        remote_url         TEXT NOT NULL,
+        remote_org_id      TEXT NOT NULL DEFAULT '',
+        allow_insecure_tls INTEGER NOT NULL DEFAULT 0,
+        token_nonce        BLOB NOT NULL,
+        token_sealed       BLOB NOT NULL
+    );
+    CREATE INDEX remotes_org ON remotes(org_id);
+    CREATE TABLE replications (
+        id                      INTEGER PRIMARY KEY,
+        org_id                  INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        name                    TEXT NOT NULL,
+        description             TEXT NOT NULL DEFAULT '',
+        remote_id               INTEGER NOT NULL REFERENCES remotes(id),
+        local_bucket_id         INTEGER NOT NULL REFERENCES buckets(id) ON DELETE CASCADE,
+        remote_bucket_id        TEXT,
+        remote_bucket_name      TEXT,
+        max_queue_size_bytes    INTEGER NOT NULL,
+        max_age_seconds         INTEGER NOT NULL,
+        drop_non_retryable_data INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX replications_bucket ON replications(local_bucket_id);
+    "#,
 ];
 
 /// The metadata store: one SQLite connection behind a mutex.

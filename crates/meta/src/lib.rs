@@ -26,6 +26,7 @@ pub mod members;
 pub mod onboarding;
 pub mod orgs;
 mod page;
+pub mod replications;
 pub mod secrets;
 pub mod sessions;
 pub mod tasks;

@@ -53,7 +53,7 @@ impl SecretKey {
         format!("{org}/{name}").into_bytes()
     }
 
-    fn seal(&self, org: Id, name: &str, value: &str) -> Result<([u8; NONCE_LEN], Vec<u8>)> {
+    pub(crate) fn seal(&self, org: Id, name: &str, value: &str) -> Result<([u8; NONCE_LEN], Vec<u8>)> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let mut sealed = value.as_bytes().to_vec();
@@ -63,7 +63,7 @@ impl SecretKey {
         Ok((nonce, sealed))
     }
 
-    fn open(&self, org: Id, name: &str, nonce: &[u8], sealed: &[u8]) -> Result<String> {
+    pub(crate) fn open(&self, org: Id, name: &str, nonce: &[u8], sealed: &[u8]) -> Result<String> {
         let nonce = Nonce::try_assume_unique_for_key(nonce)
             .map_err(|_| Error::Internal("a secret's nonce is corrupt".into()))?;
         let mut buf = sealed.to_vec();

@@ -124,6 +124,7 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
             .context("opening the secrets key")?,
     ));
     state.queries = Arc::new(server::Admission::new(&config.query_limits()));
+    state.replications = Some(Arc::new(replication::Replications::new(&config.data_dir.join("replicationq"))));
     let retention_every = std::time::Duration::from_nanos(config.storage_retention_check_interval as u64);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -139,6 +140,7 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         let transport = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%transport, %addr, port = addr.port(), "Listening");
         tokio::spawn(retention::run(store, Arc::clone(&engine_for_retention), retention_every));
+        state.start_replications().map_err(anyhow::Error::msg).context("starting replications")?;
         // The scheduler stops with the server: both wait on the same signal.
         let (stop_tasks, tasks_stopped) = tokio::sync::oneshot::channel::<()>();
         let scheduler = (!config.no_tasks).then(|| {

@@ -175,6 +175,7 @@ pub(crate) async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let b = authorized(&state, &p, &id, Action::Write).await?;
+    crate::remotes::forget_bucket(&state, b.id).await?;
     state.meta(move |m| m.delete_bucket(b.id)).await?;
     // Deleting a bucket deletes its data.
     let bid = b.id.get();

@@ -24,6 +24,8 @@ mod orgs;
 mod outbound;
 mod paging;
 mod query;
+mod remotes;
+mod replicate;
 mod secrets;
 mod session;
 mod setup;
@@ -96,6 +98,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/buckets/{id}/members/{user}", axum::routing::delete(remove_member::<Buckets>))
         .route("/api/v2/buckets/{id}/owners", get(list_owners::<Buckets>).post(add_owner::<Buckets>))
         .route("/api/v2/buckets/{id}/owners/{user}", axum::routing::delete(remove_owner::<Buckets>))
+        // Remote connections and replications
+        .route("/api/v2/remotes", get(remotes::list_remotes).post(remotes::create_remote))
+        .route(
+            "/api/v2/remotes/{id}",
+            get(remotes::get_remote).patch(remotes::patch_remote).delete(remotes::delete_remote),
+        )
+        .route("/api/v2/replications", get(remotes::list_replications).post(remotes::create_replication))
+        .route(
+            "/api/v2/replications/{id}",
+            get(remotes::get_replication).patch(remotes::patch_replication).delete(remotes::delete_replication),
+        )
+        .route("/api/v2/replications/{id}/validate", post(remotes::validate_replication))
         // Tasks
         .route("/api/v2/tasks", get(tasks::list).post(tasks::create))
         .route("/api/v2/tasks/{id}", get(tasks::get).patch(tasks::patch).delete(tasks::delete))

@@ -52,6 +52,7 @@ pub(crate) struct Source {
     runtime: tokio::runtime::Handle,
     /// When the task running the query last succeeded (task runs only).
     pub(crate) task_last_success: Option<i64>,
+    replications: Option<Arc<replication::Replications>>,
 }
 
 impl Source {
@@ -66,6 +67,7 @@ impl Source {
             outbound: Arc::clone(&state.outbound),
             runtime: tokio::runtime::Handle::current(),
             task_last_success: None,
+            replications: state.replications.clone(),
         }
     }
 }
@@ -196,10 +198,14 @@ impl flux::Source for Source {
             shard_group_ns: bucket.shard_group_seconds.saturating_mul(1_000_000_000),
         };
         let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
-        let outcome = self
-            .storage
-            .write(&target, lines, lineproto::Precision::Nanosecond, now)
-            .map_err(|e| err(format!("to: {e}")))?;
+        let precision = lineproto::Precision::Nanosecond;
+        let queued = crate::replicate::prepare(self.replications.as_deref(), target.bucket, lines, precision, now)
+            .map_err(|e| err(format!("to: {}", e.message)))?;
+        let outcome = self.storage.write(&target, lines, precision, now).map_err(|e| err(format!("to: {e}")))?;
+        if outcome.written > 0 {
+            crate::replicate::enqueue(self.replications.as_deref(), target.bucket, queued)
+                .map_err(|e| err(format!("to: {}", e.message)))?;
+        }
         match outcome.partial_write_message() {
             Some(m) => Err(err(format!("to: {m}"))),
             None => Ok(()),

@@ -26,6 +26,8 @@ pub struct AppState {
     pub secret_key: Option<Arc<meta::secrets::SecretKey>>,
     /// Requests queries send (out of the server, or back into its API).
     pub(crate) outbound: Arc<crate::outbound::Outbound>,
+    /// Replication queues and their senders (with a data directory to keep them in).
+    pub replications: Option<Arc<replication::Replications>>,
     /// The task scheduler, once started (`--no-tasks` leaves it unset).
     pub(crate) scheduler: Arc<std::sync::OnceLock<Arc<tasks::Scheduler>>>,
 }
@@ -146,6 +148,7 @@ impl AppState {
             secret_key: None,
             outbound: Arc::default(),
             scheduler: Arc::default(),
+            replications: None,
         }
     }
 

@@ -70,14 +70,22 @@ async fn write_to(
         shard_group_ns: bucket.shard_group_seconds.saturating_mul(1_000_000_000),
     };
     let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+    let reps = state.replications.clone();
     let outcome = state
         .storage(move |s| {
-            s.write(&target, &body, precision, now).map_err(|e| match e {
+            // A replicated bucket takes the write only when its queues have room,
+            // and the write is queued for the remote before it is acknowledged.
+            let lines = crate::replicate::prepare(reps.as_deref(), target.bucket, &body, precision, now)?;
+            let outcome = s.write(&target, &body, precision, now).map_err(|e| match e {
                 WriteError::Parse(m) => ApiError::invalid(m),
                 WriteError::Storage(e) => {
                     ApiError::internal(format!("unexpected error writing points to database: {e}"))
                 }
-            })
+            })?;
+            if outcome.written > 0 {
+                crate::replicate::enqueue(reps.as_deref(), target.bucket, lines)?;
+            }
+            Ok(outcome)
         })
         .await?;
     match outcome.partial_write_message() {

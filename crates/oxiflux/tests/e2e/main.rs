@@ -10,6 +10,7 @@ mod influxql;
 mod limits;
 mod python_client;
 mod query;
+mod replication;
 mod sessions;
 mod setup;
 mod system;

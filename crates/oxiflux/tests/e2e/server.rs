@@ -55,10 +55,12 @@ impl TestServer {
         envs: Vec<(String, String)>,
     ) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_oxiflux"));
-        cmd.arg("run")
-            .arg("--http-bind-address")
-            .arg("127.0.0.1:0")
-            .arg("--data-dir")
+        cmd.arg("run");
+        // A fixed address among the extra flags keeps its port across restarts.
+        if !extra_args.iter().any(|a| a == "--http-bind-address") {
+            cmd.arg("--http-bind-address").arg("127.0.0.1:0");
+        }
+        cmd.arg("--data-dir")
             .arg(&dir)
             .args(&extra_args)
             .env_remove("INFLUXD_CONFIG_PATH")

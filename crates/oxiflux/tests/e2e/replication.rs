@@ -1,0 +1,219 @@
+//! Replication to a second oxiflux on loopback: remotes, replications,
+//! durable queues through outages and `kill -9`, refusals reported, a full
+//! queue refusing writes; and the sources API.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::server::{TOKEN, TestServer, org_id};
+
+/// A server on a port of its own, so that it comes back at the same address.
+fn fixed_port_server() -> (TestServer, Value) {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let s = TestServer::start_with(&["--http-bind-address", &format!("127.0.0.1:{port}")], &[]);
+    let setup = s.setup();
+    (s, setup)
+}
+
+/// `n` points of one series, values `from..from+n`, one second apart.
+fn points(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("seq,host=edge v={i}i {}\n", 1_600_000_000 + i as i64)).collect()
+}
+
+fn write(s: &TestServer, body: &str) -> (u16, String) {
+    let r = s
+        .request(Method::POST, "/api/v2/write?org=acme&bucket=metrics&precision=s", Some(TOKEN))
+        .body(body.to_owned())
+        .send()
+        .unwrap();
+    (r.status().as_u16(), r.text().unwrap())
+}
+
+/// The values in the remote's bucket, in time order.
+fn values(s: &TestServer) -> Vec<i64> {
+    let r = s
+        .request(Method::POST, "/api/v2/query?org=acme", Some(TOKEN))
+        .header("Content-Type", "application/vnd.flux")
+        .body("from(bucket: \"metrics\") |> range(start: 0) |> filter(fn: (r) => r._measurement == \"seq\")")
+        .send()
+        .unwrap();
+    let csv = r.text().unwrap();
+    let rows: Vec<&str> = csv.lines().filter(|l| l.starts_with(",_result")).collect();
+    rows.iter().map(|l| l.split(',').nth(6).unwrap().parse().unwrap()).collect()
+}
+
+fn wait_values(s: &TestServer, want: usize, secs: u64) -> Vec<i64> {
+    let until = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = values(s);
+        if v.len() >= want || Instant::now() > until {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn replication(s: &TestServer, id: &str) -> Value {
+    let (status, body) = s.get(&format!("/api/v2/replications/{id}"), TOKEN);
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn wait_replication(s: &TestServer, id: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+    let until = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let r = replication(s, id);
+        if done(&r) || Instant::now() > until {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn replication_reaches_the_remote_through_outages_and_kills() {
+    let (remote, remote_setup) = fixed_port_server();
+    let remote_org = org_id(&remote_setup);
+    let remote_bucket = remote_setup["bucket"]["id"].as_str().unwrap().to_owned();
+    let (local, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let bucket = setup["bucket"]["id"].as_str().unwrap().to_owned();
+
+    // The remote connection: its token is kept, never shown.
+    let (status, conn) = local.post(
+        "/api/v2/remotes",
+        TOKEN,
+        json!({"name": "central", "orgID": org, "remoteURL": remote.url(""), "remoteAPIToken": TOKEN,
+               "remoteOrgID": remote_org, "allowInsecureTLS": false}),
+    );
+    assert_eq!(status, 201, "{conn}");
+    assert!(!conn.to_string().contains(TOKEN), "{conn}");
+    let conn_id = conn["id"].as_str().unwrap().to_owned();
+    let (_, list) = local.get(&format!("/api/v2/remotes?orgID={org}"), TOKEN);
+    assert_eq!(list["remotes"][0]["id"], conn_id.as_str());
+    assert!(!list.to_string().contains(TOKEN));
+    assert_eq!(local.get("/api/v2/remotes", TOKEN).0, 400);
+    let (status, bad) = local.post(
+        "/api/v2/remotes",
+        TOKEN,
+        json!({"name": "x", "orgID": org, "remoteURL": "nope", "remoteAPIToken": "t"}),
+    );
+    assert_eq!(status, 400, "{bad}");
+
+    // Validation checks the remote for real, and saves nothing.
+    let req = json!({"name": "to-central", "orgID": org, "remoteID": conn_id, "localBucketID": bucket,
+                     "remoteBucketID": remote_bucket});
+    assert_eq!(local.post("/api/v2/replications?validate=true", TOKEN, req.clone()).0, 204);
+    let mut wrong = req.clone();
+    wrong["remoteBucketID"] = json!("0000000000000001");
+    let (status, why) = local.post("/api/v2/replications?validate=true", TOKEN, wrong);
+    assert_eq!(status, 400, "{why}");
+    assert!(why["message"].as_str().unwrap().contains("404"), "{why}");
+    let (_, none) = local.get(&format!("/api/v2/replications?orgID={org}"), TOKEN);
+    assert_eq!(none["replications"].as_array().unwrap().len(), 0);
+    let mut small = req.clone();
+    small["maxQueueSizeBytes"] = json!(1000);
+    assert_eq!(local.post("/api/v2/replications", TOKEN, small).0, 400);
+    let (status, rep) = local.post("/api/v2/replications", TOKEN, req);
+    assert_eq!(status, 201, "{rep}");
+    assert_eq!(rep["maxQueueSizeBytes"], 67_108_860);
+    assert_eq!(rep["maxAgeSeconds"], 604_800);
+    let rep_id = rep["id"].as_str().unwrap().to_owned();
+    assert_eq!(local.post(&format!("/api/v2/replications/{rep_id}/validate"), TOKEN, json!({})).0, 204);
+
+    // 10,000 points find their way.
+    for k in 0..10 {
+        assert_eq!(write(&local, &points(k * 1000, 1000)).0, 204);
+    }
+    let got = wait_values(&remote, 10_000, 30);
+    assert_eq!(got, (0..10_000).collect::<Vec<i64>>());
+    let r = wait_replication(&local, &rep_id, 10, |r| r["remainingBytesToBeSynced"] == 0);
+    assert_eq!((r["remainingBytesToBeSynced"].as_i64(), r["latestResponseCode"].as_i64()), (Some(0), Some(204)), "{r}");
+
+    // The remote stops; writes go on; its errors show; when it is back, all arrive.
+    let mut remote = remote;
+    let (ok, _) = remote.terminate();
+    assert!(ok);
+    assert_eq!(write(&local, &points(10_000, 2000)).0, 204);
+    let r = wait_replication(&local, &rep_id, 10, |r| r["latestErrorMessage"].is_string());
+    assert!(r["remainingBytesToBeSynced"].as_i64().unwrap() > 0, "{r}");
+    assert!(r["latestErrorMessage"].as_str().unwrap().contains("error sending request"), "{r}");
+    let remote = remote.restart();
+    assert_eq!(wait_values(&remote, 12_000, 60), (0..12_000).collect::<Vec<i64>>());
+
+    // kill -9 of the local server mid-replication: nothing lost.
+    let mut remote = remote;
+    let (ok, _) = remote.terminate();
+    assert!(ok);
+    for k in 0..3 {
+        assert_eq!(write(&local, &points(12_000 + k * 1000, 1000)).0, 204);
+    }
+    let mut local = local;
+    local.kill9();
+    let local = local.restart();
+    let remote = remote.restart();
+    assert_eq!(wait_values(&remote, 15_000, 60), (0..15_000).collect::<Vec<i64>>());
+    let r = wait_replication(&local, &rep_id, 10, |r| r["remainingBytesToBeSynced"] == 0);
+    assert_eq!(r["remainingBytesToBeSynced"], 0, "{r}");
+
+    // A wrong token: the remote's 401 is reported, and the data waits.
+    let (status, _) =
+        local.patch(&format!("/api/v2/remotes/{conn_id}"), TOKEN, json!({"remoteAPIToken": "wrong-token"}));
+    assert_eq!(status, 200);
+    assert_eq!(write(&local, &points(15_000, 10)).0, 204);
+    let r = wait_replication(&local, &rep_id, 10, |r| r["latestResponseCode"] == 401);
+    assert_eq!(r["latestResponseCode"], 401, "{r}");
+    assert!(r["latestErrorMessage"].as_str().unwrap().contains("unauthorized"), "{r}");
+    assert!(r["remainingBytesToBeSynced"].as_i64().unwrap() > 0, "{r}");
+    // Put right, it goes on where it stopped.
+    local.patch(&format!("/api/v2/remotes/{conn_id}"), TOKEN, json!({"remoteAPIToken": TOKEN}));
+    assert_eq!(wait_values(&remote, 15_010, 30).len(), 15_010);
+
+    // A remote in use cannot be deleted; the replication first.
+    assert_eq!(local.delete(&format!("/api/v2/remotes/{conn_id}"), TOKEN).0, 422);
+    assert_eq!(local.delete(&format!("/api/v2/replications/{rep_id}"), TOKEN).0, 204);
+    assert_eq!(local.delete(&format!("/api/v2/remotes/{conn_id}"), TOKEN).0, 204);
+}
+
+#[test]
+fn a_full_queue_refuses_writes_with_a_clear_error() {
+    let (local, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let bucket = setup["bucket"]["id"].as_str().unwrap().to_owned();
+    // Nothing listens there: the queue only grows.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (_, conn) = local.post(
+        "/api/v2/remotes",
+        TOKEN,
+        json!({"name": "nowhere", "orgID": org, "remoteURL": format!("http://{closed}"), "remoteAPIToken": "t",
+               "remoteOrgID": "0000000000000001"}),
+    );
+    let (status, rep) = local.post(
+        "/api/v2/replications",
+        TOKEN,
+        json!({"name": "stuck", "orgID": org, "remoteID": conn["id"], "localBucketID": bucket,
+               "remoteBucketName": "metrics", "maxQueueSizeBytes": 33_554_430}),
+    );
+    assert_eq!(status, 201, "{rep}");
+    let big = "x".repeat(100_000);
+    let body: String = (0..100).map(|i| format!("blob,host=a s=\"{big}\" {}\n", 1_600_000_000 + i)).collect();
+    let mut refused = None;
+    for _ in 0..10 {
+        let (status, text) = write(&local, &body);
+        if status != 204 {
+            refused = Some((status, text));
+            break;
+        }
+    }
+    let (status, text) = refused.expect("the queue never filled");
+    assert_eq!(status, 503, "{text}");
+    assert!(text.contains("replication \\\"stuck\\\"") && text.contains("queue is full"), "{text}");
+    let r = replication(&local, rep["id"].as_str().unwrap());
+    assert!(r["currentQueueSizeBytes"].as_i64().unwrap() > 30_000_000, "{r}");
+    // Without the replication, the bucket takes writes again.
+    assert_eq!(local.delete(&format!("/api/v2/replications/{}", rep["id"].as_str().unwrap()), TOKEN).0, 204);
+    assert_eq!(write(&local, &body).0, 204);
+}
