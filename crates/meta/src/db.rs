@@ -189,6 +189,24 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX replications_bucket ON replications(local_bucket_id);
     "#,
+    // 7: data sources (their token, password and shared secret sealed).
+    r#"
+    CREATE TABLE sources (
+        id                   INTEGER PRIMARY KEY,
+        org_id               INTEGER NOT NULL,
+        is_default           INTEGER NOT NULL DEFAULT 0,
+        name                 TEXT NOT NULL,
+        kind                 TEXT NOT NULL,
+        url                  TEXT NOT NULL DEFAULT '',
+        insecure_skip_verify INTEGER NOT NULL DEFAULT 0,
+        telegraf             TEXT NOT NULL DEFAULT '',
+        username             TEXT NOT NULL DEFAULT '',
+        meta_url             TEXT NOT NULL DEFAULT '',
+        default_rp           TEXT NOT NULL DEFAULT '',
+        secrets_nonce        BLOB NOT NULL,
+        secrets_sealed       BLOB NOT NULL
+    );
+    "#,
 ];
 
 /// The metadata store: one SQLite connection behind a mutex.

@@ -29,6 +29,7 @@ mod page;
 pub mod replications;
 pub mod secrets;
 pub mod sessions;
+pub mod sources;
 pub mod tasks;
 pub mod users;
 

@@ -29,6 +29,7 @@ mod replicate;
 mod secrets;
 mod session;
 mod setup;
+mod sources;
 mod state;
 mod system;
 mod tasks;
@@ -110,6 +111,11 @@ pub fn router(state: AppState) -> Router {
             get(remotes::get_replication).patch(remotes::patch_replication).delete(remotes::delete_replication),
         )
         .route("/api/v2/replications/{id}/validate", post(remotes::validate_replication))
+        // Data sources
+        .route("/api/v2/sources", get(sources::list).post(sources::create))
+        .route("/api/v2/sources/{id}", get(sources::get).patch(sources::patch).delete(sources::delete))
+        .route("/api/v2/sources/{id}/buckets", get(sources::buckets))
+        .route("/api/v2/sources/{id}/health", get(sources::health))
         // Tasks
         .route("/api/v2/tasks", get(tasks::list).post(tasks::create))
         .route("/api/v2/tasks/{id}", get(tasks::get).patch(tasks::patch).delete(tasks::delete))

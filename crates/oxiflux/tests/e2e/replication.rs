@@ -217,3 +217,78 @@ fn a_full_queue_refuses_writes_with_a_clear_error() {
     assert_eq!(local.delete(&format!("/api/v2/replications/{}", rep["id"].as_str().unwrap()), TOKEN).0, 204);
     assert_eq!(write(&local, &body).0, 204);
 }
+
+#[test]
+fn sources_list_buckets_and_check_health_for_real() {
+    let (remote, _) = TestServer::onboarded();
+    let (local, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+
+    // The built-in source: this server.
+    let (status, all) = local.get("/api/v2/sources", TOKEN);
+    assert_eq!(status, 200, "{all}");
+    let me = &all["sources"][0];
+    assert_eq!(
+        (me["id"].as_str(), me["type"].as_str(), me["default"].as_bool()),
+        (Some("020f755c3c082000"), Some("self"), Some(true))
+    );
+    let (status, health) = local.get("/api/v2/sources/020f755c3c082000/health", TOKEN);
+    assert_eq!((status, health["status"].as_str()), (200, Some("pass")), "{health}");
+    let (_, mine) = local.get("/api/v2/sources/020f755c3c082000/buckets?org=acme", TOKEN);
+    assert!(mine["buckets"].as_array().unwrap().iter().any(|b| b["name"] == "metrics"), "{mine}");
+
+    // A v2 source: the second server, over its API with its token.
+    let (status, v2) = local.post(
+        "/api/v2/sources",
+        TOKEN,
+        json!({"orgID": org, "name": "central", "type": "v2", "url": remote.url(""), "token": TOKEN}),
+    );
+    assert_eq!(status, 201, "{v2}");
+    assert!(!v2.to_string().contains(TOKEN), "secrets are write-only: {v2}");
+    let id = v2["id"].as_str().unwrap().to_owned();
+    let (status, buckets) = local.get(&format!("/api/v2/sources/{id}/buckets?org=acme"), TOKEN);
+    assert_eq!(status, 200, "{buckets}");
+    let names: Vec<&str> = buckets["buckets"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"metrics") && names.contains(&"_tasks"), "{names:?}");
+    let (status, health) = local.get(&format!("/api/v2/sources/{id}/health"), TOKEN);
+    assert_eq!((status, health["status"].as_str()), (200, Some("pass")), "{health}");
+
+    // A v1 source: the same server's /query, with a v1 user and password.
+    let (status, v1) = local.post(
+        "/api/v2/sources",
+        TOKEN,
+        json!({"orgID": org, "name": "legacy", "type": "v1", "url": remote.url(""), "username": "admin", "password": TOKEN}),
+    );
+    assert_eq!(status, 201, "{v1}");
+    assert!(!v1.to_string().contains(TOKEN));
+    let v1_id = v1["id"].as_str().unwrap().to_owned();
+    let (status, dbs) = local.get(&format!("/api/v2/sources/{v1_id}/buckets"), TOKEN);
+    assert_eq!(status, 200, "{dbs}");
+    assert!(dbs["buckets"].as_array().unwrap().iter().any(|b| b["name"] == "metrics" && b["rp"] == "autogen"), "{dbs}");
+    assert_eq!(local.get(&format!("/api/v2/sources/{v1_id}/health"), TOKEN).0, 200);
+
+    // Nothing listens there: unhealthy, with the reason.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (_, down) = local.post(
+        "/api/v2/sources",
+        TOKEN,
+        json!({"orgID": org, "name": "down", "type": "v2", "url": format!("http://{closed}"), "token": "t"}),
+    );
+    let down_id = down["id"].as_str().unwrap();
+    let (status, health) = local.get(&format!("/api/v2/sources/{down_id}/health"), TOKEN);
+    assert_eq!((status, health["status"].as_str()), (503, Some("fail")), "{health}");
+    assert!(health["message"].as_str().unwrap().contains("cannot reach"), "{health}");
+
+    // Changed, listed, deleted; the built-in one stays.
+    let (status, renamed) = local.patch(&format!("/api/v2/sources/{id}"), TOKEN, json!({"name": "hq"}));
+    assert_eq!((status, renamed["name"].as_str()), (200, Some("hq")));
+    assert_eq!(local.get(&format!("/api/v2/sources/{id}/health"), TOKEN).0, 200, "the token was kept");
+    let (_, all) = local.get("/api/v2/sources", TOKEN);
+    assert_eq!(all["sources"].as_array().unwrap().len(), 4);
+    assert_eq!(local.delete(&format!("/api/v2/sources/{id}"), TOKEN).0, 204);
+    assert_eq!(local.get(&format!("/api/v2/sources/{id}"), TOKEN).0, 404);
+    assert_eq!(local.delete("/api/v2/sources/020f755c3c082000", TOKEN).0, 400);
+    let (status, _) =
+        local.post("/api/v2/sources", TOKEN, json!({"orgID": org, "name": "x", "type": "v3", "url": "http://a"}));
+    assert_eq!(status, 400);
+}
