@@ -172,6 +172,28 @@ fn replication_reaches_the_remote_through_outages_and_kills() {
     local.patch(&format!("/api/v2/remotes/{conn_id}"), TOKEN, json!({"remoteAPIToken": TOKEN}));
     assert_eq!(wait_values(&remote, 15_010, 30).len(), 15_010);
 
+    // v1 writes and Flux's to() are replicated too.
+    let r = local
+        .request(Method::POST, "/write?db=metrics&precision=s", None)
+        .basic_auth("admin", Some(TOKEN))
+        .body(format!("seq,host=edge v=15010i {}\n", 1_600_000_000 + 15_010))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let flux = format!(
+        "import \"array\"\narray.from(rows: [{{_measurement: \"seq\", host: \"edge\", _field: \"v\", _value: 15011, _time: {}}}]) |> to(bucket: \"metrics\")",
+        "2020-09-13T16:36:51Z"
+    );
+    let r = local
+        .request(Method::POST, "/api/v2/query?org=acme", Some(TOKEN))
+        .header("Content-Type", "application/vnd.flux")
+        .body(flux)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got = wait_values(&remote, 15_012, 30);
+    assert_eq!(got[15_010..], [15_010, 15_011], "{:?}", &got[15_000..]);
+
     // A remote in use cannot be deleted; the replication first.
     assert_eq!(local.delete(&format!("/api/v2/remotes/{conn_id}"), TOKEN).0, 422);
     assert_eq!(local.delete(&format!("/api/v2/replications/{rep_id}"), TOKEN).0, 204);
