@@ -207,6 +207,22 @@ const MIGRATIONS: &[&str] = &[
         secrets_sealed       BLOB NOT NULL
     );
     "#,
+    // 8: stored documents: dashboards, views, variables, Telegraf configs, scraper targets.
+    r#"
+    CREATE TABLE documents (
+        kind        TEXT NOT NULL,
+        id          INTEGER PRIMARY KEY,
+        org_id      INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        parent_id   INTEGER,
+        name        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        owner_id    INTEGER,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX documents_kind_org ON documents(kind, org_id);
+    CREATE INDEX documents_parent ON documents(parent_id);
+    "#,
 ];
 
 /// The metadata store: one SQLite connection behind a mutex.

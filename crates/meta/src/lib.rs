@@ -18,6 +18,7 @@ pub mod authorizations;
 pub mod buckets;
 mod db;
 pub mod dbrps;
+pub mod documents;
 mod error;
 mod id;
 pub mod labels;

@@ -26,6 +26,9 @@ pub enum ResourceKind {
     Org,
     Bucket,
     Task,
+    Dashboard,
+    Telegraf,
+    Scraper,
 }
 
 impl ResourceKind {
@@ -34,6 +37,9 @@ impl ResourceKind {
             ResourceKind::Org => "orgs",
             ResourceKind::Bucket => "buckets",
             ResourceKind::Task => "tasks",
+            ResourceKind::Dashboard => "dashboards",
+            ResourceKind::Telegraf => "telegrafs",
+            ResourceKind::Scraper => "scrapers",
         }
     }
 }
@@ -122,6 +128,17 @@ impl Store {
                 let role: String = r.get(1)?;
                 Ok((r.get(0)?, if role == "owner" { Role::Owner } else { Role::Member }))
             })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The resources of a type where `user` has `role`.
+    pub fn user_resources(&self, user: Id, resource_type: &str, role: Role) -> Result<Vec<Id>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT resource_id FROM members WHERE resource_type = ?1 AND user_id = ?2 AND role = ?3")?;
+        let rows = stmt
+            .query_map(rusqlite::params![resource_type, user, role.as_str()], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }

@@ -106,3 +106,54 @@ pub(crate) async fn delete(
     state.meta(move |m| m.delete_label(label.id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A resource with `/labels`: its handlers are shared, generic over the kind.
+pub(crate) trait HasLabels: Send + Sync + 'static {
+    /// The resource type name label mappings use (`dashboards`, ...).
+    const TYPE: &'static str;
+    /// The path prefix of one resource (`/api/v2/dashboards`).
+    const PATH: &'static str;
+    /// Loads the resource named by `id` (404 if missing) and checks `action` on it; its ID.
+    fn target(
+        state: &AppState,
+        p: &Principal,
+        id: &str,
+        action: Action,
+    ) -> impl std::future::Future<Output = ApiResult<meta::Id>> + Send;
+}
+
+pub(crate) async fn list_on<T: HasLabels>(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let rid = T::target(&state, &p, &id, Action::Read).await?;
+    let labels = state.meta(move |m| m.labels_of(T::TYPE, rid)).await?;
+    let labels: Vec<Label> = labels.into_iter().filter(|l| p.can(Action::Read, &resource(l))).collect();
+    Ok(Json(labels_response(&format!("{}/{rid}/labels", T::PATH), &labels)))
+}
+
+pub(crate) async fn add_on<T: HasLabels>(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<LabelMapping>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let rid = T::target(&state, &p, &id, Action::Write).await?;
+    let label_id = parse_id(&body.label_id)?;
+    let label = state.meta(move |m| m.find_label_by_id(label_id)).await?;
+    p.require(Action::Read, resource(&label))?;
+    let label = state.meta(move |m| m.add_label_mapping(label_id, T::TYPE, rid)).await?;
+    Ok((StatusCode::CREATED, Json(label_response(&label))))
+}
+
+pub(crate) async fn remove_on<T: HasLabels>(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, label)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let rid = T::target(&state, &p, &id, Action::Write).await?;
+    let label_id = parse_id(&label)?;
+    state.meta(move |m| m.remove_label_mapping(label_id, T::TYPE, rid)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

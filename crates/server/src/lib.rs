@@ -12,6 +12,7 @@ mod admission;
 pub mod auth;
 mod authorizations;
 mod buckets;
+mod dashboards;
 mod dbrps;
 mod delete;
 pub mod error;
@@ -35,6 +36,7 @@ mod system;
 mod tasks;
 mod users;
 mod v1;
+mod variables;
 mod views;
 mod write;
 
@@ -111,6 +113,47 @@ pub fn router(state: AppState) -> Router {
             get(remotes::get_replication).patch(remotes::patch_replication).delete(remotes::delete_replication),
         )
         .route("/api/v2/replications/{id}/validate", post(remotes::validate_replication))
+        // Dashboards
+        .route("/api/v2/dashboards", get(dashboards::list).post(dashboards::create))
+        .route("/api/v2/dashboards/{id}", get(dashboards::get).patch(dashboards::patch).delete(dashboards::delete))
+        .route("/api/v2/dashboards/{id}/cells", post(dashboards::add_cell).put(dashboards::replace_all_cells))
+        .route(
+            "/api/v2/dashboards/{id}/cells/{cell}",
+            axum::routing::patch(dashboards::patch_cell).delete(dashboards::delete_cell),
+        )
+        .route("/api/v2/dashboards/{id}/cells/{cell}/view", get(dashboards::get_view).patch(dashboards::patch_view))
+        .route(
+            "/api/v2/dashboards/{id}/labels",
+            get(labels::list_on::<dashboards::Dashboards>).post(labels::add_on::<dashboards::Dashboards>),
+        )
+        .route(
+            "/api/v2/dashboards/{id}/labels/{label}",
+            axum::routing::delete(labels::remove_on::<dashboards::Dashboards>),
+        )
+        .route(
+            "/api/v2/dashboards/{id}/members",
+            get(list_members::<dashboards::Dashboards>).post(add_member::<dashboards::Dashboards>),
+        )
+        .route("/api/v2/dashboards/{id}/members/{user}", axum::routing::delete(remove_member::<dashboards::Dashboards>))
+        .route(
+            "/api/v2/dashboards/{id}/owners",
+            get(list_owners::<dashboards::Dashboards>).post(add_owner::<dashboards::Dashboards>),
+        )
+        .route("/api/v2/dashboards/{id}/owners/{user}", axum::routing::delete(remove_owner::<dashboards::Dashboards>))
+        // Variables
+        .route("/api/v2/variables", get(variables::list).post(variables::create))
+        .route(
+            "/api/v2/variables/{id}",
+            get(variables::get).patch(variables::patch).put(variables::put).delete(variables::delete),
+        )
+        .route(
+            "/api/v2/variables/{id}/labels",
+            get(labels::list_on::<variables::Variables>).post(labels::add_on::<variables::Variables>),
+        )
+        .route(
+            "/api/v2/variables/{id}/labels/{label}",
+            axum::routing::delete(labels::remove_on::<variables::Variables>),
+        )
         // Data sources
         .route("/api/v2/sources", get(sources::list).post(sources::create))
         .route("/api/v2/sources/{id}", get(sources::get).patch(sources::patch).delete(sources::delete))

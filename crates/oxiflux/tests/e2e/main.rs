@@ -5,6 +5,7 @@ mod server;
 mod authz;
 mod calls_out;
 mod config;
+mod documents;
 mod durability;
 mod influxql;
 mod limits;
