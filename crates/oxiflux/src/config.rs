@@ -117,6 +117,10 @@ pub(crate) struct RunArgs {
     /// How long finished runs and their logs are kept in the run history [default: 72h0m0s].
     #[arg(long, env = "INFLUXD_TASK_RUN_HISTORY", global = true)]
     pub(crate) task_run_history: Option<String>,
+
+    /// How often scraper targets are scraped [default: 10s].
+    #[arg(long, env = "INFLUXD_SCRAPER_INTERVAL", global = true)]
+    pub(crate) scraper_interval: Option<String>,
 }
 
 /// The settled configuration.
@@ -147,6 +151,8 @@ pub(crate) struct Config {
     pub(crate) task_catch_up_limit: usize,
     /// Nanoseconds.
     pub(crate) task_run_history: i64,
+    /// Nanoseconds.
+    pub(crate) scraper_interval: i64,
 }
 
 impl Config {
@@ -224,6 +230,7 @@ impl Config {
                 args.task_catch_up_limit.or(file.task_catch_up_limit).unwrap_or(100),
             )?,
             task_run_history: duration("task-run-history", args.task_run_history.or(file.task_run_history), "72h0m0s")?,
+            scraper_interval: duration("scraper-interval", args.scraper_interval.or(file.scraper_interval), "10s")?,
         };
         config.query_limits().validate().map_err(anyhow::Error::msg).context("invalid query settings")?;
         Ok(config)

@@ -82,6 +82,7 @@ fn merge(outer: config::RunArgs, inner: config::RunArgs) -> config::RunArgs {
         task_workers: inner.task_workers.or(outer.task_workers),
         task_catch_up_limit: inner.task_catch_up_limit.or(outer.task_catch_up_limit),
         task_run_history: inner.task_run_history.or(outer.task_run_history),
+        scraper_interval: inner.scraper_interval.or(outer.scraper_interval),
     }
 }
 
@@ -141,7 +142,12 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         tracing::info!(%transport, %addr, port = addr.port(), "Listening");
         tokio::spawn(retention::run(store, Arc::clone(&engine_for_retention), retention_every));
         state.start_replications().map_err(anyhow::Error::msg).context("starting replications")?;
-        // The scheduler stops with the server: both wait on the same signal.
+        // The scheduler and the scraper stop with the server.
+        let (stop_scrapers, scrapers_stopped) = tokio::sync::oneshot::channel::<()>();
+        let scrapers =
+            state.start_scrapers(std::time::Duration::from_nanos(config.scraper_interval as u64), async move {
+                let _ = scrapers_stopped.await;
+            });
         let (stop_tasks, tasks_stopped) = tokio::sync::oneshot::channel::<()>();
         let scheduler = (!config.no_tasks).then(|| {
             state.start_tasks(config.task_config(), async move {
@@ -150,6 +156,8 @@ fn run(args: config::RunArgs) -> anyhow::Result<()> {
         });
         let served = server::serve(state, listener, tls, shutdown_signal()).await.context("serving HTTP");
         let _ = stop_tasks.send(());
+        let _ = stop_scrapers.send(());
+        let _ = scrapers.await;
         if let Some(s) = scheduler {
             let _ = s.await;
         }

@@ -27,6 +27,7 @@ mod paging;
 mod query;
 mod remotes;
 mod replicate;
+mod scraping;
 mod secrets;
 mod session;
 mod setup;
@@ -34,6 +35,8 @@ mod sources;
 mod state;
 mod system;
 mod tasks;
+mod telegraf_plugins;
+mod telegrafs;
 mod users;
 mod v1;
 mod variables;
@@ -140,6 +143,51 @@ pub fn router(state: AppState) -> Router {
             get(list_owners::<dashboards::Dashboards>).post(add_owner::<dashboards::Dashboards>),
         )
         .route("/api/v2/dashboards/{id}/owners/{user}", axum::routing::delete(remove_owner::<dashboards::Dashboards>))
+        // Telegraf configurations and plugins, scraper targets
+        .route("/api/v2/telegraf/plugins", get(telegrafs::plugins))
+        .route("/api/v2/telegrafs", get(telegrafs::list_telegrafs).post(telegrafs::create_telegraf))
+        .route(
+            "/api/v2/telegrafs/{id}",
+            get(telegrafs::get_telegraf).put(telegrafs::put_telegraf).delete(telegrafs::delete_telegraf),
+        )
+        .route(
+            "/api/v2/telegrafs/{id}/labels",
+            get(labels::list_on::<telegrafs::Telegrafs>).post(labels::add_on::<telegrafs::Telegrafs>),
+        )
+        .route(
+            "/api/v2/telegrafs/{id}/labels/{label}",
+            axum::routing::delete(labels::remove_on::<telegrafs::Telegrafs>),
+        )
+        .route(
+            "/api/v2/telegrafs/{id}/members",
+            get(list_members::<telegrafs::Telegrafs>).post(add_member::<telegrafs::Telegrafs>),
+        )
+        .route("/api/v2/telegrafs/{id}/members/{user}", axum::routing::delete(remove_member::<telegrafs::Telegrafs>))
+        .route(
+            "/api/v2/telegrafs/{id}/owners",
+            get(list_owners::<telegrafs::Telegrafs>).post(add_owner::<telegrafs::Telegrafs>),
+        )
+        .route("/api/v2/telegrafs/{id}/owners/{user}", axum::routing::delete(remove_owner::<telegrafs::Telegrafs>))
+        .route("/api/v2/scrapers", get(telegrafs::list_scrapers).post(telegrafs::create_scraper))
+        .route(
+            "/api/v2/scrapers/{id}",
+            get(telegrafs::get_scraper).patch(telegrafs::patch_scraper).delete(telegrafs::delete_scraper),
+        )
+        .route(
+            "/api/v2/scrapers/{id}/labels",
+            get(labels::list_on::<telegrafs::Scrapers>).post(labels::add_on::<telegrafs::Scrapers>),
+        )
+        .route("/api/v2/scrapers/{id}/labels/{label}", axum::routing::delete(labels::remove_on::<telegrafs::Scrapers>))
+        .route(
+            "/api/v2/scrapers/{id}/members",
+            get(list_members::<telegrafs::Scrapers>).post(add_member::<telegrafs::Scrapers>),
+        )
+        .route("/api/v2/scrapers/{id}/members/{user}", axum::routing::delete(remove_member::<telegrafs::Scrapers>))
+        .route(
+            "/api/v2/scrapers/{id}/owners",
+            get(list_owners::<telegrafs::Scrapers>).post(add_owner::<telegrafs::Scrapers>),
+        )
+        .route("/api/v2/scrapers/{id}/owners/{user}", axum::routing::delete(remove_owner::<telegrafs::Scrapers>))
         // Variables
         .route("/api/v2/variables", get(variables::list).post(variables::create))
         .route(

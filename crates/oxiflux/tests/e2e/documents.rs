@@ -181,3 +181,164 @@ fn dashboards_cells_and_views() {
     assert_eq!(s.delete(&format!("/api/v2/dashboards/{id}"), TOKEN).0, 204);
     assert_eq!(s.get(&format!("/api/v2/dashboards/{id}/cells/{second_id}/view"), TOKEN).0, 404);
 }
+
+#[test]
+fn telegraf_configs_are_served_as_toml_and_the_plugins_are_listed() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let config = "[agent]\n  interval = \"10s\"\n[[inputs.cpu]]\n[[outputs.influxdb_v2]]\n  urls = [\"http://localhost:8086\"]\n";
+    let (status, t) = s.post(
+        "/api/v2/telegrafs",
+        TOKEN,
+        json!({"orgID": org, "name": "edge agents", "description": "d", "metadata": {"buckets": ["metrics"]}, "config": config}),
+    );
+    assert_eq!(status, 201, "{t}");
+    let id = t["id"].as_str().unwrap().to_owned();
+    assert_eq!(t["metadata"]["buckets"], json!(["metrics"]));
+    // As an agent fetches it (no Accept, or TOML): the TOML itself.
+    let r = s.request(reqwest::Method::GET, &format!("/api/v2/telegrafs/{id}"), Some(TOKEN)).send().unwrap();
+    assert_eq!(r.headers()["content-type"], "application/toml; charset=utf-8");
+    assert_eq!(r.text().unwrap(), config);
+    let r = s
+        .request(reqwest::Method::GET, &format!("/api/v2/telegrafs/{id}"), Some(TOKEN))
+        .header("Accept", "application/octet-stream")
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"edge_agents.toml\"");
+    let r = s
+        .request(reqwest::Method::GET, &format!("/api/v2/telegrafs/{id}"), Some(TOKEN))
+        .header("Accept", "application/json")
+        .send()
+        .unwrap();
+    let j: Value = r.json().unwrap();
+    assert_eq!(j["config"], config);
+    let (status, put) = s.call(
+        reqwest::Method::PUT,
+        &format!("/api/v2/telegrafs/{id}"),
+        Some(TOKEN),
+        Some(json!({"orgID": org, "name": "renamed", "config": "[[inputs.mem]]\n"})),
+    );
+    assert_eq!((status, put["name"].as_str()), (200, Some("renamed")));
+    let (_, list) = s.get(&format!("/api/v2/telegrafs?orgID={org}"), TOKEN);
+    assert_eq!(list["configurations"].as_array().unwrap().len(), 1);
+    let (_, owners) = s.get(&format!("/api/v2/telegrafs/{id}/owners"), TOKEN);
+    assert_eq!(owners["users"].as_array().unwrap().len(), 1);
+    assert_eq!(s.post("/api/v2/telegrafs", TOKEN, json!({"orgID": org, "config": "x"})).0, 400);
+    assert_eq!(s.delete(&format!("/api/v2/telegrafs/{id}"), TOKEN).0, 204);
+
+    let (status, plugins) = s.get("/api/v2/telegraf/plugins", TOKEN);
+    assert_eq!(status, 200);
+    let names: Vec<&str> = plugins["plugins"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for want in [
+        "cpu",
+        "disk",
+        "diskio",
+        "docker",
+        "kubernetes",
+        "mem",
+        "net",
+        "nginx",
+        "prometheus",
+        "redis",
+        "system",
+        "influxdb_v2",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    let (_, inputs) = s.get("/api/v2/telegraf/plugins?type=input", TOKEN);
+    assert!(inputs["plugins"].as_array().unwrap().iter().all(|p| p["type"] == "input"));
+    assert!(inputs["plugins"][0]["config"].as_str().unwrap().contains("[[inputs."));
+    assert_eq!(s.get("/api/v2/telegraf/plugins?type=nope", TOKEN).0, 400);
+}
+
+#[test]
+fn scrapers_collect_a_prometheus_endpoint_into_a_bucket() {
+    use std::io::{BufRead, BufReader, Write};
+    let (s, setup) = TestServer::onboarded_with(&["--scraper-interval", "1s"]);
+    let org = org_id(&setup);
+    let bucket = setup["bucket"]["id"].as_str().unwrap().to_owned();
+    // A Prometheus endpoint on loopback.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let body = "# TYPE jobs_total counter\njobs_total{queue=\"a\"} 12\n# TYPE temp gauge\ntemp 21.5\n\
+                    # TYPE lat histogram\nlat_bucket{le=\"0.5\"} 3\nlat_bucket{le=\"+Inf\"} 4\nlat_sum 1.5\nlat_count 4\n";
+        for conn in listener.incoming().flatten() {
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let mut out = conn;
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let (status, target) = s.post(
+        "/api/v2/scrapers",
+        TOKEN,
+        json!({"name": "local", "type": "prometheus", "url": url, "orgID": org, "bucketID": bucket}),
+    );
+    assert_eq!(status, 201, "{target}");
+    assert_eq!((target["org"].as_str(), target["bucket"].as_str()), (Some("acme"), Some("metrics")));
+    let id = target["id"].as_str().unwrap().to_owned();
+    // A broken target does not stop the others.
+    s.post(
+        "/api/v2/scrapers",
+        TOKEN,
+        json!({"name": "broken", "url": "http://127.0.0.1:1/metrics", "orgID": org, "bucketID": bucket}),
+    );
+
+    let query = |q: &str| {
+        s.request(reqwest::Method::POST, "/api/v2/query?org=acme", Some(TOKEN))
+            .header("Content-Type", "application/vnd.flux")
+            .body(q.to_owned())
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut csv = String::new();
+    while std::time::Instant::now() < until {
+        csv = query(
+            "from(bucket: \"metrics\") |> range(start: -1h) |> last() |> keep(columns: [\"_measurement\", \"_field\", \"_value\", \"queue\"])",
+        );
+        if csv.contains("lat") && csv.contains("jobs_total") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    for row in
+        [",counter,jobs_total,a", ",21.5,gauge,temp", ",3,0.5,lat", ",4,+Inf,lat", ",1.5,sum,lat", ",4,count,lat"]
+    {
+        assert!(csv.contains(row), "{row} missing:\n{csv}");
+    }
+    assert!(csv.contains(",12,counter,jobs_total,a"), "{csv}");
+
+    let (status, patched) = s.patch(&format!("/api/v2/scrapers/{id}"), TOKEN, json!({"name": "renamed"}));
+    assert_eq!((status, patched["name"].as_str(), patched["url"].as_str()), (200, Some("renamed"), Some(url.as_str())));
+    assert_eq!(s.patch(&format!("/api/v2/scrapers/{id}"), TOKEN, json!({"url": "ftp://x"})).0, 400);
+    let (_, list) = s.get(&format!("/api/v2/scrapers?orgID={org}"), TOKEN);
+    assert_eq!(list["configurations"].as_array().unwrap().len(), 2);
+    let (reader, _) = s.make_token(&org, json!([{"action": "read", "resource": {"type": "scrapers", "orgID": org}}]));
+    assert_eq!(s.delete(&format!("/api/v2/scrapers/{id}"), &reader).0, 401);
+    assert_eq!(s.delete(&format!("/api/v2/scrapers/{id}"), TOKEN).0, 204);
+}
+
+#[test]
+fn the_python_client_manages_dashboards_and_labels() {
+    let python = crate::python_client::python_with_client();
+    let (s, _) = TestServer::onboarded();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/dashboards_client.py");
+    let out = std::process::Command::new(python).arg(script).arg(s.url("")).arg(TOKEN).arg("acme").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    for part in ["labels ok", "dashboards ok", "cells ok", "dashboard labels ok"] {
+        assert!(stdout.contains(part), "{part} missing:\n{stdout}");
+    }
+}

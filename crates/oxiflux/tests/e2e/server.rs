@@ -125,7 +125,12 @@ impl TestServer {
 
     /// A fresh server that has been set up with [`TOKEN`] as the operator token.
     pub fn onboarded() -> (Self, Value) {
-        let s = Self::start();
+        Self::onboarded_with(&[])
+    }
+
+    /// The same, started with extra flags.
+    pub fn onboarded_with(args: &[&str]) -> (Self, Value) {
+        let s = Self::start_with(args, &[]);
         let setup = s.setup();
         (s, setup)
     }
