@@ -118,15 +118,16 @@ impl Store {
         Ok(rows)
     }
 
-    /// Buckets the user is a member (read) or owner (read and write) of.
-    pub fn bucket_memberships(&self, user: Id) -> Result<Vec<(Id, Role)>> {
+    /// Every resource (but orgs) where `user` is a member or owner: its type name, ID and the role.
+    pub fn resource_memberships(&self, user: Id) -> Result<Vec<(String, Id, Role)>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT resource_id, role FROM members WHERE resource_type = 'buckets' AND user_id = ?1")?;
+        let mut stmt = conn.prepare(
+            "SELECT resource_type, resource_id, role FROM members WHERE resource_type != 'orgs' AND user_id = ?1",
+        )?;
         let rows = stmt
             .query_map([user], |r| {
-                let role: String = r.get(1)?;
-                Ok((r.get(0)?, if role == "owner" { Role::Owner } else { Role::Member }))
+                let role: String = r.get(2)?;
+                Ok((r.get(0)?, r.get(1)?, if role == "owner" { Role::Owner } else { Role::Member }))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)

@@ -200,8 +200,11 @@ pub fn session_permissions(m: &meta::Store, uid: Id) -> ApiResult<Vec<Permission
             Role::Member => org_member_permissions(ms.org_id),
         });
     }
-    for (bucket, role) in m.bucket_memberships(uid)? {
-        let r = Resource::one(meta::auth::ResourceType::Buckets, bucket);
+    // As 2.7 turns user-resource mappings into permissions: a member may read
+    // the resource, an owner also write it (buckets, dashboards, tasks, ...).
+    for (kind, id, role) in m.resource_memberships(uid)? {
+        let Some(kind) = meta::auth::ResourceType::parse(&kind) else { continue };
+        let r = Resource::one(kind, id);
         perms.push(Permission::new(Action::Read, r.clone()));
         if role == Role::Owner {
             perms.push(Permission::new(Action::Write, r));

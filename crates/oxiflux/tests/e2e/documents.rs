@@ -342,3 +342,41 @@ fn the_python_client_manages_dashboards_and_labels() {
         assert!(stdout.contains(part), "{part} missing:\n{stdout}");
     }
 }
+
+#[test]
+fn members_may_read_and_owners_may_change_what_they_are_mapped_to() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let (_, d) = s.post("/api/v2/dashboards", TOKEN, json!({"orgID": org, "name": "shared"}));
+    let dash = d["id"].as_str().unwrap().to_owned();
+    let (_, t) = s.post("/api/v2/telegrafs", TOKEN, json!({"orgID": org, "name": "t", "config": "[[inputs.cpu]]\n"}));
+    let telegraf = t["id"].as_str().unwrap().to_owned();
+    // Bob belongs to no org: only his mappings give him anything.
+    let (_, bob) = s.post("/api/v2/users", TOKEN, json!({"name": "bob"}));
+    let bob_id = bob["id"].as_str().unwrap().to_owned();
+    s.call(
+        reqwest::Method::POST,
+        &format!("/api/v2/users/{bob_id}/password"),
+        Some(TOKEN),
+        Some(json!({"password": "bobpassword1"})),
+    );
+    let client = reqwest::blocking::Client::builder().cookie_store(true).build().unwrap();
+    let r = client.post(s.url("/api/v2/signin")).basic_auth("bob", Some("bobpassword1")).send().unwrap();
+    assert_eq!(r.status(), 204);
+    let get = |path: &str| client.get(s.url(path)).send().unwrap().status().as_u16();
+    let patch = |path: &str, body: Value| client.patch(s.url(path)).json(&body).send().unwrap().status().as_u16();
+    assert_eq!(get(&format!("/api/v2/dashboards/{dash}")), 401);
+
+    assert_eq!(s.post(&format!("/api/v2/dashboards/{dash}/members"), TOKEN, json!({"id": bob_id})).0, 201);
+    assert_eq!(get(&format!("/api/v2/dashboards/{dash}")), 200, "a member reads");
+    assert_eq!(patch(&format!("/api/v2/dashboards/{dash}"), json!({"name": "x"})), 401, "but does not write");
+    assert_eq!(s.post(&format!("/api/v2/dashboards/{dash}/owners"), TOKEN, json!({"id": bob_id})).0, 201);
+    assert_eq!(patch(&format!("/api/v2/dashboards/{dash}"), json!({"name": "x"})), 200, "an owner writes");
+    let (_, members) = s.get(&format!("/api/v2/dashboards/{dash}/owners"), TOKEN);
+    assert!(members["users"].as_array().unwrap().iter().any(|u| u["id"] == bob_id.as_str()));
+    assert_eq!(s.delete(&format!("/api/v2/dashboards/{dash}/owners/{bob_id}"), TOKEN).0, 204);
+    assert_eq!(get(&format!("/api/v2/dashboards/{dash}")), 401);
+
+    assert_eq!(s.post(&format!("/api/v2/telegrafs/{telegraf}/members"), TOKEN, json!({"id": bob_id})).0, 201);
+    assert_eq!(get(&format!("/api/v2/telegrafs/{telegraf}")), 200);
+}
