@@ -182,11 +182,12 @@ impl Replications {
         Ok(())
     }
 
-    /// The queue's size on disk, what is still to be sent, and the status.
+    /// The queue's size on disk, what is still to be sent, and the status,
+    /// read together (the sender changes the queue and the status under one lock).
     pub fn status(&self, id: u64) -> Option<(u64, u64, Status)> {
         let item = self.items().get(&id).cloned()?;
-        let status = item.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        Some((item.queue.disk_bytes(), item.queue.pending_bytes(), status))
+        let st = item.status.lock().unwrap_or_else(|e| e.into_inner());
+        Some((item.queue.disk_bytes(), item.queue.pending_bytes(), st.clone()))
     }
 }
 
@@ -320,8 +321,10 @@ async fn send_loop(item: Arc<Item>) {
             let oldest = now_ns() - target.max_age_secs.saturating_mul(1_000_000_000);
             let stale = batch.iter().take_while(|r| r.enqueued_at < oldest).count();
             if stale > 0 {
+                // The count changes with the queue, never seen one without the other.
+                let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
                 if item.queue.advance(batch[stale - 1].next).is_ok() {
-                    item.status.lock().unwrap_or_else(|e| e.into_inner()).dropped_records += stale as u64;
+                    st.dropped_records += stale as u64;
                 }
                 continue;
             }
@@ -330,8 +333,8 @@ async fn send_loop(item: Arc<Item>) {
         let last = batch.last().map(|r| r.next).unwrap_or_default();
         match post(&http, &target, gzip(&body)).await {
             Answer::Accepted => {
+                let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
                 if item.queue.advance(last).is_ok() {
-                    let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
                     st.latest_response_code = 204;
                     st.latest_error.clear();
                     st.sent_bytes += body.len() as u64;
@@ -348,8 +351,9 @@ async fn send_loop(item: Arc<Item>) {
                 tracing::warn!(replication = %target.name, code, %message, "the remote refused a replication batch");
                 set_status(&item, code, message);
                 if target.drop_non_retryable {
+                    let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
                     if item.queue.advance(last).is_ok() {
-                        item.status.lock().unwrap_or_else(|e| e.into_inner()).dropped_records += batch.len() as u64;
+                        st.dropped_records += batch.len() as u64;
                     }
                 } else {
                     // Stopped until the replication or its remote is changed.
