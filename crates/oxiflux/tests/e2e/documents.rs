@@ -380,3 +380,49 @@ fn members_may_read_and_owners_may_change_what_they_are_mapped_to() {
     assert_eq!(s.post(&format!("/api/v2/telegrafs/{telegraf}/members"), TOKEN, json!({"id": bob_id})).0, 201);
     assert_eq!(get(&format!("/api/v2/telegrafs/{telegraf}")), 200);
 }
+
+#[test]
+fn another_orgs_token_sees_none_of_these_resources() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let bucket = setup["bucket"]["id"].as_str().unwrap().to_owned();
+    let (_, d) = s.post("/api/v2/dashboards", TOKEN, json!({"orgID": org, "name": "d"}));
+    let (_, v) = s.post(
+        "/api/v2/variables",
+        TOKEN,
+        json!({"orgID": org, "name": "v", "arguments": {"type": "constant", "values": []}}),
+    );
+    let (_, t) = s.post("/api/v2/telegrafs", TOKEN, json!({"orgID": org, "name": "t", "config": ""}));
+    let (_, sc) = s.post(
+        "/api/v2/scrapers",
+        TOKEN,
+        json!({"name": "s", "url": "http://127.0.0.1:1/metrics", "orgID": org, "bucketID": bucket}),
+    );
+    let (status, other) = s.post("/api/v2/orgs", TOKEN, json!({"name": "other"}));
+    assert_eq!(status, 201, "{other}");
+    let other_id = other["id"].as_str().unwrap();
+    let all_read: Vec<Value> = ["dashboards", "variables", "telegrafs", "scrapers"]
+        .iter()
+        .map(|t| json!({"action": "read", "resource": {"type": t, "orgID": other_id}}))
+        .collect();
+    let (stranger, _) = s.make_token(other_id, json!(all_read));
+    for (path, key) in [
+        ("/api/v2/dashboards", "dashboards"),
+        ("/api/v2/variables", "variables"),
+        ("/api/v2/telegrafs", "configurations"),
+        ("/api/v2/scrapers", "configurations"),
+    ] {
+        let (status, list) = s.get(path, &stranger);
+        assert_eq!((status, list[key].as_array().map(Vec::len)), (200, Some(0)), "{path}: {list}");
+    }
+    for (path, id) in [("dashboards", &d), ("variables", &v), ("telegrafs", &t), ("scrapers", &sc)] {
+        let url = format!("/api/v2/{path}/{}", id["id"].as_str().unwrap());
+        let status = s
+            .request(reqwest::Method::GET, &url, Some(&stranger))
+            .header("Accept", "application/json")
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status, 401, "{url}");
+    }
+}
