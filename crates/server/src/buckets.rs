@@ -183,54 +183,17 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Labels on a bucket.
-pub(crate) mod labels {
-    use super::*;
-    use crate::labels::{LabelMapping, label_response, labels_response};
-
-    pub(crate) async fn list(
-        State(state): State<AppState>,
-        p: Principal,
-        Path(id): Path<String>,
-    ) -> ApiResult<Json<Value>> {
-        let b = authorized(&state, &p, &id, Action::Read).await?;
-        let bid = b.id;
-        let labels = state.meta(move |m| m.labels_of("buckets", bid)).await?;
-        let labels: Vec<_> = labels.into_iter().filter(|l| p.can(Action::Read, &crate::labels::resource(l))).collect();
-        Ok(Json(labels_response(&format!("/api/v2/buckets/{bid}/labels"), &labels)))
-    }
-
-    pub(crate) async fn add(
-        State(state): State<AppState>,
-        p: Principal,
-        Path(id): Path<String>,
-        JsonBody(body): JsonBody<LabelMapping>,
-    ) -> ApiResult<(StatusCode, Json<Value>)> {
-        let b = authorized(&state, &p, &id, Action::Write).await?;
-        let label_id = parse_id(&body.label_id)?;
-        let label = state.meta(move |m| m.find_label_by_id(label_id)).await?;
-        p.require(Action::Read, crate::labels::resource(&label))?;
-        let bid = b.id;
-        let label = state.meta(move |m| m.add_label_mapping(label_id, "buckets", bid)).await?;
-        Ok((StatusCode::CREATED, Json(label_response(&label))))
-    }
-
-    pub(crate) async fn remove(
-        State(state): State<AppState>,
-        p: Principal,
-        Path((id, label)): Path<(String, String)>,
-    ) -> ApiResult<StatusCode> {
-        let b = authorized(&state, &p, &id, Action::Write).await?;
-        let label_id = parse_id(&label)?;
-        let bid = b.id;
-        state.meta(move |m| m.remove_label_mapping(label_id, "buckets", bid)).await?;
-        Ok(StatusCode::NO_CONTENT)
-    }
-}
-
 /// Buckets have members and owners.
 #[derive(Debug)]
 pub(crate) struct Buckets;
+
+impl crate::labels::HasLabels for Buckets {
+    const TYPE: &'static str = "buckets";
+    const PATH: &'static str = "/api/v2/buckets";
+    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
+        Ok(authorized(state, p, id, action).await?.id)
+    }
+}
 
 impl crate::members::HasMembers for Buckets {
     async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {

@@ -98,8 +98,8 @@ pub fn router(state: AppState) -> Router {
         // Buckets
         .route("/api/v2/buckets", get(buckets::list).post(buckets::create))
         .route("/api/v2/buckets/{id}", get(buckets::get).patch(buckets::patch).delete(buckets::delete))
-        .route("/api/v2/buckets/{id}/labels", get(buckets::labels::list).post(buckets::labels::add))
-        .route("/api/v2/buckets/{id}/labels/{label}", axum::routing::delete(buckets::labels::remove))
+        .route("/api/v2/buckets/{id}/labels", get(labels::list_on::<Buckets>).post(labels::add_on::<Buckets>))
+        .route("/api/v2/buckets/{id}/labels/{label}", axum::routing::delete(labels::remove_on::<Buckets>))
         .route("/api/v2/buckets/{id}/members", get(list_members::<Buckets>).post(add_member::<Buckets>))
         .route("/api/v2/buckets/{id}/members/{user}", axum::routing::delete(remove_member::<Buckets>))
         .route("/api/v2/buckets/{id}/owners", get(list_owners::<Buckets>).post(add_owner::<Buckets>))
@@ -210,8 +210,8 @@ pub fn router(state: AppState) -> Router {
         // Tasks
         .route("/api/v2/tasks", get(tasks::list).post(tasks::create))
         .route("/api/v2/tasks/{id}", get(tasks::get).patch(tasks::patch).delete(tasks::delete))
-        .route("/api/v2/tasks/{id}/labels", get(tasks::labels::list).post(tasks::labels::add))
-        .route("/api/v2/tasks/{id}/labels/{label}", axum::routing::delete(tasks::labels::remove))
+        .route("/api/v2/tasks/{id}/labels", get(labels::list_on::<Tasks>).post(labels::add_on::<Tasks>))
+        .route("/api/v2/tasks/{id}/labels/{label}", axum::routing::delete(labels::remove_on::<Tasks>))
         .route("/api/v2/tasks/{id}/members", get(list_members::<Tasks>).post(add_member::<Tasks>))
         .route("/api/v2/tasks/{id}/members/{user}", axum::routing::delete(remove_member::<Tasks>))
         .route("/api/v2/tasks/{id}/owners", get(list_owners::<Tasks>).post(add_owner::<Tasks>))

@@ -474,54 +474,17 @@ pub(crate) async fn retry_run(
     Ok(Json(run_view(&run, None)))
 }
 
-/// Labels on a task.
-pub(crate) mod labels {
-    use super::*;
-    use crate::labels::{LabelMapping, label_response, labels_response};
-
-    pub(crate) async fn list(
-        State(state): State<AppState>,
-        p: Principal,
-        Path(id): Path<String>,
-    ) -> ApiResult<Json<Value>> {
-        let t = authorized(&state, &p, &id, Action::Read).await?;
-        let tid = t.id;
-        let labels = state.meta(move |m| m.labels_of("tasks", tid)).await?;
-        let labels: Vec<_> = labels.into_iter().filter(|l| p.can(Action::Read, &crate::labels::resource(l))).collect();
-        Ok(Json(labels_response(&format!("/api/v2/tasks/{tid}/labels"), &labels)))
-    }
-
-    pub(crate) async fn add(
-        State(state): State<AppState>,
-        p: Principal,
-        Path(id): Path<String>,
-        JsonBody(body): JsonBody<LabelMapping>,
-    ) -> ApiResult<(StatusCode, Json<Value>)> {
-        let t = authorized(&state, &p, &id, Action::Write).await?;
-        let label_id = parse_id(&body.label_id)?;
-        let label = state.meta(move |m| m.find_label_by_id(label_id)).await?;
-        p.require(Action::Read, crate::labels::resource(&label))?;
-        let tid = t.id;
-        let label = state.meta(move |m| m.add_label_mapping(label_id, "tasks", tid)).await?;
-        Ok((StatusCode::CREATED, Json(label_response(&label))))
-    }
-
-    pub(crate) async fn remove(
-        State(state): State<AppState>,
-        p: Principal,
-        Path((id, label)): Path<(String, String)>,
-    ) -> ApiResult<StatusCode> {
-        let t = authorized(&state, &p, &id, Action::Write).await?;
-        let label_id = parse_id(&label)?;
-        let tid = t.id;
-        state.meta(move |m| m.remove_label_mapping(label_id, "tasks", tid)).await?;
-        Ok(StatusCode::NO_CONTENT)
-    }
-}
-
 /// Tasks have members and owners.
 #[derive(Debug)]
 pub(crate) struct Tasks;
+
+impl crate::labels::HasLabels for Tasks {
+    const TYPE: &'static str = "tasks";
+    const PATH: &'static str = "/api/v2/tasks";
+    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
+        Ok(authorized(state, p, id, action).await?.id)
+    }
+}
 
 impl crate::members::HasMembers for Tasks {
     async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {
