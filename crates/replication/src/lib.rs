@@ -72,6 +72,16 @@ pub struct Status {
     pub dropped_records: u64,
     /// Bytes of line protocol the remote has acknowledged.
     pub sent_bytes: u64,
+    /// Bytes of line protocol dropped (too old, or refused with `dropNonRetryableData`).
+    pub dropped_bytes: u64,
+    /// Points and bytes queued since the server started.
+    pub points_queued: u64,
+    pub bytes_queued: u64,
+    /// Points and bytes a full queue refused.
+    pub points_failed_to_queue: u64,
+    pub bytes_failed_to_queue: u64,
+    /// Failed remote writes by status code (0: no answer).
+    pub write_errors: std::collections::BTreeMap<u16, u64>,
 }
 
 #[derive(Debug)]
@@ -174,12 +184,38 @@ impl Replications {
     pub fn enqueue(&self, bucket: u64, data: &[u8]) -> Result<(), EnqueueError> {
         let items: Vec<Arc<Item>> = self.items().values().filter(|i| i.bucket == bucket).cloned().collect();
         let now = now_ns();
+        let points = data.iter().filter(|b| **b == b'\n').count() as u64;
         for item in items {
-            item.queue.append(now, data).map_err(|source| EnqueueError { name: name_of(&item), source })?;
+            let appended = item.queue.append(now, data);
+            {
+                let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
+                if appended.is_ok() {
+                    st.points_queued += points;
+                    st.bytes_queued += data.len() as u64;
+                } else {
+                    st.points_failed_to_queue += points;
+                    st.bytes_failed_to_queue += data.len() as u64;
+                }
+            }
+            appended.map_err(|source| EnqueueError { name: name_of(&item), source })?;
             item.enqueued_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
             item.data.notify_one();
         }
         Ok(())
+    }
+
+    /// Every replication's ID, bytes still to send and status (for `/metrics`).
+    pub fn all_status(&self) -> Vec<(u64, u64, Status)> {
+        let items: Vec<(u64, Arc<Item>)> = self.items().iter().map(|(id, i)| (*id, Arc::clone(i))).collect();
+        let mut out: Vec<(u64, u64, Status)> = items
+            .into_iter()
+            .map(|(id, item)| {
+                let st = item.status.lock().unwrap_or_else(|e| e.into_inner());
+                (id, item.queue.pending_bytes(), st.clone())
+            })
+            .collect();
+        out.sort_by_key(|(id, ..)| *id);
+        out
     }
 
     /// The queue's size on disk, what is still to be sent, and the status,
@@ -325,6 +361,7 @@ async fn send_loop(item: Arc<Item>) {
                 let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
                 if item.queue.advance(batch[stale - 1].next).is_ok() {
                     st.dropped_records += stale as u64;
+                    st.dropped_bytes += batch[..stale].iter().map(|r| r.data.len() as u64).sum::<u64>();
                 }
                 continue;
             }
@@ -343,17 +380,18 @@ async fn send_loop(item: Arc<Item>) {
             }
             Answer::Retry(code, message, after) => {
                 tracing::debug!(replication = %target.name, code, %message, "replication will retry");
-                set_status(&item, code, message);
+                failed_write(&item, code, message);
                 wait(&item, after.unwrap_or(backoff), false).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Answer::Refused(code, message) => {
                 tracing::warn!(replication = %target.name, code, %message, "the remote refused a replication batch");
-                set_status(&item, code, message);
+                failed_write(&item, code, message);
                 if target.drop_non_retryable {
                     let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
                     if item.queue.advance(last).is_ok() {
                         st.dropped_records += batch.len() as u64;
+                        st.dropped_bytes += body.len() as u64;
                     }
                 } else {
                     // Stopped until the replication or its remote is changed.
@@ -368,6 +406,14 @@ fn set_status(item: &Item, code: u16, message: String) {
     let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
     st.latest_response_code = code;
     st.latest_error = message;
+}
+
+/// A remote write failed with `code`: the status says so, and it is counted.
+fn failed_write(item: &Item, code: u16, message: String) {
+    let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
+    st.latest_response_code = code;
+    st.latest_error = message;
+    *st.write_errors.entry(code).or_default() += 1;
 }
 
 /// Waits `at_most`, or less if the replication changes (or, with `on_data`, data arrives).

@@ -71,7 +71,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
 fn is_public(method: &Method, path: &str) -> bool {
     let get = method == Method::GET || method == Method::HEAD;
     match path {
-        "/health" | "/ready" | "/ping" | "/api/v2" | "/api/v2/" => get,
+        "/health" | "/ready" | "/ping" | "/metrics" | "/api/v2" | "/api/v2/" => get,
         // v1 endpoints read their own credentials (`u`/`p`, Basic, Token).
         "/write" => method == Method::POST,
         "/query" => get || method == Method::POST,

@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         // System
         .route("/health", get(system::health))
         .route("/ping", get(system::ping).head(system::ping))
+        .route("/metrics", get(system::metrics))
         .route("/ready", get(system::ready))
         .route("/api/v2", get(system::routes))
         .route("/api/v2/", get(system::routes))

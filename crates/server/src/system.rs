@@ -93,3 +93,82 @@ pub(crate) async fn config(State(state): State<AppState>, p: Principal) -> ApiRe
     }
     Ok(Json(json!({ "config": *state.config })))
 }
+
+/// `GET /metrics`: Prometheus text format, public as in InfluxDB: the
+/// server's uptime and each replication's queue (InfluxDB's metric names).
+pub(crate) async fn metrics(axum::extract::State(state): axum::extract::State<crate::state::AppState>) -> Response {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let uptime = (chrono::Utc::now() - state.started).num_milliseconds() as f64 / 1000.0;
+    let _ = writeln!(
+        out,
+        "# HELP influxdb_uptime_seconds influxdb process uptime in seconds\n# TYPE influxdb_uptime_seconds gauge\ninfluxdb_uptime_seconds {uptime}"
+    );
+    let reps = state.replications.as_ref().map(|r| r.all_status()).unwrap_or_default();
+    type Getter = fn(u64, &replication::Status) -> u64;
+    let families: [(&str, &str, &str, Getter); 7] = [
+        (
+            "total_points_queued",
+            "counter",
+            "Sum of all points that have been successfully added to the replication stream queue",
+            |_, s| s.points_queued,
+        ),
+        (
+            "total_bytes_queued",
+            "counter",
+            "Sum of all bytes that have been successfully added to the replication stream queue",
+            |_, s| s.bytes_queued,
+        ),
+        (
+            "current_bytes_queued",
+            "gauge",
+            "Current number of bytes in the replication stream queue remaining to be processed",
+            |pending, _| pending,
+        ),
+        (
+            "remote_write_bytes_sent",
+            "counter",
+            "Bytes of data successfully sent to the remote by the replication stream",
+            |_, s| s.sent_bytes,
+        ),
+        ("remote_write_bytes_dropped", "counter", "Bytes of data dropped due to remote write failures", |_, s| {
+            s.dropped_bytes
+        }),
+        (
+            "points_failed_to_queue",
+            "counter",
+            "Sum of all points that could not be added to the local replication queue",
+            |_, s| s.points_failed_to_queue,
+        ),
+        (
+            "bytes_failed_to_queue",
+            "counter",
+            "Sum of all bytes that could not be added to the local replication queue",
+            |_, s| s.bytes_failed_to_queue,
+        ),
+    ];
+    for (name, kind, help, get) in families {
+        let _ = writeln!(out, "# HELP replications_queue_{name} {help}\n# TYPE replications_queue_{name} {kind}");
+        for (id, pending, st) in &reps {
+            let _ = writeln!(out, "replications_queue_{name}{{replicationID=\"{id:016x}\"}} {}", get(*pending, st));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP replications_queue_remote_write_errors Error codes returned from attempted remote writes\n# TYPE replications_queue_remote_write_errors counter"
+    );
+    for (id, _, st) in &reps {
+        for (code, n) in &st.write_errors {
+            let _ = writeln!(
+                out,
+                "replications_queue_remote_write_errors{{code=\"{code}\",replicationID=\"{id:016x}\"}} {n}"
+            );
+        }
+    }
+    let mut resp = out.into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    resp
+}

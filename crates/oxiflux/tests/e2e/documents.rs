@@ -285,11 +285,16 @@ fn scrapers_collect_a_prometheus_endpoint_into_a_bucket() {
     assert_eq!(status, 201, "{target}");
     assert_eq!((target["org"].as_str(), target["bucket"].as_str()), (Some("acme"), Some("metrics")));
     let id = target["id"].as_str().unwrap().to_owned();
-    // A broken target does not stop the others.
+    // A broken target does not stop the others; oxiflux's own /metrics is a target too.
     s.post(
         "/api/v2/scrapers",
         TOKEN,
         json!({"name": "broken", "url": "http://127.0.0.1:1/metrics", "orgID": org, "bucketID": bucket}),
+    );
+    s.post(
+        "/api/v2/scrapers",
+        TOKEN,
+        json!({"name": "self", "url": s.url("/metrics"), "orgID": org, "bucketID": bucket}),
     );
 
     let query = |q: &str| {
@@ -307,7 +312,7 @@ fn scrapers_collect_a_prometheus_endpoint_into_a_bucket() {
         csv = query(
             "from(bucket: \"metrics\") |> range(start: -1h) |> last() |> keep(columns: [\"_measurement\", \"_field\", \"_value\", \"queue\"])",
         );
-        if csv.contains("lat") && csv.contains("jobs_total") {
+        if csv.contains("lat") && csv.contains("jobs_total") && csv.contains("influxdb_uptime_seconds") {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(300));
@@ -318,12 +323,13 @@ fn scrapers_collect_a_prometheus_endpoint_into_a_bucket() {
         assert!(csv.contains(row), "{row} missing:\n{csv}");
     }
     assert!(csv.contains(",12,counter,jobs_total,a"), "{csv}");
+    assert!(csv.contains(",gauge,influxdb_uptime_seconds"), "{csv}");
 
     let (status, patched) = s.patch(&format!("/api/v2/scrapers/{id}"), TOKEN, json!({"name": "renamed"}));
     assert_eq!((status, patched["name"].as_str(), patched["url"].as_str()), (200, Some("renamed"), Some(url.as_str())));
     assert_eq!(s.patch(&format!("/api/v2/scrapers/{id}"), TOKEN, json!({"url": "ftp://x"})).0, 400);
     let (_, list) = s.get(&format!("/api/v2/scrapers?orgID={org}"), TOKEN);
-    assert_eq!(list["configurations"].as_array().unwrap().len(), 2);
+    assert_eq!(list["configurations"].as_array().unwrap().len(), 3);
     let (reader, _) = s.make_token(&org, json!([{"action": "read", "resource": {"type": "scrapers", "orgID": org}}]));
     assert_eq!(s.delete(&format!("/api/v2/scrapers/{id}"), &reader).0, 401);
     assert_eq!(s.delete(&format!("/api/v2/scrapers/{id}"), TOKEN).0, 204);

@@ -194,6 +194,22 @@ fn replication_reaches_the_remote_through_outages_and_kills() {
     let got = wait_values(&remote, 15_012, 30);
     assert_eq!(got[15_010..], [15_010, 15_011], "{:?}", &got[15_000..]);
 
+    // The queue's figures on /metrics, under InfluxDB's names (public, as there).
+    let metrics = local.client.get(local.url("/metrics")).send().unwrap().text().unwrap();
+    let line = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name) && l.contains(&rep_id))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} missing:\n{metrics}"))
+    };
+    // Counted since the last start (it was killed above), as Prometheus counters are.
+    assert!(line("replications_queue_total_points_queued") >= 10.0, "{metrics}");
+    assert!(line("replications_queue_remote_write_bytes_sent") > 0.0, "{metrics}");
+    assert_eq!(line("replications_queue_current_bytes_queued"), 0.0);
+    assert!(line("replications_queue_remote_write_errors{code=\"401\"") >= 1.0, "{metrics}");
+
     // A remote in use cannot be deleted; the replication first.
     assert_eq!(local.delete(&format!("/api/v2/remotes/{conn_id}"), TOKEN).0, 422);
     assert_eq!(local.delete(&format!("/api/v2/replications/{rep_id}"), TOKEN).0, 204);
