@@ -58,10 +58,7 @@ pub(crate) fn install(s: &Scope) {
     def(s, "bool", &["v"], None, |_, a| to_bool(a.required("v")?));
     def(s, "time", &["v"], None, |_, a| to_time(a.required("v")?));
     def(s, "duration", &["v"], None, |_, a| to_duration(a.required("v")?));
-    def(s, "bytes", &["v"], None, |_, a| match a.required("v")? {
-        Value::String(x) => Ok(Value::Bytes(x.clone().into_bytes())),
-        v => fail(format!("bytes: cannot convert a {} to bytes", v.type_name())),
-    });
+    def(s, "bytes", &["v"], None, |_, a| to_bytes(a.required("v")?));
     let _ = Args::default;
     def(s, "from", &["bucket", "bucketID", "host", "org", "orgID", "token"], None, crate::universe::from);
     def(
@@ -206,6 +203,12 @@ pub(crate) fn display(v: &Value, indent: usize, out: &mut String) {
                 display(r.get(keys[i]).unwrap_or(&Value::Null), indent + 1, out);
             });
         }
+        Value::Dynamic(inner) => {
+            out.push_str("dynamic(");
+            display(inner, indent, out);
+            out.push(')');
+        }
+        Value::Function(_) => out.push_str(&v.type_string()),
         Value::Dict(d) if d.is_empty() => out.push_str("[:]"),
         Value::Dict(d) => items(out, indent, '[', ']', d.len(), |i, out| {
             display(&d[i].0, indent + 1, out);
@@ -216,83 +219,95 @@ pub(crate) fn display(v: &Value, indent: usize, out: &mut String) {
     }
 }
 
+/// Flux's "cannot convert" error of a conversion function.
+fn cannot_convert<T>(v: &Value, to: &str) -> EvalResult<T> {
+    fail(format!("cannot convert {} to {to}", v.type_string()))
+}
+
+/// Flux's error for a string a conversion cannot read.
+fn invalid_syntax(s: &str, to: &str) -> EvalError {
+    EvalError { message: format!("cannot convert string {s:?} to {to} due to invalid syntax") }
+}
+
+// The conversion functions read the value a dynamic holds; null (a dynamic
+// null too) converts to null.
+
 pub(crate) fn to_string(v: &Value) -> EvalResult<Value> {
-    Ok(match v {
+    Ok(match v.undynamic() {
         Value::Null => Value::Null,
-        Value::String(_) => v.clone(),
+        v @ Value::String(_) => v.clone(),
         Value::Time(t) => Value::String(crate::interp::format_time_fixed(*t)),
-        Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Duration(_) => {
+        v @ (Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Duration(_)) => {
             Value::String(v.to_string())
         }
         Value::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
-        v => return fail(format!("string: cannot convert a {} to a string", v.type_name())),
+        v => return cannot_convert(v, "string"),
     })
 }
 
 pub(crate) fn to_int(v: &Value) -> EvalResult<Value> {
-    Ok(match v {
+    Ok(match v.undynamic() {
         Value::Null => Value::Null,
-        Value::Int(_) => v.clone(),
+        v @ Value::Int(_) => v.clone(),
         Value::UInt(n) => Value::Int(*n as i64),
         Value::Float(x) => Value::Int(*x as i64),
         Value::Bool(b) => Value::Int(i64::from(*b)),
         Value::Time(t) => Value::Int(*t),
         Value::Duration(d) if d.months == 0 => Value::Int(d.signed().1),
-        Value::String(s) => {
-            Value::Int(s.trim().parse().map_err(|_| EvalError { message: format!("int: cannot parse {s:?}") })?)
-        }
-        v => return fail(format!("int: cannot convert a {} to an int", v.type_name())),
+        Value::String(s) => Value::Int(s.trim().parse().map_err(|_| invalid_syntax(s, "int"))?),
+        v => return cannot_convert(v, "int"),
     })
 }
 
 pub(crate) fn to_uint(v: &Value) -> EvalResult<Value> {
-    Ok(match v {
+    Ok(match v.undynamic() {
         Value::Null => Value::Null,
-        Value::UInt(_) => v.clone(),
+        v @ Value::UInt(_) => v.clone(),
         Value::Int(n) => Value::UInt(*n as u64),
         // As Go converts on amd64 (what InfluxDB gives): through a signed integer.
         Value::Float(x) => Value::UInt(*x as i64 as u64),
         Value::Bool(b) => Value::UInt(u64::from(*b)),
         Value::Time(t) => Value::UInt(*t as u64),
         Value::Duration(d) if d.months == 0 => Value::UInt(d.signed().1 as u64),
-        Value::String(s) => {
-            Value::UInt(s.trim().parse().map_err(|_| EvalError { message: format!("uint: cannot parse {s:?}") })?)
-        }
-        v => return fail(format!("uint: cannot convert a {} to a uint", v.type_name())),
+        Value::String(s) => Value::UInt(s.trim().parse().map_err(|_| invalid_syntax(s, "uint"))?),
+        v => return cannot_convert(v, "uint"),
     })
 }
 
 pub(crate) fn to_float(v: &Value) -> EvalResult<Value> {
-    Ok(match v {
+    Ok(match v.undynamic() {
         Value::Null => Value::Null,
-        Value::Float(_) => v.clone(),
+        v @ Value::Float(_) => v.clone(),
         Value::Int(n) => Value::Float(*n as f64),
         Value::UInt(n) => Value::Float(*n as f64),
         Value::Bool(b) => Value::Float(if *b { 1.0 } else { 0.0 }),
-        Value::String(s) => {
-            Value::Float(s.trim().parse().map_err(|_| EvalError { message: format!("float: cannot parse {s:?}") })?)
-        }
-        v => return fail(format!("float: cannot convert a {} to a float", v.type_name())),
+        Value::String(s) => Value::Float(s.trim().parse().map_err(|_| invalid_syntax(s, "float"))?),
+        v => return cannot_convert(v, "float"),
     })
 }
 
 pub(crate) fn to_bool(v: &Value) -> EvalResult<Value> {
-    Ok(match v {
+    Ok(match v.undynamic() {
         Value::Null => Value::Null,
-        Value::Bool(_) => v.clone(),
+        v @ Value::Bool(_) => v.clone(),
         Value::String(s) if s == "true" => Value::Bool(true),
         Value::String(s) if s == "false" => Value::Bool(false),
+        Value::String(s) => return fail(format!("cannot convert string {s:?} to bool")),
         Value::Int(n) if *n == 0 || *n == 1 => Value::Bool(*n == 1),
         Value::UInt(n) if *n == 0 || *n == 1 => Value::Bool(*n == 1),
         Value::Float(x) if *x == 0.0 || *x == 1.0 => Value::Bool(*x == 1.0),
-        v => return fail(format!("bool: cannot convert {v} to a bool")),
+        Value::Float(x) => return fail(format!("cannot convert float {x:.6} to bool, must be 0 or 1")),
+        v @ (Value::Int(_) | Value::UInt(_)) => {
+            return fail(format!("cannot convert {} {v} to bool, must be 0 or 1", v.type_name()));
+        }
+        v => return cannot_convert(v, "bool"),
     })
 }
 
 pub(crate) fn to_time(v: &Value) -> EvalResult<Value> {
-    Ok(match v {
+    Ok(match v.undynamic() {
         Value::Null => Value::Null,
-        Value::Time(_) => v.clone(),
+        v @ Value::Time(_) => v.clone(),
         Value::Int(n) => Value::Time(*n),
         Value::UInt(n) => Value::Time(*n as i64),
         // RFC 3339, or a date alone (its midnight, UTC) as time literals allow.
@@ -304,28 +319,29 @@ pub(crate) fn to_time(v: &Value) -> EvalResult<Value> {
                     let day = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
                     day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt()
                 })
-                .ok_or_else(|| EvalError { message: format!("time: cannot parse {s:?}") })?,
+                .ok_or_else(|| invalid_syntax(s, "time"))?,
         ),
-        v => return fail(format!("time: cannot convert a {} to a time", v.type_name())),
+        v => return cannot_convert(v, "time"),
     })
 }
 
+/// `bytes()`: only strings convert (null does not).
+pub(crate) fn to_bytes(v: &Value) -> EvalResult<Value> {
+    match v.undynamic() {
+        Value::String(x) => Ok(Value::Bytes(x.clone().into_bytes())),
+        v => cannot_convert(v, "bytes"),
+    }
+}
+
 pub(crate) fn to_duration(v: &Value) -> EvalResult<Value> {
-    Ok(match v {
+    Ok(match v.undynamic() {
         Value::Null => Value::Null,
-        Value::Duration(_) => v.clone(),
+        v @ Value::Duration(_) => v.clone(),
         Value::Int(n) => Value::Duration(Duration::from_nanos(*n)),
         Value::UInt(n) => Value::Duration(Duration::from_nanos(*n as i64)),
         Value::String(s) => {
-            let src = s.trim();
-            let program =
-                crate::parse(src).map_err(|_| EvalError { message: format!("duration: cannot parse {s:?}") })?;
-            let mut interp = Interp::new(0);
-            match interp.run(&program.files[0]) {
-                Ok(d @ Value::Duration(_)) => d,
-                _ => return fail(format!("duration: cannot parse {s:?}")),
-            }
+            Value::Duration(crate::interp::parse_duration(s.trim()).ok_or_else(|| invalid_syntax(s, "duration"))?)
         }
-        v => return fail(format!("duration: cannot convert a {} to a duration", v.type_name())),
+        v => return cannot_convert(v, "duration"),
     })
 }

@@ -323,7 +323,7 @@ impl Interp {
                 match (a, i) {
                     (Value::Array(a), Value::Int(i)) => {
                         a.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| EvalError {
-                            message: format!("index out of bounds: index {i}, length {}", a.len()),
+                            message: format!("cannot access element {i} of array of length {}", a.len()),
                         })
                     }
                     (a, i) => err(format!("cannot index a {} with a {}", a.type_name(), i.type_name())),
@@ -480,8 +480,37 @@ fn key_name(k: &PropertyKey) -> String {
 pub fn member(obj: &Value, key: &str) -> EvalResult<Value> {
     match obj {
         Value::Record(r) => Ok(r.get(key).cloned().unwrap_or(Value::Null)),
-        v => err(format!("cannot access property {key} of a {}", v.type_name())),
+        // A dynamic record's missing property is a dynamic null; anything but
+        // a record (a null too) has no properties.
+        Value::Dynamic(inner) => match &**inner {
+            Value::Record(r) => Ok(Value::dynamic(r.get(key).cloned().unwrap_or(Value::Null))),
+            v => err(format!("cannot access property {key:?} on value of type {}", v.type_string())),
+        },
+        v => err(format!("cannot access property {key:?} on value of type {}", v.type_string())),
     }
+}
+
+/// A duration literal's text (`1h30m`, `-5m`, `1mo2w`), or `None`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let (negative, mut rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let mut values = Vec::new();
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let magnitude: i64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit =
+            ["mo", "ms", "us", "µs", "ns", "y", "w", "d", "h", "m", "s"].into_iter().find(|u| rest.starts_with(u))?;
+        rest = &rest[unit.len()..];
+        values.push(ast::DurationValue { magnitude, unit: unit.to_owned() });
+    }
+    if values.is_empty() {
+        return None;
+    }
+    let d = duration_of(&values).ok()?;
+    Some(Duration { negative, ..d })
 }
 
 fn duration_of(values: &[ast::DurationValue]) -> EvalResult<Duration> {
@@ -594,7 +623,7 @@ fn logical(op: &str, l: &Value, r: &Value) -> EvalResult<Value> {
 
 fn unary(op: &str, v: Value) -> EvalResult<Value> {
     Ok(match (op, v) {
-        ("exists", v) => Value::Bool(!matches!(v, Value::Null)),
+        ("exists", v) => Value::Bool(!v.is_null()),
         ("not", Value::Bool(b)) => Value::Bool(!b),
         ("not", Value::Null) => Value::Null,
         ("-", Value::Int(n)) => {

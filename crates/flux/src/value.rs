@@ -51,6 +51,68 @@ pub struct Param {
     pub pipe: bool,
 }
 
+impl Function {
+    /// `(a: A, ?b: B, <-tables: C) => D`, as Flux writes a function's type.
+    fn type_string(&self) -> String {
+        let vars = ('A'..='Z').map(String::from);
+        let (params, result): (Vec<(String, bool, bool)>, Option<&'static str>) = match self {
+            Function::Closure { params, body, .. } => (
+                params.iter().map(|p| (p.name.clone(), p.default.is_some(), p.pipe)).collect(),
+                match &**body {
+                    crate::ast::FunctionBody::Expression(e) => literal_type(e),
+                    crate::ast::FunctionBody::Block(_) => None,
+                },
+            ),
+            Function::Builtin { params, pipe, .. } => (
+                pipe.iter()
+                    .map(|p| ((*p).to_owned(), false, true))
+                    .chain(params.iter().map(|p| ((*p).to_owned(), true, false)))
+                    .collect(),
+                None,
+            ),
+        };
+        let mut vars = vars;
+        let params: Vec<String> = params
+            .iter()
+            .map(|(name, optional, pipe)| {
+                let prefix = if *pipe {
+                    "<-"
+                } else if *optional {
+                    "?"
+                } else {
+                    ""
+                };
+                format!("{prefix}{name}: {}", vars.next().unwrap_or_default())
+            })
+            .collect();
+        let result = result.map_or_else(|| vars.next().unwrap_or_default(), str::to_owned);
+        format!("({}) => {result}", params.join(", "))
+    }
+}
+
+/// The type of an expression whose type its form alone shows.
+fn literal_type(e: &Expression) -> Option<&'static str> {
+    Some(match e {
+        Expression::Identifier(id) if id.name == "true" || id.name == "false" => "bool",
+        Expression::BooleanLiteral { .. } => "bool",
+        Expression::IntegerLiteral { .. } => "int",
+        Expression::FloatLiteral { .. } => "float",
+        Expression::StringLiteral(_) | Expression::StringExpression { .. } => "string",
+        Expression::DurationLiteral { .. } => "duration",
+        Expression::DateTimeLiteral { .. } => "time",
+        Expression::RegexpLiteral { .. } => "regexp",
+        Expression::LogicalExpression { .. } => "bool",
+        Expression::UnaryExpression { operator, .. } if operator == "not" || operator == "exists" => "bool",
+        Expression::BinaryExpression { operator, .. }
+            if matches!(operator.as_str(), "==" | "!=" | "<" | "<=" | ">" | ">=" | "=~" | "!~") =>
+        {
+            "bool"
+        }
+        Expression::ParenExpression { expression, .. } => return literal_type(expression),
+        _ => return None,
+    })
+}
+
 impl fmt::Debug for Function {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -80,6 +142,10 @@ pub enum Value {
     Dict(Rc<Vec<(Value, Value)>>),
     Function(Rc<Function>),
     Stream(Rc<crate::table::Stream>),
+    /// `experimental/dynamic`: a value whose type is known only when it is
+    /// read. Never wraps another dynamic; arrays and records inside it hold
+    /// dynamic elements (see `Value::dynamic`).
+    Dynamic(Rc<Value>),
 }
 
 impl PartialEq for Value {
@@ -99,6 +165,7 @@ impl PartialEq for Value {
             (Array(a), Array(b)) => a == b,
             (Record(a), Record(b)) => a.same(b),
             (Dict(a), Dict(b)) => a == b,
+            (Dynamic(a), Dynamic(b)) => a == b,
             _ => false,
         }
     }
@@ -178,6 +245,65 @@ impl Value {
             Value::Dict(_) => "dict",
             Value::Function(_) => "function",
             Value::Stream(_) => "stream",
+            Value::Dynamic(_) => "dynamic",
+        }
+    }
+
+    /// The value's type as Flux writes types (`int`, `[string]`,
+    /// `{a: int}`, `() => bool`). Function results are known only where the
+    /// body is a literal or a comparison; elsewhere they are a type variable,
+    /// as are the types of parameters.
+    pub fn type_string(&self) -> String {
+        match self {
+            Value::Array(items) => {
+                format!("[{}]", items.first().map_or_else(|| "A".to_owned(), Value::type_string))
+            }
+            Value::Record(r) => {
+                let mut fields: Vec<(&String, &Value)> = r.iter().collect();
+                fields.sort_by(|a, b| a.0.cmp(b.0));
+                let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {}", v.type_string())).collect();
+                format!("{{{}}}", fields.join(", "))
+            }
+            Value::Dict(d) => match d.first() {
+                Some((k, v)) => format!("[{}: {}]", k.type_string(), v.type_string()),
+                None => "[A: B]".to_owned(),
+            },
+            Value::Function(f) => f.type_string(),
+            Value::Stream(_) => "stream[A]".to_owned(),
+            v => v.type_name().to_owned(),
+        }
+    }
+
+    /// Null, or a dynamic holding null (`exists` is false for both).
+    pub fn is_null(&self) -> bool {
+        match self {
+            Value::Null => true,
+            Value::Dynamic(inner) => matches!(**inner, Value::Null),
+            _ => false,
+        }
+    }
+
+    /// The value a dynamic holds, or the value itself.
+    pub fn undynamic(&self) -> &Value {
+        match self {
+            Value::Dynamic(inner) => inner,
+            v => v,
+        }
+    }
+
+    /// Wraps a value as `dynamic.dynamic()` does: a dynamic stays as it is,
+    /// arrays and records are wrapped element by element, anything else
+    /// plainly.
+    pub fn dynamic(v: Value) -> Value {
+        match v {
+            Value::Dynamic(_) => v,
+            Value::Array(items) => {
+                Value::Dynamic(Rc::new(Value::Array(Rc::new(items.iter().cloned().map(Value::dynamic).collect()))))
+            }
+            Value::Record(r) => {
+                Value::Dynamic(Rc::new(Value::record(r.iter().map(|(k, v)| (k.clone(), Value::dynamic(v.clone()))))))
+            }
+            v => Value::Dynamic(Rc::new(v)),
         }
     }
 
@@ -233,6 +359,7 @@ impl fmt::Display for Value {
             }
             Value::Function(func) => write!(f, "{func:?}"),
             Value::Stream(_) => f.write_str("<stream>"),
+            Value::Dynamic(inner) => write!(f, "dynamic({inner})"),
         }
     }
 }

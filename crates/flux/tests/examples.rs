@@ -79,6 +79,7 @@ const PACKAGE_DIRS: &[&str] = &[
     "experimental/table",
     "experimental/json",
     "experimental/record",
+    "experimental/dynamic",
     "experimental/bitwise",
     "experimental/date/boundaries",
     "experimental/http",

@@ -116,6 +116,11 @@ fn json_in_and_out_and_records_read_with_a_default() {
     let enc =
         ev("import \"json\"\nstring(v: json.encode(v: {b: [1, 2], a: \"x\", t: 2020-01-01T00:00:00Z, d: 1h30m}))");
     assert_eq!(enc, Value::String(r#"{"a":"x","b":[1,2],"d":"1h30m","t":"2020-01-01T00:00:00Z"}"#.into()));
+    // Floats, HTML characters and dicts as Go's encoding/json writes them.
+    let enc = ev(
+        "import \"json\"\nstring(v: json.encode(v: {f: [1.0, 0.5, 0.0000001], s: \"<a&b>\", d: [\"y\": 2, \"x\": 1]}))",
+    );
+    assert_eq!(enc, Value::String(r#"{"d":{"x":1,"y":2},"f":[1,0.5,1e-7],"s":"\u003ca\u0026b\u003e"}"#.into()));
     let parsed =
         "import \"experimental/json\"\nr = json.parse(data: bytes(v: \"{\\\"a\\\": {\\\"b\\\": [1, true, null]}}\"))\n";
     assert_eq!(ev(&format!("{parsed}r.a.b[0]")), Value::Float(1.0));
@@ -172,4 +177,56 @@ fn strings_split_n_and_split_after_n_as_go_does() {
     assert_eq!(strs(ev(&format!("{s}strings.splitAfterN(v: \"a,b\", t: \",\", i: 1)"))), ["a,b"]);
     assert!(strs(ev(&format!("{s}strings.splitN(v: \"a,b\", t: \",\", i: 0)"))).is_empty());
     assert_eq!(strs(ev(&format!("{s}strings.splitN(v: \"abc\", t: \"\", i: 2)"))), ["a", "bc"]);
+}
+
+#[test]
+fn dynamic_values_wrap_read_convert_and_round_trip_json() {
+    let d = "import \"experimental/dynamic\"\nimport \"internal/debug\"\n";
+    let shown = |src: &str| match ev(&format!("{d}display(v: {src})")) {
+        Value::String(s) => s,
+        v => panic!("{v:?}"),
+    };
+    // Arrays and records are wrapped all the way down; a dynamic is not re-wrapped.
+    assert_eq!(
+        shown("dynamic.dynamic(v: {a: [1, 2.5], b: dynamic.dynamic(v: \"x\")})"),
+        "dynamic({a: dynamic([dynamic(1), dynamic(2.5)]), b: dynamic(x)})"
+    );
+    assert_eq!(shown("dynamic.dynamic(v: () => true)"), "dynamic(() => bool)");
+    // Properties: a missing one is a dynamic null; a non-record has none.
+    assert_eq!(shown("dynamic.dynamic(v: {a: 1}).b"), "dynamic(<null>)");
+    assert_eq!(ev(&format!("{d}exists dynamic.dynamic(v: {{a: 1}}).b")), Value::Bool(false));
+    assert_eq!(ev(&format!("{d}exists dynamic.dynamic(v: {{a: 1}}).a")), Value::Bool(true));
+    assert!(
+        fails(&format!("{d}dynamic.dynamic(v: 1).a")).contains("cannot access property \"a\" on value of type int")
+    );
+    // Conversions read what a dynamic holds; nulls stay null except for bytes.
+    assert_eq!(ev(&format!("{d}int(v: dynamic.dynamic(v: 12.7))")), Value::Int(12));
+    assert_eq!(ev(&format!("{d}string(v: dynamic.dynamic(v: 5))")), Value::String("5".into()));
+    assert_eq!(ev(&format!("{d}float(v: dynamic.dynamic(v: debug.null()))")), Value::Null);
+    assert!(fails(&format!("{d}bytes(v: dynamic.dynamic(v: debug.null()))")).contains("cannot convert null to bytes"));
+    assert!(
+        fails(&format!("{d}bool(v: dynamic.dynamic(v: \"yes\"))")).contains("cannot convert string \"yes\" to bool")
+    );
+    // isType, asArray.
+    assert_eq!(ev(&format!("{d}dynamic.isType(v: dynamic.dynamic(v: {{a: 1}}), type: \"object\")")), Value::Bool(true));
+    assert_eq!(
+        ev(&format!("{d}dynamic.isType(v: dynamic.dynamic(v: [\"a\": 1]), type: \"dictionary\")")),
+        Value::Bool(true)
+    );
+    assert_eq!(ev(&format!("{d}dynamic.isType(v: dynamic.dynamic(v: 1), type: \"float\")")), Value::Bool(false));
+    assert_eq!(ev(&format!("{d}dynamic.isType(v: debug.null(), type: \"int\")")), Value::Bool(false));
+    assert_eq!(ev(&format!("{d}a = dynamic.dynamic(v: [3, 4]) |> dynamic.asArray()\nint(v: a[1])")), Value::Int(4));
+    assert!(
+        fails(&format!("{d}dynamic.dynamic(v: 3) |> dynamic.asArray()")).contains("unable to convert int to array")
+    );
+    // JSON in: numbers are floats; JSON out: as Go writes it, keys sorted.
+    let json = r#"{\"z\": [1, \"two\", null], \"a\": {\"b\": true}}"#;
+    let parsed = format!("{d}j = dynamic.jsonParse(data: bytes(v: \"{json}\"))\n");
+    assert_eq!(ev(&format!("{parsed}float(v: (j.z |> dynamic.asArray())[0])")), Value::Float(1.0));
+    assert_eq!(ev(&format!("{parsed}bool(v: j.a.b)")), Value::Bool(true));
+    assert_eq!(
+        ev(&format!("{parsed}string(v: dynamic.jsonEncode(v: j))")),
+        Value::String(r#"{"a":{"b":true},"z":[1,"two",null]}"#.into())
+    );
+    assert!(fails(&format!("{d}dynamic.jsonParse(data: bytes(v: \"{{nope\"))")).contains("jsonParse"));
 }

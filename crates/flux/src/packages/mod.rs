@@ -2,6 +2,7 @@
 
 mod args;
 mod date;
+mod dynamic;
 mod http;
 mod interpolate;
 mod join;
@@ -82,7 +83,11 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             ),
         ]),
         "experimental/json" => package(vec![("parse", builtin("parse", &["data"], None, small::json_parse))]),
-        "json" => package(vec![("encode", builtin("encode", &["v"], None, small::json_encode))]),
+        "json" => package(vec![(
+            "encode",
+            builtin("encode", &["v"], None, |_, a| Ok(Value::Bytes(dynamic::encode(a.required("v")?)?))),
+        )]),
+        "experimental/dynamic" => dynamic::package_value(),
         "internal/influxql" => package(vec![
             ("epoch", Value::Time(0)),
             ("minTime", Value::Time(i64::MIN + 2)),

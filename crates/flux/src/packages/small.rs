@@ -404,42 +404,6 @@ pub(super) fn json_parse(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     Ok(convert(parsed))
 }
 
-/// `json.encode(v)`: a value as JSON bytes — records as objects (in their
-/// order), arrays, numbers, strings, booleans, null; times as RFC 3339
-/// strings and durations as Flux writes them.
-pub(super) fn json_encode(_: &mut Interp, a: &Args) -> EvalResult<Value> {
-    fn convert(v: &Value) -> EvalResult<serde_json::Value> {
-        Ok(match v {
-            Value::Null => serde_json::Value::Null,
-            Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Int(n) => serde_json::Value::from(*n),
-            Value::UInt(n) => serde_json::Value::from(*n),
-            Value::Float(x) => {
-                serde_json::Number::from_f64(*x).map_or(serde_json::Value::Null, serde_json::Value::Number)
-            }
-            Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::Time(t) => serde_json::Value::String(crate::interp::format_time(*t)),
-            Value::Duration(d) => serde_json::Value::String(crate::interp::format_duration(d)),
-            Value::Regex(r) => serde_json::Value::String(r.as_str().to_owned()),
-            Value::Bytes(b) => {
-                use base64::Engine;
-                serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(b))
-            }
-            Value::Array(items) => serde_json::Value::Array(items.iter().map(convert).collect::<EvalResult<_>>()?),
-            Value::Record(r) => {
-                let mut object = serde_json::Map::new();
-                for (k, v) in r.iter() {
-                    object.insert(k.clone(), convert(v)?);
-                }
-                serde_json::Value::Object(object)
-            }
-            v => return fail(format!("json.encode: cannot encode a {}", v.type_name())),
-        })
-    }
-    let json = convert(a.required("v")?)?;
-    Ok(Value::Bytes(json.to_string().into_bytes()))
-}
-
 /// `experimental.preview(nrows, ntables)`: the first `ntables` tables, each
 /// cut to its first `nrows` rows (5 and 5 by default).
 pub(super) fn preview(_: &mut Interp, a: &Args) -> EvalResult<Value> {
