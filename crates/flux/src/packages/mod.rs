@@ -7,6 +7,7 @@ mod http;
 mod interpolate;
 mod join;
 mod math;
+mod monitor;
 mod regexp;
 mod small;
 mod strings;
@@ -103,6 +104,9 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             }),
         )]),
         "influxdata/influxdb/schema" => return Some(i.flux_package(path, include_str!("flux/schema.flux"))),
+        "influxdata/influxdb/monitor" => {
+            return Some(i.flux_package_over(path, include_str!("flux/monitor.flux"), monitor::natives()));
+        }
         "http" => return Some(i.flux_package_over(path, include_str!("flux/http.flux"), http::http_natives())),
         "http/requests" | "experimental/http/requests" => {
             return Some(i.flux_package_over(path, include_str!("flux/requests.flux"), http::requests_natives()));

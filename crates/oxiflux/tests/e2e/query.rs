@@ -322,3 +322,73 @@ fn v1_databases_lists_the_orgs_mappings_a_token_may_read() {
     assert_eq!(status, 200, "{csv}");
     assert!(!csv.contains("legacy"), "{csv}");
 }
+
+/// The monitor package as a check task uses it: `check()` writes statuses to
+/// `_monitoring`, `from()` reads them back, `stateChangesOnly()` finds the
+/// changes, `notify()` logs notifications that `logs()` reads.
+#[test]
+fn monitor_checks_record_statuses_and_notifications_in_the_monitoring_bucket() {
+    let (s, _) = loaded();
+    let rows = |q: &str| -> Vec<String> {
+        let (status, csv) = flux(&s, TOKEN, json!({"query": q, "type": "flux"}));
+        assert_eq!(status, 200, "{q}\n{csv}");
+        csv.lines().filter(|l| l.starts_with(",_result,")).map(str::to_owned).collect()
+    };
+    let monitor = "import \"influxdata/influxdb/monitor\"\nimport \"influxdata/influxdb/v1\"\n";
+    let check = format!(
+        r#"{monitor}from(bucket: "metrics") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-01T01:00:00Z)
+            |> filter(fn: (r) => r._measurement == "cpu")
+            |> v1.fieldsAsCols()
+            |> monitor.check(
+                crit: (r) => r.usage > 2.8,
+                warn: (r) => r.usage > 2.0,
+                messageFn: (r) => "${{r.host}} is ${{r._level}}",
+                data: {{_check_id: "0000000000000001", _check_name: "cpu check", _type: "threshold", tags: {{team: "ops"}}}},
+            )"#
+    );
+    let written = rows(&check);
+    assert_eq!(written.len(), 3, "{written:?}");
+    // Read back from _monitoring: one status per source row, as tags and fields.
+    let statuses = rows(&format!(
+        r#"{monitor}monitor.from(start: -1h)
+            |> group() |> sort(columns: ["_source_timestamp", "host"])
+            |> keep(columns: ["_check_name", "_level", "_message", "_type", "host", "team", "usage"])"#
+    ));
+    let got: Vec<String> = statuses.iter().map(|l| l.split(',').skip(3).collect::<Vec<_>>().join(",")).collect();
+    assert_eq!(
+        got,
+        [
+            "cpu check,ok,threshold,a,ops,a is ok,1.5",
+            "cpu check,crit,threshold,b,ops,b is crit,3",
+            "cpu check,warn,threshold,a,ops,a is warn,2.5",
+        ],
+        "{statuses:?}"
+    );
+    // Host a went from ok to warn; host b has one status, so no change.
+    let changes = rows(&format!(
+        "{monitor}monitor.from(start: -1h) |> monitor.stateChangesOnly() |> keep(columns: [\"_level\", \"host\"])"
+    ));
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(changes[0].ends_with(",warn,a"), "{changes:?}");
+    let to_crit = rows(&format!(
+        "{monitor}monitor.from(start: -1h) |> monitor.stateChanges(fromLevel: \"ok\", toLevel: \"crit\")"
+    ));
+    assert!(to_crit.is_empty(), "{to_crit:?}");
+    // Notify on the critical status; the notification is logged with its rule.
+    let notify = format!(
+        r#"{monitor}endpoint = (tables=<-) => tables |> map(fn: (r) => ({{r with _sent: "true"}}))
+        monitor.from(start: -1h)
+            |> filter(fn: (r) => r._level == "crit")
+            |> monitor.notify(
+                endpoint: endpoint,
+                data: {{_notification_rule_id: "0000000000000002", _notification_rule_name: "page ops",
+                        _notification_endpoint_id: "0000000000000003", _notification_endpoint_name: "pager"}},
+            )"#
+    );
+    assert_eq!(rows(&notify).len(), 1);
+    let logged = rows(&format!(
+        "{monitor}monitor.logs(start: -1h, fn: (r) => true) |> keep(columns: [\"_notification_rule_name\", \"_sent\", \"host\", \"_message\"])"
+    ));
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert!(logged[0].ends_with(",page ops,true,b,b is crit"), "{logged:?}");
+}
