@@ -230,3 +230,41 @@ fn dynamic_values_wrap_read_convert_and_round_trip_json() {
     );
     assert!(fails(&format!("{d}dynamic.jsonParse(data: bytes(v: \"{{nope\"))")).contains("jsonParse"));
 }
+
+#[test]
+fn promql_functions_over_tables() {
+    let src = r#"import "array"
+import "internal/promql"
+data = array.from(rows: [
+    {_time: 2020-01-01T00:00:00Z, _value: 1.0, job: "a"},
+    {_time: 2020-01-01T00:00:10Z, _value: 3.0, job: "a"},
+    {_time: 2020-01-01T00:00:20Z, _value: 2.0, job: "a"},
+]) |> group(columns: ["job"])
+"#;
+    let one = |call: &str| -> Vec<(String, Value)> {
+        let results = flux::query(&format!("{src}data |> {call}"), 0, None).unwrap_or_else(|e| panic!("{call}: {e}"));
+        let t = &results[0].1[0];
+        assert_eq!(t.num_rows(), 1, "{call}");
+        match t.row(0) {
+            Value::Record(r) => r.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            v => panic!("{v:?}"),
+        }
+    };
+    let value = |call: &str| one(call).into_iter().find(|(k, _)| k == "_value").map(|(_, v)| v);
+    assert_eq!(value("promql.changes()"), Some(Value::Float(2.0)));
+    assert_eq!(value("promql.resets()"), Some(Value::Float(1.0)));
+    assert_eq!(value("promql.instantRate(isRate: true)"), Some(Value::Float(0.2)));
+    assert_eq!(value("promql.linearRegression()"), Some(Value::Float(0.05)));
+    // label_replace: job "a" becomes instance "host-a"; the time column goes.
+    let replaced = one(
+        r#"promql.labelReplace(source: "job", destination: "instance", regex: "(.*)", replacement: "host-$1") |> limit(n: 1)"#,
+    );
+    let names: Vec<&str> = replaced.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["job", "instance", "_value"]);
+    assert_eq!(replaced[1].1, Value::String("host-a".into()));
+    assert_eq!(value("promql.quantile(q: 2.0)"), Some(Value::Float(f64::INFINITY)));
+    assert_eq!(
+        eval("import \"internal/promql\"\npromql.promqlDaysInMonth(timestamp: 1582934400.0)", 0).unwrap(),
+        Value::Float(29.0)
+    );
+}

@@ -8,6 +8,7 @@ mod interpolate;
 mod join;
 mod math;
 mod monitor;
+mod promql;
 mod regexp;
 mod small;
 mod strings;
@@ -104,6 +105,9 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             }),
         )]),
         "influxdata/influxdb/schema" => return Some(i.flux_package(path, include_str!("flux/schema.flux"))),
+        "internal/promql" => {
+            return Some(i.flux_package_over(path, include_str!("flux/promql.flux"), promql::natives()));
+        }
         "influxdata/influxdb/monitor" => {
             return Some(i.flux_package_over(path, include_str!("flux/monitor.flux"), monitor::natives()));
         }

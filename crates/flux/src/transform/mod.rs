@@ -14,6 +14,7 @@ mod window;
 
 pub(crate) use window::{location_arg, truncate};
 
+pub(crate) use aggregate::with_key_columns;
 pub(crate) use shape::{regroup_by, tables_from_records};
 
 use std::rc::Rc;
