@@ -268,3 +268,31 @@ data = array.from(rows: [
         Value::Float(29.0)
     );
 }
+
+#[test]
+fn fill_of_a_missing_column_and_a_full_joins_missing_side() {
+    let data = "import \"array\"\ndata = array.from(rows: [{_time: 2020-01-01T00:00:00Z, _value: 1.0}])\n";
+    let names = |src: &str| -> Vec<(String, arrow::datatypes::DataType)> {
+        let results = flux::query(&format!("{data}{src}"), 0, None).unwrap_or_else(|e| panic!("{src}: {e}"));
+        results[0].1[0].fields()
+    };
+    use arrow::datatypes::DataType;
+    // usePrevious on a column the table lacks passes it through; a value adds the column.
+    assert_eq!(names("data |> fill(column: \"x\", usePrevious: true)").len(), 2);
+    assert_eq!(names("data |> fill(column: \"x\", value: 5)").last().unwrap(), &("x".to_owned(), DataType::Int64));
+    // A full join whose sides have different keys: each side's rows type the
+    // other side's columns that they lack.
+    let join = r#"import "array"
+import "join"
+l = array.from(rows: [{_time: 2020-01-01T00:00:00Z, v: 1, k: 1}]) |> group(columns: ["k"])
+r = array.from(rows: [{_time: 2020-01-01T00:00:00Z, w: 0.5, k: 2}]) |> group(columns: ["k"])
+join.full(left: l, right: r, on: (l, r) => l._time == r._time, as: (l, r) => ({k: if exists l.k then l.k else r.k, v: l.v, w: r.w}))
+"#;
+    let results = flux::query(join, 0, None).unwrap();
+    for t in &results[0].1 {
+        let fields = t.fields();
+        assert!(fields.contains(&("v".to_owned(), DataType::Int64)), "{fields:?}");
+        assert!(fields.contains(&("w".to_owned(), DataType::Float64)), "{fields:?}");
+    }
+    assert_eq!(results[0].1.len(), 2);
+}

@@ -132,7 +132,7 @@ fn join(a: &Args, on: Vec<(String, String)>, method: Method) -> EvalResult<Value
         let right = inputs.pop().unwrap_or_default();
         let left = inputs.pop().unwrap_or_default();
         let mut used = vec![false; right.len()];
-        let mut out = Vec::new();
+        let mut out: Vec<(Table, Vec<String>)> = Vec::new();
         for l in &left {
             let partner = right.iter().enumerate().position(|(j, r)| !used[j] && r.key.same_group(&l.key));
             if let Some(j) = partner {
@@ -149,7 +149,7 @@ fn join(a: &Args, on: Vec<(String, String)>, method: Method) -> EvalResult<Value
                 }
             }
         }
-        Ok(out)
+        type_untyped_columns(out)
     })))
 }
 
@@ -199,7 +199,7 @@ fn join_pair(
     on: &[(String, String)],
     make: &Value,
     method: Method,
-) -> EvalResult<Vec<Table>> {
+) -> EvalResult<Vec<(Table, Vec<String>)>> {
     let lrows = left.map(|t| keyed(t, on.iter().map(|(l, _)| l.clone()))).unwrap_or_default();
     let rrows = right.map(|t| keyed(t, on.iter().map(|(_, r)| r.clone()))).unwrap_or_default();
     let (l_default, r_default) = (default_record(left, right), default_record(right, left));
@@ -258,8 +258,46 @@ fn join_pair(
     tables_of(&out, template, left, right)
 }
 
-/// The output records as tables, grouped by the input's key columns they carry.
-fn tables_of(rows: &[Record], template: &Table, left: Option<&Table>, right: Option<&Table>) -> EvalResult<Vec<Table>> {
+/// Columns that came out all null from a table pair where no input column
+/// gave their type (a full join's missing side) take the type the same
+/// column has in the other output tables, as Flux types them from the join's
+/// schema.
+fn type_untyped_columns(out: Vec<(Table, Vec<String>)>) -> EvalResult<Vec<Table>> {
+    let mut types: Vec<(String, DataType)> = Vec::new();
+    for (t, untyped) in &out {
+        for (name, dt) in t.fields() {
+            if !untyped.contains(&name) && !types.iter().any(|(n, _)| *n == name) {
+                types.push((name, dt));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(t, untyped)| {
+            if untyped.is_empty() {
+                return Ok(t);
+            }
+            let n = t.num_rows();
+            let columns = t
+                .columns()
+                .into_iter()
+                .map(|(name, c)| match types.iter().find(|(k, _)| untyped.contains(k) && *k == name) {
+                    Some((_, dt)) => (name, arrow::array::new_null_array(dt, n)),
+                    None => (name, c),
+                })
+                .collect();
+            Table::with_key(t.key.clone(), columns)
+        })
+        .collect()
+}
+
+/// The output records as tables, grouped by the input's key columns they
+/// carry, with the names of the columns whose type nothing gave.
+fn tables_of(
+    rows: &[Record],
+    template: &Table,
+    left: Option<&Table>,
+    right: Option<&Table>,
+) -> EvalResult<Vec<(Table, Vec<String>)>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -272,12 +310,16 @@ fn tables_of(rows: &[Record], template: &Table, left: Option<&Table>, right: Opt
         }
     }
     let mut types: Vec<(String, DataType)> = Vec::new();
+    let mut untyped = Vec::new();
     for n in &names {
         let values: Vec<Value> = rows.iter().map(|r| r.get(n).cloned().unwrap_or(Value::Null)).collect();
         let dt = if values.iter().all(|v| matches!(v, Value::Null)) {
             match left.and_then(|t| t.column(n)).or_else(|| right.and_then(|t| t.column(n))) {
                 Some(c) => c.data_type().clone(),
-                None => infer_type(&values)?,
+                None => {
+                    untyped.push(n.clone());
+                    infer_type(&values)?
+                }
             }
         } else {
             infer_type(&values)?
@@ -286,5 +328,6 @@ fn tables_of(rows: &[Record], template: &Table, left: Option<&Table>, right: Opt
     }
     let key_cols: Vec<String> =
         template.key.names().filter(|k| names.iter().any(|n| n == k)).map(str::to_owned).collect();
-    crate::transform::tables_from_records(rows, &types, &key_cols)
+    let tables = crate::transform::tables_from_records(rows, &types, &key_cols)?;
+    Ok(tables.into_iter().map(|t| (t, untyped.clone())).collect())
 }

@@ -297,7 +297,22 @@ fn fill(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         return fail("fill: give exactly one of value or usePrevious: true");
     }
     out(Stream::per_table("fill", input(a)?, move |_, t| {
-        let c = t.need(&column)?;
+        // A column the table lacks: nothing to carry forward, or a new column of the value.
+        let Some(c) = t.column(&column) else {
+            return Ok(vec![match &value {
+                None => t,
+                Some(v) => {
+                    let dt = crate::table::type_of_value(v).unwrap_or(DataType::Utf8);
+                    let mut cols = t.columns();
+                    cols.push((column.clone(), crate::table::repeat(v, &dt, t.num_rows())));
+                    Table::with_key(t.key.clone(), cols)?
+                }
+            }]);
+        };
+        // A key column is filled only where its key value is null.
+        if t.key.get(&column).is_some_and(|k| !matches!(k, Value::Null)) {
+            return Ok(vec![t]);
+        }
         let mut values: Vec<Value> = (0..c.len()).map(|i| cell(c.as_ref(), i)).collect();
         match &value {
             Some(v) => {
@@ -333,7 +348,11 @@ fn fill(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         let filled = array_of(&dt, values);
         let cols =
             t.columns().into_iter().map(|(n, x)| if n == column { (n, Arc::clone(&filled)) } else { (n, x) }).collect();
-        Ok(vec![Table::with_key(t.key.clone(), cols)?])
+        let mut key = t.key.clone();
+        if let (Some(v), Some(slot)) = (&value, key.0.iter_mut().find(|(k, _)| *k == column)) {
+            slot.1 = v.clone();
+        }
+        Ok(vec![Table::with_key(key, cols)?])
     }))
 }
 
