@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use super::{args, fail, package};
 use crate::builtins::{builtin, display};
-use crate::interp::{Args, EvalError, EvalResult, Interp};
+use crate::interp::{Args, EvalResult, Interp};
 use crate::value::Value;
 
 pub(super) fn package_value() -> Value {
@@ -63,23 +63,7 @@ fn is_type(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 
 /// `jsonParse(data)`: JSON as a dynamic; numbers become floats.
 fn json_parse(_: &mut Interp, a: &Args) -> EvalResult<Value> {
-    let data = match a.required("data")? {
-        Value::Bytes(b) => b,
-        v => return fail(format!("data must be bytes, got {}", v.type_name())),
-    };
-    let parsed: serde_json::Value =
-        serde_json::from_slice(data).map_err(|e| EvalError { message: format!("jsonParse: {e}") })?;
-    fn convert(v: serde_json::Value) -> Value {
-        match v {
-            serde_json::Value::Null => Value::Null,
-            serde_json::Value::Bool(b) => Value::Bool(b),
-            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            serde_json::Value::String(s) => Value::String(s),
-            serde_json::Value::Array(items) => Value::Array(Rc::new(items.into_iter().map(convert).collect())),
-            serde_json::Value::Object(fields) => Value::record(fields.into_iter().map(|(k, v)| (k, convert(v)))),
-        }
-    }
-    Ok(Value::dynamic(convert(parsed)))
+    Ok(Value::dynamic(super::small::parse_json(a, "jsonParse")?))
 }
 
 /// A value as JSON, written as Go's `encoding/json` writes what Flux hands

@@ -384,13 +384,19 @@ pub(super) fn unpivot(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 /// `experimental/json.parse(data)`: JSON text as Flux values — objects as
 /// records, arrays, numbers as floats, strings, booleans, null.
 pub(super) fn json_parse(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    parse_json(a, "json.parse")
+}
+
+/// The `data` argument (bytes, or a string) read as JSON; `who` names the
+/// function in its errors.
+pub(super) fn parse_json(a: &Args, who: &str) -> EvalResult<Value> {
     let data = match a.required("data")? {
         Value::Bytes(b) => b.clone(),
         Value::String(s) => s.clone().into_bytes(),
         v => return fail(format!("data must be bytes, got {}", v.type_name())),
     };
     let parsed: serde_json::Value =
-        serde_json::from_slice(&data).map_err(|e| crate::interp::EvalError { message: format!("json.parse: {e}") })?;
+        serde_json::from_slice(&data).map_err(|e| crate::interp::EvalError { message: format!("{who}: {e}") })?;
     fn convert(v: serde_json::Value) -> Value {
         match v {
             serde_json::Value::Null => Value::Null,
