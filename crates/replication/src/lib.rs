@@ -114,6 +114,23 @@ pub struct EnqueueError {
     pub source: QueueError,
 }
 
+/// Room held in the queues of a bucket's replications for one write (see
+/// [`Replications::reserve`]); given back when dropped unused.
+#[derive(Debug)]
+#[must_use = "a reservation holds queue room until it is used or dropped"]
+pub struct Reservation {
+    held: Vec<(u64, Arc<Item>)>,
+    bytes: u64,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        for (_, item) in self.held.drain(..) {
+            item.queue.release(self.bytes);
+        }
+    }
+}
+
 fn now_ns() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
@@ -171,36 +188,65 @@ impl Replications {
         self.items().values().any(|i| i.bucket == bucket)
     }
 
-    /// Whether every replication of `bucket` has room for `bytes` more.
-    pub fn check_room(&self, bucket: u64, bytes: u64) -> Result<(), EnqueueError> {
-        for item in self.items().values().filter(|i| i.bucket == bucket) {
-            item.queue.has_room(bytes).map_err(|source| EnqueueError { name: name_of(item), source })?;
+    /// Holds room for `bytes` in every queue of `bucket`'s replications, or
+    /// says which is full. A write reserves before it is made locally and
+    /// appends with [`Replications::enqueue_reserved`] after, so a write that
+    /// passed never finds the room taken by another; dropping the
+    /// reservation (the local write failed) gives the room back.
+    pub fn reserve(&self, bucket: u64, bytes: u64) -> Result<Reservation, EnqueueError> {
+        let items: Vec<(u64, Arc<Item>)> =
+            self.items().iter().filter(|(_, i)| i.bucket == bucket).map(|(id, i)| (*id, Arc::clone(i))).collect();
+        let mut reservation = Reservation { held: Vec::with_capacity(items.len()), bytes };
+        for (id, item) in items {
+            item.queue.reserve(bytes).map_err(|source| EnqueueError { name: name_of(&item), source })?;
+            reservation.held.push((id, item));
         }
-        Ok(())
+        Ok(reservation)
+    }
+
+    /// Appends `data` (the `bytes` reserved) to the queues `reservation`
+    /// holds room in, durably; a replication removed meanwhile is skipped.
+    pub fn enqueue_reserved(&self, mut reservation: Reservation, data: &[u8]) -> Result<(), EnqueueError> {
+        let held = std::mem::take(&mut reservation.held);
+        let mut result = Ok(());
+        for (id, item) in held {
+            let current = self.items().get(&id).is_some_and(|i| Arc::ptr_eq(i, &item));
+            if !current || result.is_err() {
+                item.queue.release(reservation.bytes);
+                continue;
+            }
+            result = Self::append_to(&item, data, true);
+        }
+        result
     }
 
     /// Appends line protocol (nanosecond times) written to `bucket` to each of
     /// its replications' queues, durably.
     pub fn enqueue(&self, bucket: u64, data: &[u8]) -> Result<(), EnqueueError> {
         let items: Vec<Arc<Item>> = self.items().values().filter(|i| i.bucket == bucket).cloned().collect();
+        for item in items {
+            Self::append_to(&item, data, false)?;
+        }
+        Ok(())
+    }
+
+    fn append_to(item: &Item, data: &[u8], reserved: bool) -> Result<(), EnqueueError> {
         let now = now_ns();
         let points = data.iter().filter(|b| **b == b'\n').count() as u64;
-        for item in items {
-            let appended = item.queue.append(now, data);
-            {
-                let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
-                if appended.is_ok() {
-                    st.points_queued += points;
-                    st.bytes_queued += data.len() as u64;
-                } else {
-                    st.points_failed_to_queue += points;
-                    st.bytes_failed_to_queue += data.len() as u64;
-                }
+        let appended = if reserved { item.queue.append_reserved(now, data) } else { item.queue.append(now, data) };
+        {
+            let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
+            if appended.is_ok() {
+                st.points_queued += points;
+                st.bytes_queued += data.len() as u64;
+            } else {
+                st.points_failed_to_queue += points;
+                st.bytes_failed_to_queue += data.len() as u64;
             }
-            appended.map_err(|source| EnqueueError { name: name_of(&item), source })?;
-            item.enqueued_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-            item.data.notify_one();
         }
+        appended.map_err(|source| EnqueueError { name: name_of(item), source })?;
+        item.enqueued_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        item.data.notify_one();
         Ok(())
     }
 

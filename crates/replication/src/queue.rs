@@ -55,6 +55,9 @@ struct State {
     cursor: Position,
     writer: File,
     max_bytes: u64,
+    /// Room promised to writes that have passed [`Queue::reserve`] and not yet
+    /// appended: counted as used, so no other write can take it meanwhile.
+    reserved: u64,
 }
 
 #[derive(Debug)]
@@ -135,7 +138,10 @@ impl Queue {
         }
         let last = segments.back().map_or(0, |s| s.id);
         let writer = OpenOptions::new().append(true).open(segment_path(dir, last))?;
-        let q = Queue { dir: dir.to_owned(), state: Mutex::new(State { segments, cursor, writer, max_bytes }) };
+        let q = Queue {
+            dir: dir.to_owned(),
+            state: Mutex::new(State { segments, cursor, writer, max_bytes, reserved: 0 }),
+        };
         Ok(q)
     }
 
@@ -158,30 +164,51 @@ impl Queue {
         self.state().segments.iter().map(|s| s.len).sum()
     }
 
-    /// Whether `n` more bytes fit.
-    pub fn has_room(&self, n: u64) -> Result<(), QueueError> {
-        let st = self.state();
-        let size = pending(&st);
+    /// Holds room for a record of `n` bytes if it fits, for
+    /// [`Queue::append_reserved`]; refuses when the queue is full.
+    pub fn reserve(&self, n: u64) -> Result<(), QueueError> {
+        let mut st = self.state();
+        let size = pending(&st) + st.reserved;
         if size + n + HEADER > st.max_bytes {
             return Err(QueueError::Full { size, max: st.max_bytes });
         }
+        st.reserved += n + HEADER;
         Ok(())
+    }
+
+    /// Gives back room reserved for a record of `n` bytes that will not come.
+    pub fn release(&self, n: u64) {
+        let mut st = self.state();
+        st.reserved = st.reserved.saturating_sub(n + HEADER);
     }
 
     /// Appends a record and syncs it to disk; refuses when the queue is full.
     pub fn append(&self, enqueued_at: i64, data: &[u8]) -> Result<(), QueueError> {
         let mut st = self.state();
-        let size = pending(&st);
+        let size = pending(&st) + st.reserved;
         let need = HEADER + data.len() as u64;
         if size + need > st.max_bytes {
             return Err(QueueError::Full { size, max: st.max_bytes });
         }
+        Self::write_record(&self.dir, &mut st, enqueued_at, data)
+    }
+
+    /// Appends a record whose room [`Queue::reserve`] holds (its size then,
+    /// `data.len()` now): it takes that room and is never refused for space.
+    pub fn append_reserved(&self, enqueued_at: i64, data: &[u8]) -> Result<(), QueueError> {
+        let mut st = self.state();
+        st.reserved = st.reserved.saturating_sub(HEADER + data.len() as u64);
+        Self::write_record(&self.dir, &mut st, enqueued_at, data)
+    }
+
+    fn write_record(dir: &Path, st: &mut State, enqueued_at: i64, data: &[u8]) -> Result<(), QueueError> {
+        let need = HEADER + data.len() as u64;
         if st.segments.back().is_some_and(|s| s.len >= SEGMENT_BYTES) {
             let id = st.segments.back().map_or(0, |s| s.id + 1);
-            let file = File::create(segment_path(&self.dir, id))?;
+            let file = File::create(segment_path(dir, id))?;
             file.sync_all()?;
-            sync_dir(&self.dir)?;
-            st.writer = OpenOptions::new().append(true).open(segment_path(&self.dir, id))?;
+            sync_dir(dir)?;
+            st.writer = OpenOptions::new().append(true).open(segment_path(dir, id))?;
             st.segments.push_back(Segment { id, len: 0 });
         }
         let stamp = enqueued_at.to_le_bytes();
@@ -334,6 +361,26 @@ mod tests {
         assert_eq!(q.peek(usize::MAX).unwrap().len(), 2);
         q.append(3, &[3; 10]).unwrap();
         assert_eq!(q.peek(usize::MAX).unwrap().last().unwrap().data, vec![3; 10]);
+    }
+
+    #[test]
+    fn reserved_room_is_kept_for_its_write_and_given_back_when_unused() {
+        let dir = tempfile::tempdir().unwrap();
+        // Room for two records of 100 bytes (each has a header).
+        let q = Queue::open(dir.path(), 2 * (100 + HEADER)).unwrap();
+        q.reserve(100).unwrap();
+        q.reserve(100).unwrap();
+        // Both holes are promised: a third write is refused, reserved or not.
+        assert!(matches!(q.reserve(100), Err(QueueError::Full { .. })));
+        assert!(matches!(q.append(9, &[9; 100]), Err(QueueError::Full { .. })));
+        // One write gives up (its local write failed): its room comes back.
+        q.release(100);
+        q.append(1, &[1; 100]).unwrap();
+        // The other write appends into the room it held, even though the queue is now full.
+        q.append_reserved(2, &[2; 100]).unwrap();
+        let records = q.peek(usize::MAX).unwrap();
+        assert_eq!(records.iter().map(|r| r.data[0]).collect::<Vec<_>>(), [1, 2]);
+        assert!(matches!(q.reserve(1), Err(QueueError::Full { .. })));
     }
 
     #[test]

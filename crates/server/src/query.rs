@@ -203,7 +203,7 @@ impl flux::Source for Source {
             .map_err(|e| err(format!("to: {}", e.message)))?;
         let outcome = self.storage.write(&target, lines, precision, now).map_err(|e| err(format!("to: {e}")))?;
         if outcome.written > 0 {
-            crate::replicate::enqueue(self.replications.as_deref(), target.bucket, queued)
+            crate::replicate::enqueue(self.replications.as_deref(), queued)
                 .map_err(|e| err(format!("to: {}", e.message)))?;
         }
         match outcome.partial_write_message() {

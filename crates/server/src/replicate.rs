@@ -44,28 +44,38 @@ pub(crate) fn ns_lines(body: &[u8], precision: Precision, default_time: i64) -> 
     out.into_bytes()
 }
 
+/// What a write to a replicated bucket will append to its queues, with the
+/// room held there for it.
+pub(crate) struct Queued {
+    lines: Vec<u8>,
+    room: replication::Reservation,
+}
+
 /// A write about to go to `bucket`: what its replications will be sent (or
-/// `None` when the bucket is not replicated); refused while a queue is full.
+/// `None` when the bucket is not replicated), with room reserved in their
+/// queues; refused while a queue is full, before anything is written.
 pub(crate) fn prepare(
     reps: Option<&replication::Replications>,
     bucket: u64,
     body: &[u8],
     precision: Precision,
     now: i64,
-) -> ApiResult<Option<Vec<u8>>> {
+) -> ApiResult<Option<Queued>> {
     let Some(reps) = reps else { return Ok(None) };
     if !reps.replicates(bucket) {
         return Ok(None);
     }
     let lines = ns_lines(body, precision, precision.truncate(now));
-    reps.check_room(bucket, lines.len() as u64).map_err(full)?;
-    Ok(Some(lines))
+    let room = reps.reserve(bucket, lines.len() as u64).map_err(full)?;
+    Ok(Some(Queued { lines, room }))
 }
 
-/// After the local write is durable: the lines go to each replication's queue.
-pub(crate) fn enqueue(reps: Option<&replication::Replications>, bucket: u64, lines: Option<Vec<u8>>) -> ApiResult<()> {
-    let (Some(reps), Some(lines)) = (reps, lines) else { return Ok(()) };
-    reps.enqueue(bucket, &lines).map_err(full)
+/// After the local write is durable: the lines go to each replication's
+/// queue, into the room reserved for them (dropping `queued` instead, when the
+/// local write failed, gives the room back).
+pub(crate) fn enqueue(reps: Option<&replication::Replications>, queued: Option<Queued>) -> ApiResult<()> {
+    let (Some(reps), Some(Queued { lines, room })) = (reps, queued) else { return Ok(()) };
+    reps.enqueue_reserved(room, &lines).map_err(full)
 }
 
 fn full(e: replication::EnqueueError) -> ApiError {

@@ -280,7 +280,7 @@ async fn scrape(state: &AppState, target: &meta::documents::Document, interval: 
                 .write(&target, lines.as_bytes(), precision, now)
                 .map_err(|e| crate::error::ApiError::internal(e.to_string()))?;
             if outcome.written > 0 {
-                crate::replicate::enqueue(reps.as_deref(), target.bucket, queued)?;
+                crate::replicate::enqueue(reps.as_deref(), queued)?;
             }
             Ok(())
         })

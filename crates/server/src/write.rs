@@ -83,7 +83,7 @@ async fn write_to(
                 }
             })?;
             if outcome.written > 0 {
-                crate::replicate::enqueue(reps.as_deref(), target.bucket, lines)?;
+                crate::replicate::enqueue(reps.as_deref(), lines)?;
             }
             Ok(outcome)
         })
