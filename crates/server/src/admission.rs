@@ -111,6 +111,12 @@ impl Admission {
         &self.limits
     }
 
+    /// The slot of a query started by a running query (`influxdb.api()` into
+    /// `/api/v2/query`): it runs within its caller's slot, taking none.
+    pub(crate) fn within_caller(&self) -> Slot {
+        Slot(None)
+    }
+
     /// Waits for a slot; a full queue is an error at once. A request dropped
     /// while waiting (its client went away) leaves the queue.
     pub(crate) async fn admit(&self) -> ApiResult<Slot> {

@@ -104,6 +104,7 @@ impl Outbound {
             request.extensions_mut().insert(ActingAs(principal.clone()));
         }
         request.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 0))));
+        request.extensions_mut().insert(WithinQuery);
         let started = Instant::now();
         let timeout = req.timeout;
         runtime.block_on(async move {
@@ -128,6 +129,12 @@ impl Outbound {
 /// can put it on a request; nothing a client sends can.
 #[derive(Debug, Clone)]
 pub(crate) struct ActingAs(pub(crate) Principal);
+
+/// A request a running query makes of this server. A query it starts runs in
+/// the calling query's admission slot: waiting for a slot of its own could
+/// wait for the caller itself. Only the server can set it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WithinQuery;
 
 /// Response headers as Flux sees them: canonical names, repeated values
 /// joined, sorted by name.

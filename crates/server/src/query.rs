@@ -218,6 +218,7 @@ impl flux::Source for Source {
 pub(crate) async fn query(
     State(state): State<AppState>,
     p: Principal,
+    within: Option<axum::Extension<crate::outbound::WithinQuery>>,
     q: QueryMap,
     headers: HeaderMap,
     body: Bytes,
@@ -270,7 +271,10 @@ pub(crate) async fn query(
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let slot = state.queries.admit().await?;
+    let slot = match within {
+        Some(_) => state.queries.within_caller(),
+        None => state.queries.admit().await?,
+    };
     let limits = state.queries.limits().clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, ApiError>>(4);
     let text = req.query;

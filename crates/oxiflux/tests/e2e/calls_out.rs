@@ -498,3 +498,21 @@ influxdb.cardinality(bucket: "metrics", host: "{host}", org: "acme", token: "{TO
     let (_, csv) = query(&s, TOKEN, &flux);
     assert!(csv.contains(&format!("to: {host} answered 401")), "{csv}");
 }
+
+/// A query that runs another through `influxdb.api()` does not wait for a
+/// second query slot: with one slot, the inner query runs in its caller's.
+#[test]
+fn influxdb_api_runs_a_nested_query_in_the_callers_slot() {
+    let (s, _) = TestServer::onboarded_with(&["--query-concurrency", "1", "--query-queue-size", "1"]);
+    let flux = r#"import "experimental/influxdb"
+import "array"
+inner = influxdb.api(method: "post", path: "/api/v2/query", query: ["org": "acme"],
+    headers: ["Content-Type": "application/vnd.flux"], body: bytes(v: "import \"array\"\narray.from(rows: [{v: 42}])"), timeout: 20s)
+array.from(rows: [{code: inner.statusCode, body: string(v: inner.body)}])"#;
+    let started = std::time::Instant::now();
+    let (status, csv) = query(&s, TOKEN, flux);
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(column(&csv, "code"), ["200"], "{csv}");
+    assert!(column(&csv, "body")[0].contains(",42"), "{csv}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+}
