@@ -87,6 +87,8 @@ pub struct Status {
 #[derive(Debug)]
 struct Item {
     bucket: u64,
+    /// The queue's directory, where the remote's last answer is kept too.
+    dir: PathBuf,
     queue: Queue,
     target: Mutex<Target>,
     status: Mutex<Status>,
@@ -147,12 +149,15 @@ impl Replications {
 
     /// Opens a replication's queue and starts its sender (on the current runtime).
     pub fn start(&self, id: u64, bucket: u64, target: Target) -> Result<(), QueueError> {
-        let queue = Queue::open(&self.dir.join(format!("{id:016x}")), target.max_queue_bytes)?;
+        let dir = self.dir.join(format!("{id:016x}"));
+        let queue = Queue::open(&dir, target.max_queue_bytes)?;
+        let status = recalled_answer(&dir);
         let item = Arc::new(Item {
             bucket,
+            dir,
             queue,
             target: Mutex::new(target),
-            status: Mutex::default(),
+            status: Mutex::new(status),
             data: Notify::new(),
             changed: Notify::new(),
             stop: AtomicBool::new(false),
@@ -418,8 +423,7 @@ async fn send_loop(item: Arc<Item>) {
             Answer::Accepted => {
                 let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
                 if item.queue.advance(last).is_ok() {
-                    st.latest_response_code = 204;
-                    st.latest_error.clear();
+                    answered(&item, &mut st, 204, String::new());
                     st.sent_bytes += body.len() as u64;
                 }
                 backoff = FIRST_BACKOFF;
@@ -450,16 +454,45 @@ async fn send_loop(item: Arc<Item>) {
 
 fn set_status(item: &Item, code: u16, message: String) {
     let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
-    st.latest_response_code = code;
-    st.latest_error = message;
+    answered(item, &mut st, code, message);
 }
 
 /// A remote write failed with `code`: the status says so, and it is counted.
 fn failed_write(item: &Item, code: u16, message: String) {
     let mut st = item.status.lock().unwrap_or_else(|e| e.into_inner());
+    answered(item, &mut st, code, message);
+    *st.write_errors.entry(code).or_default() += 1;
+}
+
+/// The file beside a queue that keeps the remote's last answer.
+const ANSWER_FILE: &str = "latest-answer";
+
+/// Records the remote's latest answer; when it changes it is also kept on
+/// disk, so the replication shows it after a restart until the next attempt
+/// (as InfluxDB keeps it in its metadata).
+fn answered(item: &Item, st: &mut Status, code: u16, message: String) {
+    if st.latest_response_code == code && st.latest_error == message {
+        return;
+    }
     st.latest_response_code = code;
     st.latest_error = message;
-    *st.write_errors.entry(code).or_default() += 1;
+    let tmp = item.dir.join(format!("{ANSWER_FILE}.tmp"));
+    let kept = std::fs::write(&tmp, format!("{code}\n{}", st.latest_error))
+        .and_then(|()| std::fs::rename(&tmp, item.dir.join(ANSWER_FILE)));
+    if let Err(e) = kept {
+        tracing::warn!(dir = %item.dir.display(), error = %e, "cannot keep the replication's latest answer");
+    }
+}
+
+/// A status holding the last answer kept in `dir`, if any.
+fn recalled_answer(dir: &Path) -> Status {
+    let mut st = Status::default();
+    if let Ok(text) = std::fs::read_to_string(dir.join(ANSWER_FILE)) {
+        let (code, message) = text.split_once('\n').unwrap_or((&text, ""));
+        st.latest_response_code = code.trim().parse().unwrap_or(0);
+        st.latest_error = message.to_owned();
+    }
+    st
 }
 
 /// Waits `at_most`, or less if the replication changes (or, with `on_data`, data arrives).
@@ -475,5 +508,45 @@ async fn wait(item: &Item, at_most: Duration, on_data: bool) {
         () = data => {}
         () = item.changed.notified() => {}
         () = tokio::time::sleep(at_most) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remotes_last_answer_outlives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target {
+            name: "r".into(),
+            remote_url: "http://127.0.0.1:9".into(),
+            token: String::new(),
+            remote_org_id: String::new(),
+            remote_bucket: String::new(),
+            allow_insecure_tls: false,
+            drop_non_retryable: false,
+            max_age_secs: 0,
+            max_queue_bytes: 1 << 20,
+        };
+        let item = Item {
+            bucket: 1,
+            dir: dir.path().to_owned(),
+            queue: Queue::open(dir.path(), 1 << 20).unwrap(),
+            target: Mutex::new(target),
+            status: Mutex::new(recalled_answer(dir.path())),
+            data: Notify::new(),
+            changed: Notify::new(),
+            stop: AtomicBool::new(false),
+            enqueued_bytes: AtomicU64::new(0),
+        };
+        assert_eq!(item.status.lock().unwrap().latest_response_code, 0);
+        failed_write(&item, 401, "unauthorized: bad token\nsecond line".into());
+        let recalled = recalled_answer(dir.path());
+        assert_eq!(recalled.latest_response_code, 401);
+        assert_eq!(recalled.latest_error, "unauthorized: bad token\nsecond line");
+        set_status(&item, 204, String::new());
+        let recalled = recalled_answer(dir.path());
+        assert_eq!((recalled.latest_response_code, recalled.latest_error.as_str()), (204, ""));
     }
 }
