@@ -187,21 +187,17 @@ pub(crate) async fn delete(
 #[derive(Debug)]
 pub(crate) struct Buckets;
 
-impl crate::labels::HasLabels for Buckets {
-    const TYPE: &'static str = "buckets";
+impl crate::resource::Resource for Buckets {
     const PATH: &'static str = "/api/v2/buckets";
     async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
         Ok(authorized(state, p, id, action).await?.id)
     }
 }
 
+impl crate::labels::HasLabels for Buckets {
+    const TYPE: &'static str = "buckets";
+}
+
 impl crate::members::HasMembers for Buckets {
-    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {
-        let b = authorized(state, p, id, action).await?;
-        Ok(crate::members::Target {
-            kind: meta::members::ResourceKind::Bucket,
-            id: b.id,
-            path: format!("/api/v2/buckets/{}", b.id),
-        })
-    }
+    const KIND: meta::members::ResourceKind = meta::members::ResourceKind::Bucket;
 }

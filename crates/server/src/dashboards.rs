@@ -474,21 +474,17 @@ pub(crate) async fn patch_view(
 #[derive(Debug)]
 pub(crate) struct Dashboards;
 
-impl crate::labels::HasLabels for Dashboards {
-    const TYPE: &'static str = "dashboards";
+impl crate::resource::Resource for Dashboards {
     const PATH: &'static str = "/api/v2/dashboards";
     async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
         Ok(authorized(state, p, id, action).await?.id)
     }
 }
 
+impl crate::labels::HasLabels for Dashboards {
+    const TYPE: &'static str = "dashboards";
+}
+
 impl crate::members::HasMembers for Dashboards {
-    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {
-        let d = authorized(state, p, id, action).await?;
-        Ok(crate::members::Target {
-            kind: meta::members::ResourceKind::Dashboard,
-            id: d.id,
-            path: format!("/api/v2/dashboards/{}", d.id),
-        })
-    }
+    const KIND: meta::members::ResourceKind = meta::members::ResourceKind::Dashboard;
 }

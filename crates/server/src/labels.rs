@@ -108,18 +108,9 @@ pub(crate) async fn delete(
 }
 
 /// A resource with `/labels`: its handlers are shared, generic over the kind.
-pub(crate) trait HasLabels: Send + Sync + 'static {
+pub(crate) trait HasLabels: crate::resource::Resource {
     /// The resource type name label mappings use (`dashboards`, ...).
     const TYPE: &'static str;
-    /// The path prefix of one resource (`/api/v2/dashboards`).
-    const PATH: &'static str;
-    /// Loads the resource named by `id` (404 if missing) and checks `action` on it; its ID.
-    fn target(
-        state: &AppState,
-        p: &Principal,
-        id: &str,
-        action: Action,
-    ) -> impl std::future::Future<Output = ApiResult<meta::Id>> + Send;
 }
 
 pub(crate) async fn list_on<T: HasLabels>(

@@ -27,6 +27,7 @@ mod paging;
 mod query;
 mod remotes;
 mod replicate;
+mod resource;
 mod scraping;
 mod secrets;
 mod session;

@@ -1,7 +1,5 @@
-//! Members and owners, shared by orgs and buckets: one set of handlers, generic
-//! over the kind of resource.
-
-use std::future::Future;
+//! Members and owners, shared by every resource that has them: one set of
+//! handlers, generic over the kind of resource.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,27 +12,13 @@ use crate::error::ApiResult;
 use crate::extract::{JsonBody, parse_id};
 use crate::state::AppState;
 use crate::views;
-use meta::Id;
 use meta::auth::Action;
 use meta::members::{ResourceKind, Role};
 
-/// The org or bucket whose members are being handled; already authorized.
-#[derive(Debug)]
-pub(crate) struct Target {
-    pub(crate) kind: ResourceKind,
-    pub(crate) id: Id,
-    pub(crate) path: String,
-}
-
 /// A resource kind with members and owners.
-pub(crate) trait HasMembers: Send + Sync + 'static {
-    /// Loads the resource named by `id` (404 if missing) and checks `action` on it.
-    fn target(
-        state: &AppState,
-        p: &Principal,
-        id: &str,
-        action: Action,
-    ) -> impl Future<Output = ApiResult<Target>> + Send;
+pub(crate) trait HasMembers: crate::resource::Resource {
+    /// The kind user-resource mappings record.
+    const KIND: ResourceKind;
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,9 +35,9 @@ fn suffix(role: Role) -> &'static str {
 }
 
 async fn list<T: HasMembers>(state: AppState, p: Principal, id: String, role: Role) -> ApiResult<Json<Value>> {
-    let t = T::target(&state, &p, &id, Action::Read).await?;
-    let self_link = format!("{}/{}", t.path, suffix(role));
-    let users = state.meta(move |m| m.list_members(t.kind, t.id, role)).await?;
+    let rid = T::target(&state, &p, &id, Action::Read).await?;
+    let self_link = format!("{}/{rid}/{}", T::PATH, suffix(role));
+    let users = state.meta(move |m| m.list_members(T::KIND, rid, role)).await?;
     Ok(Json(json!({
         "links": { "self": self_link },
         "users": users.iter().map(|u| views::member(u, role.as_str())).collect::<Vec<_>>(),
@@ -67,12 +51,12 @@ async fn add<T: HasMembers>(
     role: Role,
     body: AddMember,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let t = T::target(&state, &p, &id, Action::Write).await?;
+    let rid = T::target(&state, &p, &id, Action::Write).await?;
     let uid = parse_id(&body.id)?;
     let user = state
         .meta(move |m| -> meta::Result<_> {
             let user = m.find_user_by_id(uid)?;
-            m.add_member(t.kind, t.id, uid, role)?;
+            m.add_member(T::KIND, rid, uid, role)?;
             Ok(user)
         })
         .await?;
@@ -86,9 +70,9 @@ async fn remove<T: HasMembers>(
     role: Role,
     user: String,
 ) -> ApiResult<StatusCode> {
-    let t = T::target(&state, &p, &id, Action::Write).await?;
+    let rid = T::target(&state, &p, &id, Action::Write).await?;
     let uid = parse_id(&user)?;
-    state.meta(move |m| m.remove_member(t.kind, t.id, uid, role)).await?;
+    state.meta(move |m| m.remove_member(T::KIND, rid, uid, role)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

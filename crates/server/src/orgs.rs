@@ -135,13 +135,13 @@ pub(crate) async fn delete(
 #[derive(Debug)]
 pub(crate) struct Orgs;
 
-impl crate::members::HasMembers for Orgs {
-    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {
-        let org = authorized(state, p, id, action).await?;
-        Ok(crate::members::Target {
-            kind: meta::members::ResourceKind::Org,
-            id: org.id,
-            path: format!("/api/v2/orgs/{}", org.id),
-        })
+impl crate::resource::Resource for Orgs {
+    const PATH: &'static str = "/api/v2/orgs";
+    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
+        Ok(authorized(state, p, id, action).await?.id)
     }
+}
+
+impl crate::members::HasMembers for Orgs {
+    const KIND: meta::members::ResourceKind = meta::members::ResourceKind::Org;
 }

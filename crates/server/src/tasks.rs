@@ -478,23 +478,19 @@ pub(crate) async fn retry_run(
 #[derive(Debug)]
 pub(crate) struct Tasks;
 
-impl crate::labels::HasLabels for Tasks {
-    const TYPE: &'static str = "tasks";
+impl crate::resource::Resource for Tasks {
     const PATH: &'static str = "/api/v2/tasks";
     async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
         Ok(authorized(state, p, id, action).await?.id)
     }
 }
 
+impl crate::labels::HasLabels for Tasks {
+    const TYPE: &'static str = "tasks";
+}
+
 impl crate::members::HasMembers for Tasks {
-    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {
-        let t = authorized(state, p, id, action).await?;
-        Ok(crate::members::Target {
-            kind: meta::members::ResourceKind::Task,
-            id: t.id,
-            path: format!("/api/v2/tasks/{}", t.id),
-        })
-    }
+    const KIND: meta::members::ResourceKind = meta::members::ResourceKind::Task;
 }
 
 /// Runs task scripts for the scheduler: as the task's owner, in its org, with

@@ -184,23 +184,19 @@ pub(crate) async fn plugins(q: QueryMap) -> ApiResult<Json<Value>> {
 #[derive(Debug)]
 pub(crate) struct Telegrafs;
 
-impl crate::labels::HasLabels for Telegrafs {
-    const TYPE: &'static str = "telegrafs";
+impl crate::resource::Resource for Telegrafs {
     const PATH: &'static str = "/api/v2/telegrafs";
     async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
         Ok(telegraf_authorized(state, p, id, action).await?.id)
     }
 }
 
+impl crate::labels::HasLabels for Telegrafs {
+    const TYPE: &'static str = "telegrafs";
+}
+
 impl crate::members::HasMembers for Telegrafs {
-    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {
-        let d = telegraf_authorized(state, p, id, action).await?;
-        Ok(crate::members::Target {
-            kind: meta::members::ResourceKind::Telegraf,
-            id: d.id,
-            path: format!("/api/v2/telegrafs/{}", d.id),
-        })
-    }
+    const KIND: meta::members::ResourceKind = meta::members::ResourceKind::Telegraf;
 }
 
 // ---- scrapers ----
@@ -368,21 +364,17 @@ pub(crate) async fn delete_scraper(
 #[derive(Debug)]
 pub(crate) struct Scrapers;
 
-impl crate::labels::HasLabels for Scrapers {
-    const TYPE: &'static str = "scrapers";
+impl crate::resource::Resource for Scrapers {
     const PATH: &'static str = "/api/v2/scrapers";
     async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
         Ok(scraper_authorized(state, p, id, action).await?.id)
     }
 }
 
+impl crate::labels::HasLabels for Scrapers {
+    const TYPE: &'static str = "scrapers";
+}
+
 impl crate::members::HasMembers for Scrapers {
-    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<crate::members::Target> {
-        let d = scraper_authorized(state, p, id, action).await?;
-        Ok(crate::members::Target {
-            kind: meta::members::ResourceKind::Scraper,
-            id: d.id,
-            path: format!("/api/v2/scrapers/{}", d.id),
-        })
-    }
+    const KIND: meta::members::ResourceKind = meta::members::ResourceKind::Scraper;
 }

@@ -257,10 +257,13 @@ pub(crate) async fn delete(
 #[derive(Debug)]
 pub(crate) struct Variables;
 
-impl crate::labels::HasLabels for Variables {
-    const TYPE: &'static str = "variables";
+impl crate::resource::Resource for Variables {
     const PATH: &'static str = "/api/v2/variables";
     async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
         Ok(authorized(state, p, id, action).await?.id)
     }
+}
+
+impl crate::labels::HasLabels for Variables {
+    const TYPE: &'static str = "variables";
 }
