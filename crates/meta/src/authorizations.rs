@@ -114,7 +114,8 @@ pub fn token_digest(token: &str) -> [u8; 32] {
 
 const COLUMNS: &str = "id, status, description, org_id, user_id, permissions, created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Authorization> {
+/// An authorization from the first eight columns of a row (as `COLUMNS`); its token is not read.
+pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Authorization> {
     let status: String = r.get(1)?;
     let perms: String = r.get(5)?;
     Ok(Authorization {

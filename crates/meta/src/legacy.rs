@@ -31,21 +31,11 @@ pub struct LegacyFilter {
 
 const COLUMNS: &str = "id, status, description, org_id, user_id, permissions, created_at, updated_at, username";
 
+/// The columns authorizations share, then the username (the v1 token).
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Authorization> {
-    let status: String = r.get(1)?;
-    let perms: String = r.get(5)?;
-    Ok(Authorization {
-        id: r.get(0)?,
-        token: Some(r.get(8)?),
-        status: AuthStatus::parse(&status).unwrap_or(AuthStatus::Inactive),
-        description: r.get(2)?,
-        org_id: r.get(3)?,
-        user_id: r.get(4)?,
-        permissions: serde_json::from_str(&perms)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?,
-        created_at: r.get(6)?,
-        updated_at: r.get(7)?,
-    })
+    let mut a = crate::authorizations::from_row(r)?;
+    a.token = Some(r.get(8)?);
+    Ok(a)
 }
 
 fn find_by_id(conn: &Connection, id: Id) -> Result<Authorization> {

@@ -29,7 +29,8 @@ fn require(p: &Principal, action: Action, a: &Authorization) -> ApiResult<()> {
     Ok(())
 }
 
-fn status(s: Option<&str>) -> ApiResult<Option<AuthStatus>> {
+/// A status named in a request body; an unknown one is a 400.
+pub(crate) fn status(s: Option<&str>) -> ApiResult<Option<AuthStatus>> {
     s.map(|s| AuthStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("invalid authorization status {s:?}"))))
         .transpose()
 }
@@ -145,13 +146,20 @@ pub(crate) struct PatchAuthorization {
     description: Option<String>,
 }
 
+impl PatchAuthorization {
+    /// The update it asks for; an unknown status is a 400.
+    pub(crate) fn update(self) -> ApiResult<AuthorizationUpdate> {
+        Ok(AuthorizationUpdate { status: status(self.status.as_deref())?, description: self.description })
+    }
+}
+
 pub(crate) async fn patch(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<PatchAuthorization>,
 ) -> ApiResult<Json<Value>> {
-    let update = AuthorizationUpdate { status: status(body.status.as_deref())?, description: body.description };
+    let update = body.update()?;
     let a = authorized(&state, &p, &id, Action::Write).await?;
     let body = state
         .meta(move |m| -> meta::Result<Value> {

@@ -14,7 +14,7 @@ use crate::extract::{JsonBody, QueryMap, parse_id};
 use crate::state::AppState;
 use crate::views;
 use meta::auth::{Action, Permission, Resource, ResourceType};
-use meta::authorizations::{AuthStatus, Authorization, AuthorizationUpdate};
+use meta::authorizations::{AuthStatus, Authorization};
 use meta::legacy::{LegacyFilter, NewLegacyAuthorization};
 
 fn require(p: &Principal, action: Action, a: &Authorization) -> ApiResult<()> {
@@ -23,11 +23,6 @@ fn require(p: &Principal, action: Action, a: &Authorization) -> ApiResult<()> {
         p.require(action, Resource::one(ResourceType::Users, uid))?;
     }
     Ok(())
-}
-
-fn status(s: Option<&str>) -> ApiResult<Option<AuthStatus>> {
-    s.map(|s| AuthStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("invalid authorization status {s:?}"))))
-        .transpose()
 }
 
 pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
@@ -93,7 +88,7 @@ pub(crate) async fn create(
         Some(s) => Some(parse_id(s)?),
         None => p.user_id,
     };
-    let status = status(body.status.as_deref())?.unwrap_or(AuthStatus::Active);
+    let status = crate::authorizations::status(body.status.as_deref())?.unwrap_or(AuthStatus::Active);
     state.meta(move |m| m.find_org_by_id(org_id)).await?;
     p.require(Action::Write, Resource::in_org(ResourceType::Authorizations, org_id))?;
     if let Some(uid) = user_id {
@@ -129,19 +124,13 @@ pub(crate) async fn get(State(state): State<AppState>, p: Principal, Path(id): P
     Ok(Json(state.meta(move |m| Ok::<_, ApiError>(legacy_view(&a, m))).await?))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PatchLegacy {
-    status: Option<String>,
-    description: Option<String>,
-}
-
 pub(crate) async fn patch(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<PatchLegacy>,
+    JsonBody(body): JsonBody<crate::authorizations::PatchAuthorization>,
 ) -> ApiResult<Json<Value>> {
-    let update = AuthorizationUpdate { status: status(body.status.as_deref())?, description: body.description };
+    let update = body.update()?;
     let a = authorized(&state, &p, &id, Action::Write).await?;
     let body = state
         .meta(move |m| -> meta::Result<Value> {
