@@ -254,7 +254,8 @@ fn join_pair(
             }
         }
     }
-    let template = left.or(right).expect("a pair has at least one table");
+    // A pair always has one table at least; with none there is nothing to make.
+    let Some(template) = left.or(right) else { return Ok(Vec::new()) };
     tables_of(&out, template, left, right)
 }
 
