@@ -192,7 +192,7 @@ pub(crate) fn display(v: &Value, indent: usize, out: &mut String) {
             }
         }
         Value::Regex(r) => out.push_str(r.as_str()),
-        Value::Time(t) => out.push_str(&crate::interp::format_time_fixed(*t)),
+        Value::Time(t) => out.push_str(&time::rfc3339::format(*t, time::rfc3339::Fraction::Fixed)),
         Value::Array(a) => items(out, indent, '[', ']', a.len(), |i, out| display(&a[i], indent + 1, out)),
         Value::Record(r) => {
             let mut keys: Vec<&str> = r.keys().collect();
@@ -236,7 +236,7 @@ pub(crate) fn to_string(v: &Value) -> EvalResult<Value> {
     Ok(match v.undynamic() {
         Value::Null => Value::Null,
         v @ Value::String(_) => v.clone(),
-        Value::Time(t) => Value::String(crate::interp::format_time_fixed(*t)),
+        Value::Time(t) => Value::String(time::rfc3339::format(*t, time::rfc3339::Fraction::Fixed)),
         v @ (Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Duration(_)) => {
             Value::String(v.to_string())
         }
@@ -312,13 +312,8 @@ pub(crate) fn to_time(v: &Value) -> EvalResult<Value> {
         Value::UInt(n) => Value::Time(*n as i64),
         // RFC 3339, or a date alone (its midnight, UTC) as time literals allow.
         Value::String(s) => Value::Time(
-            chrono::DateTime::parse_from_rfc3339(s)
-                .ok()
-                .and_then(|t| t.timestamp_nanos_opt())
-                .or_else(|| {
-                    let day = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-                    day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt()
-                })
+            time::rfc3339::parse(s)
+                .or_else(|| time::rfc3339::parse_date(s))
                 .ok_or_else(|| invalid_syntax(s, "time"))?,
         ),
         v => return cannot_convert(v, "time"),

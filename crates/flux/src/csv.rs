@@ -110,55 +110,7 @@ impl<'a> Column<'a> {
 
 /// RFC 3339 with the fraction's trailing zeros trimmed (Go's RFC3339Nano), written in place.
 fn write_time(t: i64, out: &mut String) {
-    let secs = t.div_euclid(1_000_000_000);
-    let nanos = t.rem_euclid(1_000_000_000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (the days-from-civil algorithm, inverted).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    if !(0..=9999).contains(&year) {
-        out.push_str(&crate::interp::format_time(t));
-        return;
-    }
-    let mut buf = [0u8; 30];
-    let two = |b: &mut [u8], v: i64| {
-        b[0] = b'0' + (v / 10) as u8;
-        b[1] = b'0' + (v % 10) as u8;
-    };
-    two(&mut buf[0..2], year / 100);
-    two(&mut buf[2..4], year % 100);
-    buf[4] = b'-';
-    two(&mut buf[5..7], month);
-    buf[7] = b'-';
-    two(&mut buf[8..10], day);
-    buf[10] = b'T';
-    two(&mut buf[11..13], rem / 3600);
-    buf[13] = b':';
-    two(&mut buf[14..16], rem % 3600 / 60);
-    buf[16] = b':';
-    two(&mut buf[17..19], rem % 60);
-    let mut len = 19;
-    if nanos != 0 {
-        buf[19] = b'.';
-        let mut n = nanos;
-        let mut digits = [0u8; 9];
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        let keep = 9 - digits.iter().rev().take_while(|&&d| d == b'0').count();
-        buf[20..20 + keep].copy_from_slice(&digits[..keep]);
-        len = 20 + keep;
-    }
-    buf[len] = b'Z';
-    out.push_str(std::str::from_utf8(&buf[..=len]).unwrap_or_default());
+    time::rfc3339::write(out, t, time::rfc3339::Fraction::Trimmed);
 }
 
 /// A field as RFC 4180 writes it: quoted when it holds the delimiter, a quote or a line break.
@@ -175,7 +127,7 @@ fn text(v: &Value, _nano: bool) -> String {
         Value::Null => String::new(),
         // Full precision, trailing zeros trimmed, in both formats: InfluxDB 2.7
         // writes times this way whatever the dialect says, and clients rely on it.
-        Value::Time(t) => crate::interp::format_time(*t),
+        Value::Time(t) => time::rfc3339::format(*t, time::rfc3339::Fraction::Trimmed),
         v => v.to_string(),
     }
 }

@@ -246,9 +246,7 @@ impl Interp {
             Expression::StringLiteral(s) => Ok(Value::String(s.value.clone())),
             Expression::BooleanLiteral { value, .. } => Ok(Value::Bool(*value)),
             Expression::DurationLiteral { values, .. } => Ok(Value::Duration(duration_of(values)?)),
-            Expression::DateTimeLiteral { value, .. } => chrono::DateTime::parse_from_rfc3339(value)
-                .ok()
-                .and_then(|t| t.timestamp_nanos_opt())
+            Expression::DateTimeLiteral { value, .. } => time::rfc3339::parse(value)
                 .map(Value::Time)
                 .ok_or_else(|| EvalError { message: format!("invalid time {value}") }),
             // A label is the name it stands for wherever a string is wanted.
@@ -265,7 +263,7 @@ impl Interp {
                         StringPart::InterpolatedPart { expression, .. } => match self.eval(scope, expression)? {
                             Value::String(s) => out.push_str(&s),
                             Value::Null => {}
-                            Value::Time(t) => out.push_str(&format_time_fixed(t)),
+                            Value::Time(t) => time::rfc3339::write(&mut out, t, time::rfc3339::Fraction::Fixed),
                             v @ (Value::Int(_)
                             | Value::UInt(_)
                             | Value::Float(_)
@@ -516,18 +514,14 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 fn duration_of(values: &[ast::DurationValue]) -> EvalResult<Duration> {
     let mut d = Duration::default();
     for v in values {
+        // Months and years have no fixed length: they are kept apart.
         let (months, nanos): (i64, i64) = match v.unit.as_str() {
             "y" => (12, 0),
             "mo" => (1, 0),
-            "w" => (0, 7 * 86_400_000_000_000),
-            "d" => (0, 86_400_000_000_000),
-            "h" => (0, 3_600_000_000_000),
-            "m" => (0, 60_000_000_000),
-            "s" => (0, 1_000_000_000),
-            "ms" => (0, 1_000_000),
-            "us" | "µs" => (0, 1_000),
-            "ns" => (0, 1),
-            u => return err(format!("invalid duration unit {u}")),
+            u => match time::duration::unit_nanos(u) {
+                Some(n) => (0, n),
+                None => return err(format!("invalid duration unit {u}")),
+            },
         };
         let overflow = || EvalError { message: "duration out of range".into() };
         d.months = v.magnitude.checked_mul(months).and_then(|m| d.months.checked_add(m)).ok_or_else(overflow)?;
@@ -557,23 +551,6 @@ pub fn add_duration(t: i64, d: &Duration, sign: i64) -> EvalResult<i64> {
     t.checked_add(nanos).ok_or_else(|| EvalError { message: "time out of range".into() })
 }
 
-/// A time as Go's RFC3339Nano writes it: UTC, fraction with trailing zeros trimmed.
-pub fn format_time(t: i64) -> String {
-    use chrono::TimeZone;
-    let dt = chrono::Utc.timestamp_nanos(t);
-    let secs = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
-    let nanos = t.rem_euclid(1_000_000_000);
-    if nanos == 0 { format!("{secs}Z") } else { format!("{secs}.{}Z", format!("{nanos:09}").trim_end_matches('0')) }
-}
-
-/// A time as Flux writes it in strings (`string()`, interpolation, `display()`):
-/// RFC 3339 with all nine fractional digits.
-pub fn format_time_fixed(t: i64) -> String {
-    use chrono::TimeZone;
-    let dt = chrono::Utc.timestamp_nanos(t);
-    format!("{}.{:09}Z", dt.format("%Y-%m-%dT%H:%M:%S"), t.rem_euclid(1_000_000_000))
-}
-
 pub fn format_duration(d: &Duration) -> String {
     if d.months == 0 && d.nanos == 0 {
         return "0s".into();
@@ -591,13 +568,13 @@ pub fn format_duration(d: &Duration) -> String {
     }
     let mut n = d.nanos;
     for (unit, size) in [
-        ("w", 7 * 86_400_000_000_000i64),
-        ("d", 86_400_000_000_000),
-        ("h", 3_600_000_000_000),
-        ("m", 60_000_000_000),
-        ("s", 1_000_000_000),
-        ("ms", 1_000_000),
-        ("us", 1_000),
+        ("w", time::WEEK),
+        ("d", time::DAY),
+        ("h", time::HOUR),
+        ("m", time::MINUTE),
+        ("s", time::SECOND),
+        ("ms", time::MILLISECOND),
+        ("us", time::MICROSECOND),
         ("ns", 1),
     ] {
         if n >= size {

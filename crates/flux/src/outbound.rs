@@ -98,8 +98,8 @@ impl RemoteRead {
         let param = if self.by_id { "bucketID" } else { "bucket" };
         format!(
             "from({param}: {bucket}) |> range(start: {}, stop: {})",
-            crate::interp::format_time(start),
-            crate::interp::format_time(stop)
+            time::rfc3339::format(start, time::rfc3339::Fraction::Trimmed),
+            time::rfc3339::format(stop, time::rfc3339::Fraction::Trimmed)
         )
     }
 

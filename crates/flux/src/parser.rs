@@ -844,12 +844,8 @@ impl<'a> Parser<'a> {
 /// A date-time literal in RFC 3339 (a bare date means midnight UTC), normalised
 /// as Flux prints it.
 fn parse_datetime(s: &str) -> Option<String> {
-    let t = if s.len() == 10 {
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0)?.and_utc().fixed_offset()
-    } else {
-        chrono::DateTime::parse_from_rfc3339(s).ok()?
-    };
-    Some(crate::interp::format_time(t.timestamp_nanos_opt()?))
+    let t = if s.len() == 10 { time::rfc3339::parse_date(s)? } else { time::rfc3339::parse(s)? };
+    Some(time::rfc3339::format(t, time::rfc3339::Fraction::Trimmed))
 }
 
 fn set_attributes(stmt: &mut Statement, attrs: Vec<Attribute>) {

@@ -323,7 +323,7 @@ impl fmt::Display for Value {
             Value::Float(x) if x.is_infinite() => f.write_str(if *x > 0.0 { "+Inf" } else { "-Inf" }),
             Value::Float(x) => write!(f, "{x}"),
             Value::String(s) => write!(f, "{s}"),
-            Value::Time(t) => write!(f, "{}", crate::interp::format_time(*t)),
+            Value::Time(t) => write!(f, "{}", time::rfc3339::format(*t, time::rfc3339::Fraction::Trimmed)),
             Value::Duration(d) => write!(f, "{}", crate::interp::format_duration(d)),
             Value::Bytes(b) => write!(f, "{b:?}"),
             Value::Regex(r) => write!(f, "/{}/", r.as_str()),

@@ -93,8 +93,8 @@ fn run(stmt: &Statement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> 
                     .map(|rp| {
                         vec![
                             Value::from(rp.name),
-                            Value::from(go_duration(rp.duration_ns)),
-                            Value::from(go_duration(rp.shard_group_duration_ns)),
+                            Value::from(time::duration::go_string(rp.duration_ns)),
+                            Value::from(time::duration::go_string(rp.shard_group_duration_ns)),
                             Value::from(1),
                             Value::from(rp.default),
                         ]
@@ -546,70 +546,5 @@ fn translate(e: &Expr) -> Option<Predicate> {
             Some(Predicate::Compare(subject, matcher))
         }
         _ => None,
-    }
-}
-
-/// A duration as Go's `time.Duration` prints it (`168h0m0s`, `0s`, `1h30m0s`).
-pub fn go_duration(ns: i64) -> String {
-    if ns == 0 {
-        return "0s".into();
-    }
-    let negative = ns < 0;
-    let mut n = ns.unsigned_abs();
-    let mut out = String::new();
-    if n < 1_000_000_000 {
-        // Sub-second: the largest unit that keeps digits before the point.
-        let (unit, scale) = if n < 1_000 {
-            ("ns", 1)
-        } else if n < 1_000_000 {
-            ("µs", 1_000)
-        } else {
-            ("ms", 1_000_000)
-        };
-        let whole = n / scale;
-        let frac = n % scale;
-        out.push_str(&whole.to_string());
-        if frac > 0 {
-            let digits = format!("{frac:0width$}", width = (scale as f64).log10() as usize);
-            out.push('.');
-            out.push_str(digits.trim_end_matches('0'));
-        }
-        out.push_str(unit);
-    } else {
-        let hours = n / 3_600_000_000_000;
-        n %= 3_600_000_000_000;
-        let minutes = n / 60_000_000_000;
-        n %= 60_000_000_000;
-        let secs = n / 1_000_000_000;
-        let frac = n % 1_000_000_000;
-        if hours > 0 {
-            out.push_str(&format!("{hours}h"));
-        }
-        if hours > 0 || minutes > 0 {
-            out.push_str(&format!("{minutes}m"));
-        }
-        out.push_str(&secs.to_string());
-        if frac > 0 {
-            out.push('.');
-            out.push_str(format!("{frac:09}").trim_end_matches('0'));
-        }
-        out.push('s');
-    }
-    if negative { format!("-{out}") } else { out }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_print_as_go_prints_them() {
-        assert_eq!(go_duration(0), "0s");
-        assert_eq!(go_duration(604_800_000_000_000), "168h0m0s");
-        assert_eq!(go_duration(86_400_000_000_000), "24h0m0s");
-        assert_eq!(go_duration(90_000_000_000), "1m30s");
-        assert_eq!(go_duration(1_500_000_000), "1.5s");
-        assert_eq!(go_duration(1_500_000), "1.5ms");
-        assert_eq!(go_duration(42), "42ns");
     }
 }

@@ -1273,13 +1273,13 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         let n: i64 = digits.parse().map_err(|_| invalid())?;
         let (unit, len, scale): (String, usize, i64) = match chars[i] {
             'n' if chars.get(i + 1) == Some(&'s') => ("ns".into(), 2, 1),
-            'u' | 'µ' => (chars[i].to_string(), 1, 1_000),
-            'm' if chars.get(i + 1) == Some(&'s') => ("ms".into(), 2, 1_000_000),
-            'm' => ("m".into(), 1, 60_000_000_000),
-            's' => ("s".into(), 1, 1_000_000_000),
-            'h' => ("h".into(), 1, 3_600_000_000_000),
-            'd' => ("d".into(), 1, 86_400_000_000_000),
-            'w' => ("w".into(), 1, 604_800_000_000_000),
+            'u' | 'µ' => (chars[i].to_string(), 1, time::MICROSECOND),
+            'm' if chars.get(i + 1) == Some(&'s') => ("ms".into(), 2, time::MILLISECOND),
+            'm' => ("m".into(), 1, time::MINUTE),
+            's' => ("s".into(), 1, time::SECOND),
+            'h' => ("h".into(), 1, time::HOUR),
+            'd' => ("d".into(), 1, time::DAY),
+            'w' => ("w".into(), 1, time::WEEK),
             _ => return Err(invalid()),
         };
         // Go's arithmetic wraps; a wrapped (negative) total is the overflow it reports.
@@ -1295,13 +1295,13 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
 /// A duration as InfluxQL writes it: the largest unit that divides it.
 pub fn format_duration(ns: i64) -> String {
     const UNITS: [(i64, &str); 7] = [
-        (604_800_000_000_000, "w"),
-        (86_400_000_000_000, "d"),
-        (3_600_000_000_000, "h"),
-        (60_000_000_000, "m"),
-        (1_000_000_000, "s"),
-        (1_000_000, "ms"),
-        (1_000, "u"),
+        (time::WEEK, "w"),
+        (time::DAY, "d"),
+        (time::HOUR, "h"),
+        (time::MINUTE, "m"),
+        (time::SECOND, "s"),
+        (time::MILLISECOND, "ms"),
+        (time::MICROSECOND, "u"),
     ];
     if ns == 0 {
         return "0s".into();

@@ -314,8 +314,7 @@ fn subquery(
             let t = row
                 .first()
                 .and_then(Json::as_str)
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .and_then(|t| t.timestamp_nanos_opt())
+                .and_then(time::rfc3339::parse)
                 .ok_or("a subquery row without a time")?;
             rows.push((t, row));
         }
@@ -1974,15 +1973,15 @@ fn time_value(e: &Expr, now: i64) -> Run<i64> {
 }
 
 fn parse_time_string(s: &str) -> Option<i64> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return t.timestamp_nanos_opt();
+    if let Some(t) = time::rfc3339::parse(s) {
+        return Some(t);
     }
     for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return t.and_utc().timestamp_nanos_opt();
         }
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt()
+    time::rfc3339::parse_date(s)
 }
 
 /// Splits a condition into what only reads tags (for storage) and the rest (rows).
@@ -2014,59 +2013,5 @@ fn conjuncts(e: &Expr) -> Vec<&Expr> {
 
 /// A time as InfluxDB writes it in JSON: RFC3339 with the fraction's zeros trimmed.
 pub(crate) fn format_time(t: i64) -> String {
-    use std::fmt::Write;
-    let (secs, nanos) = (t.div_euclid(1_000_000_000), t.rem_euclid(1_000_000_000));
-    let (days, of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    let mut s = String::with_capacity(30);
-    if (0..=9999).contains(&y) {
-        let _ = write!(s, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", of_day / 3600, of_day % 3600 / 60, of_day % 60);
-    } else {
-        let _ = write!(s, "{}", chrono::DateTime::from_timestamp_nanos(t).format("%Y-%m-%dT%H:%M:%S"));
-    }
-    if nanos != 0 {
-        let _ = write!(s, ".{}", format!("{nanos:09}").trim_end_matches('0'));
-    }
-    s.push('Z');
-    s
-}
-
-/// The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01
-/// (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_written_as_chrono_writes_them() {
-        let mut t: i64 = -2_208_988_800_123_456_789; // 1900
-        while t < 4_102_444_800_000_000_000 {
-            let dt = chrono::DateTime::from_timestamp_nanos(t);
-            let want = dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-            let want = match want.split_once('.') {
-                Some((secs, frac)) => {
-                    let frac = frac.trim_end_matches('Z').trim_end_matches('0');
-                    if frac.is_empty() { format!("{secs}Z") } else { format!("{secs}.{frac}Z") }
-                }
-                None => want,
-            };
-            assert_eq!(format_time(t), want, "{t}");
-            t += 86_399_999_999_937 * 3 + 7;
-        }
-        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_time(1_577_836_800_500_000_000), "2020-01-01T00:00:00.5Z");
-        assert_eq!(format_time(951_782_400_000_000_000), "2000-02-29T00:00:00Z");
-    }
+    time::rfc3339::format(t, time::rfc3339::Fraction::Trimmed)
 }

@@ -1,7 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -21,7 +20,7 @@ impl Id {
     /// epoch in the high bits, 22 random bits below, and never below the last
     /// one given out. Always non-zero and below 2^63 (positive as SQLite sees it).
     pub fn generate() -> Self {
-        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let millis = (time::now_ns() / time::MILLISECOND) as u64;
         let fresh = ((millis & ((1 << 41) - 1)) << 22) | (rand::random::<u64>() & ((1 << 22) - 1));
         let prev =
             LAST.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| Some(fresh.max(last + 1))).unwrap_or(0);

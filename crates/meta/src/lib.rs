@@ -41,5 +41,5 @@ pub use page::{FindOptions, Page};
 
 /// A timestamp as InfluxDB prints it: RFC 3339, UTC, with the fraction it needs.
 pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    time::rfc3339::format(time::now_ns(), time::rfc3339::Fraction::Si)
 }

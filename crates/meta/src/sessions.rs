@@ -6,7 +6,7 @@ use crate::authorizations::{generate_token, token_digest};
 use crate::{Id, Result, Store};
 
 fn now_secs() -> i64 {
-    chrono::Utc::now().timestamp()
+    time::now_ns().div_euclid(time::SECOND)
 }
 
 impl Store {

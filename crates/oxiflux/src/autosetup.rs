@@ -23,7 +23,7 @@ pub(crate) fn run(store: &meta::Store, env: impl Fn(&str) -> Option<String>) -> 
     let retention = match env("DOCKER_INFLUXDB_INIT_RETENTION").filter(|v| !v.is_empty()) {
         Some(d) => {
             crate::config::parse_duration_ns(&d).with_context(|| format!("DOCKER_INFLUXDB_INIT_RETENTION={d:?}"))?
-                / 1_000_000_000
+                / time::SECOND
         }
         None => 0,
     };

@@ -266,44 +266,13 @@ impl Config {
 }
 
 /// A Go-style duration (`30m0s`, `1h30m`, `500ms`, `10s`), also taking `d` and
-/// `w`; `0` alone is zero. In nanoseconds.
+/// `w`; `0` alone is zero. In nanoseconds, never negative.
 pub(crate) fn parse_duration_ns(s: &str) -> anyhow::Result<i64> {
-    if s == "0" {
-        return Ok(0);
+    let ns = time::duration::parse_go(s)?;
+    if ns < 0 {
+        bail!("a negative duration means nothing here");
     }
-    let mut total: i64 = 0;
-    let mut rest = s;
-    if rest.is_empty() {
-        bail!("empty duration");
-    }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
-        if digits == 0 {
-            bail!("expected a number at {rest:?}");
-        }
-        let n: f64 = rest[..digits].parse().context("bad number")?;
-        rest = &rest[digits..];
-        let unit_len = rest.chars().take_while(|c| c.is_alphabetic()).map(char::len_utf8).sum();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let ns: f64 = match unit {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "d" => 86_400e9,
-            "w" => 604_800e9,
-            _ => bail!("unknown duration unit {unit:?} (use ns, us, ms, s, m, h, d or w)"),
-        };
-        let part = n * ns;
-        if !part.is_finite() || part > i64::MAX as f64 {
-            bail!("duration too long");
-        }
-        total = total.checked_add(part as i64).context("duration too long")?;
-    }
-    Ok(total)
+    Ok(ns)
 }
 
 fn default_data_dir() -> PathBuf {

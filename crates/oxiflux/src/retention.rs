@@ -21,7 +21,7 @@ pub(crate) async fn run(meta: Arc<meta::Store>, storage: Arc<storage::Storage>, 
 }
 
 fn enforce(meta: &meta::Store, storage: &storage::Storage) -> anyhow::Result<usize> {
-    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+    let now = time::now_ns();
     let buckets = meta.list_buckets(&meta::buckets::BucketFilter::default(), &meta::FindOptions::all())?;
     Ok(buckets
         .iter()

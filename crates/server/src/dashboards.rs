@@ -12,10 +12,11 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryMap, parse_id};
 use crate::state::AppState;
-use crate::variables::{now_ns, rfc3339};
+use crate::variables::rfc3339;
 use meta::Id;
 use meta::auth::{Action, Resource, ResourceType};
 use meta::documents::{Document, Kind, NewDocument};
+use time::now_ns;
 
 /// The view types a `chronograf-v2` view may have.
 const VIEW_TYPES: &[&str] = &[

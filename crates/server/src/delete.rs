@@ -22,7 +22,7 @@ pub(crate) struct DeleteRequest {
 }
 
 fn parse_time(s: &str, field: &str, example: &str) -> ApiResult<i64> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().and_then(|t| t.timestamp_nanos_opt()).ok_or_else(|| {
+    time::rfc3339::parse(s).ok_or_else(|| {
         ApiError::invalid(format!(
             "invalid RFC3339Nano for field {field}, please format your time with RFC3339Nano format, example: {example}"
         ))

@@ -217,7 +217,7 @@ pub(crate) async fn query(
         storage: Arc::clone(&state.storage),
         org,
         principal,
-        now: chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0),
+        now: time::now_ns(),
     };
     // Run here, the worker handing its other tasks on meanwhile: no hop to
     // another thread and back for a query that takes a fraction of a millisecond.

@@ -197,7 +197,7 @@ impl flux::Source for Source {
             retention_ns: bucket.retention_seconds.saturating_mul(1_000_000_000),
             shard_group_ns: bucket.shard_group_seconds.saturating_mul(1_000_000_000),
         };
-        let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+        let now = time::now_ns();
         let precision = lineproto::Precision::Nanosecond;
         let queued = crate::replicate::prepare(self.replications.as_deref(), target.bucket, lines, precision, now)
             .map_err(|e| err(format!("to: {}", e.message)))?;
@@ -247,11 +247,10 @@ pub(crate) async fn query(
         None => p.org_id.ok_or_else(|| ApiError::invalid("Please provide either orgID or org"))?,
     };
     let now = match &req.now {
-        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
-            .ok()
-            .and_then(|t| t.timestamp_nanos_opt())
-            .ok_or_else(|| ApiError::invalid(format!("invalid now {t:?}: use RFC3339")))?,
-        None => chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0),
+        Some(t) => {
+            time::rfc3339::parse(t).ok_or_else(|| ApiError::invalid(format!("invalid now {t:?}: use RFC3339")))?
+        }
+        None => time::now_ns(),
     };
     let d = &req.dialect;
     let dialect = flux::csv::Dialect {

@@ -197,10 +197,6 @@ pub(crate) fn line_protocol(points: &[Point]) -> String {
     out
 }
 
-fn now_ns() -> i64 {
-    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
-}
-
 impl AppState {
     /// Scrapes every target each `interval` until `shutdown` resolves.
     pub fn start_scrapers(
@@ -260,7 +256,7 @@ async fn scrape(state: &AppState, target: &meta::documents::Document, interval: 
         return Err(format!("fetching {url}: status {}", resp.status()));
     }
     let text = resp.text().await.map_err(|e| format!("reading {url}: {e}"))?;
-    let now = now_ns();
+    let now = time::now_ns();
     let lines = line_protocol(&parse(&text, now));
     if lines.is_empty() {
         return Ok(());

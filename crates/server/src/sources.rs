@@ -287,17 +287,7 @@ fn bucket_view(id: &str, org: &str, name: &str, rp: Option<&str>, every_seconds:
 
 /// A 1.x duration (`168h0m0s`, `0s` = forever) in seconds.
 fn v1_duration(s: &str) -> i64 {
-    let (mut total, mut n) = (0i64, 0i64);
-    for c in s.chars() {
-        match c {
-            '0'..='9' => n = n * 10 + i64::from(c as u8 - b'0'),
-            'h' => (total, n) = (total + n * 3600, 0),
-            'm' => (total, n) = (total + n * 60, 0),
-            's' => (total, n) = (total + n, 0),
-            _ => n = 0,
-        }
-    }
-    total
+    time::duration::parse_go(s).map_or(0, |ns| ns / time::SECOND)
 }
 
 /// `GET /sources/{id}/buckets`: this server's buckets for `self`, the

@@ -12,7 +12,8 @@ pub struct AppState {
     pub storage: Arc<storage::Storage>,
     /// Largest accepted write body after decompression; 0 = no limit (`--http-max-request-size`).
     pub max_request_size: usize,
-    pub started: chrono::DateTime<chrono::Utc>,
+    /// When the server started, in nanoseconds since the epoch.
+    pub started: i64,
     /// The effective configuration, shown by `GET /api/v2/config`.
     pub config: Arc<serde_json::Value>,
     pub session_ttl_secs: i64,
@@ -139,7 +140,7 @@ impl AppState {
             meta,
             storage,
             max_request_size: 0,
-            started: chrono::Utc::now(),
+            started: time::now_ns(),
             config: Arc::new(config),
             session_ttl_secs,
             tls,

@@ -33,12 +33,16 @@ pub(crate) async fn ping() -> Response {
     resp
 }
 
+/// Seconds since the server started, to the millisecond.
+fn uptime_secs(state: &AppState) -> f64 {
+    ((time::now_ns() - state.started) / time::MILLISECOND) as f64 / 1000.0
+}
+
 pub(crate) async fn ready(State(state): State<AppState>) -> Json<Value> {
-    let up = chrono::Utc::now() - state.started;
-    let secs = up.num_milliseconds() as f64 / 1000.0;
+    let secs = uptime_secs(&state);
     Json(json!({
         "status": "ready",
-        "started": state.started.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        "started": time::rfc3339::format(state.started, time::rfc3339::Fraction::Si),
         "up": format!("{secs}s"),
     }))
 }
@@ -99,7 +103,7 @@ pub(crate) async fn config(State(state): State<AppState>, p: Principal) -> ApiRe
 pub(crate) async fn metrics(axum::extract::State(state): axum::extract::State<crate::state::AppState>) -> Response {
     use std::fmt::Write;
     let mut out = String::new();
-    let uptime = (chrono::Utc::now() - state.started).num_milliseconds() as f64 / 1000.0;
+    let uptime = uptime_secs(&state);
     let _ = writeln!(
         out,
         "# HELP influxdb_uptime_seconds influxdb process uptime in seconds\n# TYPE influxdb_uptime_seconds gauge\ninfluxdb_uptime_seconds {uptime}"

@@ -10,9 +10,10 @@ use std::sync::atomic::AtomicBool;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{SecondsFormat, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use time::now_ns;
+use time::rfc3339::Fraction;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Code};
@@ -26,19 +27,14 @@ use meta::tasks::{NewTask, Run, RunFilter, RunLog, Task, TaskChange, TaskFilter,
 const MAX_PAGE: usize = 500;
 const DEFAULT_PAGE: usize = 100;
 
-fn now_ns() -> i64 {
-    Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
-}
-
+/// Times of tasks and runs as InfluxDB shows them: a task's in whole seconds,
+/// a run's and a log's with the fraction they have.
 fn rfc3339(ns: i64, fraction: bool) -> String {
-    let format = if fraction { SecondsFormat::AutoSi } else { SecondsFormat::Secs };
-    Utc.timestamp_nanos(ns).to_rfc3339_opts(format, true)
+    time::rfc3339::format(ns, if fraction { Fraction::Si } else { Fraction::None })
 }
 
 fn parse_time(s: &str, what: &str) -> ApiResult<i64> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .and_then(|t| t.timestamp_nanos_opt())
+    time::rfc3339::parse(s)
         .ok_or_else(|| ApiError::invalid(format!("failed parsing {what}: {s:?} is not an RFC3339 time")))
 }
 

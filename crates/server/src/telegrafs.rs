@@ -13,10 +13,10 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryMap, parse_id};
 use crate::state::AppState;
-use crate::variables::now_ns;
 use meta::Id;
 use meta::auth::{Action, Resource, ResourceType};
 use meta::documents::{Document, Kind, NewDocument};
+use time::now_ns;
 
 fn telegraf_resource(d: &Document) -> Resource {
     Resource::one_in_org(ResourceType::Telegrafs, d.id, d.org_id)

@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{SecondsFormat, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use time::now_ns;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -34,12 +34,9 @@ const RESERVED: &[&str] = &[
     "windowPeriod",
 ];
 
-pub(crate) fn now_ns() -> i64 {
-    Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
-}
-
+/// A document's `createdAt`/`updatedAt`, as InfluxDB shows them.
 pub(crate) fn rfc3339(ns: i64) -> String {
-    Utc.timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    time::rfc3339::format(ns, time::rfc3339::Fraction::Si)
 }
 
 fn resource(d: &Document) -> Resource {

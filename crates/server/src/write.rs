@@ -69,7 +69,7 @@ async fn write_to(
         retention_ns: bucket.retention_seconds.saturating_mul(1_000_000_000),
         shard_group_ns: bucket.shard_group_seconds.saturating_mul(1_000_000_000),
     };
-    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+    let now = time::now_ns();
     let reps = state.replications.clone();
     let outcome = state
         .storage(move |s| {

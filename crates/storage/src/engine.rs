@@ -245,34 +245,6 @@ fn by_row_budget<T>(items: &[T], rows: impl Fn(&T) -> usize) -> Vec<&[T]> {
 /// Tag keys a point may not carry (InfluxDB refuses the whole request).
 const RESERVED_TAG_KEYS: &[&str] = &["_field", "_measurement", "time"];
 
-fn go_duration(ns: i64) -> String {
-    let secs = ns / 1_000_000_000;
-    format!("{}h{}m{}s", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
-fn go_time(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000) as u32;
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let frac = if nanos == 0 { String::new() } else { format!(".{nanos:09}").trim_end_matches('0').to_owned() };
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}{frac} +0000 UTC", sod / 3600, sod % 3600 / 60, sod % 60)
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
-}
-
 impl Storage {
     /// Opens the engine in `dir` (creating it): loads the catalogs, finishes any
     /// delete a crash interrupted, replays the write-ahead log, and starts the
@@ -376,7 +348,7 @@ impl Storage {
             let mut st = inner.write_state();
             let lines = lineproto::parse(body, precision).filter_map(std::result::Result::ok);
             let outcome = apply_lines(&mut st, target, lines, default_time, now);
-            st.last_write = now_ns();
+            st.last_write = time::now_ns();
             let seq = (outcome.written > 0).then(|| {
                 let header = Entry::write_header(
                     target.bucket,
@@ -510,8 +482,8 @@ fn worker(inner: std::sync::Weak<Inner>) {
             let st = strong.read_state();
             (st.buffer_bytes, st.last_write)
         };
-        let cold =
-            bytes > 0 && now_ns().saturating_sub(last_write) >= strong.config.cache_snapshot_write_cold_duration_ns;
+        let cold = bytes > 0
+            && time::now_ns().saturating_sub(last_write) >= strong.config.cache_snapshot_write_cold_duration_ns;
         if bytes >= strong.config.cache_snapshot_memory_size || cold {
             if let Err(e) = strong.snapshot() {
                 tracing::error!(error = %e, "writing the buffer to Parquet failed; the WAL keeps the data");
@@ -1022,9 +994,9 @@ fn apply_lines<'a>(
     if retention_dropped > 0 {
         out.reason = Some(format!(
             "dropped {retention_dropped} points outside retention policy of duration {} - oldest {}, newest {}",
-            go_duration(target.retention_ns),
-            go_time(min_dropped),
-            go_time(max_dropped)
+            time::duration::go_string(target.retention_ns),
+            time::civil::go_string(min_dropped),
+            time::civil::go_string(max_dropped)
         ));
     } else {
         out.reason = other_reason;
@@ -1044,18 +1016,5 @@ fn delete_in_buffer(st: &mut State, bucket: u64, start: i64, stop: i64, predicat
             }
         }
         partition.retain(|_, d| !d.times.is_empty());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_formats_match_influxdb_messages() {
-        assert_eq!(go_duration(3_600_000_000_000), "1h0m0s");
-        assert_eq!(go_duration(30 * 86_400_000_000_000), "720h0m0s");
-        assert_eq!(go_time(0), "1970-01-01 00:00:00 +0000 UTC");
-        assert_eq!(go_time(1_577_836_800_500_000_000), "2020-01-01 00:00:00.5 +0000 UTC");
     }
 }

@@ -93,16 +93,8 @@ fn literal_nanos(e: &Expression) -> Option<Result<i64, String>> {
     let Expression::DurationLiteral { values, .. } = e else { return None };
     let mut total: i64 = 0;
     for v in values {
-        let unit: i64 = match v.unit.as_str() {
-            "ns" => 1,
-            "us" | "µs" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            "d" => 86_400_000_000_000,
-            "w" => 604_800_000_000_000,
-            unit => return Some(Err(format!("invalid duration in task: unit {unit} has no fixed length"))),
+        let Some(unit) = time::duration::unit_nanos(&v.unit) else {
+            return Some(Err(format!("invalid duration in task: unit {} has no fixed length", v.unit)));
         };
         total = match v.magnitude.checked_mul(unit).and_then(|n| total.checked_add(n)) {
             Some(t) => t,

@@ -216,33 +216,12 @@ impl Cron {
     }
 }
 
-/// A Go duration (`1h30m`, `90s`, `1d`), for `@every`.
+/// A Go duration (`1h30m`, `90s`, `1d`), for `@every`: a positive one.
 fn parse_go_duration(s: &str) -> Result<Duration, String> {
-    let mut total = Duration::zero();
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err("an empty duration".into());
+    match time::duration::parse_go(s).map_err(|e| e.to_string())? {
+        ns if ns > 0 => Ok(Duration::nanoseconds(ns)),
+        _ => Err(format!("@every needs a positive duration, got {s:?}")),
     }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        let n: i64 = rest[..digits].parse().map_err(|_| format!("invalid duration {s:?}"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let part = match &rest[..unit_len] {
-            "ns" => Duration::nanoseconds(n),
-            "us" | "µs" => Duration::microseconds(n),
-            "ms" => Duration::milliseconds(n),
-            "s" => Duration::seconds(n),
-            "m" => Duration::minutes(n),
-            "h" => Duration::hours(n),
-            "d" => Duration::days(n),
-            "w" => Duration::weeks(n),
-            u => return Err(format!("invalid unit {u:?} in {s:?}")),
-        };
-        total += part;
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
 }
 
 #[cfg(test)]
@@ -250,11 +229,11 @@ mod tests {
     use super::*;
 
     fn t(s: &str) -> i64 {
-        DateTime::parse_from_rfc3339(s).unwrap().timestamp_nanos_opt().unwrap()
+        time::rfc3339::parse(s).unwrap()
     }
 
     fn show(n: i64) -> String {
-        Utc.timestamp_nanos(n).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        time::rfc3339::format(n, time::rfc3339::Fraction::None)
     }
 
     #[test]

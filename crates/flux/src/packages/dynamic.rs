@@ -85,7 +85,7 @@ fn write(v: &Value, out: &mut String) -> EvalResult<()> {
         Value::UInt(n) => out.push_str(&n.to_string()),
         Value::Float(x) => out.push_str(&go_json_float(*x)?),
         Value::String(s) => string(s, out),
-        Value::Time(t) => string(&crate::interp::format_time(*t), out),
+        Value::Time(t) => string(&time::rfc3339::format(*t, time::rfc3339::Fraction::Trimmed), out),
         Value::Duration(d) => string(&crate::interp::format_duration(d), out),
         Value::Regex(r) => string(r.as_str(), out),
         Value::Bytes(b) => {

@@ -524,10 +524,9 @@ pub(super) fn v1_json(_: &mut Interp, a: &Args) -> EvalResult<Value> {
             let mut times = Vec::with_capacity(rows.len());
             for r in &rows {
                 times.push(Value::Time(match &r[time_at] {
-                    serde_json::Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
-                        .ok()
-                        .and_then(|t| t.timestamp_nanos_opt())
-                        .ok_or_else(|| bad(format!("bad time {s:?}")))?,
+                    serde_json::Value::String(s) => {
+                        time::rfc3339::parse(s).ok_or_else(|| bad(format!("bad time {s:?}")))?
+                    }
                     serde_json::Value::Number(n) => n.as_i64().ok_or_else(|| bad(format!("bad time {n}")))?,
                     v => return Err(bad(format!("bad time {v}"))),
                 }));
