@@ -1,39 +1,22 @@
-//! Flux, the language of InfluxDB 2.x: syntax first.
+//! Flux, the language of InfluxDB 2.x: the face the server and the tests use.
 //!
-//! [`parse`] turns source text into an [`ast::Package`] whose JSON form (serde)
-//! is the shape `POST /api/v2/query/ast` returns in InfluxDB: node types named
-//! as in Flux, each with its `location` (line and column, 1-based, and the
-//! source text it spans). Syntax errors carry line and column.
+//! [`eval`] runs a program for its value, [`run`] runs a query and hands each
+//! result table on as it is made, [`query`] gathers the results, [`analyze`]
+//! finds what is wrong with a program without running it, and [`suggestions`]
+//! lists the universe's functions. Each puts the three crates together:
+//! `flux-syntax` parses, `flux-runtime` checks and runs, handed the standard
+//! library of `flux-stdlib`.
 //!
-//! [`eval`] runs a program over Flux values with Flux's null rules; tables and
-//! the standard library's transformations come in later slices of the Flux work.
+//! Not here: any of the language itself; this crate only joins its parts.
 
-pub mod ast;
-mod builtins;
-pub mod check;
-pub mod csv;
-mod influxdb;
-pub mod interp;
-mod lexer;
-pub mod limits;
-pub mod location;
-pub mod outbound;
-mod packages;
-mod parser;
-mod pushdown;
-pub mod stream;
-pub mod table;
-mod transform;
-mod universe;
-pub mod value;
-mod vector;
+use std::rc::Rc;
 
-pub use interp::{EvalError, Interp};
-pub use lexer::Position;
-pub use limits::{Limits, MemoryPool};
-pub use parser::{ParseError, parse, parse_file};
-pub use universe::{BucketInfo, DatabaseInfo, Source, WriteTarget};
-pub use value::Value;
+pub use flux_runtime::{
+    BucketInfo, DatabaseInfo, EvalError, Interp, Library, Limits, MemoryPool, Source, Value, WriteTarget, check, csv,
+    outbound, table, value,
+};
+pub use flux_stdlib::Stdlib;
+pub use flux_syntax::{ParseError, Position, ast, parse, parse_file};
 
 /// A Flux error: a syntax error before running, or an error while running.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -51,7 +34,7 @@ pub enum Error {
 /// the value of its last expression statement.
 pub fn eval(src: &str, now: i64) -> Result<Value, Error> {
     let program = parse(src)?;
-    let mut interp = Interp::new(now);
+    let mut interp = Interp::new(now, Stdlib::shared());
     Ok(interp.run(&program.files[0])?)
 }
 
@@ -62,25 +45,25 @@ pub fn eval(src: &str, now: i64) -> Result<Value, Error> {
 pub fn run(
     src: &str,
     now: i64,
-    source: Option<std::rc::Rc<dyn Source>>,
+    source: Option<Rc<dyn Source>>,
     limits: &Limits,
     sink: &mut dyn FnMut(&str, table::Table) -> Result<(), EvalError>,
 ) -> Result<(), Error> {
     let program = parse(src)?;
-    let mut interp = Interp::new(now);
+    let mut interp = Interp::new(now, Stdlib::shared());
     check::check(&mut interp, &program.files[0])?;
     interp.source = source;
-    interp.budget = limits::Budget::new(limits);
+    interp.budget = flux_runtime::limits::Budget::new(limits);
     interp.run(&program.files[0])?;
     let mut results = std::mem::take(&mut interp.results);
     for s in std::mem::take(&mut interp.statements) {
-        if results.iter().any(|(_, r)| std::rc::Rc::ptr_eq(r, &s)) {
+        if results.iter().any(|(_, r)| Rc::ptr_eq(r, &s)) {
             continue;
         }
         results.push(("_result".to_owned(), s));
     }
     for (name, s) in results {
-        stream::execute(&mut interp, &s, &mut |_, t| sink(&name, t))?;
+        flux_runtime::exec::execute(&mut interp, &s, &mut |_, t| sink(&name, t))?;
     }
     Ok(())
 }
@@ -89,16 +72,12 @@ pub fn run(
 /// or every undefined name and wrong argument.
 pub fn analyze(src: &str) -> Result<(), Error> {
     let program = parse(src)?;
-    check::check(&mut Interp::new(0), &program.files[0])?;
+    check::check(&mut Interp::new(0, Stdlib::shared()), &program.files[0])?;
     Ok(())
 }
 
 /// Runs a query and gathers its results: (name, tables) in result order.
-pub fn query(
-    src: &str,
-    now: i64,
-    source: Option<std::rc::Rc<dyn Source>>,
-) -> Result<Vec<(String, Vec<table::Table>)>, Error> {
+pub fn query(src: &str, now: i64, source: Option<Rc<dyn Source>>) -> Result<Vec<(String, Vec<table::Table>)>, Error> {
     let mut out: Vec<(String, Vec<table::Table>)> = Vec::new();
     run(src, now, source, &Limits::default(), &mut |name, t| {
         match out.last_mut() {
@@ -108,4 +87,11 @@ pub fn query(
         Ok(())
     })?;
     Ok(out)
+}
+
+/// The universe's functions, sorted by name, each with its parameters and
+/// their kinds as Flux's completer names them: what
+/// `GET /api/v2/query/suggestions` lists.
+pub fn suggestions() -> Vec<(String, Vec<(String, &'static str)>)> {
+    check::suggestions(Stdlib::shared())
 }

@@ -418,7 +418,7 @@ pub(crate) async fn ast(_: Principal, JsonBody(req): JsonBody<LanguageRequest>) 
 /// The universe's functions with their parameters (`{"funcs": [{name, params}]}`),
 /// for the query builder's completion; as InfluxDB, without a `table` parameter.
 pub(crate) async fn suggestions(_: Principal) -> ApiResult<Json<Value>> {
-    let funcs: Vec<Value> = flux::check::suggestions()
+    let funcs: Vec<Value> = flux::suggestions()
         .into_iter()
         .map(|(name, params)| {
             let params: serde_json::Map<String, Value> =
@@ -434,7 +434,7 @@ pub(crate) async fn suggestion(
     _: Principal,
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (name, params) = flux::check::suggestions()
+    let (name, params) = flux::suggestions()
         .into_iter()
         .find(|(n, _)| *n == name)
         .ok_or_else(|| ApiError::not_found(format!("could not find a Flux function named {name:?}")))?;

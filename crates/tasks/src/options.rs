@@ -2,7 +2,7 @@
 //! read from its script as InfluxDB reads it (the same checks, the same
 //! messages), and written back when an update changes one of them.
 
-use flux::ast::{Assignment, Expression, File, Property, PropertyKey, Statement};
+use flux_syntax::ast::{Assignment, Expression, File, Property, PropertyKey, Statement};
 
 /// Most runs of one task at once, and most retries, as InfluxDB allows.
 const MAX_CONCURRENCY: i64 = 100;
@@ -38,7 +38,7 @@ impl OptionsUpdate {
 }
 
 fn parse(script: &str) -> Result<File, String> {
-    flux::parse_file(script).map_err(|e| e.to_string())
+    flux_syntax::parse_file(script).map_err(|e| e.to_string())
 }
 
 /// The `option task = {...}` object of a script.
@@ -245,7 +245,7 @@ pub fn rewrite(script: &str, update: &OptionsUpdate) -> Result<String, String> {
     let file = parse(script)?;
     let obj = task_object(&file)?;
     let check_duration = |text: &str, what: &str| -> Result<(), String> {
-        let e = flux::parse_file(&format!("x = {text}"))
+        let e = flux_syntax::parse_file(&format!("x = {text}"))
             .ok()
             .and_then(|f| match f.body.into_iter().next() {
                 Some(Statement::VariableAssignment(a)) => Some(a.init),
@@ -317,7 +317,7 @@ pub fn rewrite(script: &str, update: &OptionsUpdate) -> Result<String, String> {
 }
 
 /// The byte offset of a 1-based line and column (columns count characters).
-fn offset_of(src: &str, pos: flux::ast::Pos) -> usize {
+fn offset_of(src: &str, pos: flux_syntax::ast::Pos) -> usize {
     let mut line_start = 0;
     for _ in 1..pos.line {
         match src[line_start..].find('\n') {

@@ -1,0 +1,152 @@
+//! Running a stream: tables flow one at a time from their source (stored
+//! tables, a storage scan, a library's source) through per-table operations
+//! to the sink; an operation that needs every table gathers its inputs first,
+//! counting what it holds against the query's memory budget.
+
+use crate::error::{EvalError, EvalResult};
+use crate::interp::Interp;
+use crate::limits::Reservation;
+use crate::scan::ScanSpec;
+use crate::stream::{Op, Sink, Stream};
+use crate::table::Table;
+
+fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
+    Err(EvalError { message: message.into() })
+}
+
+fn named(name: &str, e: EvalError) -> EvalError {
+    if e.message.starts_with(name) && e.message[name.len()..].starts_with(':') {
+        e
+    } else {
+        EvalError { message: format!("{name}: {}", e.message) }
+    }
+}
+
+/// Runs a stream, handing each table to `sink` as it is made.
+pub fn execute(i: &mut Interp, s: &Stream, sink: &mut Sink<'_>) -> EvalResult<()> {
+    match s {
+        Stream::Tables(ts) => {
+            for t in ts.iter() {
+                i.budget.check_time()?;
+                sink(i, t.clone())?;
+            }
+            Ok(())
+        }
+        Stream::Scan(spec) => run_scan(i, spec, sink),
+        Stream::Source(s) => s.execute(i, sink),
+        Stream::Op { name, inputs, op: Op::PerTable(f), .. } => execute(i, &inputs[0], &mut |i, t| {
+            i.budget.check_time()?;
+            let outs = f(i, t).map_err(|e| named(name, e))?;
+            i.budget.check_time()?;
+            for out in outs {
+                sink(i, out)?;
+            }
+            Ok(())
+        }),
+        Stream::Op { name, inputs, op: Op::Whole(f), .. } => {
+            let mut all = Vec::with_capacity(inputs.len());
+            let mut held = Vec::new();
+            for input in inputs {
+                all.push(gather(i, input, &mut held)?);
+            }
+            i.budget.check_time()?;
+            let outs = f(i, all).map_err(|e| named(name, e))?;
+            drop(held);
+            let _held = i.budget.reserve(|| outs.iter().map(Table::memory_size).sum())?;
+            for out in outs {
+                i.budget.check_time()?;
+                sink(i, out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Runs a stream and gathers its tables.
+pub fn collect(i: &mut Interp, s: &Stream) -> EvalResult<Vec<Table>> {
+    gather(i, s, &mut Vec::new())
+}
+
+/// Gathers a stream's tables, counting each as held by the query until `held` is dropped.
+fn gather(i: &mut Interp, s: &Stream, held: &mut Vec<Reservation>) -> EvalResult<Vec<Table>> {
+    let mut out = Vec::new();
+    execute(i, s, &mut |i, t| {
+        held.push(i.budget.reserve(|| t.memory_size())?);
+        out.push(t);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Runs a storage scan, one table per series and field.
+fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> EvalResult<()> {
+    let Some((start, stop)) = spec.range else {
+        return fail(format!(
+            "cannot submit unbounded read to {:?}; try bounding 'from' with a call to 'range'",
+            spec.bucket_name
+        ));
+    };
+    let source = i.source.clone().ok_or_else(|| EvalError { message: "no storage in this context".into() })?;
+    let req = storage::ScanRequest::new(spec.bucket, start, stop, spec.predicate.clone());
+    if spec.window.is_none() && spec.group.is_none() {
+        // A raw read goes to the sink series by series, never held whole.
+        let mut failed = None;
+        let mut each = |fs: storage::FieldSeries| -> EvalResult<()> {
+            let _held = i.budget.reserve(|| crate::table::batch_memory_size(&fs.batch))?;
+            i.budget.check_time()?;
+            let t = crate::table::from_series(&fs, start, stop)?;
+            sink(i, t)
+        };
+        source
+            .storage()
+            .scan_each(&req, &mut |fs| match each(fs) {
+                Ok(()) => std::ops::ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    std::ops::ControlFlow::Break(())
+                }
+            })
+            .map_err(|e| EvalError { message: format!("reading storage: {e}") })?;
+        return failed.map_or(Ok(()), Err);
+    }
+    let series = match &spec.window {
+        None => source.storage().scan(&req),
+        Some(w) => source.storage().window_aggregate(&storage::WindowRequest {
+            scan: req,
+            every: w.every,
+            offset: w.offset,
+            aggregate: w.aggregate,
+            create_empty: w.create_empty,
+        }),
+    }
+    .map_err(|e| EvalError { message: format!("reading storage: {e}") })?;
+    let _held = i.budget.reserve(|| series.iter().map(|fs| crate::table::batch_memory_size(&fs.batch)).sum())?;
+    i.budget.check_time()?;
+    match (&spec.group, &spec.window) {
+        (None, _) => {
+            for fs in &series {
+                let t = match &spec.window {
+                    None => crate::table::from_series(fs, start, stop)?,
+                    Some(w) => crate::pushdown::window_table(fs, w, start, stop)?,
+                };
+                i.budget.check_time()?;
+                sink(i, t)?;
+            }
+        }
+        (Some(g), None) => {
+            let tables =
+                series.iter().map(|fs| crate::table::from_series(fs, start, stop)).collect::<EvalResult<Vec<_>>>()?;
+            for t in crate::group::regroup_by(tables, |t| g.key_of(&t.names()))? {
+                i.budget.check_time()?;
+                sink(i, t)?;
+            }
+        }
+        (Some(g), Some(w)) => {
+            for t in crate::pushdown::grouped_windows(&series, w, g, start, stop)? {
+                i.budget.check_time()?;
+                sink(i, t)?;
+            }
+        }
+    }
+    Ok(())
+}
