@@ -28,7 +28,7 @@ fn loaded() -> TestServer {
     let (status, body) =
         s.post("/api/v2/buckets", TOKEN, json!({"orgID": org_id(&setup), "name": "db", "retentionRules": []}));
     assert_eq!(status, 201, "{body}");
-    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/influxql/dataset.lp")).unwrap();
+    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases/influxql/db.lp")).unwrap();
     let r = s
         .request(Method::POST, "/api/v2/write?org=acme&bucket=db&precision=ns", Some(TOKEN))
         .body(data)
