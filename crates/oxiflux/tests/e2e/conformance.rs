@@ -96,7 +96,8 @@ impl Report {
                 _ => continue,
             };
             if !path.with_extension(owner).exists() {
-                self.fail(&path.display().to_string(), &format!("an expected answer without its .{owner} file"));
+                let name = format!("{}/{}", file_name(dir), file_name(&path));
+                self.fail(&name, &format!("an expected answer without its .{owner} file"));
             }
         }
     }
@@ -108,7 +109,7 @@ impl Report {
         assert!(self.flux > 0 && self.influxql > 0, "no cases found under {CASES}");
         assert!(
             self.failures.is_empty(),
-            "{} of {} cases ({} Flux, {} InfluxQL) differ (- want, + got):\n\n{}",
+            "{} failures in {} cases ({} Flux, {} InfluxQL; - want, + got):\n\n{}",
             self.failures.len(),
             self.flux + self.influxql,
             self.flux,
@@ -274,8 +275,7 @@ fn run_influxql(s: &TestServer, data: &Dataset, report: &mut Report) {
             let descending = q.contains("DESC");
             let (got, want) = if descending { (got, want) } else { (normalized(got), normalized(want)) };
             if status != 200 || !same(&got, &want) {
-                let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
-                report.fail(&case, &format!("HTTP {status}\n{}", diff(&pretty(&want), &pretty(&got))));
+                report.fail(&case, &format!("HTTP {status}\n{}", diff(&layout(&want, 0), &layout(&got, 0))));
             }
         }
     }
@@ -313,6 +313,29 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// JSON as `.result` files lay it out: each array or object that holds only
+/// scalars (a row, a column list) on one line.
+fn layout(v: &Value, indent: usize) -> String {
+    let members: Vec<(Option<&String>, &Value)> = match v {
+        Value::Array(a) => a.iter().map(|m| (None, m)).collect(),
+        Value::Object(o) => o.iter().map(|(k, m)| (Some(k), m)).collect(),
+        _ => Vec::new(),
+    };
+    if !members.iter().any(|(_, m)| m.is_array() || m.is_object()) {
+        return v.to_string();
+    }
+    let pad = "  ".repeat(indent + 1);
+    let inner: Vec<String> = members
+        .iter()
+        .map(|(k, m)| match k {
+            Some(k) => format!("{pad}{}: {}", Value::String(k.to_string()), layout(m, indent + 1)),
+            None => format!("{pad}{}", layout(m, indent + 1)),
+        })
+        .collect();
+    let (open, close) = if v.is_array() { ('[', ']') } else { ('{', '}') };
+    format!("{open}\n{}\n{}{close}", inner.join(",\n"), "  ".repeat(indent))
+}
+
 /// A line diff of `want` and `got` (`-` want, `+` got), with three lines of context.
 fn diff(want: &str, got: &str) -> String {
     let (a, b): (Vec<&str>, Vec<&str>) = (want.split('\n').collect(), got.split('\n').collect());
@@ -329,12 +352,12 @@ fn diff(want: &str, got: &str) -> String {
         if i < a.len() && j < b.len() && a[i] == b[j] {
             lines.push((' ', a[i]));
             (i, j) = (i + 1, j + 1);
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            lines.push(('+', b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
             lines.push(('-', a[i]));
             i += 1;
+        } else {
+            lines.push(('+', b[j]));
+            j += 1;
         }
     }
     let changed: Vec<usize> = (0..lines.len()).filter(|&k| lines[k].0 != ' ').collect();
