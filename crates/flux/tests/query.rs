@@ -1,4 +1,6 @@
-//! Queries over a real storage engine (a temporary data directory).
+//! Queries over a real storage engine (a temporary data directory), checked for
+//! properties: the same rows whichever way a query runs. Fixed answers to fixed
+//! queries are conformance cases, run over HTTP (`crates/oxiflux/tests/cases/flux/`).
 
 use std::rc::Rc;
 
@@ -46,84 +48,6 @@ impl Source for Engine {
             .map_err(|e| EvalError { message: e.to_string() })?;
         Ok(())
     }
-}
-
-fn engine() -> Option<Rc<dyn Source>> {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = storage::Storage::open(dir.path(), storage::StorageConfig::default()).unwrap();
-    let target = storage::BucketTarget { bucket: 1, retention_ns: 0, shard_group_ns: 7 * 86_400_000_000_000 };
-    let body = format!(
-        "cpu,host=a usage=1.5 {T0}\ncpu,host=a usage=2.5 {}\ncpu,host=b usage=3 {T0}\nmem,host=a free=10i {T0}\n",
-        T0 + 10_000_000_000
-    );
-    storage.write(&target, body.as_bytes(), lineproto::Precision::Nanosecond, T0).unwrap();
-    Some(Rc::new(Engine { storage, _dir: dir }))
-}
-
-fn run(q: &str) -> String {
-    let results = flux::query(q, T0 + 3_600_000_000_000, engine()).unwrap_or_else(|e| panic!("{q}: {e}"));
-    encode(&results, &Dialect::default())
-}
-
-#[test]
-fn from_range_filter_gives_influxdb_annotated_csv() {
-    let got = run(
-        r#"from(bucket: "b") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-01T01:00:00Z) |> filter(fn: (r) => r._measurement == "cpu" and r._field == "usage")"#,
-    );
-    let want = "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string\r\n\
-#group,false,false,true,true,false,false,true,true,true\r\n\
-#default,_result,,,,,,,,\r\n\
-,result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\
-,,0,2020-01-01T00:00:00Z,2020-01-01T01:00:00Z,2020-01-01T00:00:00Z,1.5,usage,cpu,a\r\n\
-,,0,2020-01-01T00:00:00Z,2020-01-01T01:00:00Z,2020-01-01T00:00:10Z,2.5,usage,cpu,a\r\n\
-,,1,2020-01-01T00:00:00Z,2020-01-01T01:00:00Z,2020-01-01T00:00:00Z,3,usage,cpu,b\r\n\
-\r\n";
-    assert_eq!(got, want);
-}
-
-#[test]
-fn filters_that_storage_cannot_run_run_row_by_row() {
-    let got = run(
-        r#"from(bucket: "b") |> range(start: -2h) |> filter(fn: (r) => r._value > 2.0 and r._measurement == "cpu") |> yield(name: "big")"#,
-    );
-    assert!(got.contains(",result,table,"), "{got}");
-    let rows: Vec<&str> = got.lines().filter(|l| l.starts_with(",,")).collect();
-    assert_eq!(rows.len(), 2, "{got}");
-    assert!(got.starts_with("#datatype") && got.contains("#default,big,"), "{got}");
-}
-
-#[test]
-fn tag_inequality_stays_exact_for_series_without_the_tag() {
-    // mem has host=a; a series without `host` would be kept by storage's "" != "x";
-    // Flux drops it (null comparison), so the filter runs row by row.
-    let got = run(r#"from(bucket: "b") |> range(start: -2h) |> filter(fn: (r) => r.host != "a")"#);
-    let rows: Vec<&str> = got.lines().filter(|l| l.starts_with(",,")).collect();
-    assert_eq!(rows.len(), 1, "{got}");
-    assert!(rows[0].ends_with(",b"), "{got}");
-}
-
-#[test]
-fn errors_read_like_influxdb() {
-    let err = |q: &str| flux::query(q, T0, engine()).unwrap_err().to_string();
-    assert!(err(r#"from(bucket: "b") |> filter(fn: (r) => true)"#).contains("cannot submit unbounded read to \"b\""));
-    assert!(err(r#"from(bucket: "nope") |> range(start: -1h)"#).contains("could not find bucket"));
-    assert!(err("from(bucket: ").starts_with("error @1:"));
-}
-
-#[test]
-fn no_annotations_and_rfc3339nano() {
-    let results = flux::query(
-        r#"from(bucket: "b") |> range(start: 2019-12-31T23:59:59.5Z, stop: 2020-01-01T01:00:00Z) |> filter(fn: (r) => r._measurement == "mem")"#,
-        T0,
-        engine(),
-    )
-    .unwrap();
-    let d = Dialect { annotations: vec![], date_time_format: "RFC3339Nano".into(), ..Dialect::default() };
-    assert_eq!(
-        encode(&results, &d),
-        ",result,table,_start,_stop,_time,_value,_field,_measurement,host\r\n\
-,_result,0,2019-12-31T23:59:59.5Z,2020-01-01T01:00:00Z,2020-01-01T00:00:00Z,10,free,mem,a\r\n\r\n"
-    );
 }
 
 /// Several series and fields, with gaps, for pushdown checks.
@@ -210,64 +134,4 @@ fn pivot_gives_the_same_rows_whichever_way_it_runs() {
         run(&format!(r#"{base} |> sort(columns: ["_time"], desc: true) |> {pivot} |> sort(columns: ["_time"])"#));
     assert_eq!(aligned, general);
     assert!(aligned.contains(",n,usage") || aligned.contains(",usage,n"), "{aligned}");
-}
-
-#[test]
-fn map_makes_no_column_of_a_missing_column_read() {
-    // A row-by-row map (the user function call keeps it off the vectorized path)
-    // reading a column no row has: Flux gives that property no column.
-    let q = r#"import "array"
-id = (v) => v
-array.from(rows: [{_time: 2020-01-01T00:00:00Z, _value: 1}, {_time: 2020-01-01T00:00:10Z, _value: 2}])
-    |> map(fn: (r) => ({_time: r._time, _value: id(v: r._value), key: r.key}))"#;
-    let results = flux::query(q, T0, None).unwrap();
-    let csv = encode(&results, &Dialect::default());
-    assert_eq!(
-        csv,
-        "#datatype,string,long,dateTime:RFC3339,long\r\n#group,false,false,false,false\r\n#default,_result,,,\r\n\
-         ,result,table,_time,_value\r\n,,0,2020-01-01T00:00:00Z,1\r\n,,0,2020-01-01T00:00:10Z,2\r\n\r\n"
-    );
-}
-
-#[test]
-fn vectorized_map_makes_no_column_of_nulls_read_from_a_missing_column() {
-    let q = r#"import "array"
-array.from(rows: [{a: true}, {a: false}])
-    |> map(fn: (r) => ({r with never: not r.never, x: r.missing or true, y: r.missing and true}))"#;
-    let results = flux::query(q, T0, None).unwrap();
-    let csv = encode(&results, &Dialect::default());
-    assert_eq!(
-        csv,
-        "#datatype,string,long,boolean,boolean\r\n#group,false,false,false,false\r\n#default,_result,,,\r\n\
-         ,result,table,a,x\r\n,,0,true,true\r\n,,0,false,true\r\n\r\n"
-    );
-}
-
-#[test]
-fn join_package_refuses_what_it_cannot_join() {
-    let base = r#"import "array"
-import "join"
-l = array.from(rows: [{k: 1, v: "a"}])
-r = array.from(rows: [{k: 1, w: "b"}, {k: 2, w: "c"}])
-"#;
-    let err = |q: &str| flux::query(&format!("{base}{q}"), T0, None).unwrap_err().to_string();
-    assert!(
-        err("join.tables(left: l, right: r, on: (l, r) => l.k > r.k, as: (l, r) => l, method: \"inner\")")
-            .contains("on must be a function whose body compares properties of l and r with ==")
-    );
-    assert!(
-        err("join.tables(left: l, right: r, on: (l, r) => l.k == r.k, as: (l, r) => l, method: \"outer\")")
-            .contains("invalid join method \"outer\"")
-    );
-    // A right join keeps r's unmatched row, with l a default record.
-    let results = flux::query(
-        &format!(
-            "{base}join.right(left: l, right: r, on: (l, r) => l.k == r.k, as: (l, r) => ({{k: r.k, v: l.v, w: r.w}}))"
-        ),
-        T0,
-        None,
-    )
-    .unwrap();
-    let csv = encode(&results, &Dialect::default());
-    assert!(csv.ends_with(",result,table,k,v,w\r\n,,0,1,a,b\r\n,,0,2,,c\r\n\r\n"), "{csv}");
 }

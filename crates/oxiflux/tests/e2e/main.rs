@@ -5,6 +5,7 @@ mod server;
 mod authz;
 mod calls_out;
 mod config;
+mod conformance;
 mod documents;
 mod durability;
 mod influxql;

@@ -1,0 +1,7 @@
+// A right join keeps r's unmatched row, with l a default record.
+// now: 2020-01-01T00:00:00Z
+import "array"
+import "join"
+l = array.from(rows: [{k: 1, v: "a"}])
+r = array.from(rows: [{k: 1, w: "b"}, {k: 2, w: "c"}])
+join.right(left: l, right: r, on: (l, r) => l.k == r.k, as: (l, r) => ({k: r.k, v: l.v, w: r.w}))

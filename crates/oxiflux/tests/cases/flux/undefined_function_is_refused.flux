@@ -1,0 +1,1 @@
+fro(bucket: "metrics")
