@@ -347,12 +347,12 @@ fn records(text: &str) -> EvalResult<Vec<Option<Vec<String>>>> {
 }
 
 fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
-    Err(EvalError { message: message.into() })
+    Err(EvalError::invalid(message.into()))
 }
 
 /// A cell of annotated CSV as a value of its column's datatype.
 fn parse_cell(datatype: &str, s: &str) -> EvalResult<Value> {
-    let bad = || EvalError { message: format!("csv: cannot parse {s:?} as {datatype}") };
+    let bad = || EvalError::invalid(format!("csv: cannot parse {s:?} as {datatype}"));
     Ok(match datatype {
         "string" => Value::String(s.to_owned()),
         "long" => Value::Int(s.parse().map_err(|_| bad())?),
@@ -508,8 +508,8 @@ pub fn decode(text: &str) -> EvalResult<Vec<Table>> {
         match &mut block {
             None => {
                 let find = |name: &str| annotations.iter().find(|a| a[0] == name).cloned();
-                let datatypes = find("#datatype").ok_or_else(|| EvalError {
-                    message: "csv: missing the #datatype annotation (use mode: \"raw\" for plain CSV)".into(),
+                let datatypes = find("#datatype").ok_or_else(|| {
+                    EvalError::invalid("csv: missing the #datatype annotation (use mode: \"raw\" for plain CSV)")
                 })?;
                 let group = find("#group").unwrap_or_default().iter().map(|g| g == "true").collect();
                 let defaults = find("#default").unwrap_or_default();

@@ -63,7 +63,7 @@ pub(crate) fn duration_of(values: &[ast::DurationValue]) -> EvalResult<Duration>
                 None => return err(format!("invalid duration unit {u}")),
             },
         };
-        let overflow = || EvalError { message: "duration out of range".into() };
+        let overflow = || EvalError::invalid("duration out of range");
         d.months = v.magnitude.checked_mul(months).and_then(|m| d.months.checked_add(m)).ok_or_else(overflow)?;
         d.nanos = v.magnitude.checked_mul(nanos).and_then(|n| d.nanos.checked_add(n)).ok_or_else(overflow)?;
     }
@@ -84,11 +84,11 @@ pub fn add_duration(t: i64, d: &Duration, sign: i64) -> EvalResult<i64> {
         } else {
             dt.checked_sub_months(Months::new((-months) as u32))
         };
-        let shifted = shifted.ok_or_else(|| EvalError { message: "time out of range".into() })?;
+        let shifted = shifted.ok_or_else(|| EvalError::invalid("time out of range"))?;
         let _ = shifted.day();
-        t = shifted.timestamp_nanos_opt().ok_or_else(|| EvalError { message: "time out of range".into() })?;
+        t = shifted.timestamp_nanos_opt().ok_or_else(|| EvalError::invalid("time out of range"))?;
     }
-    t.checked_add(nanos).ok_or_else(|| EvalError { message: "time out of range".into() })
+    t.checked_add(nanos).ok_or_else(|| EvalError::invalid("time out of range"))
 }
 
 pub fn format_duration(d: &Duration) -> String {

@@ -11,15 +11,11 @@ use crate::stream::{Op, Sink, Stream};
 use crate::table::Table;
 
 fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
-    Err(EvalError { message: message.into() })
+    Err(EvalError::invalid(message.into()))
 }
 
 fn named(name: &str, e: EvalError) -> EvalError {
-    if e.message.starts_with(name) && e.message[name.len()..].starts_with(':') {
-        e
-    } else {
-        EvalError { message: format!("{name}: {}", e.message) }
-    }
+    if e.message().starts_with(name) && e.message()[name.len()..].starts_with(':') { e } else { e.context(name) }
 }
 
 /// Runs a stream, handing each table to `sink` as it is made.
@@ -86,7 +82,7 @@ fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> EvalResult<
             spec.bucket_name
         ));
     };
-    let source = i.source.clone().ok_or_else(|| EvalError { message: "no storage in this context".into() })?;
+    let source = i.source.clone().ok_or_else(|| EvalError::invalid("no storage in this context"))?;
     let req = storage::ScanRequest::new(spec.bucket, start, stop, spec.predicate.clone());
     if spec.window.is_none() && spec.group.is_none() {
         // A raw read goes to the sink series by series, never held whole.
@@ -106,7 +102,7 @@ fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> EvalResult<
                     std::ops::ControlFlow::Break(())
                 }
             })
-            .map_err(|e| EvalError { message: format!("reading storage: {e}") })?;
+            .map_err(|e| EvalError::internal(format!("reading storage: {e}")))?;
         return failed.map_or(Ok(()), Err);
     }
     let series = match &spec.window {
@@ -119,7 +115,7 @@ fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> EvalResult<
             create_empty: w.create_empty,
         }),
     }
-    .map_err(|e| EvalError { message: format!("reading storage: {e}") })?;
+    .map_err(|e| EvalError::internal(format!("reading storage: {e}")))?;
     let _held = i.budget.reserve(|| series.iter().map(|fs| crate::table::batch_memory_size(&fs.batch)).sum())?;
     i.budget.check_time()?;
     match (&spec.group, &spec.window) {

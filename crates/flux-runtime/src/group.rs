@@ -12,7 +12,7 @@ use crate::table::{GroupKey, KeyOrd, Table, arrow_err, cell};
 use crate::value::Value;
 
 fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
-    Err(EvalError { message: message.into() })
+    Err(EvalError::invalid(message.into()))
 }
 
 /// Tables with one key merged into one, columns in order of first appearance

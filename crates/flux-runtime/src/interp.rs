@@ -86,7 +86,7 @@ impl Args {
     }
 
     pub fn required(&self, name: &str) -> EvalResult<&Value> {
-        self.named.get(name).ok_or_else(|| EvalError { message: format!("missing required argument {name}") })
+        self.named.get(name).ok_or_else(|| EvalError::invalid(format!("missing required argument {name}")))
     }
 }
 
@@ -146,7 +146,7 @@ impl Interp {
     /// The package at `path`, from the library.
     pub fn import(&mut self, path: &str) -> EvalResult<Value> {
         let library = Rc::clone(&self.library);
-        library.import(self, path).ok_or_else(|| EvalError { message: format!("unknown import path: \"{path}\"") })?
+        library.import(self, path).ok_or_else(|| EvalError::invalid(format!("unknown import path: \"{path}\"")))?
     }
 
     /// Evaluates a package written in Flux: its imports, then its assignments
@@ -163,7 +163,7 @@ impl Interp {
         src: &str,
         natives: Vec<(&'static str, Value)>,
     ) -> EvalResult<Value> {
-        let file = flux_syntax::parse_file(src).map_err(|e| EvalError { message: format!("package {path}: {e}") })?;
+        let file = flux_syntax::parse_file(src).map_err(|e| EvalError::invalid(format!("package {path}: {e}")))?;
         let scope = self.universe.child();
         for (name, v) in natives {
             scope.set(name, v);
@@ -258,10 +258,10 @@ impl Interp {
         match e {
             Expression::Identifier(id) => match id.name.as_str() {
                 "null" => Ok(Value::Null),
-                name => scope.get(name).ok_or_else(|| EvalError { message: format!("undefined identifier {name}") }),
+                name => scope.get(name).ok_or_else(|| EvalError::invalid(format!("undefined identifier {name}"))),
             },
             Expression::IntegerLiteral { value, .. } => {
-                value.parse().map(Value::Int).map_err(|_| EvalError { message: format!("invalid integer {value}") })
+                value.parse().map(Value::Int).map_err(|_| EvalError::invalid(format!("invalid integer {value}")))
             }
             Expression::FloatLiteral { value, .. } => Ok(Value::Float(*value)),
             Expression::StringLiteral(s) => Ok(Value::String(s.value.clone())),
@@ -269,12 +269,12 @@ impl Interp {
             Expression::DurationLiteral { values, .. } => Ok(Value::Duration(crate::duration::duration_of(values)?)),
             Expression::DateTimeLiteral { value, .. } => time::rfc3339::parse(value)
                 .map(Value::Time)
-                .ok_or_else(|| EvalError { message: format!("invalid time {value}") }),
+                .ok_or_else(|| EvalError::invalid(format!("invalid time {value}"))),
             // A label is the name it stands for wherever a string is wanted.
             Expression::LabelLiteral { value, .. } => Ok(Value::String(value.clone())),
             Expression::RegexpLiteral { value, .. } => regex::Regex::new(value)
                 .map(|r| Value::Regex(Rc::new(r)))
-                .map_err(|e| EvalError { message: format!("invalid regular expression: {e}") }),
+                .map_err(|e| EvalError::invalid(format!("invalid regular expression: {e}"))),
             Expression::PipeLiteral { .. } => err("the pipe literal <- is only a parameter default"),
             Expression::StringExpression { parts, .. } => {
                 let mut out = String::new();
@@ -321,9 +321,9 @@ impl Interp {
                     let key = key_name(&p.key);
                     let v = match &p.value {
                         Some(x) => self.eval(scope, x)?,
-                        None => scope
-                            .get(&key)
-                            .ok_or_else(|| EvalError { message: format!("undefined identifier {key}") })?,
+                        None => {
+                            scope.get(&key).ok_or_else(|| EvalError::invalid(format!("undefined identifier {key}")))?
+                        }
                     };
                     fields.insert(key, v);
                 }
@@ -341,8 +341,8 @@ impl Interp {
                 let i = self.eval(scope, index)?;
                 match (a, i) {
                     (Value::Array(a), Value::Int(i)) => {
-                        a.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| EvalError {
-                            message: format!("cannot access element {i} of array of length {}", a.len()),
+                        a.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| {
+                            EvalError::invalid(format!("cannot access element {i} of array of length {}", a.len()))
                         })
                     }
                     (a, i) => err(format!("cannot index a {} with a {}", a.type_name(), i.type_name())),
@@ -416,9 +416,7 @@ impl Interp {
                 let key = key_name(&p.key);
                 let v = match &p.value {
                     Some(x) => self.eval(scope, x)?,
-                    None => {
-                        scope.get(&key).ok_or_else(|| EvalError { message: format!("undefined identifier {key}") })?
-                    }
+                    None => scope.get(&key).ok_or_else(|| EvalError::invalid(format!("undefined identifier {key}")))?,
                 };
                 args.named.insert(key, v);
             }
@@ -431,8 +429,7 @@ impl Interp {
                 },
                 _ => None,
             };
-            let name =
-                pipe_param.ok_or_else(|| EvalError { message: "function does not take a pipe argument".into() })?;
+            let name = pipe_param.ok_or_else(|| EvalError::invalid("function does not take a pipe argument"))?;
             args.named.insert(name, v);
         }
         Ok(args)

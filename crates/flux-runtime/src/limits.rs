@@ -100,10 +100,10 @@ impl Budget {
         let bytes = bytes();
         let used = self.used.get();
         let wanted = used.saturating_add(bytes);
-        let exhausted = |limit: u64| EvalError {
-            message: format!(
+        let exhausted = |limit: u64| {
+            EvalError::resources_exhausted(format!(
                 "memory allocation limit reached: limit {limit} bytes, allocated: {used}, wanted: {bytes}"
-            ),
+            ))
         };
         if wanted > self.limit {
             return Err(exhausted(self.limit));
@@ -155,12 +155,12 @@ impl Budget {
 
     pub fn check_time(&self) -> EvalResult<()> {
         if self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return Err(EvalError { message: "canceled".into() });
+            return Err(EvalError::invalid("canceled"));
         }
         match self.deadline {
-            Some((at, limit)) if Instant::now() >= at => Err(EvalError {
-                message: format!("query timeout reached: the query ran longer than {limit:?} (--query-timeout)"),
-            }),
+            Some((at, limit)) if Instant::now() >= at => Err(EvalError::resources_exhausted(format!(
+                "query timeout reached: the query ran longer than {limit:?} (--query-timeout)"
+            ))),
             _ => Ok(()),
         }
     }
@@ -196,7 +196,7 @@ mod tests {
         let b = Budget::new(&Limits { memory_bytes: 100, ..Limits::default() });
         let first = b.reserve(|| 60).unwrap();
         let err = b.reserve(|| 50).unwrap_err();
-        assert_eq!(err.message, "memory allocation limit reached: limit 100 bytes, allocated: 60, wanted: 50");
+        assert_eq!(err.message(), "memory allocation limit reached: limit 100 bytes, allocated: 60, wanted: 50");
         drop(first);
         b.reserve(|| 100).unwrap();
     }
@@ -216,7 +216,7 @@ mod tests {
         let held = a.reserve(|| 140).unwrap();
         assert_eq!(pool.in_use(), 40);
         let err = b.reserve(|| 111).unwrap_err();
-        assert!(err.message.starts_with("memory allocation limit reached: limit 100 bytes"), "{}", err.message);
+        assert!(err.message().starts_with("memory allocation limit reached: limit 100 bytes"), "{}", err.message());
         b.reserve(|| 110).unwrap();
         assert_eq!(pool.in_use(), 40, "b's reservation was dropped: its loan goes back");
         drop(held);
@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn time_runs_out() {
         let b = Budget::new(&Limits { timeout: Some(Duration::ZERO), ..Limits::default() });
-        assert!(b.check_time().unwrap_err().message.starts_with("query timeout reached"));
+        assert!(b.check_time().unwrap_err().message().starts_with("query timeout reached"));
         Budget::new(&Limits::default()).check_time().unwrap();
     }
 }

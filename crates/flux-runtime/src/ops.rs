@@ -37,9 +37,7 @@ pub(crate) fn unary(op: &str, v: Value) -> EvalResult<Value> {
         ("exists", v) => Value::Bool(!v.is_null()),
         ("not", Value::Bool(b)) => Value::Bool(!b),
         ("not", Value::Null) => Value::Null,
-        ("-", Value::Int(n)) => {
-            Value::Int(n.checked_neg().ok_or_else(|| EvalError { message: "integer overflow".into() })?)
-        }
+        ("-", Value::Int(n)) => Value::Int(n.checked_neg().ok_or_else(|| EvalError::invalid("integer overflow"))?),
         ("-", Value::Float(x)) => Value::Float(-x),
         ("-", Value::Duration(d)) => Value::Duration(Duration { negative: !d.negative, ..d }),
         ("-" | "+", Value::Null) => Value::Null,

@@ -69,7 +69,7 @@ pub fn window_table(fs: &storage::FieldSeries, w: &WindowSpec, start: i64, stop:
     let col = |name: &str| -> EvalResult<ArrayRef> {
         b.column_by_name(name)
             .cloned()
-            .ok_or_else(|| EvalError { message: format!("storage window aggregate has no {name} column") })
+            .ok_or_else(|| EvalError::internal(format!("storage window aggregate has no {name} column")))
     };
     let n = b.num_rows();
     let mut columns: Vec<(String, ArrayRef)> = vec![
@@ -187,7 +187,7 @@ pub fn grouped_windows(
             let col = |n: &str| b.column_by_name(n).cloned();
             let (Some(ws), Some(we), Some(wt), Some(vals)) = (col("_start"), col("_stop"), col("_time"), col("_value"))
             else {
-                return Err(EvalError { message: "storage window aggregate lacks its columns".into() });
+                return Err(EvalError::internal("storage window aggregate lacks its columns"));
             };
             let times = |a: &ArrayRef, r: usize| match cell(a.as_ref(), r) {
                 Value::Time(t) => t,

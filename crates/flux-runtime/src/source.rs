@@ -18,11 +18,11 @@ pub trait Source {
     fn write(&self, target: &WriteTarget, lines: &[u8]) -> Result<(), EvalError>;
     /// The value of the query's org's secret `key` (`secrets.get()`).
     fn secret(&self, key: &str) -> Result<String, EvalError> {
-        Err(EvalError { message: format!("cannot read secret {key:?}: no secrets here") })
+        Err(EvalError::invalid(format!("cannot read secret {key:?}: no secrets here")))
     }
     /// The query's org's v1 database/retention-policy mappings the query may read (`v1.databases()`).
     fn databases(&self) -> Result<Vec<DatabaseInfo>, EvalError> {
-        Err(EvalError { message: "no v1 databases here".into() })
+        Err(EvalError::invalid("no v1 databases here"))
     }
     /// When the task running this query last succeeded (`tasks.lastSuccess()`); `None` outside tasks or before any success.
     fn task_last_success(&self) -> Option<i64> {
@@ -31,12 +31,12 @@ pub trait Source {
     /// Sends a request out of the server (`http.post`, `requests.do`,
     /// `influxdb.api` with a host, `from` with a host).
     fn http(&self, req: &HttpRequest) -> Result<HttpResponse, EvalError> {
-        Err(EvalError { message: format!("cannot send a request to {}: no HTTP client here", req.url) })
+        Err(EvalError::invalid(format!("cannot send a request to {}: no HTTP client here", req.url)))
     }
     /// Sends a request to this server's own API with the query's authorization
     /// (`influxdb.api` without a host).
     fn api(&self, req: &HttpRequest) -> Result<HttpResponse, EvalError> {
-        Err(EvalError { message: format!("cannot call {}: no API here", req.url) })
+        Err(EvalError::invalid(format!("cannot call {}: no API here", req.url)))
     }
 }
 

@@ -15,7 +15,7 @@ use crate::error::{EvalError, EvalResult};
 use crate::value::Value;
 
 fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
-    Err(EvalError { message: message.into() })
+    Err(EvalError::invalid(message.into()))
 }
 
 /// A table's group key: column names with their values, in column order.
@@ -317,7 +317,7 @@ impl Table {
 
     /// The column, or Flux's error for a missing one.
     pub fn need(&self, name: &str) -> EvalResult<&ArrayRef> {
-        self.column(name).ok_or_else(|| EvalError { message: format!("column \"{name}\" does not exist") })
+        self.column(name).ok_or_else(|| EvalError::invalid(format!("column \"{name}\" does not exist")))
     }
 
     /// Columns as (name, array) pairs, in order.
@@ -382,7 +382,7 @@ fn order_key(key: GroupKey, batch: &RecordBatch) -> GroupKey {
 }
 
 pub fn arrow_err(e: arrow::error::ArrowError) -> EvalError {
-    EvalError { message: e.to_string() }
+    EvalError::internal(e.to_string())
 }
 
 /// A record batch from named columns (all of one length; times without a zone).

@@ -16,7 +16,7 @@ use arrow::datatypes::DataType;
 
 use crate::error::{EvalError, EvalResult};
 use crate::interp::{Args, Interp, Scope};
-use crate::table::{GroupKey, Table, arrow_err, repeat, type_of_value};
+use crate::table::{GroupKey, Table, repeat, type_of_value};
 use crate::value::{Function, Value};
 use flux_syntax::ast::{Expression, FunctionBody, PropertyKey};
 
@@ -148,12 +148,18 @@ impl Compiler<'_> {
 }
 
 /// A mask with null as false.
+/// An Arrow kernel's refusal while evaluating the program's own expression
+/// over columns (types that do not go together): the program's error.
+fn expression_err(e: arrow::error::ArrowError) -> EvalError {
+    EvalError::invalid(e.to_string())
+}
+
 fn nulls_false(b: &BooleanArray) -> BooleanArray {
     if b.null_count() == 0 { b.clone() } else { arrow::compute::prep_null_mask_filter(b) }
 }
 
 fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
-    Err(EvalError { message: message.into() })
+    Err(EvalError::invalid(message.into()))
 }
 
 /// Both sides as arrays of one type for a comparison (ints widen to floats against floats).
@@ -164,7 +170,7 @@ fn comparable(l: ArrayRef, r: ArrayRef) -> EvalResult<(ArrayRef, ArrayRef)> {
     }
     let numeric = |t: &DataType| matches!(t, DataType::Int64 | DataType::UInt64 | DataType::Float64);
     if numeric(&lt) && numeric(&rt) {
-        let f = |a: ArrayRef| arrow::compute::cast(&a, &DataType::Float64).map_err(arrow_err);
+        let f = |a: ArrayRef| arrow::compute::cast(&a, &DataType::Float64).map_err(expression_err);
         return Ok((f(l)?, f(r)?));
     }
     fail(format!("cannot compare {} with {}", crate::table::type_label(&lt), crate::table::type_label(&rt)))
@@ -172,8 +178,8 @@ fn comparable(l: ArrayRef, r: ArrayRef) -> EvalResult<(ArrayRef, ArrayRef)> {
 
 fn as_bool(d: &Datum, n: usize) -> EvalResult<BooleanArray> {
     match d {
-        Datum::Array(a) => a.as_any().downcast_ref::<BooleanArray>().cloned().ok_or_else(|| EvalError {
-            message: format!("expected a bool, got {}", crate::table::type_label(a.data_type())),
+        Datum::Array(a) => a.as_any().downcast_ref::<BooleanArray>().cloned().ok_or_else(|| {
+            EvalError::invalid(format!("expected a bool, got {}", crate::table::type_label(a.data_type())))
         }),
         Datum::Scalar(Value::Bool(b)) => Ok(BooleanArray::from(vec![*b; n])),
         Datum::Scalar(Value::Null) => Ok(BooleanArray::new_null(n)),
@@ -198,7 +204,7 @@ fn eval(x: &Vx, t: &Table) -> EvalResult<Datum> {
         },
         Vx::Const(v) => Datum::Scalar(v.clone()),
         Vx::Exists(c) => match t.column(c) {
-            Some(a) => Datum::Array(Arc::new(arrow::compute::is_not_null(a.as_ref()).map_err(arrow_err)?)),
+            Some(a) => Datum::Array(Arc::new(arrow::compute::is_not_null(a.as_ref()).map_err(expression_err)?)),
             None => Datum::Scalar(Value::Bool(false)),
         },
         Vx::Compare(op, l, r) => {
@@ -219,7 +225,7 @@ fn eval(x: &Vx, t: &Table) -> EvalResult<Datum> {
                 ">" => cmp::gt(&la, &ra),
                 _ => cmp::gt_eq(&la, &ra),
             }
-            .map_err(arrow_err)?;
+            .map_err(expression_err)?;
             Datum::Array(Arc::new(out))
         }
         Vx::Arith(op, l, r) => {
@@ -249,28 +255,28 @@ fn eval(x: &Vx, t: &Table) -> EvalResult<Datum> {
                 _ => numeric::rem(&la, &ra),
             }
             .map_err(|e| match e {
-                arrow::error::ArrowError::DivideByZero => EvalError { message: "cannot divide by zero".into() },
-                e => arrow_err(e),
+                arrow::error::ArrowError::DivideByZero => EvalError::invalid("cannot divide by zero"),
+                e => expression_err(e),
             })?;
             Datum::Array(out)
         }
         Vx::And(l, r) => {
             let (l, r) = (as_bool(&eval(l, t)?, n)?, as_bool(&eval(r, t)?, n)?);
-            Datum::Array(Arc::new(arrow::compute::and_kleene(&l, &r).map_err(arrow_err)?))
+            Datum::Array(Arc::new(arrow::compute::and_kleene(&l, &r).map_err(expression_err)?))
         }
         Vx::Or(l, r) => {
             let (l, r) = (as_bool(&eval(l, t)?, n)?, as_bool(&eval(r, t)?, n)?);
-            Datum::Array(Arc::new(arrow::compute::or_kleene(&l, &r).map_err(arrow_err)?))
+            Datum::Array(Arc::new(arrow::compute::or_kleene(&l, &r).map_err(expression_err)?))
         }
         Vx::Not(x) => {
             let b = as_bool(&eval(x, t)?, n)?;
-            Datum::Array(Arc::new(arrow::compute::not(&b).map_err(arrow_err)?))
+            Datum::Array(Arc::new(arrow::compute::not(&b).map_err(expression_err)?))
         }
         Vx::Neg(x) => match eval(x, t)? {
             Datum::Scalar(v) => {
                 Datum::Scalar(crate::ops::binary("-", Value::Int(0), v).or_else(|_| fail("unsupported"))?)
             }
-            Datum::Array(a) => Datum::Array(numeric::neg_wrapping(a.as_ref()).map_err(arrow_err)?),
+            Datum::Array(a) => Datum::Array(numeric::neg_wrapping(a.as_ref()).map_err(expression_err)?),
         },
         Vx::Match(positive, x, re) => match eval(x, t)? {
             Datum::Scalar(v) => {
@@ -294,7 +300,7 @@ fn eval(x: &Vx, t: &Table) -> EvalResult<Datum> {
             if a.data_type() != b.data_type() {
                 return fail("unsupported");
             }
-            Datum::Array(arrow::compute::kernels::zip::zip(&mask, &a, &b).map_err(arrow_err)?)
+            Datum::Array(arrow::compute::kernels::zip::zip(&mask, &a, &b).map_err(expression_err)?)
         }
     })
 }

@@ -43,7 +43,7 @@ pub(crate) fn input(a: &Args) -> EvalResult<Rc<Stream>> {
 }
 
 pub(crate) fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
-    Err(EvalError { message: message.into() })
+    Err(EvalError::invalid(message.into()))
 }
 
 /// A stream as the value a transformation returns.
@@ -76,7 +76,7 @@ pub(crate) fn str_list(a: &Args, name: &str) -> EvalResult<Option<Vec<String>>> 
 
 pub(crate) fn int_arg(a: &Args, name: &str, default: Option<i64>) -> EvalResult<i64> {
     match a.get(name) {
-        None => default.ok_or_else(|| EvalError { message: format!("missing required argument {name}") }),
+        None => default.ok_or_else(|| EvalError::invalid(format!("missing required argument {name}"))),
         Some(Value::Int(n)) => Ok(*n),
         Some(v) => fail(format!("{name} must be an int, got {}", v.type_name())),
     }
@@ -84,7 +84,7 @@ pub(crate) fn int_arg(a: &Args, name: &str, default: Option<i64>) -> EvalResult<
 
 pub(crate) fn float_arg(a: &Args, name: &str, default: Option<f64>) -> EvalResult<f64> {
     match a.get(name) {
-        None => default.ok_or_else(|| EvalError { message: format!("missing required argument {name}") }),
+        None => default.ok_or_else(|| EvalError::invalid(format!("missing required argument {name}"))),
         Some(Value::Float(x)) => Ok(*x),
         Some(Value::Int(n)) => Ok(*n as f64),
         Some(v) => fail(format!("{name} must be a float, got {}", v.type_name())),
@@ -112,7 +112,7 @@ pub(crate) fn duration_arg(a: &Args, name: &str) -> EvalResult<Option<Duration>>
 pub(crate) type Def<'a> = &'a mut dyn FnMut(&'static str, &'static [&'static str], Option<&'static str>, BuiltinFn);
 
 fn wrong<T>(name: &str, want: &str, v: &Value) -> EvalResult<T> {
-    Err(EvalError { message: format!("{name} must be {want}, got {}", v.type_name()) })
+    Err(EvalError::invalid(format!("{name} must be {want}, got {}", v.type_name())))
 }
 
 pub(crate) fn string<'a>(a: &'a Args, name: &str) -> EvalResult<&'a str> {

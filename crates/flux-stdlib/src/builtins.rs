@@ -37,8 +37,8 @@ pub(crate) fn install(s: &Scope) {
         v => fail(format!("contains: set must be an array, got {}", v.type_name())),
     });
     def(s, "die", &["msg"], None, |_, a| match a.required("msg")? {
-        Value::String(m) => Err(flux_runtime::error::EvalError { message: m.clone() }),
-        v => Err(flux_runtime::error::EvalError { message: v.to_string() }),
+        Value::String(m) => Err(flux_runtime::error::EvalError::invalid(m.clone())),
+        v => Err(flux_runtime::error::EvalError::invalid(v.to_string())),
     });
     def(s, "display", &["v"], None, |_, a| {
         let mut out = String::new();

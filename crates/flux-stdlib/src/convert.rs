@@ -106,7 +106,7 @@ fn cannot_convert<T>(v: &Value, to: &str) -> EvalResult<T> {
 
 /// Flux's error for a string a conversion cannot read.
 fn invalid_syntax(s: &str, to: &str) -> EvalError {
-    EvalError { message: format!("cannot convert string {s:?} to {to} due to invalid syntax") }
+    EvalError::invalid(format!("cannot convert string {s:?} to {to} due to invalid syntax"))
 }
 
 // The conversion functions read the value a dynamic holds; null (a dynamic

@@ -13,7 +13,7 @@ use flux_runtime::table::{Table, array_of, cell};
 use flux_runtime::value::Value;
 
 fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
-    Err(EvalError { message: message.into() })
+    Err(EvalError::invalid(message.into()))
 }
 
 fn opt_string(a: &Args, name: &str) -> EvalResult<Option<String>> {
@@ -71,14 +71,18 @@ fn remote_buckets(i: &Interp, a: &Args, host: &str) -> EvalResult<Vec<flux_runti
     if let Some(token) = nonempty(a, "token")? {
         req.headers.push(("Authorization".into(), format!("Token {token}")));
     }
-    let source = i.source.clone().ok_or_else(|| EvalError { message: "buckets: no HTTP client here".into() })?;
-    let resp = source.http(&req).map_err(|e| EvalError { message: format!("buckets: {}", e.message) })?;
+    let source = i.source.clone().ok_or_else(|| EvalError::invalid("buckets: no HTTP client here"))?;
+    let resp = source.http(&req).map_err(|e| e.context("buckets"))?;
     let text = String::from_utf8_lossy(&resp.body);
     if !(200..300).contains(&resp.status) {
-        return fail(format!("buckets: {host} answered {}: {}", resp.status, crate::remote::error_message(&text)));
+        return Err(EvalError::remote(format!(
+            "buckets: {host} answered {}: {}",
+            resp.status,
+            crate::remote::error_message(&text)
+        )));
     }
     let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| EvalError { message: format!("buckets: {host} answered with bad JSON: {e}") })?;
+        .map_err(|e| EvalError::remote(format!("buckets: {host} answered with bad JSON: {e}")))?;
     let text_of = |b: &serde_json::Value, k: &str| b.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
     Ok(json["buckets"]
         .as_array()
@@ -103,8 +107,7 @@ pub(crate) fn buckets(i: &mut Interp, a: &Args) -> EvalResult<Value> {
     let list = match nonempty(a, "host")? {
         Some(host) => remote_buckets(i, a, &host)?,
         None => {
-            let source =
-                i.source.clone().ok_or_else(|| EvalError { message: "buckets: no storage in this context".into() })?;
+            let source = i.source.clone().ok_or_else(|| EvalError::invalid("buckets: no storage in this context"))?;
             source.buckets()?
         }
     };
@@ -346,7 +349,7 @@ fn write_out(i: &mut Interp, a: &Args, fields: Fields) -> EvalResult<Value> {
         fields,
         remote,
     });
-    let source = i.source.clone().ok_or_else(|| EvalError { message: "to: no storage in this context".into() })?;
+    let source = i.source.clone().ok_or_else(|| EvalError::invalid("to: no storage in this context"))?;
     let input = crate::args::input(a)?;
     Ok(Value::Stream(Stream::per_table("to", input, move |i, t| {
         let body = lines(i, &spec, &t)?;
@@ -357,14 +360,14 @@ fn write_out(i: &mut Interp, a: &Args, fields: Fields) -> EvalResult<Value> {
             None => source.write(&spec.target, body.as_bytes())?,
             Some((host, token)) => {
                 let req = remote_write(i, host, token.as_deref(), &spec.target, body.into_bytes());
-                let resp = source.http(&req).map_err(|e| EvalError { message: format!("to: {}", e.message) })?;
+                let resp = source.http(&req).map_err(|e| e.context("to"))?;
                 if !(200..300).contains(&resp.status) {
                     let text = String::from_utf8_lossy(&resp.body);
-                    return fail(format!(
+                    return Err(EvalError::remote(format!(
                         "to: {host} answered {}: {}",
                         resp.status,
                         crate::remote::error_message(&text)
-                    ));
+                    )));
                 }
             }
         }

@@ -63,7 +63,7 @@ impl Library for Stdlib {
 /// Runs a small program against the standard library (tests of the packages).
 #[cfg(test)]
 pub(crate) fn eval(src: &str) -> EvalResult<Value> {
-    let file = flux_syntax::parse_file(src).map_err(|e| flux_runtime::EvalError { message: e.to_string() })?;
+    let file = flux_syntax::parse_file(src).map_err(|e| flux_runtime::EvalError::invalid(e.to_string()))?;
     Interp::new(0, Stdlib::shared()).run(&file)
 }
 

@@ -28,16 +28,16 @@ impl Location {
     /// A location record `{zone, offset}` as `timezone.location` and `timezone.fixed` make them.
     pub(crate) fn from_value(v: &Value) -> EvalResult<Location> {
         let Value::Record(r) = v else {
-            return Err(EvalError { message: format!("location must be a record, got {}", v.type_name()) });
+            return Err(EvalError::invalid(format!("location must be a record, got {}", v.type_name())));
         };
         let tz = match r.get("zone") {
             None | Some(Value::Null) => None,
             Some(Value::String(z)) if z.is_empty() || z == "UTC" => None,
-            Some(Value::String(z)) => Some(
-                z.parse::<chrono_tz::Tz>().map_err(|_| EvalError { message: format!("unknown time zone {z:?}") })?,
-            ),
+            Some(Value::String(z)) => {
+                Some(z.parse::<chrono_tz::Tz>().map_err(|_| EvalError::invalid(format!("unknown time zone {z:?}")))?)
+            }
             Some(v) => {
-                return Err(EvalError { message: format!("location zone must be a string, got {}", v.type_name()) });
+                return Err(EvalError::invalid(format!("location zone must be a string, got {}", v.type_name())));
             }
         };
         let offset = match r.get("offset") {

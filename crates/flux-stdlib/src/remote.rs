@@ -80,27 +80,27 @@ impl TableSource for RemoteRead {
     fn execute(&self, i: &mut Interp, sink: &mut Sink<'_>) -> EvalResult<()> {
         let spec = self;
         let Some((start, stop)) = spec.range else {
-            return Err(EvalError {
-                message: format!(
-                    "cannot submit unbounded read to {:?}; try bounding 'from' with a call to 'range'",
-                    spec.bucket
-                ),
-            });
+            return Err(EvalError::invalid(format!(
+                "cannot submit unbounded read to {:?}; try bounding 'from' with a call to 'range'",
+                spec.bucket
+            )));
         };
-        let source =
-            i.source.clone().ok_or_else(|| EvalError { message: "from: no HTTP client in this context".into() })?;
-        let resp = source.http(&spec.request(i, start, stop)).map_err(|e| EvalError {
-            message: format!("from: reading {:?} from {}: {}", spec.bucket, spec.host, e.message),
-        })?;
+        let source = i.source.clone().ok_or_else(|| EvalError::invalid("from: no HTTP client in this context"))?;
+        let resp = source
+            .http(&spec.request(i, start, stop))
+            .map_err(|e| e.context(format!("from: reading {:?} from {}", spec.bucket, spec.host)))?;
         let text = String::from_utf8_lossy(&resp.body);
         if !(200..300).contains(&resp.status) {
-            return Err(EvalError {
-                message: format!("from: {} answered {}: {}", spec.host, resp.status, error_message(&text)),
-            });
+            return Err(EvalError::remote(format!(
+                "from: {} answered {}: {}",
+                spec.host,
+                resp.status,
+                error_message(&text)
+            )));
         }
         let _held = i.budget.reserve(|| resp.body.len() as u64)?;
         let tables = flux_runtime::csv::decode(&text)
-            .map_err(|e| EvalError { message: format!("from: reading the answer of {}: {}", spec.host, e.message) })?;
+            .map_err(|e| EvalError::remote(format!("from: reading the answer of {}: {}", spec.host, e.message())))?;
         for t in tables {
             i.budget.check_time()?;
             sink(i, t)?;

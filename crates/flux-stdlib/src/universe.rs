@@ -31,7 +31,7 @@ pub(crate) fn from(i: &mut Interp, a: &Args) -> EvalResult<Value> {
     {
         return remote_from(a, name, host);
     }
-    let source = i.source.clone().ok_or_else(|| EvalError { message: "from: no storage in this context".into() })?;
+    let source = i.source.clone().ok_or_else(|| EvalError::invalid("from: no storage in this context"))?;
     let bucket = if a.get("bucket").is_some() { source.bucket(&name)? } else { source.bucket_id(&name)? };
     Ok(Value::Stream(Rc::new(Stream::Scan(ScanSpec {
         bucket_name: name,
@@ -129,7 +129,7 @@ fn range_table(
     let times = times
         .as_any()
         .downcast_ref::<TimestampNanosecondArray>()
-        .ok_or_else(|| EvalError { message: format!("range: column {time_col:?} is not of type time") })?;
+        .ok_or_else(|| EvalError::invalid(format!("range: column {time_col:?} is not of type time")))?;
     let keep: BooleanArray = times.iter().map(|x| Some(x.is_some_and(|x| x >= start && x < stop))).collect();
     let kept = t.filter(&keep)?;
     let n = kept.num_rows();

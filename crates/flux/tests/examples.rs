@@ -291,7 +291,7 @@ impl flux::Source for Engine {
             storage::BucketTarget { bucket: self.id(&name), retention_ns: 0, shard_group_ns: 7 * 86_400_000_000_000 };
         self.storage
             .write(&t, lines, lineproto::Precision::Nanosecond, NOW)
-            .map_err(|e| flux::EvalError { message: e.to_string() })?;
+            .map_err(|e| flux::EvalError::invalid(e.to_string()))?;
         Ok(())
     }
 }

@@ -18,13 +18,13 @@ impl Source for Engine {
     fn bucket(&self, name: &str) -> Result<u64, EvalError> {
         match name {
             "b" => Ok(1),
-            _ => Err(EvalError { message: format!("could not find bucket {name:?}") }),
+            _ => Err(EvalError::not_found(format!("could not find bucket {name:?}"))),
         }
     }
     fn bucket_id(&self, id: &str) -> Result<u64, EvalError> {
         match id {
             "0000000000000001" => Ok(1),
-            _ => Err(EvalError { message: format!("could not find bucket with ID {id:?}") }),
+            _ => Err(EvalError::not_found(format!("could not find bucket with ID {id:?}"))),
         }
     }
     fn storage(&self) -> &dyn storage::ReadApi {
@@ -40,12 +40,12 @@ impl Source for Engine {
     }
     fn write(&self, target: &flux::WriteTarget, lines: &[u8]) -> Result<(), EvalError> {
         if target.bucket.as_deref() != Some("b") {
-            return Err(EvalError { message: "no such bucket".into() });
+            return Err(EvalError::invalid("no such bucket"));
         }
         let t = storage::BucketTarget { bucket: 1, retention_ns: 0, shard_group_ns: 7 * 86_400_000_000_000 };
         self.storage
             .write(&t, lines, lineproto::Precision::Nanosecond, T0)
-            .map_err(|e| EvalError { message: e.to_string() })?;
+            .map_err(|e| EvalError::invalid(e.to_string()))?;
         Ok(())
     }
 }

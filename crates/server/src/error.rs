@@ -111,6 +111,23 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A Flux runtime error with the code InfluxDB 2.7 answers its kind with
+/// (`query/control`'s `handleFluxError`: NotFound, Invalid; ResourceExhausted
+/// and Canceled as invalid "until influxdb error codes are updated";
+/// PermissionDenied and Unauthenticated; anything else internal).
+impl From<flux::EvalError> for ApiError {
+    fn from(e: flux::EvalError) -> Self {
+        use flux::EvalError as E;
+        match e {
+            E::Invalid(m) | E::ResourcesExhausted(m) => Self::invalid(m),
+            // A query's buckets are looked up as its execution state is made, and 2.7 says so.
+            E::NotFound(m) => Self::not_found(format!("failed to initialize execute state: {m}")),
+            E::Unauthorized(m) => Self::unauthorized(m),
+            E::Remote(m) | E::Internal(m) => Self::internal(m),
+        }
+    }
+}
+
 impl From<meta::Error> for ApiError {
     fn from(e: meta::Error) -> Self {
         use meta::Error as E;
@@ -121,6 +138,48 @@ impl From<meta::Error> for ApiError {
             E::Unprocessable(m) => Self::new(Code::Unprocessable, m),
             E::Unauthorized => Self::unauthorized("unauthorized access"),
             e @ (E::Sqlite(_) | E::Internal(_)) => Self::internal(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_flux_error_kind_gets_the_status_influxdb_gives_it() {
+        use flux::EvalError as E;
+        let cases = [
+            (E::invalid("bad"), StatusCode::BAD_REQUEST, "invalid", "bad"),
+            (
+                E::not_found("could not find bucket \"b\""),
+                StatusCode::NOT_FOUND,
+                "not found",
+                "failed to initialize execute state: could not find bucket \"b\"",
+            ),
+            (
+                E::unauthorized("read:orgs/1/secrets is unauthorized"),
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "read:orgs/1/secrets is unauthorized",
+            ),
+            (
+                E::resources_exhausted("memory allocation limit reached"),
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "memory allocation limit reached",
+            ),
+            (E::remote("cannot connect"), StatusCode::INTERNAL_SERVER_ERROR, "internal error", "cannot connect"),
+            (
+                E::internal("reading storage: io"),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+                "reading storage: io",
+            ),
+        ];
+        for (e, status, code, message) in cases {
+            let api = ApiError::from(e.clone());
+            assert_eq!((api.code.status(), api.code.as_str(), api.message.as_str()), (status, code, message), "{e:?}");
         }
     }
 }

@@ -30,8 +30,19 @@ pub(crate) struct Outbound {
     pub(crate) own_api: OnceLock<Router>,
 }
 
-fn fail(message: String) -> EvalError {
-    EvalError { message }
+/// A call that could not be made as the script wrote it.
+fn invalid(message: String) -> EvalError {
+    EvalError::invalid(message)
+}
+
+/// A call whose peer failed, refused or did not answer in time.
+fn remote(message: String) -> EvalError {
+    EvalError::remote(message)
+}
+
+/// A response past what a query may read (Flux's `requests` cap).
+fn too_large() -> EvalError {
+    EvalError::resources_exhausted(format!("the response body is larger than {MAX_RESPONSE_BYTES} bytes"))
 }
 
 impl Outbound {
@@ -44,7 +55,7 @@ impl Outbound {
             .user_agent(concat!("oxiflux/", env!("CARGO_PKG_VERSION")))
             .danger_accept_invalid_certs(insecure)
             .build()
-            .map_err(|e| fail(format!("cannot make an HTTP client: {e}")))?;
+            .map_err(|e| EvalError::internal(format!("cannot make an HTTP client: {e}")))?;
         Ok(cell.get_or_init(|| built))
     }
 
@@ -52,10 +63,10 @@ impl Outbound {
     pub(crate) fn send(&self, runtime: &tokio::runtime::Handle, req: &HttpRequest) -> Result<HttpResponse, EvalError> {
         let client = self.client(req.insecure_skip_verify)?.clone();
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| fail(format!("invalid HTTP method {:?}", req.method)))?;
-        let url = reqwest::Url::parse(&req.url).map_err(|e| fail(format!("invalid URL {:?}: {e}", req.url)))?;
+            .map_err(|_| invalid(format!("invalid HTTP method {:?}", req.method)))?;
+        let url = reqwest::Url::parse(&req.url).map_err(|e| invalid(format!("invalid URL {:?}: {e}", req.url)))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(fail(format!("invalid URL {:?}: only http and https are supported", req.url)));
+            return Err(invalid(format!("invalid URL {:?}: only http and https are supported", req.url)));
         }
         let mut builder = client.request(method, url.clone()).body(req.body.clone());
         for (k, v) in &req.headers {
@@ -63,13 +74,13 @@ impl Outbound {
         }
         let started = Instant::now();
         let exchange = async move {
-            let mut resp = builder.send().await.map_err(|e| fail(describe(&e)))?;
+            let mut resp = builder.send().await.map_err(|e| remote(describe(&e)))?;
             let status = resp.status().as_u16();
             let headers = response_headers(resp.headers());
             let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| fail(describe(&e)))? {
+            while let Some(chunk) = resp.chunk().await.map_err(|e| remote(describe(&e)))? {
                 if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return Err(fail(format!("the response body is larger than {MAX_RESPONSE_BYTES} bytes")));
+                    return Err(too_large());
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -79,7 +90,7 @@ impl Outbound {
         runtime.block_on(async move {
             tokio::time::timeout(timeout, exchange)
                 .await
-                .unwrap_or_else(|_| Err(fail(format!("request to {} timed out after {timeout:?}", redact(&url)))))
+                .unwrap_or_else(|_| Err(remote(format!("request to {} timed out after {timeout:?}", redact(&url)))))
         })
     }
 
@@ -91,14 +102,14 @@ impl Outbound {
         principal: &Principal,
         req: &HttpRequest,
     ) -> Result<HttpResponse, EvalError> {
-        let router = self.own_api.get().ok_or_else(|| fail("the server's API is not ready".into()))?.clone();
+        let router = self.own_api.get().ok_or_else(|| EvalError::internal("the server's API is not ready"))?.clone();
         let mut builder = axum::http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
         let mut request = builder
             .body(Body::from(req.body.clone()))
-            .map_err(|e| fail(format!("invalid request {} {:?}: {e}", req.method, req.url)))?;
+            .map_err(|e| invalid(format!("invalid request {} {:?}: {e}", req.method, req.url)))?;
         let names_token = req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
         if !names_token {
             request.extensions_mut().insert(ActingAs(principal.clone()));
@@ -112,14 +123,12 @@ impl Outbound {
                 let resp = router.oneshot(request).await.unwrap_or_else(|e| match e {});
                 let status = resp.status().as_u16();
                 let headers = response_headers(resp.headers());
-                let body = axum::body::to_bytes(resp.into_body(), MAX_RESPONSE_BYTES)
-                    .await
-                    .map_err(|_| fail(format!("the response body is larger than {MAX_RESPONSE_BYTES} bytes")))?;
+                let body = axum::body::to_bytes(resp.into_body(), MAX_RESPONSE_BYTES).await.map_err(|_| too_large())?;
                 Ok(HttpResponse { status, headers, body: body.to_vec(), duration: started.elapsed() })
             };
             tokio::time::timeout(timeout, exchange)
                 .await
-                .unwrap_or_else(|_| Err(fail(format!("request to {} timed out after {timeout:?}", req.url))))
+                .unwrap_or_else(|_| Err(remote(format!("request to {} timed out after {timeout:?}", req.url))))
         })
     }
 }

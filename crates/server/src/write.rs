@@ -26,13 +26,7 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<B
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip"));
     let raw_limit = if limit == 0 || gzip { usize::MAX } else { limit };
-    let raw = axum::body::to_bytes(body, raw_limit).await.map_err(|e| {
-        if limit > 0 && !gzip && e.to_string().contains("length limit") {
-            too_large()
-        } else {
-            ApiError::invalid(format!("unable to read data: {e}"))
-        }
-    })?;
+    let raw = collect_body(body, raw_limit).await?.ok_or_else(too_large)?;
     if !gzip {
         return Ok(raw);
     }
@@ -50,6 +44,27 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<B
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+/// The whole body, or `None` once it passes `limit` bytes (the rest unread).
+async fn collect_body(body: Body, limit: usize) -> ApiResult<Option<Bytes>> {
+    use futures::StreamExt;
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0usize;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid(format!("unable to read data: {e}")))?;
+        total = total.saturating_add(chunk.len());
+        if total > limit {
+            return Ok(None);
+        }
+        chunks.push(chunk);
+    }
+    Ok(Some(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => Bytes::from(chunks.concat()),
+    }))
 }
 
 /// Writes `body` into `bucket` after checking write permission on it; 204, or

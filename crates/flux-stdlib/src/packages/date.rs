@@ -143,7 +143,7 @@ fn scale(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     let Value::Duration(d) = a.required("d")? else { return fail("d must be a duration") };
     let Value::Int(n) = a.required("n")? else { return fail("n must be an int") };
     let (months, nanos) = d.signed();
-    let overflow = || flux_runtime::error::EvalError { message: "date.scale: duration out of range".into() };
+    let overflow = || flux_runtime::error::EvalError::invalid("date.scale: duration out of range");
     let months = months.checked_mul(*n).ok_or_else(overflow)?;
     let nanos = nanos.checked_mul(*n).ok_or_else(overflow)?;
     let negative = months < 0 || nanos < 0;

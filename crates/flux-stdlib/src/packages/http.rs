@@ -184,8 +184,8 @@ fn api(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         req.body = bytes(b, "body")?;
     }
     let resp = if host.is_empty() {
-        let source = i.source.clone().ok_or_else(|| EvalError { message: "influxdb.api: no API here".into() })?;
-        source.api(&req).map_err(|e| EvalError { message: format!("influxdb.api: {}", e.message) })?
+        let source = i.source.clone().ok_or_else(|| EvalError::invalid("influxdb.api: no API here"))?;
+        source.api(&req).map_err(|e| e.context("influxdb.api"))?
     } else {
         send(i, &req, "influxdb.api")?
     };
@@ -197,8 +197,8 @@ fn api(i: &mut Interp, a: &Args) -> EvalResult<Value> {
 }
 
 fn send(i: &Interp, req: &HttpRequest, what: &str) -> EvalResult<HttpResponse> {
-    let source = i.source.clone().ok_or_else(|| EvalError { message: format!("{what}: no HTTP client here") })?;
-    source.http(req).map_err(|e| EvalError { message: format!("{what}: {}", e.message) })
+    let source = i.source.clone().ok_or_else(|| EvalError::invalid(format!("{what}: no HTTP client here")))?;
+    source.http(req).map_err(|e| e.context(what))
 }
 
 fn optional_timeout(a: &Args, what: &str) -> EvalResult<Option<StdDuration>> {

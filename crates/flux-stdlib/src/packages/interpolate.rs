@@ -4,7 +4,7 @@
 use arrow::datatypes::DataType;
 
 use crate::args::{fail, stream};
-use flux_runtime::error::EvalResult;
+use flux_runtime::error::{EvalError, EvalResult};
 use flux_runtime::interp::{Args, Interp};
 use flux_runtime::stream::Stream;
 use flux_runtime::table::{Table, array_of, cell, time_type};
@@ -26,7 +26,7 @@ fn interpolate(t: &Table, every: i64) -> EvalResult<Table> {
     let values = match values.data_type() {
         DataType::Float64 => std::sync::Arc::clone(values),
         DataType::Int64 | DataType::UInt64 => {
-            arrow::compute::cast(values, &DataType::Float64).map_err(flux_runtime::table::arrow_err)?
+            arrow::compute::cast(values, &DataType::Float64).map_err(|e| EvalError::invalid(e.to_string()))?
         }
         t => {
             return fail(format!(

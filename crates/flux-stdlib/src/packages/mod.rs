@@ -85,8 +85,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             "get",
             builtin("get", &["key"], None, |i, a| {
                 let key = args::string(a, "key")?;
-                let source =
-                    i.source.clone().ok_or_else(|| EvalError { message: "secrets.get: no secrets here".into() })?;
+                let source = i.source.clone().ok_or_else(|| EvalError::invalid("secrets.get: no secrets here"))?;
                 Ok(Value::String(source.secret(key)?))
             }),
         )]),
@@ -280,10 +279,23 @@ fn catch(i: &mut Interp, a: &Args) -> EvalResult<Value> {
     let f = a.required("fn")?.clone();
     let (value, code, msg) = match i.call(&f, Args::default()) {
         Ok(v) => (v, 0, Value::Null),
-        // Flux's code for an invalid program or value (what `die` raises).
-        Err(e) => (Value::Null, 3, Value::String(e.message)),
+        Err(e) => (Value::Null, flux_code(&e), Value::String(e.message().to_owned())),
     };
     Ok(Value::record([("value".to_owned(), value), ("code".to_owned(), Value::UInt(code)), ("msg".to_owned(), msg)]))
+}
+
+/// Flux's code for an error of this kind (`codes.Code`: Invalid 3, what `die`
+/// raises; NotFound 5; PermissionDenied 7; ResourceExhausted 8; Internal 13;
+/// Unavailable 14).
+fn flux_code(e: &EvalError) -> u64 {
+    match e {
+        EvalError::Invalid(_) => 3,
+        EvalError::NotFound(_) => 5,
+        EvalError::Unauthorized(_) => 7,
+        EvalError::ResourcesExhausted(_) => 8,
+        EvalError::Internal(_) => 13,
+        EvalError::Remote(_) => 14,
+    }
 }
 
 /// `experimental.addDuration`/`subDuration`: a time (or duration from now) moved by `d`.
@@ -360,8 +372,7 @@ fn array_from(_: &mut Interp, a: &Args) -> EvalResult<Value> {
                 _ => Value::Null,
             })
             .collect();
-        let t =
-            infer_type(&values).map_err(|e| EvalError { message: format!("array.from: column {n}: {}", e.message) })?;
+        let t = infer_type(&values).map_err(|e| e.context(format!("array.from: column {n}")))?;
         columns.push((n.clone(), array_of(&t, values)));
     }
     Ok(Value::Stream(Stream::tables(vec![Table::new(&[], columns)?])))
@@ -537,8 +548,8 @@ fn should_error(i: &mut Interp, a: &Args) -> EvalResult<Value> {
         Err(e) => Err(e),
     };
     match outcome {
-        Err(e) if want.is_match(&e.message) => Ok(Value::Null),
-        Err(e) => fail(format!("shouldError: error {:?} does not match {}", e.message, want.as_str())),
+        Err(e) if want.is_match(e.message()) => Ok(Value::Null),
+        Err(e) => fail(format!("shouldError: error {:?} does not match {}", e.message(), want.as_str())),
         Ok(()) => fail("shouldError expected an error"),
     }
 }

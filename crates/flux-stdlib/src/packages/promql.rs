@@ -328,8 +328,8 @@ fn label_replace(a: &Args, t: Table) -> EvalResult<Vec<Table>> {
     let destination = str_arg(a, "destination", "")?;
     let pattern = str_arg(a, "regex", "")?;
     let replacement = str_arg(a, "replacement", "")?;
-    let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|_| flux_runtime::error::EvalError {
-        message: format!("invalid regular expression in label_replace(): {pattern}"),
+    let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|_| {
+        flux_runtime::error::EvalError::invalid(format!("invalid regular expression in label_replace(): {pattern}"))
     })?;
     let value = match t.key.get(&source) {
         Some(Value::String(s)) => s.clone(),

@@ -19,7 +19,7 @@ pub(super) fn package_value() -> Value {
             builtin("compile", &["v"], None, |_, a| {
                 regex::Regex::new(string(a, "v")?)
                     .map(|r| Value::Regex(Rc::new(r)))
-                    .map_err(|e| EvalError { message: format!("regexp.compile: {e}") })
+                    .map_err(|e| EvalError::invalid(format!("regexp.compile: {e}")))
             }),
         ),
         ("quoteMeta", builtin("quoteMeta", &["v"], None, |_, a| s(regex::escape(string(a, "v")?)))),

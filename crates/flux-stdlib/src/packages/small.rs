@@ -248,7 +248,7 @@ pub(super) fn array_conversions() -> Vec<(&'static str, Value)> {
 }
 
 fn convert(i: &mut Interp, a: &Args, name: &str) -> EvalResult<Value> {
-    let f = i.universe.get(name).ok_or_else(|| flux_runtime::error::EvalError { message: format!("no {name}") })?;
+    let f = i.universe.get(name).ok_or_else(|| flux_runtime::error::EvalError::invalid(format!("no {name}")))?;
     let mut out = Vec::new();
     for x in array(a, "arr")?.iter() {
         let mut args = Args::default();
@@ -291,7 +291,7 @@ pub(super) fn experimental_forwards() -> Vec<(&'static str, Value)> {
 }
 
 fn forward(i: &mut Interp, a: &Args, name: &str) -> EvalResult<Value> {
-    let f = i.universe.get(name).ok_or_else(|| flux_runtime::error::EvalError { message: format!("no {name}") })?;
+    let f = i.universe.get(name).ok_or_else(|| flux_runtime::error::EvalError::invalid(format!("no {name}")))?;
     let mut args = Args::default();
     for (k, v) in &a.named {
         args.named.insert(k.clone(), v.clone());
@@ -353,7 +353,7 @@ pub(super) fn unpivot(_: &mut Interp, a: &Args) -> EvalResult<Value> {
                 let valid: BooleanArray = (0..values.len()).map(|i| Some(values.is_valid(i))).collect();
                 let keep = |c: &ArrayRef| -> EvalResult<ArrayRef> {
                     arrow::compute::filter(c.as_ref(), &valid)
-                        .map_err(|e| flux_runtime::error::EvalError { message: e.to_string() })
+                        .map_err(|e| flux_runtime::error::EvalError::invalid(e.to_string()))
                 };
                 let rows = valid.true_count();
                 let field: ArrayRef = Arc::new(StringArray::from(vec![name.as_str(); rows]));
@@ -397,7 +397,7 @@ pub(super) fn parse_json(a: &Args, who: &str) -> EvalResult<Value> {
         v => return fail(format!("data must be bytes, got {}", v.type_name())),
     };
     let parsed: serde_json::Value =
-        serde_json::from_slice(&data).map_err(|e| flux_runtime::error::EvalError { message: format!("{who}: {e}") })?;
+        serde_json::from_slice(&data).map_err(|e| flux_runtime::error::EvalError::invalid(format!("{who}: {e}")))?;
     fn convert(v: serde_json::Value) -> Value {
         match v {
             serde_json::Value::Null => Value::Null,
@@ -507,7 +507,7 @@ pub(super) fn v1_json(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         (None, Some(_)) => return fail("v1.json: reading files is not allowed on this server; pass the data as json"),
         (None, None) => return fail("v1.json: give json"),
     };
-    let bad = |e: String| flux_runtime::error::EvalError { message: format!("v1.json: {e}") };
+    let bad = |e: String| flux_runtime::error::EvalError::invalid(format!("v1.json: {e}"));
     let parsed: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     let mut tables = Vec::new();
     for result in parsed["results"].as_array().into_iter().flatten() {
@@ -576,10 +576,8 @@ pub(super) fn v1_json(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 
 /// `v1.databases()`: the org's v1 mappings, one row each.
 pub(super) fn v1_databases(i: &mut Interp, _: &Args) -> EvalResult<Value> {
-    let source = i
-        .source
-        .clone()
-        .ok_or_else(|| flux_runtime::error::EvalError { message: "v1.databases: no databases here".into() })?;
+    let source =
+        i.source.clone().ok_or_else(|| flux_runtime::error::EvalError::invalid("v1.databases: no databases here"))?;
     let list = source.databases()?;
     let text = |f: &dyn Fn(&flux_runtime::DatabaseInfo) -> String| -> Vec<Value> {
         list.iter().map(|d| Value::String(f(d))).collect()

@@ -115,7 +115,7 @@ pub(super) fn package_value() -> Value {
         ("repeat", &["v", "i"], |_, a| {
             let n = int(a, "i")?;
             if n < 0 {
-                return Err(EvalError { message: "strings.repeat: negative count".into() });
+                return Err(EvalError::invalid("strings.repeat: negative count"));
             }
             s(string(a, "v")?.repeat(n as usize))
         }),

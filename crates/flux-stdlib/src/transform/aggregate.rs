@@ -74,8 +74,7 @@ pub(crate) fn floats(a: &ArrayRef) -> EvalResult<Vec<f64>> {
 /// One aggregate over a column, as a one-row array.
 pub(crate) fn aggregate_array(agg: Agg, a: &ArrayRef) -> EvalResult<ArrayRef> {
     let any = a.as_any();
-    let unsupported =
-        || EvalError { message: format!("unsupported aggregate column type {}", type_label(a.data_type())) };
+    let unsupported = || EvalError::invalid(format!("unsupported aggregate column type {}", type_label(a.data_type())));
     Ok(match agg {
         // Every record counts, null or not.
         Agg::Count => Arc::new(Int64Array::from(vec![a.len() as i64])),

@@ -54,8 +54,8 @@ fn holt_winters(_: &mut Interp, a: &Args) -> EvalResult<Value> {
     out(Stream::per_table("holtWinters", input(a)?, move |_, t| {
         let times = t
             .column(&time_column)
-            .ok_or_else(|| EvalError { message: format!("cannot find time column {time_column}") })?;
-        let values = t.column(&column).ok_or_else(|| EvalError { message: format!("cannot find column {column}") })?;
+            .ok_or_else(|| EvalError::invalid(format!("cannot find time column {time_column}")))?;
+        let values = t.column(&column).ok_or_else(|| EvalError::invalid(format!("cannot find column {column}")))?;
         if !matches!(values.data_type(), DataType::Int64 | DataType::UInt64 | DataType::Float64) {
             return fail(format!(
                 "holtWinters can work only on numerical types, got {}",
@@ -102,7 +102,7 @@ struct Series {
 
 impl Series {
     fn clean(times: &ArrayRef, values: &ArrayRef, interval: i64) -> EvalResult<Option<Series>> {
-        let vs = numbers(values).map_err(|e| EvalError { message: e.message })?;
+        let vs = numbers(values)?;
         let round = |t: i64| {
             if interval <= 0 {
                 return t;

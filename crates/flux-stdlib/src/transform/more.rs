@@ -91,7 +91,7 @@ fn ranked(i: &mut Interp, a: &Args, reducer: &str, pick: &str) -> EvalResult<Val
         (pick, vec![("n", n), ("columns", Value::Array(Rc::new(vec![column])))]),
     ];
     for (name, args) in steps {
-        let f = i.universe.get(name).ok_or_else(|| flux_runtime::error::EvalError { message: format!("no {name}") })?;
+        let f = i.universe.get(name).ok_or_else(|| flux_runtime::error::EvalError::invalid(format!("no {name}")))?;
         let mut call = Args::default();
         call.named.insert("tables".into(), value);
         for (k, v) in args {

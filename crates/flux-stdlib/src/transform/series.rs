@@ -69,7 +69,7 @@ fn times<'a>(t: &'a Table, name: &str) -> EvalResult<&'a TimestampNanosecondArra
     t.need(name)?
         .as_any()
         .downcast_ref::<TimestampNanosecondArray>()
-        .ok_or_else(|| EvalError { message: format!("column {name:?} is not of type time") })
+        .ok_or_else(|| EvalError::invalid(format!("column {name:?} is not of type time")))
 }
 
 // ---- difference, increase, cumulativeSum ----

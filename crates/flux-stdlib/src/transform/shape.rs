@@ -384,9 +384,8 @@ enum RowId {
 }
 
 fn pivot(_: &mut Interp, a: &Args) -> EvalResult<Value> {
-    let row_key = str_list(a, "rowKey")?.ok_or_else(|| EvalError { message: "pivot: rowKey is required".into() })?;
-    let column_key =
-        str_list(a, "columnKey")?.ok_or_else(|| EvalError { message: "pivot: columnKey is required".into() })?;
+    let row_key = str_list(a, "rowKey")?.ok_or_else(|| EvalError::invalid("pivot: rowKey is required"))?;
+    let column_key = str_list(a, "columnKey")?.ok_or_else(|| EvalError::invalid("pivot: columnKey is required"))?;
     let value_column = str_arg(a, "valueColumn", "_value")?;
     out(Stream::whole("pivot", vec![input(a)?], move |_, mut inputs| {
         // Tables whose keys agree once the column key and value columns leave the key pivot together.
@@ -864,7 +863,7 @@ pub(crate) fn from_records(
     let mut types = Vec::with_capacity(names.len());
     for n in &names {
         let values: Vec<Value> = records.iter().map(|r| r.get(n).cloned().unwrap_or(Value::Null)).collect();
-        let mut dt = infer_type(&values).map_err(|e| EvalError { message: format!("column {n}: {}", e.message) })?;
+        let mut dt = infer_type(&values).map_err(|e| e.context(format!("column {n}")))?;
         if values.iter().all(|v| matches!(v, Value::Null)) {
             match t.column(n) {
                 Some(c) => dt = c.data_type().clone(),

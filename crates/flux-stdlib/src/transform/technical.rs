@@ -96,8 +96,11 @@ fn relative_strength_index(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         let mut replaced = Vec::new();
         for c in &columns {
             let Some(col) = t.column(c) else { continue };
-            let vs = numbers(col).map_err(|_| EvalError {
-                message: format!("cannot take relative strength index of column {c} (type {})", type_name(col)),
+            let vs = numbers(col).map_err(|_| {
+                EvalError::invalid(format!(
+                    "cannot take relative strength index of column {c} (type {})",
+                    type_name(col)
+                ))
             })?;
             let (mut up, mut down) = (Smoothed::new(n), Smoothed::new(n));
             let mut last: Option<f64> = None;
@@ -160,8 +163,8 @@ fn kaufmans_ama(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         if len == 0 {
             return Ok(vec![t]);
         }
-        let vs = numbers(col).map_err(|_| EvalError {
-            message: format!("cannot take KAMA of column {column} (type {})", type_name(col)),
+        let vs = numbers(col).map_err(|_| {
+            EvalError::invalid(format!("cannot take KAMA of column {column} (type {})", type_name(col)))
         })?;
         let vs: Vec<f64> = vs.iter().map(|v| v.unwrap_or(0.0)).collect();
         let (fast, slow) = (2.0 / (2.0 + 1.0), 2.0 / (30.0 + 1.0));
@@ -207,8 +210,11 @@ fn triple_exponential_derivative(_: &mut Interp, a: &Args) -> EvalResult<Value> 
             return Ok(vec![t]);
         }
         let col = t.need("_value")?;
-        let vs = numbers(col).map_err(|_| EvalError {
-            message: format!("cannot take exponential moving average of column _value (type {})", type_name(col)),
+        let vs = numbers(col).map_err(|_| {
+            EvalError::invalid(format!(
+                "cannot take exponential moving average of column _value (type {})",
+                type_name(col)
+            ))
         })?;
         // Each average starts only once the one before has n values.
         let full = |vs: &[Option<f64>]| if vs.len() < n { (Vec::new(), Vec::new()) } else { ema(vs, n) };
@@ -286,8 +292,11 @@ fn chande(a: &Args, name: &'static str, efficiency: bool) -> EvalResult<Value> {
         let mut new_columns = Vec::new();
         for c in &columns {
             let Some(col) = t.column(c) else { continue };
-            let vs = numbers(col).map_err(|_| EvalError {
-                message: format!("cannot take chande momentum oscillator of column {c} (type {})", type_name(col)),
+            let vs = numbers(col).map_err(|_| {
+                EvalError::invalid(format!(
+                    "cannot take chande momentum oscillator of column {c} (type {})",
+                    type_name(col)
+                ))
             })?;
             // Missing values count as zero, as Flux reads them.
             let vs: Vec<f64> = vs.iter().map(|v| v.unwrap_or(0.0)).collect();
@@ -342,7 +351,7 @@ fn covariance(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         let column = |name: &str| {
             t.column(name)
                 .cloned()
-                .ok_or_else(|| EvalError { message: format!("specified column does not exist in table: {name}") })
+                .ok_or_else(|| EvalError::invalid(format!("specified column does not exist in table: {name}")))
         };
         let (x, y) = (column(&columns[0])?, column(&columns[1])?);
         if x.data_type() != y.data_type() {
@@ -398,7 +407,7 @@ fn cov(i: &mut Interp, a: &Args, pearson: Option<bool>) -> EvalResult<Value> {
 
 /// Calls a universe function with named arguments.
 fn call(i: &mut Interp, name: &str, args: Vec<(&str, Value)>) -> EvalResult<Value> {
-    let f = i.universe.get(name).ok_or_else(|| EvalError { message: format!("no {name}") })?;
+    let f = i.universe.get(name).ok_or_else(|| EvalError::invalid(format!("no {name}")))?;
     let mut call = Args::default();
     for (k, v) in args {
         call.named.insert(k.into(), v);

@@ -126,8 +126,7 @@ impl Windows {
 /// `every`, `period` and `offset`: either of `every` and `period` stands for both when alone.
 fn window_arg(i: &Interp, a: &Args) -> EvalResult<Windows> {
     let (every, period) = (duration_arg(a, "every")?, duration_arg(a, "period")?);
-    let every =
-        every.or(period).ok_or_else(|| EvalError { message: "window: one of every or period is required".into() })?;
+    let every = every.or(period).ok_or_else(|| EvalError::invalid("window: one of every or period is required"))?;
     Windows::new(every, period, duration_arg(a, "offset")?, location_arg(i, a)?)
 }
 
@@ -222,7 +221,7 @@ fn times_column<'a>(t: &'a Table, name: &str) -> EvalResult<&'a TimestampNanosec
     t.need(name)?
         .as_any()
         .downcast_ref::<TimestampNanosecondArray>()
-        .ok_or_else(|| EvalError { message: format!("column {name:?} is not of type time") })
+        .ok_or_else(|| EvalError::invalid(format!("column {name:?} is not of type time")))
 }
 
 /// `t`'s rows at `rows` with the window bounds in `start_col`/`stop_col` (added if missing) and the key.
@@ -392,10 +391,8 @@ impl WindowedAggregate {
 }
 
 fn timed_moving_average(i: &mut Interp, a: &Args) -> EvalResult<Value> {
-    let every =
-        duration_arg(a, "every")?.ok_or_else(|| EvalError { message: "missing required argument every".into() })?;
-    let period =
-        duration_arg(a, "period")?.ok_or_else(|| EvalError { message: "missing required argument period".into() })?;
+    let every = duration_arg(a, "every")?.ok_or_else(|| EvalError::invalid("missing required argument every"))?;
+    let period = duration_arg(a, "period")?.ok_or_else(|| EvalError::invalid("missing required argument period"))?;
     let w = Windows::new(every, Some(period), None, location_arg(i, a)?)?;
     let column = str_arg(a, "column", "_value")?;
     let input = input(a)?;
@@ -492,8 +489,7 @@ fn window_closure(
 }
 
 fn time_shift(_: &mut Interp, a: &Args) -> EvalResult<Value> {
-    let d = duration_arg(a, "duration")?
-        .ok_or_else(|| EvalError { message: "missing required argument duration".into() })?;
+    let d = duration_arg(a, "duration")?.ok_or_else(|| EvalError::invalid("missing required argument duration"))?;
     let columns = str_list(a, "columns")?.unwrap_or_else(|| vec!["_start".into(), "_stop".into(), "_time".into()]);
     out(Stream::per_table("timeShift", input(a)?, move |_, t| {
         let mut cols = Vec::new();
@@ -502,7 +498,7 @@ fn time_shift(_: &mut Interp, a: &Args) -> EvalResult<Value> {
                 let times = c
                     .as_any()
                     .downcast_ref::<TimestampNanosecondArray>()
-                    .ok_or_else(|| EvalError { message: format!("column {n:?} is not of type time") })?;
+                    .ok_or_else(|| EvalError::invalid(format!("column {n:?} is not of type time")))?;
                 let shifted: TimestampNanosecondArray =
                     times.iter().map(|x| x.map(|x| add_duration(x, &d, 1)).transpose()).collect::<EvalResult<_>>()?;
                 cols.push((n, Arc::new(shifted) as ArrayRef));
@@ -533,8 +529,7 @@ pub(crate) fn truncate(t: i64, unit: &Duration, loc: Location) -> EvalResult<i64
 
 fn truncate_time_column(i: &mut Interp, a: &Args) -> EvalResult<Value> {
     let loc = location_arg(i, a)?;
-    let unit =
-        duration_arg(a, "unit")?.ok_or_else(|| EvalError { message: "missing required argument unit".into() })?;
+    let unit = duration_arg(a, "unit")?.ok_or_else(|| EvalError::invalid("missing required argument unit"))?;
     let time_col = str_arg(a, "timeColumn", "_time")?;
     out(Stream::whole("truncateTimeColumn", vec![input(a)?], move |_, mut inputs| {
         let mut produced = Vec::new();
