@@ -5,45 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use regex::Regex;
 use serde_json::Value;
-use storage::{FieldType, Matcher, Predicate, Subject};
+use storage::{FieldType, Predicate};
 
 use crate::ast::*;
+use crate::condition::tag_predicate;
+use crate::context::{Context, Options};
 use crate::lexer::Token;
 use crate::result::{Series, StatementResult};
-
-/// A retention policy as `SHOW RETENTION POLICIES` lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetentionPolicy {
-    pub name: String,
-    /// 0 = infinite.
-    pub duration_ns: i64,
-    pub shard_group_duration_ns: i64,
-    pub default: bool,
-}
-
-/// What statements run against: the caller's databases (DBRP mappings) and storage.
-pub trait Context {
-    /// The databases the caller may read, for `SHOW DATABASES`.
-    fn databases(&self) -> Result<Vec<String>, String>;
-    /// A database's retention policies; an error names what is missing.
-    fn retention_policies(&self, database: &str) -> Result<Vec<RetentionPolicy>, String>;
-    /// The bucket `database`/`retention_policy` maps to (empty = the default policy).
-    fn bucket(&self, database: &str, retention_policy: &str) -> Result<u64, String>;
-    fn storage(&self) -> &dyn storage::ReadApi;
-    /// Deletes the points of the database's default retention policy in
-    /// `[start, stop]` that `predicate` matches (the caller needs write permission).
-    fn delete(&self, database: &str, start: i64, stop: i64, predicate: &storage::DeletePredicate)
-    -> Result<(), String>;
-    /// `now()`, nanoseconds since the epoch.
-    fn now(&self) -> i64;
-}
-
-/// The request's defaults: `db` and `rp`.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    pub database: String,
-    pub retention_policy: String,
-}
 
 /// Runs every statement of a query; a statement's error is its result.
 pub fn execute(query: &Query, ctx: &dyn Context, opts: &Options) -> Vec<StatementResult> {
@@ -136,7 +104,7 @@ fn delete(sources: &[Source], cond: Option<&Expr>, ctx: &dyn Context, opts: &Opt
     if opts.database.is_empty() {
         return Err("database name required".into());
     }
-    let (range, rest) = crate::select::split_time_condition(cond, ctx.now())?;
+    let (range, rest) = crate::condition::split_time(cond, ctx.now())?;
     let mut tags = Vec::new();
     if let Some(rest) = &rest {
         tag_conditions(rest, &mut tags)?;
@@ -512,39 +480,4 @@ pub fn field_type_name(t: FieldType) -> &'static str {
 fn page<T>(items: Vec<T>, limit: u64, offset: u64) -> Vec<T> {
     let it = items.into_iter().skip(offset as usize);
     if limit == 0 { it.collect() } else { it.take(limit as usize).collect() }
-}
-
-/// The tag comparisons of a `WHERE` as a storage predicate (`time` bounds and
-/// anything else are left out: they do not narrow the schema statements here).
-pub fn tag_predicate(cond: Option<&Expr>) -> Run<Predicate> {
-    let Some(e) = cond else { return Ok(Predicate::True) };
-    Ok(translate(e).unwrap_or(Predicate::True))
-}
-
-fn translate(e: &Expr) -> Option<Predicate> {
-    match e {
-        Expr::Paren(inner) => translate(inner),
-        Expr::Binary { op: Token::And, lhs, rhs } => match (translate(lhs), translate(rhs)) {
-            (Some(a), Some(b)) => Some(a.and(b)),
-            (Some(a), None) | (None, Some(a)) => Some(a),
-            (None, None) => None,
-        },
-        Expr::Binary { op: Token::Or, lhs, rhs } => Some(translate(lhs)?.or(translate(rhs)?)),
-        Expr::Binary { op, lhs, rhs } => {
-            let (Expr::VarRef { name, .. }, value) = (lhs.as_ref(), rhs.as_ref()) else { return None };
-            if name == "time" {
-                return None;
-            }
-            let matcher = match (op, value) {
-                (Token::Eq, Expr::String(s)) => Matcher::Eq(s.clone()),
-                (Token::Neq, Expr::String(s)) => Matcher::NotEq(s.clone()),
-                (Token::EqRegex, Expr::Regex(r)) => Matcher::Regex(Regex::new(r).ok()?),
-                (Token::NeqRegex, Expr::Regex(r)) => Matcher::NotRegex(Regex::new(r).ok()?),
-                _ => return None,
-            };
-            let subject = if name == "_name" { Subject::Measurement } else { Subject::Tag(name.clone()) };
-            Some(Predicate::Compare(subject, matcher))
-        }
-        _ => None,
-    }
 }

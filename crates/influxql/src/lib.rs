@@ -5,6 +5,8 @@
 //! read as InfluxDB writes them: `found X, expected Y at line 1, char 8`.
 
 pub mod ast;
+mod condition;
+mod context;
 pub mod exec;
 mod holt_winters;
 pub mod lexer;
@@ -12,8 +14,10 @@ pub mod parser;
 pub mod result;
 mod select;
 mod transform;
+mod value;
 
-pub use exec::{Context, Options, RetentionPolicy, execute};
+pub use context::{Context, Options, RetentionPolicy};
+pub use exec::execute;
 pub use lexer::{Keyword, Pos, Scanner, Token};
 pub use parser::{Param, ParseError, parse_expr, parse_query, parse_query_with};
 pub use result::{Series, StatementResult, convert_epoch, response_chunks, response_csv, response_json};

@@ -15,96 +15,20 @@ use serde_json::Value as Json;
 use storage::{MemoryTables, Predicate, ReadApi, ScanRequest, SeriesKey};
 
 use crate::ast::*;
-use crate::exec::{Context, Options, tag_predicate};
+use crate::condition::{TimeRange, split_time, tag_predicate};
+use crate::context::{Context, Options, RetentionPolicy};
 use crate::lexer::Token;
 use crate::result::Series;
 use crate::transform::{check_holt_winters, check_technical, is_math, is_technical, is_transformation, looks_back};
+use crate::value::{TypedFloats, V, value_at};
 
 type Run<T> = Result<T, String>;
-
-/// A field or tag value.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum V {
-    F(f64),
-    I(i64),
-    U(u64),
-    S(String),
-    B(bool),
-}
-
-impl V {
-    pub(crate) fn num(&self) -> Option<f64> {
-        match self {
-            V::F(x) => Some(*x),
-            V::I(x) => Some(*x as f64),
-            V::U(x) => Some(*x as f64),
-            _ => None,
-        }
-    }
-
-    fn json(&self) -> Json {
-        match self {
-            V::F(x) => float_json(*x),
-            V::I(x) => Json::from(*x),
-            V::U(x) => Json::from(*x),
-            V::S(s) => Json::from(s.as_str()),
-            V::B(b) => Json::from(*b),
-        }
-    }
-
-    fn cmp(&self, other: &V) -> Option<std::cmp::Ordering> {
-        match (self, other) {
-            (V::S(a), V::S(b)) => Some(a.cmp(b)),
-            (V::B(a), V::B(b)) => Some(a.cmp(b)),
-            (V::I(a), V::I(b)) => Some(a.cmp(b)),
-            (V::U(a), V::U(b)) => Some(a.cmp(b)),
-            _ => self.num()?.partial_cmp(&other.num()?),
-        }
-    }
-}
-
-thread_local! {
-    /// Set while a subquery runs: its floats keep their type in its JSON
-    /// result (an integral float is not written as an integer), so that the
-    /// outer query reads them as floats.
-    static TYPED_FLOATS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Keeps floats typed in JSON while it lives.
-struct TypedFloats(bool);
-
-impl TypedFloats {
-    fn on() -> Self {
-        Self(TYPED_FLOATS.replace(true))
-    }
-}
-
-impl Drop for TypedFloats {
-    fn drop(&mut self) {
-        TYPED_FLOATS.set(self.0);
-    }
-}
-
-/// A float as Go writes it in JSON: integral values without a fraction.
-fn float_json(x: f64) -> Json {
-    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 && !TYPED_FLOATS.get() {
-        Json::from(x as i64)
-    } else {
-        serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
-    }
-}
 
 /// One point of a series: its time and the values of the fields read (by index).
 struct Row {
     time: i64,
     series: usize,
     values: Vec<Option<V>>,
-}
-
-/// The time bounds of a `WHERE` (inclusive) and what is left of it.
-pub(crate) struct TimeRange {
-    pub(crate) min: Option<i64>,
-    pub(crate) max: Option<i64>,
 }
 
 pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
@@ -355,7 +279,7 @@ impl Context for SubqueryContext<'_> {
     fn databases(&self) -> Run<Vec<String>> {
         self.outer.databases()
     }
-    fn retention_policies(&self, database: &str) -> Run<Vec<crate::exec::RetentionPolicy>> {
+    fn retention_policies(&self, database: &str) -> Run<Vec<RetentionPolicy>> {
         self.outer.retention_policies(database)
     }
     fn bucket(&self, _database: &str, _retention_policy: &str) -> Run<u64> {
@@ -995,21 +919,6 @@ impl SeriesData {
             Some(f) => self.cell(f, r),
             None => s.tag(name).map(|v| V::S(v.to_owned())),
         }
-    }
-}
-
-fn value_at(col: &ArrayRef, i: usize) -> Option<V> {
-    let any = col.as_any();
-    if let Some(a) = any.downcast_ref::<Float64Array>() {
-        Some(V::F(a.value(i)))
-    } else if let Some(a) = any.downcast_ref::<Int64Array>() {
-        Some(V::I(a.value(i)))
-    } else if let Some(a) = any.downcast_ref::<UInt64Array>() {
-        Some(V::U(a.value(i)))
-    } else if let Some(a) = any.downcast_ref::<StringArray>() {
-        Some(V::S(a.value(i).to_owned()))
-    } else {
-        any.downcast_ref::<BooleanArray>().map(|a| V::B(a.value(i)))
     }
 }
 
@@ -1893,95 +1802,6 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
         }
         other => return Err(format!("undefined function {other}()")),
     })
-}
-
-/// A condition's time bounds (inclusive) and what is left of it.
-pub(crate) fn split_time_condition(cond: Option<&Expr>, now: i64) -> Run<(TimeRange, Option<Expr>)> {
-    split_time(cond, now)
-}
-
-/// Splits the time bounds off a condition's top-level `AND`s.
-fn split_time(cond: Option<&Expr>, now: i64) -> Run<(TimeRange, Option<Expr>)> {
-    let mut range = TimeRange { min: None, max: None };
-    let Some(cond) = cond else { return Ok((range, None)) };
-    let rest = take_time(cond, now, &mut range)?;
-    Ok((range, rest))
-}
-
-fn take_time(e: &Expr, now: i64, range: &mut TimeRange) -> Run<Option<Expr>> {
-    match e {
-        Expr::Binary { op: Token::And, lhs, rhs } => {
-            let l = take_time(lhs, now, range)?;
-            let r = take_time(rhs, now, range)?;
-            Ok(match (l, r) {
-                (Some(l), Some(r)) => Some(Expr::Binary { op: Token::And, lhs: Box::new(l), rhs: Box::new(r) }),
-                (l, r) => l.or(r),
-            })
-        }
-        Expr::Paren(inner) if is_time_comparison(inner) => take_time(inner, now, range),
-        Expr::Binary { op, lhs, rhs } if is_time_comparison(e) => {
-            let (op, value) = match (lhs.as_ref(), rhs.as_ref()) {
-                (Expr::VarRef { name, .. }, v) if name.eq_ignore_ascii_case("time") => (*op, v),
-                (v, _) => (flip(*op), v),
-            };
-            let t = time_value(value, now)?;
-            match op {
-                Token::Gt => range.min = Some(range.min.map_or(t + 1, |m| m.max(t + 1))),
-                Token::Gte => range.min = Some(range.min.map_or(t, |m| m.max(t))),
-                Token::Lt => range.max = Some(range.max.map_or(t - 1, |m| m.min(t - 1))),
-                Token::Lte => range.max = Some(range.max.map_or(t, |m| m.min(t))),
-                Token::Eq => {
-                    range.min = Some(range.min.map_or(t, |m| m.max(t)));
-                    range.max = Some(range.max.map_or(t, |m| m.min(t)));
-                }
-                _ => return Err("invalid time comparison operator".into()),
-            }
-            Ok(None)
-        }
-        other => Ok(Some(other.clone())),
-    }
-}
-
-fn is_time_comparison(e: &Expr) -> bool {
-    let is_time = |e: &Expr| matches!(e, Expr::VarRef { name, .. } if name.eq_ignore_ascii_case("time"));
-    matches!(e, Expr::Binary { op, lhs, rhs } if matches!(op, Token::Gt | Token::Gte | Token::Lt | Token::Lte | Token::Eq | Token::Neq) && (is_time(lhs) || is_time(rhs)))
-}
-
-fn flip(op: Token) -> Token {
-    match op {
-        Token::Gt => Token::Lt,
-        Token::Gte => Token::Lte,
-        Token::Lt => Token::Gt,
-        Token::Lte => Token::Gte,
-        o => o,
-    }
-}
-
-/// A time literal: an RFC3339 or date string, an integer of nanoseconds, or `now()` ± durations.
-fn time_value(e: &Expr, now: i64) -> Run<i64> {
-    match e {
-        Expr::String(s) => parse_time_string(s).ok_or_else(|| format!("invalid time string: {s}")),
-        Expr::Integer(n) => Ok(*n),
-        Expr::Number(x) => Ok(*x as i64),
-        Expr::Duration(d) => Ok(*d),
-        Expr::Call { name, args } if name == "now" && args.is_empty() => Ok(now),
-        Expr::Paren(e) => time_value(e, now),
-        Expr::Binary { op: Token::Add, lhs, rhs } => Ok(time_value(lhs, now)?.saturating_add(time_value(rhs, now)?)),
-        Expr::Binary { op: Token::Sub, lhs, rhs } => Ok(time_value(lhs, now)?.saturating_sub(time_value(rhs, now)?)),
-        _ => Err("invalid time expression".into()),
-    }
-}
-
-fn parse_time_string(s: &str) -> Option<i64> {
-    if let Some(t) = time::rfc3339::parse(s) {
-        return Some(t);
-    }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return t.and_utc().timestamp_nanos_opt();
-        }
-    }
-    time::rfc3339::parse_date(s)
 }
 
 /// Splits a condition into what only reads tags (for storage) and the rest (rows).

@@ -2,7 +2,7 @@
 //! math functions (a value in, a value out).
 
 use crate::ast::Expr;
-use crate::select::V;
+use crate::value::V;
 
 type Run<T> = Result<T, String>;
 
