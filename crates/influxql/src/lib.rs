@@ -7,12 +7,15 @@
 pub mod ast;
 mod condition;
 mod context;
+mod delete;
 pub mod exec;
+mod explain;
 mod holt_winters;
 pub mod lexer;
 pub mod parser;
 pub mod result;
 mod select;
+mod show;
 mod transform;
 mod value;
 
