@@ -10,6 +10,7 @@ use crate::lexer::Token;
 type Run<T> = Result<T, String>;
 
 /// The time bounds of a `WHERE`, inclusive (`None`: unbounded).
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct TimeRange {
     pub(crate) min: Option<i64>,
     pub(crate) max: Option<i64>,
