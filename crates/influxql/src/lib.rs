@@ -10,13 +10,12 @@ mod context;
 mod delete;
 pub mod exec;
 mod explain;
-mod holt_winters;
+mod function;
 pub mod lexer;
 pub mod parser;
 pub mod result;
 mod select;
 mod show;
-mod transform;
 mod value;
 
 pub use context::{Context, Options, RetentionPolicy};

@@ -7,7 +7,7 @@ use storage::SeriesKey;
 
 use crate::ast::*;
 use crate::condition::TimeRange;
-use crate::transform::is_math;
+use crate::function::math::{is_math, math};
 use crate::value::V;
 
 use super::eval::arith;
@@ -108,7 +108,7 @@ fn eval_agg(e: &Expr, rows: &[&Row], all: &[String]) -> Run<(Option<V>, Option<i
                 time = time.or(t);
                 values.push(v);
             }
-            Ok((crate::transform::math(name, &values), time))
+            Ok((math(name, &values), time))
         }
         Expr::Call { name, args } => {
             let field = match args.first() {

@@ -5,8 +5,8 @@
 use regex::Regex;
 
 use crate::ast::*;
+use crate::function::math::{is_math, math};
 use crate::lexer::Token;
-use crate::transform::is_math;
 use crate::value::V;
 
 /// The value of an expression on one point, reading names through `get` (`None`: null).
@@ -23,7 +23,7 @@ pub(super) fn eval_with(e: &Expr, get: &dyn Fn(&str) -> Option<V>) -> Option<V> 
         Expr::Binary { op, lhs, rhs } => binary(*op, eval_with(lhs, get), rhs, |e| eval_with(e, get)),
         Expr::Call { name, args } if is_math(name) => {
             let values: Vec<Option<V>> = args.iter().map(|a| eval_with(a, get)).collect();
-            crate::transform::math(name, &values)
+            math(name, &values)
         }
         _ => None,
     }

@@ -9,7 +9,8 @@ use storage::Predicate;
 
 use crate::ast::*;
 use crate::context::Context;
-use crate::transform::{is_math, is_transformation};
+use crate::function::math::is_math;
+use crate::function::transform::is_transformation;
 
 type Run<T> = Result<T, String>;
 

@@ -27,7 +27,7 @@ pub(super) fn apply_transforms(
             None => None,
             Some((name, args)) => {
                 let seq: Vec<(i64, V)> = rows.iter().filter_map(|(t, v)| v[i].clone().map(|v| (*t, v))).collect();
-                Some(crate::transform::transform(name, args, &seq, every)?.into_iter().collect())
+                Some(crate::function::transform::transform(name, args, &seq, every)?.into_iter().collect())
             }
         });
     }

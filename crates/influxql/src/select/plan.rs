@@ -10,8 +10,9 @@ use storage::{FieldType, Predicate, ScanRequest};
 use crate::ast::*;
 use crate::condition::{TimeRange, tag_predicate};
 use crate::context::Context;
+use crate::function::technical::{check_technical, is_technical};
+use crate::function::transform::{check_holt_winters, looks_back};
 use crate::lexer::Token;
-use crate::transform::{check_holt_winters, check_technical, is_technical, looks_back};
 
 use super::fields::{Schema, collect_fields, column_names, expand_fields, split_transform};
 use super::output::apply_transforms;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::ast::*;
-use crate::transform::is_math;
+use crate::function::math::is_math;
 
 type Run<T> = Result<T, String>;
 
