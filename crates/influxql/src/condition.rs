@@ -5,9 +5,8 @@ use regex::Regex;
 use storage::{Matcher, Predicate, Subject};
 
 use crate::ast::Expr;
+use crate::error::{Error, Result};
 use crate::lexer::Token;
-
-type Run<T> = Result<T, String>;
 
 /// The time bounds of a `WHERE`, inclusive (`None`: unbounded).
 #[derive(Debug, Clone, Copy)]
@@ -18,14 +17,14 @@ pub(crate) struct TimeRange {
 
 /// Splits the time bounds (inclusive) off a condition's top-level `AND`s:
 /// the bounds and what is left of the condition.
-pub(crate) fn split_time(cond: Option<&Expr>, now: i64) -> Run<(TimeRange, Option<Expr>)> {
+pub(crate) fn split_time(cond: Option<&Expr>, now: i64) -> Result<(TimeRange, Option<Expr>)> {
     let mut range = TimeRange { min: None, max: None };
     let Some(cond) = cond else { return Ok((range, None)) };
     let rest = take_time(cond, now, &mut range)?;
     Ok((range, rest))
 }
 
-fn take_time(e: &Expr, now: i64, range: &mut TimeRange) -> Run<Option<Expr>> {
+fn take_time(e: &Expr, now: i64, range: &mut TimeRange) -> Result<Option<Expr>> {
     match e {
         Expr::Binary { op: Token::And, lhs, rhs } => {
             let l = take_time(lhs, now, range)?;
@@ -51,7 +50,7 @@ fn take_time(e: &Expr, now: i64, range: &mut TimeRange) -> Run<Option<Expr>> {
                     range.min = Some(range.min.map_or(t, |m| m.max(t)));
                     range.max = Some(range.max.map_or(t, |m| m.min(t)));
                 }
-                _ => return Err("invalid time comparison operator".into()),
+                _ => return Err(Error::invalid("invalid time comparison operator")),
             }
             Ok(None)
         }
@@ -75,9 +74,9 @@ fn flip(op: Token) -> Token {
 }
 
 /// A time literal: an RFC3339 or date string, an integer of nanoseconds, or `now()` ± durations.
-fn time_value(e: &Expr, now: i64) -> Run<i64> {
+fn time_value(e: &Expr, now: i64) -> Result<i64> {
     match e {
-        Expr::String(s) => parse_time_string(s).ok_or_else(|| format!("invalid time string: {s}")),
+        Expr::String(s) => parse_time_string(s).ok_or_else(|| Error::invalid(format!("invalid time string: {s}"))),
         Expr::Integer(n) => Ok(*n),
         Expr::Number(x) => Ok(*x as i64),
         Expr::Duration(d) => Ok(*d),
@@ -85,7 +84,7 @@ fn time_value(e: &Expr, now: i64) -> Run<i64> {
         Expr::Paren(e) => time_value(e, now),
         Expr::Binary { op: Token::Add, lhs, rhs } => Ok(time_value(lhs, now)?.saturating_add(time_value(rhs, now)?)),
         Expr::Binary { op: Token::Sub, lhs, rhs } => Ok(time_value(lhs, now)?.saturating_sub(time_value(rhs, now)?)),
-        _ => Err("invalid time expression".into()),
+        _ => Err(Error::invalid("invalid time expression")),
     }
 }
 
@@ -103,7 +102,7 @@ fn parse_time_string(s: &str) -> Option<i64> {
 
 /// The tag comparisons of a `WHERE` as a storage predicate (`time` bounds and
 /// anything else are left out: they do not narrow the schema statements here).
-pub(crate) fn tag_predicate(cond: Option<&Expr>) -> Run<Predicate> {
+pub(crate) fn tag_predicate(cond: Option<&Expr>) -> Result<Predicate> {
     let Some(e) = cond else { return Ok(Predicate::True) };
     Ok(translate(e).unwrap_or(Predicate::True))
 }

@@ -4,16 +4,13 @@
 
 use crate::ast::*;
 use crate::context::{Context, Options};
+use crate::error::{Error, Result};
 use crate::lexer::Token;
-
-type Run<T> = Result<T, String>;
 
 /// `DELETE [FROM m, ...] [WHERE tag = 'v' AND ... AND time ...]`: one storage
 /// delete per measurement named (all of them without FROM).
-pub(crate) fn delete(sources: &[Source], cond: Option<&Expr>, ctx: &dyn Context, opts: &Options) -> Run<()> {
-    if opts.database.is_empty() {
-        return Err("database name required".into());
-    }
+pub(crate) fn delete(sources: &[Source], cond: Option<&Expr>, ctx: &dyn Context, opts: &Options) -> Result<()> {
+    let database = opts.database(None)?;
     let (range, rest) = crate::condition::split_time(cond, ctx.now())?;
     let mut tags = Vec::new();
     if let Some(rest) = &rest {
@@ -21,32 +18,30 @@ pub(crate) fn delete(sources: &[Source], cond: Option<&Expr>, ctx: &dyn Context,
     }
     let (start, stop) = (range.min.unwrap_or(i64::MIN), range.max.unwrap_or(i64::MAX));
     if sources.is_empty() {
-        return ctx.delete(&opts.database, start, stop, &storage::DeletePredicate { conditions: tags });
+        return ctx.delete(database, start, stop, &storage::DeletePredicate { conditions: tags });
     }
     for s in sources {
         match s {
             Source::Measurement(m) if m.regex.is_none() => {
                 let mut conditions = vec![condition("_measurement", true, &m.name)];
                 conditions.extend(tags.iter().cloned());
-                ctx.delete(&opts.database, start, stop, &storage::DeletePredicate { conditions })?;
+                ctx.delete(database, start, stop, &storage::DeletePredicate { conditions })?;
             }
-            _ => return Err("DELETE takes measurement names, not regular expressions or subqueries".into()),
+            _ => return Err(Error::invalid("DELETE takes measurement names, not regular expressions or subqueries")),
         }
     }
     Ok(())
 }
 
 /// `DROP MEASUREMENT m`: all of its points, in the request's database.
-pub(crate) fn drop_measurement(name: &str, ctx: &dyn Context, opts: &Options) -> Run<()> {
-    if opts.database.is_empty() {
-        return Err("database name required".into());
-    }
+pub(crate) fn drop_measurement(name: &str, ctx: &dyn Context, opts: &Options) -> Result<()> {
+    let database = opts.database(None)?;
     let predicate = storage::DeletePredicate { conditions: vec![condition("_measurement", true, name)] };
-    ctx.delete(&opts.database, i64::MIN, i64::MAX, &predicate)
+    ctx.delete(database, i64::MIN, i64::MAX, &predicate)
 }
 
 /// `tag = 'v'` and `tag != 'v'` joined by AND: what a storage delete can match.
-fn tag_conditions(e: &Expr, out: &mut Vec<storage::Condition>) -> Run<()> {
+fn tag_conditions(e: &Expr, out: &mut Vec<storage::Condition>) -> Result<()> {
     match e {
         Expr::Paren(inner) => tag_conditions(inner, out),
         Expr::Binary { op: Token::And, lhs, rhs } => {
@@ -58,9 +53,11 @@ fn tag_conditions(e: &Expr, out: &mut Vec<storage::Condition>) -> Run<()> {
                 out.push(condition(name, *op == Token::Eq, v));
                 Ok(())
             }
-            _ => Err("DELETE conditions compare a tag with a string".into()),
+            _ => Err(Error::invalid("DELETE conditions compare a tag with a string")),
         },
-        _ => Err("DELETE conditions are tag = 'value' or tag != 'value' joined by AND, and time bounds".into()),
+        _ => {
+            Err(Error::invalid("DELETE conditions are tag = 'value' or tag != 'value' joined by AND, and time bounds"))
+        }
     }
 }
 

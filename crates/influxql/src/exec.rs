@@ -4,10 +4,9 @@
 
 use crate::ast::*;
 use crate::context::{Context, Options};
+use crate::error::{Error, Result};
 use crate::result::{Series, StatementResult};
 use crate::{delete, explain, select, show};
-
-type Run<T> = Result<T, String>;
 
 /// Runs every statement of a query; a statement's error is its result.
 pub fn execute(query: &Query, ctx: &dyn Context, opts: &Options) -> Vec<StatementResult> {
@@ -27,11 +26,11 @@ pub fn execute(query: &Query, ctx: &dyn Context, opts: &Options) -> Vec<Statemen
         .collect()
 }
 
-fn run(stmt: &Statement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+fn run(stmt: &Statement, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
     match stmt {
-        Statement::Unsupported(op) => Err(format!("not implemented: {op}")),
+        Statement::Unsupported(op) => Err(Error::NotImplemented(op.clone())),
         Statement::ShowDatabases => show::databases(ctx),
-        Statement::ShowRetentionPolicies { database } => show::retention_policies(database.as_ref(), ctx, opts),
+        Statement::ShowRetentionPolicies { database } => show::retention_policies(database.as_deref(), ctx, opts),
         Statement::ShowMeasurements(s) => show::measurements(s, ctx, opts),
         Statement::ShowTagKeys(s) => show::tag_keys(s, ctx, opts),
         Statement::ShowTagValues(s) => show::tag_values(s, ctx, opts),

@@ -7,13 +7,12 @@ use storage::Predicate;
 use crate::ast::*;
 use crate::condition::tag_predicate;
 use crate::context::{Context, Options};
+use crate::error::Result;
 use crate::result::Series;
-
-type Run<T> = Result<T, String>;
 
 /// EXPLAIN: what each field computes and how many series it reads; with
 /// ANALYZE, the query is run and its time and rows reported.
-pub(crate) fn explain(stmt: &SelectStatement, analyze: bool, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+pub(crate) fn explain(stmt: &SelectStatement, analyze: bool, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
     let mut lines: Vec<String> = stmt.fields.iter().map(|f| format!("EXPRESSION: {}", render(&f.expr))).collect();
     if analyze {
         let started = std::time::Instant::now();
@@ -37,7 +36,7 @@ pub(crate) fn explain(stmt: &SelectStatement, analyze: bool, ctx: &dyn Context, 
                 let db = if m.database.is_empty() { opts.database.clone() } else { m.database.clone() };
                 let bucket = ctx.bucket(&db, &opts.retention_policy)?;
                 let p = Predicate::measurement_eq(&m.name).and(tag_predicate(stmt.condition.as_ref())?);
-                count += ctx.storage().series_cardinality(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?;
+                count += ctx.storage().series_cardinality(bucket, i64::MIN, i64::MAX, &p)?;
             }
         }
         lines.push(format!("NUMBER OF SERIES: {count}"));

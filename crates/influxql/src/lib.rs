@@ -8,6 +8,7 @@ pub mod ast;
 mod condition;
 mod context;
 mod delete;
+mod error;
 pub mod exec;
 mod explain;
 mod function;
@@ -19,6 +20,7 @@ mod show;
 mod value;
 
 pub use context::{Context, Options, RetentionPolicy};
+pub use error::{Error, Result};
 pub use exec::execute;
 pub use lexer::{Keyword, Pos, Scanner, Token};
 pub use parser::{Param, ParseError, parse_expr, parse_query, parse_query_with};

@@ -11,12 +11,11 @@ use storage::{FieldType, Predicate};
 use crate::ast::*;
 use crate::condition::tag_predicate;
 use crate::context::{Context, Options};
+use crate::error::{Error, Result};
 use crate::result::Series;
 
-type Run<T> = Result<T, String>;
-
 /// `SHOW DATABASES`: the databases the caller may read.
-pub(crate) fn databases(ctx: &dyn Context) -> Run<Vec<Series>> {
+pub(crate) fn databases(ctx: &dyn Context) -> Result<Vec<Series>> {
     let names = ctx.databases()?;
     Ok(vec![Series {
         name: Some("databases".into()),
@@ -27,12 +26,8 @@ pub(crate) fn databases(ctx: &dyn Context) -> Run<Vec<Series>> {
 }
 
 /// `SHOW RETENTION POLICIES [ON db]`.
-pub(crate) fn retention_policies(database: Option<&String>, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
-    let db = database.cloned().unwrap_or_else(|| opts.database.clone());
-    if db.is_empty() {
-        return Err("database name required".into());
-    }
-    let rps = ctx.retention_policies(&db)?;
+pub(crate) fn retention_policies(database: Option<&str>, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
+    let rps = ctx.retention_policies(opts.database(database)?)?;
     Ok(vec![Series {
         columns: ["name", "duration", "shardGroupDuration", "replicaN", "default"]
             .iter()
@@ -55,17 +50,13 @@ pub(crate) fn retention_policies(database: Option<&String>, ctx: &dyn Context, o
 }
 
 /// The bucket a statement reads: its `ON db` or the request's.
-fn bucket_of(database: Option<&String>, ctx: &dyn Context, opts: &Options) -> Run<u64> {
-    let db = database.cloned().unwrap_or_else(|| opts.database.clone());
-    if db.is_empty() {
-        return Err("database name required".into());
-    }
-    ctx.bucket(&db, &opts.retention_policy)
+fn bucket_of(database: Option<&str>, ctx: &dyn Context, opts: &Options) -> Result<u64> {
+    ctx.bucket(opts.database(database)?, &opts.retention_policy)
 }
 
 /// Measurements of the bucket that `sources` name (all when none), matching `condition`'s tags.
-fn measurements_of(bucket: u64, sources: &[Source], condition: &Predicate, ctx: &dyn Context) -> Run<Vec<String>> {
-    let all = ctx.storage().measurements(bucket, i64::MIN, i64::MAX, condition).map_err(|e| e.to_string())?;
+fn measurements_of(bucket: u64, sources: &[Source], condition: &Predicate, ctx: &dyn Context) -> Result<Vec<String>> {
+    let all = ctx.storage().measurements(bucket, i64::MIN, i64::MAX, condition)?;
     if sources.is_empty() {
         return Ok(all);
     }
@@ -74,7 +65,7 @@ fn measurements_of(bucket: u64, sources: &[Source], condition: &Predicate, ctx: 
         if let Source::Measurement(m) = s {
             match &m.regex {
                 Some(re) => {
-                    let re = Regex::new(re).map_err(|e| e.to_string())?;
+                    let re = Regex::new(re)?;
                     wanted.extend(all.iter().filter(|n| re.is_match(n)).cloned());
                 }
                 None => wanted.extend(all.iter().filter(|n| **n == m.name).cloned()),
@@ -86,8 +77,8 @@ fn measurements_of(bucket: u64, sources: &[Source], condition: &Predicate, ctx: 
     Ok(wanted)
 }
 
-pub(crate) fn measurements(s: &ShowMeasurements, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
-    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+pub(crate) fn measurements(s: &ShowMeasurements, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_deref(), ctx, opts)?;
     let condition = tag_predicate(s.condition.as_ref())?;
     let sources: Vec<Source> = s.source.iter().cloned().map(Source::Measurement).collect();
     let names = page(measurements_of(bucket, &sources, &condition, ctx)?, s.limit, s.offset);
@@ -102,13 +93,13 @@ pub(crate) fn measurements(s: &ShowMeasurements, ctx: &dyn Context, opts: &Optio
     }])
 }
 
-pub(crate) fn tag_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
-    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+pub(crate) fn tag_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_deref(), ctx, opts)?;
     let condition = tag_predicate(s.condition.as_ref())?;
     let mut out = Vec::new();
     for m in measurements_of(bucket, &s.sources, &condition, ctx)? {
         let p = Predicate::measurement_eq(&m).and(condition.clone());
-        let keys = ctx.storage().tag_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?;
+        let keys = ctx.storage().tag_keys(bucket, i64::MIN, i64::MAX, &p)?;
         let keys = page(keys, s.limit, s.offset);
         if keys.is_empty() {
             continue;
@@ -123,18 +114,18 @@ pub(crate) fn tag_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run
     Ok(out)
 }
 
-pub(crate) fn tag_values(s: &ShowTagValues, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
-    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+pub(crate) fn tag_values(s: &ShowTagValues, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_deref(), ctx, opts)?;
     let condition = tag_predicate(s.condition.as_ref())?;
     let key_matches = key_filter(&s.keys)?;
     let mut out = Vec::new();
     for m in measurements_of(bucket, &s.sources, &condition, ctx)? {
         let p = Predicate::measurement_eq(&m).and(condition.clone());
         let storage = ctx.storage();
-        let keys = storage.tag_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?;
+        let keys = storage.tag_keys(bucket, i64::MIN, i64::MAX, &p)?;
         let mut pairs = Vec::new();
         for k in keys.into_iter().filter(|k| key_matches(k)) {
-            for v in storage.tag_values(bucket, &k, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())? {
+            for v in storage.tag_values(bucket, &k, i64::MIN, i64::MAX, &p)? {
                 pairs.push((k.clone(), v));
             }
         }
@@ -156,7 +147,7 @@ pub(crate) fn tag_values(s: &ShowTagValues, ctx: &dyn Context, opts: &Options) -
 type KeyFilter = Box<dyn Fn(&str) -> bool>;
 
 /// Which tag keys a `WITH KEY` clause selects.
-fn key_filter(keys: &TagKeys) -> Run<KeyFilter> {
+fn key_filter(keys: &TagKeys) -> Result<KeyFilter> {
     Ok(match keys {
         TagKeys::Eq(k) => {
             let k = k.clone();
@@ -171,23 +162,23 @@ fn key_filter(keys: &TagKeys) -> Run<KeyFilter> {
             Box::new(move |x| ks.iter().any(|k| k == x))
         }
         TagKeys::Regex(re) => {
-            let re = Regex::new(re).map_err(|e| e.to_string())?;
+            let re = Regex::new(re)?;
             Box::new(move |x| re.is_match(x))
         }
         TagKeys::NotRegex(re) => {
-            let re = Regex::new(re).map_err(|e| e.to_string())?;
+            let re = Regex::new(re)?;
             Box::new(move |x| !re.is_match(x))
         }
     })
 }
 
-pub(crate) fn series(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
-    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+pub(crate) fn series(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_deref(), ctx, opts)?;
     let condition = tag_predicate(s.condition.as_ref())?;
     let mut keys = Vec::new();
     for m in measurements_of(bucket, &s.sources, &condition, ctx)? {
         let p = Predicate::measurement_eq(&m).and(condition.clone());
-        let found = ctx.storage().series_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?;
+        let found = ctx.storage().series_keys(bucket, i64::MIN, i64::MAX, &p)?;
         keys.extend(found.into_iter().map(|k| k.to_string()));
     }
     let keys = page(keys, s.limit, s.offset);
@@ -201,12 +192,12 @@ pub(crate) fn series(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run<V
     }])
 }
 
-pub(crate) fn field_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
-    let bucket = bucket_of(s.database.as_ref(), ctx, opts)?;
+pub(crate) fn field_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
+    let bucket = bucket_of(s.database.as_deref(), ctx, opts)?;
     let mut out = Vec::new();
     for m in measurements_of(bucket, &s.sources, &Predicate::True, ctx)? {
         let p = Predicate::measurement_eq(&m);
-        let fields = ctx.storage().field_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?;
+        let fields = ctx.storage().field_keys(bucket, i64::MIN, i64::MAX, &p)?;
         let fields = page(fields, s.limit, s.offset);
         if fields.is_empty() {
             continue;
@@ -246,13 +237,13 @@ fn cardinality_name(of: CardinalityOf) -> &'static str {
 /// of series, tag keys, tag values or field keys per measurement (and per
 /// `GROUP BY` tags), or of measurements. 2.x refuses only the estimates
 /// (`SHOW SERIES|MEASUREMENT CARDINALITY` with no clause at all).
-pub(crate) fn cardinality(c: &ShowCardinality, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+pub(crate) fn cardinality(c: &ShowCardinality, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
     let bare =
         c.sources.is_empty() && c.condition.is_none() && c.dimensions.is_empty() && c.limit == 0 && c.offset == 0;
     if !c.exact && bare && matches!(c.of, CardinalityOf::Series | CardinalityOf::Measurements) {
-        return Err(format!("not implemented: {}", cardinality_name(c.of)));
+        return Err(Error::NotImplemented(cardinality_name(c.of).to_owned()));
     }
-    let bucket = bucket_of(c.database.as_ref(), ctx, opts)?;
+    let bucket = bucket_of(c.database.as_deref(), ctx, opts)?;
     let condition = tag_predicate(c.condition.as_ref())?;
     let measurements = measurements_of(bucket, &c.sources, &condition, ctx)?;
     let count_row = |n: usize| page(vec![vec![Value::from(n)]], c.limit, c.offset);
@@ -275,9 +266,9 @@ pub(crate) fn cardinality(c: &ShowCardinality, ctx: &dyn Context, opts: &Options
         let mut groups: BTreeMap<Vec<(String, String)>, BTreeSet<String>> = BTreeMap::new();
         if c.of == CardinalityOf::FieldKeys {
             let fields = storage.field_keys(bucket, i64::MIN, i64::MAX, &Predicate::measurement_eq(&m));
-            groups.insert(Vec::new(), fields.map_err(|e| e.to_string())?.into_iter().map(|(f, _)| f).collect());
+            groups.insert(Vec::new(), fields?.into_iter().map(|(f, _)| f).collect());
         } else {
-            for key in storage.series_keys(bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())? {
+            for key in storage.series_keys(bucket, i64::MIN, i64::MAX, &p)? {
                 let group = group_of(&key.tags, &c.dimensions)?;
                 let seen = groups.entry(group).or_default();
                 match c.of {
@@ -307,7 +298,7 @@ pub(crate) fn cardinality(c: &ShowCardinality, ctx: &dyn Context, opts: &Options
 }
 
 /// A series' values of the `GROUP BY` tags (`""` where it has none).
-fn group_of(tags: &[(String, String)], dimensions: &[Expr]) -> Run<Vec<(String, String)>> {
+fn group_of(tags: &[(String, String)], dimensions: &[Expr]) -> Result<Vec<(String, String)>> {
     let value = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let mut group = Vec::new();
     for d in dimensions {
@@ -315,10 +306,10 @@ fn group_of(tags: &[(String, String)], dimensions: &[Expr]) -> Run<Vec<(String, 
             Expr::VarRef { name, .. } => group.push((name.clone(), value(name))),
             Expr::Wildcard(_) => group.extend(tags.iter().cloned()),
             Expr::Regex(re) => {
-                let re = Regex::new(re).map_err(|e| e.to_string())?;
+                let re = Regex::new(re)?;
                 group.extend(tags.iter().filter(|(k, _)| re.is_match(k)).cloned());
             }
-            _ => return Err("only tags are allowed in the GROUP BY of a cardinality statement".into()),
+            _ => return Err(Error::invalid("only tags are allowed in the GROUP BY of a cardinality statement")),
         }
     }
     group.sort();

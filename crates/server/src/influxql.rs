@@ -32,19 +32,29 @@ impl Context {
         self.principal.can(Action::Read, &Resource::one_in_org(ResourceType::Buckets, bucket, self.org))
     }
 
-    fn mappings(&self, database: Option<&str>) -> Result<Vec<meta::dbrps::Dbrp>, String> {
+    fn mappings(&self, database: Option<&str>) -> influxql::Result<Vec<meta::dbrps::Dbrp>> {
         let filter = meta::dbrps::DbrpFilter {
             org_id: Some(self.org),
             database: database.map(str::to_owned),
             ..Default::default()
         };
-        let all = self.meta.list_dbrps(&filter).map_err(|e| e.to_string())?;
+        let all = self.meta.list_dbrps(&filter).map_err(meta_failed)?;
         Ok(all.into_iter().filter(|m| self.can_read(m.bucket_id)).collect())
     }
 }
 
+/// The metadata store failed a DBRP lookup.
+fn meta_failed(e: meta::Error) -> influxql::Error {
+    influxql::Error::Internal(e.to_string())
+}
+
+/// A database that no mapping gives a default retention policy.
+fn no_default_policy(database: &str) -> influxql::Error {
+    influxql::Error::NotFound(format!("default retention policy not set for: {database}"))
+}
+
 impl influxql::Context for Context {
-    fn databases(&self) -> Result<Vec<String>, String> {
+    fn databases(&self) -> influxql::Result<Vec<String>> {
         let mut seen = Vec::new();
         for m in self.mappings(None)? {
             if !seen.contains(&m.database) {
@@ -54,7 +64,7 @@ impl influxql::Context for Context {
         Ok(seen)
     }
 
-    fn retention_policies(&self, database: &str) -> Result<Vec<influxql::RetentionPolicy>, String> {
+    fn retention_policies(&self, database: &str) -> influxql::Result<Vec<influxql::RetentionPolicy>> {
         // As 2.x answers: every mapping of the database, with a fixed duration and shard duration.
         Ok(self
             .mappings(Some(database))?
@@ -68,7 +78,7 @@ impl influxql::Context for Context {
             .collect())
     }
 
-    fn bucket(&self, database: &str, retention_policy: &str) -> Result<u64, String> {
+    fn bucket(&self, database: &str, retention_policy: &str) -> influxql::Result<u64> {
         let rp = (!retention_policy.is_empty()).then_some(retention_policy);
         let key = (self.org, database.to_owned(), retention_policy.to_owned());
         let generation = self.meta.generation();
@@ -76,7 +86,7 @@ impl influxql::Context for Context {
         let mapping = match cached {
             Some(m) => m,
             None => {
-                let m = self.meta.resolve_dbrp(self.org, database, rp).map_err(|e| e.to_string())?;
+                let m = self.meta.resolve_dbrp(self.org, database, rp).map_err(meta_failed)?;
                 if let Some(g) = generation {
                     self.cache.keep_dbrp(g, key, m.clone());
                 }
@@ -85,9 +95,11 @@ impl influxql::Context for Context {
         };
         match mapping {
             Some(m) if self.can_read(m.bucket_id) => Ok(m.bucket_id.get()),
-            Some(_) => Err(format!("insufficient permissions to read database {database:?}")),
-            None if rp.is_none() => Err(format!("default retention policy not set for: {database}")),
-            None => Err(format!("retention policy not found: {retention_policy}")),
+            Some(_) => {
+                Err(influxql::Error::Unauthorized(format!("insufficient permissions to read database {database:?}")))
+            }
+            None if rp.is_none() => Err(no_default_policy(database)),
+            None => Err(influxql::Error::NotFound(format!("retention policy not found: {retention_policy}"))),
         }
     }
 
@@ -101,19 +113,19 @@ impl influxql::Context for Context {
         start: i64,
         stop: i64,
         predicate: &storage::DeletePredicate,
-    ) -> Result<(), String> {
+    ) -> influxql::Result<()> {
         let mapping = self
             .meta
             .resolve_dbrp(self.org, database, None)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("default retention policy not set for: {database}"))?;
+            .map_err(meta_failed)?
+            .ok_or_else(|| no_default_policy(database))?;
         let writable = Resource::one_in_org(ResourceType::Buckets, mapping.bucket_id, self.org);
         if !self.principal.can(Action::Write, &writable) {
-            return Err("insufficient permissions".into());
+            return Err(influxql::Error::Unauthorized("insufficient permissions".into()));
         }
         self.storage
             .delete(mapping.bucket_id.get(), start, stop, predicate)
-            .map_err(|e| format!("unable to delete: {e}"))
+            .map_err(|e| influxql::Error::Internal(format!("unable to delete: {e}")))
     }
 
     fn now(&self) -> i64 {

@@ -3,9 +3,8 @@
 //! efficiency ratio and adaptive average, each warming up as InfluxDB's do.
 
 use crate::ast::Expr;
+use crate::error::{Error, Result};
 use crate::value::V;
-
-type Run<T> = Result<T, String>;
 
 /// Whether a function is one of the technical-analysis transformations.
 pub(crate) fn is_technical(name: &str) -> bool {
@@ -24,30 +23,30 @@ pub(crate) fn is_technical(name: &str) -> bool {
 
 /// Checks a technical-analysis call's arguments as InfluxQL's compiler does:
 /// `(field or aggregate, period[, hold period[, warmup type]])`.
-pub(crate) fn check_technical(name: &str, args: &[Expr], grouped_by_time: bool) -> Run<()> {
+pub(crate) fn check_technical(name: &str, args: &[Expr], grouped_by_time: bool) -> Result<()> {
     let kaufmans = name.starts_with("kaufmans");
     let most = if kaufmans { 3 } else { 4 };
     if args.len() < 2 || args.len() > most {
-        return Err(format!(
+        return Err(Error::invalid(format!(
             "invalid number of arguments for {name}, expected at least 2 but no more than {most}, got {}",
             args.len()
-        ));
+        )));
     }
     match args[1] {
         Expr::Integer(n) if n >= 1 => {}
-        Expr::Integer(_) => return Err(format!("{name} period must be greater than or equal to 1")),
-        _ => return Err(format!("{name} period must be an integer")),
+        Expr::Integer(_) => return Err(Error::invalid(format!("{name} period must be greater than or equal to 1"))),
+        _ => return Err(Error::invalid(format!("{name} period must be an integer"))),
     }
     match args.get(2) {
         None => {}
         Some(Expr::Integer(h)) if name == "triple_exponential_derivative" && *h < 1 && *h != -1 => {
-            return Err(format!("{name} hold period must be greater than or equal to 1"));
+            return Err(Error::invalid(format!("{name} hold period must be greater than or equal to 1")));
         }
         Some(Expr::Integer(h)) if *h < 0 && *h != -1 => {
-            return Err(format!("{name} hold period must be greater than or equal to 0"));
+            return Err(Error::invalid(format!("{name} hold period must be greater than or equal to 0")));
         }
         Some(Expr::Integer(_)) => {}
-        Some(_) => return Err(format!("{name} hold period must be an integer")),
+        Some(_) => return Err(Error::invalid(format!("{name} hold period must be an integer"))),
     }
     match args.get(3) {
         None => {}
@@ -55,18 +54,18 @@ pub(crate) fn check_technical(name: &str, args: &[Expr], grouped_by_time: bool) 
         Some(Expr::String(w))
             if name == "chande_momentum_oscillator" && !matches!(w.as_str(), "exponential" | "simple") =>
         {
-            return Err(format!("{name} warmup type must be one of: 'none' 'exponential' 'simple'"));
+            return Err(Error::invalid(format!("{name} warmup type must be one of: 'none' 'exponential' 'simple'")));
         }
         Some(Expr::String(w)) if !matches!(w.as_str(), "exponential" | "simple") => {
-            return Err(format!("{name} warmup type must be one of: 'exponential' 'simple'"));
+            return Err(Error::invalid(format!("{name} warmup type must be one of: 'exponential' 'simple'")));
         }
         Some(Expr::String(_)) => {}
-        Some(_) => return Err(format!("{name} warmup type must be a string")),
+        Some(_) => return Err(Error::invalid(format!("{name} warmup type must be a string"))),
     }
     match (&args[0], grouped_by_time) {
-        (Expr::Call { .. }, false) => Err(format!("{name} aggregate requires a GROUP BY interval")),
+        (Expr::Call { .. }, false) => Err(Error::invalid(format!("{name} aggregate requires a GROUP BY interval"))),
         (Expr::Call { .. }, true) => Ok(()),
-        (_, true) => Err(format!("aggregate function required inside the call to {name}")),
+        (_, true) => Err(Error::invalid(format!("aggregate function required inside the call to {name}"))),
         (_, false) => Ok(()),
     }
 }
@@ -345,10 +344,10 @@ impl Indicator for Kaufman {
 
 /// Runs a technical-analysis function over a series' values: one output per
 /// input after the hold period, dropping infinite ratios as InfluxDB does.
-pub(super) fn technical(name: &str, args: &[Expr], seq: &[(i64, V)]) -> Run<Vec<(i64, V)>> {
+pub(super) fn technical(name: &str, args: &[Expr], seq: &[(i64, V)]) -> Result<Vec<(i64, V)>> {
     let period = match args.get(1) {
         Some(Expr::Integer(n)) if *n >= 1 => *n as usize,
-        _ => return Err(format!("{name} period must be greater than or equal to 1")),
+        _ => return Err(Error::invalid(format!("{name} period must be greater than or equal to 1"))),
     };
     let hold = match args.get(2) {
         Some(Expr::Integer(h)) if *h >= 0 => Some(*h as usize),
@@ -376,7 +375,7 @@ pub(super) fn technical(name: &str, args: &[Expr], seq: &[(i64, V)]) -> Run<Vec<
         "chande_momentum_oscillator" => Box::new(UpsAndDowns::new(period, warmup, false)),
         "kaufmans_efficiency_ratio" => Box::new(Kaufman::new(period, false)),
         "kaufmans_adaptive_moving_average" => Box::new(Kaufman::new(period, true)),
-        other => return Err(format!("undefined function {other}()")),
+        other => return Err(Error::invalid(format!("undefined function {other}()"))),
     };
     let hold = hold.unwrap_or_else(|| alg.default_hold());
     let kaufmans = name.starts_with("kaufmans");

@@ -5,12 +5,11 @@
 use time::SECOND;
 
 use crate::ast::Expr;
+use crate::error::{Error, Result};
 use crate::value::V;
 
 use super::holt_winters;
 use super::technical::{is_technical, technical};
-
-type Run<T> = Result<T, String>;
 
 /// Whether a function transforms a series of values.
 pub(crate) fn is_transformation(name: &str) -> bool {
@@ -35,39 +34,41 @@ pub(crate) fn looks_back(name: &str) -> bool {
 }
 
 /// Checks a `holt_winters[_with_fit](aggregate, N, S)` call as InfluxQL's compiler does.
-pub(crate) fn check_holt_winters(name: &str, args: &[Expr], grouped_by_time: bool) -> Run<()> {
+pub(crate) fn check_holt_winters(name: &str, args: &[Expr], grouped_by_time: bool) -> Result<()> {
     if args.len() != 3 {
-        return Err(format!("invalid number of arguments for {name}, expected 3, got {}", args.len()));
+        return Err(Error::invalid(format!("invalid number of arguments for {name}, expected 3, got {}", args.len())));
     }
     match args[1] {
         Expr::Integer(n) if n > 0 => {}
-        Expr::Integer(n) => return Err(format!("second arg to {name} must be greater than 0, got {n}")),
-        _ => return Err(format!("expected integer argument as second arg in {name}")),
+        Expr::Integer(n) => {
+            return Err(Error::invalid(format!("second arg to {name} must be greater than 0, got {n}")));
+        }
+        _ => return Err(Error::invalid(format!("expected integer argument as second arg in {name}"))),
     }
     match args[2] {
         Expr::Integer(s) if s >= 0 => {}
-        Expr::Integer(s) => return Err(format!("third arg to {name} cannot be negative, got {s}")),
-        _ => return Err(format!("expected integer argument as third arg in {name}")),
+        Expr::Integer(s) => return Err(Error::invalid(format!("third arg to {name} cannot be negative, got {s}"))),
+        _ => return Err(Error::invalid(format!("expected integer argument as third arg in {name}"))),
     }
     match &args[0] {
         Expr::Call { .. } if grouped_by_time => Ok(()),
-        Expr::Call { .. } => Err(format!("{name} aggregate requires a GROUP BY interval")),
-        _ => Err(format!("must use aggregate function with {name}")),
+        Expr::Call { .. } => Err(Error::invalid(format!("{name} aggregate requires a GROUP BY interval"))),
+        _ => Err(Error::invalid(format!("must use aggregate function with {name}"))),
     }
 }
 
-fn duration_arg(args: &[Expr], at: usize, default: i64, name: &str) -> Run<i64> {
+fn duration_arg(args: &[Expr], at: usize, default: i64, name: &str) -> Result<i64> {
     match args.get(at) {
         None => Ok(default),
         Some(Expr::Duration(d)) if *d > 0 => Ok(*d),
-        Some(_) => Err(format!("second argument to {name} must be a duration, got a different type")),
+        Some(_) => Err(Error::invalid(format!("second argument to {name} must be a duration, got a different type"))),
     }
 }
 
 /// Applies a transformation to (time, value) points in time order.
 /// `every` is the `GROUP BY time` interval over window aggregates: the
 /// default unit of the derivatives there.
-pub(crate) fn transform(name: &str, args: &[Expr], seq: &[(i64, V)], every: Option<i64>) -> Run<Vec<(i64, V)>> {
+pub(crate) fn transform(name: &str, args: &[Expr], seq: &[(i64, V)], every: Option<i64>) -> Result<Vec<(i64, V)>> {
     let mut out = Vec::new();
     match name {
         "derivative" | "non_negative_derivative" => {
@@ -108,7 +109,7 @@ pub(crate) fn transform(name: &str, args: &[Expr], seq: &[(i64, V)], every: Opti
         "moving_average" => {
             let n = match args.get(1) {
                 Some(Expr::Integer(n)) if *n > 0 => *n as usize,
-                _ => return Err("moving_average window must be greater than 1".into()),
+                _ => return Err(Error::invalid("moving_average window must be greater than 1")),
             };
             let nums: Vec<(i64, f64)> = seq.iter().filter_map(|(t, v)| v.num().map(|x| (*t, x))).collect();
             for i in n.saturating_sub(1)..nums.len() {
@@ -139,7 +140,7 @@ pub(crate) fn transform(name: &str, args: &[Expr], seq: &[(i64, V)], every: Opti
         "holt_winters" | "holt_winters_with_fit" => {
             let (Some(Expr::Integer(h)), Some(Expr::Integer(m)), Some(every)) = (args.get(1), args.get(2), every)
             else {
-                return Err(format!("{name} aggregate requires a GROUP BY interval"));
+                return Err(Error::invalid(format!("{name} aggregate requires a GROUP BY interval")));
             };
             let points: Vec<(i64, f64)> = seq.iter().filter_map(|(t, v)| v.num().map(|x| (*t, x))).collect();
             let season = usize::try_from(*m).unwrap_or(0);
@@ -147,7 +148,7 @@ pub(crate) fn transform(name: &str, args: &[Expr], seq: &[(i64, V)], every: Opti
             return Ok(forecast.into_iter().map(|(t, x)| (t, V::F(x))).collect());
         }
         other if is_technical(other) => return technical(other, args, seq),
-        other => return Err(format!("undefined function {other}()")),
+        other => return Err(Error::invalid(format!("undefined function {other}()"))),
     }
     Ok(out)
 }

@@ -3,7 +3,7 @@
 //! regular expressions checked with Go's words.
 
 use crate::ast::*;
-use crate::lexer::{Keyword, Token};
+use crate::lexer::{Keyword, Pos, Token};
 
 use super::literal::parse_duration;
 use super::{PResult, Param, ParseError, Parser};
@@ -33,7 +33,7 @@ impl Parser<'_> {
             Token::BadEscape => Err(ParseError::message(format!("bad escape: {}", t.lit), t.pos)),
             Token::BadRegex => Err(ParseError::message(format!("bad regex: {}", t.lit), t.pos)),
             Token::Regex => {
-                check_regex(&t.lit).map_err(|m| ParseError::message(m, t.pos))?;
+                check_regex(&t.lit, t.pos)?;
                 Ok(Some(Expr::Regex(t.lit)))
             }
             _ => Err(ParseError::expected(&t, &["regex"])),
@@ -127,7 +127,7 @@ impl Parser<'_> {
                 Ok(Expr::Wildcard(None))
             }
             Token::Regex => {
-                check_regex(&t.lit).map_err(|m| ParseError::message(m, t.pos))?;
+                check_regex(&t.lit, t.pos)?;
                 Ok(Expr::Regex(t.lit))
             }
             Token::BoundParam => {
@@ -264,16 +264,17 @@ pub(super) fn comparison_in(e: &Expr) -> Option<Token> {
     }
 }
 
-/// Whether a regular expression compiles, with Go's words when it does not
-/// (`error parsing regexp: invalid escape sequence: `\q``).
-fn check_regex(re: &str) -> Result<(), String> {
+/// Whether a regular expression (at `pos`) compiles, with Go's words when it
+/// does not (`error parsing regexp: invalid escape sequence: `\q``).
+fn check_regex(re: &str, pos: Pos) -> PResult<()> {
+    let refused = |message: String| Err(ParseError::message(message, pos));
     use regex_syntax::ast::ErrorKind as K;
     let e = match regex_syntax::ast::parse::Parser::new().parse(re) {
         Ok(ast) => {
             // Go refuses a repetition of a repetition (`a**`); this parser allows it.
             return match nested_repetition(&ast) {
                 Some((start, end)) => {
-                    Err(format!("error parsing regexp: invalid nested repetition operator: `{}`", &re[start..end]))
+                    refused(format!("error parsing regexp: invalid nested repetition operator: `{}`", &re[start..end]))
                 }
                 None => Ok(()),
             };
@@ -296,9 +297,9 @@ fn check_regex(re: &str) -> Result<(), String> {
         K::RepetitionCountInvalid | K::RepetitionCountDecimalEmpty | K::RepetitionCountUnclosed => {
             ("invalid repeat count", text.to_owned())
         }
-        _ => return Err(format!("error parsing regexp: {}", e.kind())),
+        _ => return refused(format!("error parsing regexp: {}", e.kind())),
     };
-    Err(format!("error parsing regexp: {code}: `{shown}`"))
+    refused(format!("error parsing regexp: {code}: `{shown}`"))
 }
 
 /// The byte span of the operators of a repetition applied to a repetition.

@@ -7,14 +7,13 @@ use storage::SeriesKey;
 
 use crate::ast::*;
 use crate::condition::TimeRange;
+use crate::error::{Error, Result};
 use crate::function::math::{is_math, math};
 use crate::value::V;
 
 use super::eval::arith;
 use super::multi_row::{multi_row, multi_rows};
 use super::window::{Row, WindowRow, windows_for};
-
-type Run<T> = Result<T, String>;
 
 /// Aggregated rows: one per window (one window without GROUP BY time).
 pub(super) fn aggregate_rows(
@@ -25,7 +24,7 @@ pub(super) fn aggregate_rows(
     range: &TimeRange,
     interval: Option<(i64, i64)>,
     now: i64,
-) -> Run<Vec<WindowRow>> {
+) -> Result<Vec<WindowRow>> {
     // A lone selector gives its point's time when windows do not.
     let calls: Vec<&Expr> = fields.iter().flat_map(|f| calls_in(&f.expr)).collect();
     let lone_selector = calls.len() == 1 && is_selector(calls[0]);
@@ -98,7 +97,7 @@ fn is_selector(e: &Expr) -> bool {
 }
 
 /// An aggregate expression over a window's rows: its value, and the time of a selected point.
-fn eval_agg(e: &Expr, rows: &[&Row], all: &[String]) -> Run<(Option<V>, Option<i64>)> {
+fn eval_agg(e: &Expr, rows: &[&Row], all: &[String]) -> Result<(Option<V>, Option<i64>)> {
     match e {
         Expr::Call { name, args } if is_math(name) => {
             let mut values = Vec::with_capacity(args.len());
@@ -117,11 +116,11 @@ fn eval_agg(e: &Expr, rows: &[&Row], all: &[String]) -> Run<(Option<V>, Option<i
                 Some(Expr::Call { name: inner, args: inner_args }) if name == "count" && inner == "distinct" => {
                     match inner_args.first() {
                         Some(Expr::VarRef { name, .. }) => name,
-                        _ => return Err("expected field argument in distinct()".into()),
+                        _ => return Err(Error::invalid("expected field argument in distinct()")),
                     }
                 }
                 Some(Expr::Distinct(f)) if name == "count" => f,
-                _ => return Err(format!("expected field argument in {name}()")),
+                _ => return Err(Error::invalid(format!("expected field argument in {name}()"))),
             };
             let Some(fi) = all.iter().position(|f| f == field) else { return Ok((None, None)) };
             let vals: Vec<(i64, &V)> = rows.iter().filter_map(|r| r.values[fi].as_ref().map(|v| (r.time, v))).collect();
@@ -161,7 +160,7 @@ impl<'a> Distinct<'a> {
     }
 }
 
-fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, Option<i64>)> {
+fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Result<(Option<V>, Option<i64>)> {
     let nums = || vals.iter().filter_map(|(_, v)| v.num()).collect::<Vec<f64>>();
     if vals.is_empty() {
         return Ok((None, None));
@@ -182,7 +181,7 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
         "mean" => {
             let n = nums();
             if n.is_empty() {
-                return Err("unsupported mean iterator type".into());
+                return Err(Error::invalid("unsupported mean iterator type"));
             }
             // InfluxDB averages incrementally; a plain sum agrees within a float's last digits.
             (Some(V::F(n.iter().sum::<f64>() / n.len() as f64)), None)
@@ -257,7 +256,7 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
             let unit = match args.get(1) {
                 Some(Expr::Duration(d)) if *d > 0 => *d as f64,
                 None => 1e9,
-                _ => return Err("second argument must be a duration".into()),
+                _ => return Err(Error::invalid("second argument must be a duration")),
             };
             let pts: Vec<(i64, f64)> = vals.iter().filter_map(|(t, v)| v.num().map(|x| (*t, x))).collect();
             let area: f64 = pts.windows(2).map(|w| (w[0].1 + w[1].1) / 2.0 * (w[1].0 - w[0].0) as f64 / unit).sum();
@@ -267,7 +266,7 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
             let p = match args.get(1) {
                 Some(Expr::Integer(n)) => *n as f64,
                 Some(Expr::Number(n)) => *n,
-                _ => return Err("expected float argument in percentile()".into()),
+                _ => return Err(Error::invalid("expected float argument in percentile()")),
             };
             let mut sorted: Vec<(i64, &V)> = vals.to_vec();
             sorted.sort_by(|a, b| a.1.cmp(b.1).unwrap_or(std::cmp::Ordering::Equal));
@@ -279,7 +278,7 @@ fn aggregate(name: &str, args: &[Expr], vals: &[(i64, &V)]) -> Run<(Option<V>, O
             let (t, v) = sorted[i as usize];
             (Some(v.clone()), Some(t))
         }
-        other => return Err(format!("undefined function {other}()")),
+        other => return Err(Error::invalid(format!("undefined function {other}()"))),
     })
 }
 

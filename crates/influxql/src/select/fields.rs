@@ -9,10 +9,9 @@ use storage::Predicate;
 
 use crate::ast::*;
 use crate::context::Context;
+use crate::error::Result;
 use crate::function::math::is_math;
 use crate::function::transform::is_transformation;
-
-type Run<T> = Result<T, String>;
 
 /// The fields and tags of all of a statement's sources, which its wildcards expand to.
 pub(super) struct Schema {
@@ -21,15 +20,15 @@ pub(super) struct Schema {
 }
 
 impl Schema {
-    pub(super) fn of(targets: &[(&dyn Context, u64, String)]) -> Run<Self> {
+    pub(super) fn of(targets: &[(&dyn Context, u64, String)]) -> Result<Self> {
         let mut fields = BTreeMap::new();
         let mut tags = BTreeSet::new();
         for (ctx, bucket, name) in targets {
             let p = Predicate::measurement_eq(name);
-            for (f, t) in ctx.storage().field_keys(*bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())? {
+            for (f, t) in ctx.storage().field_keys(*bucket, i64::MIN, i64::MAX, &p)? {
                 fields.entry(f).or_insert(t);
             }
-            tags.extend(ctx.storage().tag_keys(*bucket, i64::MIN, i64::MAX, &p).map_err(|e| e.to_string())?);
+            tags.extend(ctx.storage().tag_keys(*bucket, i64::MIN, i64::MAX, &p)?);
         }
         Ok(Self { fields, tags: tags.into_iter().collect() })
     }
@@ -51,14 +50,14 @@ pub(super) fn expand_fields(
     fields: &[Field],
     types: &BTreeMap<String, storage::FieldType>,
     tag_keys: &[String],
-) -> Run<Vec<Field>> {
+) -> Result<Vec<Field>> {
     let mut out = Vec::new();
     for f in fields {
         match &f.expr {
             Expr::Wildcard(_) | Expr::Regex(_) => {
                 let (ty, re) = match &f.expr {
                     Expr::Wildcard(ty) => (*ty, None),
-                    Expr::Regex(re) => (None, Some(Regex::new(re).map_err(|e| e.to_string())?)),
+                    Expr::Regex(re) => (None, Some(Regex::new(re)?)),
                     _ => (None, None),
                 };
                 let mut names: Vec<(String, DataType)> = Vec::new();
@@ -78,7 +77,7 @@ pub(super) fn expand_fields(
             }
             Expr::Call { name, args } if matches!(args.first(), Some(Expr::Wildcard(_) | Expr::Regex(_))) => {
                 let re = match &args[0] {
-                    Expr::Regex(re) => Some(Regex::new(re).map_err(|e| e.to_string())?),
+                    Expr::Regex(re) => Some(Regex::new(re)?),
                     _ => None,
                 };
                 let base = f.alias.clone().unwrap_or_else(|| name.clone());

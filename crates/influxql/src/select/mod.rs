@@ -29,6 +29,7 @@ use storage::{Predicate, ReadApi};
 use crate::ast::*;
 use crate::condition::{TimeRange, split_time};
 use crate::context::{Context, Options};
+use crate::error::{Error, Result};
 use crate::result::Series;
 use crate::value::TypedFloats;
 
@@ -37,18 +38,14 @@ use plan::Plan;
 use subquery::SubqueryContext;
 use window::GroupKey;
 
-type Run<T> = Result<T, String>;
-
 /// Runs a `SELECT` (or a subquery of one): its series, sorted by name and tags.
-pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> Run<Vec<Series>> {
+pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
     validate::validate_fields(stmt)?;
     if stmt.target.is_some() {
-        return Err("not implemented: SELECT INTO".into());
+        return Err(Error::NotImplemented("SELECT INTO".into()));
     }
-    if opts.database.is_empty()
-        && stmt.sources.iter().any(|s| matches!(s, Source::Measurement(m) if m.database.is_empty()))
-    {
-        return Err("database name required".into());
+    if stmt.sources.iter().any(|s| matches!(s, Source::Measurement(m) if m.database.is_empty())) {
+        opts.database(None)?;
     }
     let (range, rest) = split_time(stmt.condition.as_ref(), ctx.now())?;
     // Subqueries first: their results are sources like buckets.
@@ -71,9 +68,8 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
         let m = match source {
             Source::Measurement(m) => m,
             Source::Subquery(_) => {
-                let sub = next_subquery.next().ok_or("a subquery without its result")?;
-                let names =
-                    sub.tables.measurements(0, i64::MIN, i64::MAX, &Predicate::True).map_err(|e| e.to_string())?;
+                let sub = next_subquery.next().ok_or_else(|| Error::internal("a subquery without its result"))?;
+                let names = sub.tables.measurements(0, i64::MIN, i64::MAX, &Predicate::True)?;
                 targets.extend(names.into_iter().map(|name| (sub as &dyn Context, 0, name)));
                 continue;
             }
@@ -83,11 +79,8 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
         let bucket = ctx.bucket(&db, &rp)?;
         let names: Vec<String> = match &m.regex {
             Some(re) => {
-                let re = Regex::new(re).map_err(|e| e.to_string())?;
-                let all = ctx
-                    .storage()
-                    .measurements(bucket, i64::MIN, i64::MAX, &Predicate::True)
-                    .map_err(|e| e.to_string())?;
+                let re = Regex::new(re)?;
+                let all = ctx.storage().measurements(bucket, i64::MIN, i64::MAX, &Predicate::True)?;
                 all.into_iter().filter(|n| re.is_match(n)).collect()
             }
             // A measurement that does not exist has no fields, and so no answer.
@@ -131,7 +124,7 @@ fn measurement(
     range: &TimeRange,
     rest: Option<&Expr>,
     schema: Option<&Schema>,
-) -> Run<Vec<Series>> {
+) -> Result<Vec<Series>> {
     let Some(plan) = Plan::new(stmt, ctx, bucket, name, range, rest, schema)? else { return Ok(Vec::new()) };
     let storage = ctx.storage();
     let groups = if plan.row_cond.is_none()
@@ -179,7 +172,7 @@ fn scanned(
     plan: &Plan,
     storage: &dyn ReadApi,
     now: i64,
-) -> Run<Vec<(GroupKey, Vec<Vec<Json>>)>> {
+) -> Result<Vec<(GroupKey, Vec<Vec<Json>>)>> {
     let scanned = series::read(storage, plan.scan(), &plan.all_fields)?;
     let aggregate = plan.fields.iter().any(|f| has_call(&f.expr));
     let mut out = Vec::new();

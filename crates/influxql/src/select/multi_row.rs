@@ -5,11 +5,10 @@ use storage::SeriesKey;
 
 use crate::ast::*;
 use crate::condition::TimeRange;
+use crate::error::{Error, Result};
 use crate::value::V;
 
 use super::window::{Row, WindowRow};
-
-type Run<T> = Result<T, String>;
 
 /// A call that answers with several rows per window (top, bottom, distinct), when a query's first field is one.
 pub(super) fn multi_row(fields: &[Field]) -> Option<&Expr> {
@@ -33,7 +32,7 @@ pub(super) fn multi_rows(
     windows: &[(i64, i64)],
     windowed: bool,
     range: &TimeRange,
-) -> Run<Vec<WindowRow>> {
+) -> Result<Vec<WindowRow>> {
     let (name, args): (&str, Vec<Expr>) = match call {
         Expr::Call { name, args } => (name.as_str(), args.clone()),
         Expr::Distinct(f) => ("distinct", vec![Expr::VarRef { name: f.clone(), ty: None }]),
@@ -42,20 +41,23 @@ pub(super) fn multi_rows(
     let field = match args.first() {
         Some(Expr::VarRef { name, .. }) => name.clone(),
         _ => {
-            return Err(format!(
+            return Err(Error::invalid(format!(
                 "expected first argument to be a field in {name}(), found {}",
                 args.first().map_or(String::new(), |a| format!("{a:?}"))
-            ));
+            )));
         }
     };
     let sample_size = if name == "sample" {
         if args.len() != 2 {
-            return Err(format!("invalid number of arguments for sample, expected 2, got {}", args.len()));
+            return Err(Error::invalid(format!(
+                "invalid number of arguments for sample, expected 2, got {}",
+                args.len()
+            )));
         }
         match args[1] {
             Expr::Integer(n) if n > 0 => n as usize,
-            Expr::Integer(n) => return Err(format!("sample window must be greater than 1, got {n}")),
-            _ => return Err("expected integer argument in sample()".into()),
+            Expr::Integer(n) => return Err(Error::invalid(format!("sample window must be greater than 1, got {n}"))),
+            _ => return Err(Error::invalid("expected integer argument in sample()")),
         }
     } else {
         0
@@ -97,7 +99,7 @@ pub(super) fn multi_rows(
             _ => {
                 let n = match args.last() {
                     Some(Expr::Integer(n)) if *n > 0 => *n as usize,
-                    _ => return Err(format!("expected integer as last argument in {name}()")),
+                    _ => return Err(Error::invalid(format!("expected integer as last argument in {name}()"))),
                 };
                 let tags: Vec<String> = args[1..args.len() - 1]
                     .iter()

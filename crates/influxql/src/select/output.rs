@@ -7,11 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use crate::ast::*;
+use crate::error::Result;
 use crate::value::V;
 
 use super::window::{Interval, WindowRow};
-
-type Run<T> = Result<T, String>;
 
 /// Applies the fields' transformations to rows in time order: each
 /// transformed column becomes its transformation's output, and rows are the
@@ -20,7 +19,7 @@ pub(super) fn apply_transforms(
     rows: Vec<WindowRow>,
     transforms: &[Option<(String, Vec<Expr>)>],
     every: Option<i64>,
-) -> Run<Vec<WindowRow>> {
+) -> Result<Vec<WindowRow>> {
     let mut outputs: Vec<Option<BTreeMap<i64, V>>> = Vec::with_capacity(transforms.len());
     for (i, t) in transforms.iter().enumerate() {
         outputs.push(match t {

@@ -10,6 +10,7 @@ use storage::{FieldType, Predicate, ScanRequest};
 use crate::ast::*;
 use crate::condition::{TimeRange, tag_predicate};
 use crate::context::Context;
+use crate::error::{Error, Result};
 use crate::function::technical::{check_technical, is_technical};
 use crate::function::transform::{check_holt_winters, looks_back};
 use crate::lexer::Token;
@@ -18,8 +19,6 @@ use super::fields::{Schema, collect_fields, column_names, expand_fields, split_t
 use super::output::apply_transforms;
 use super::validate::check_types;
 use super::window::{Interval, WindowRow};
-
-type Run<T> = Result<T, String>;
 
 /// What one measurement's part of a statement reads and computes.
 pub(super) struct Plan {
@@ -58,18 +57,15 @@ impl Plan {
         range: &TimeRange,
         rest: Option<&Expr>,
         schema: Option<&Schema>,
-    ) -> Run<Option<Plan>> {
+    ) -> Result<Option<Plan>> {
         let storage = ctx.storage();
         let mp = Predicate::measurement_eq(name);
         let field_types: BTreeMap<String, FieldType> =
-            storage.field_keys(bucket, i64::MIN, i64::MAX, &mp).map_err(|e| e.to_string())?.into_iter().collect();
+            storage.field_keys(bucket, i64::MIN, i64::MAX, &mp)?.into_iter().collect();
         // Tag keys only matter to `*` and GROUP BY `*` or a regex.
         let wants_tags = stmt.dimensions.iter().any(|d| matches!(d, Expr::Wildcard(_) | Expr::Regex(_)));
-        let tag_keys: Vec<String> = if wants_tags {
-            storage.tag_keys(bucket, i64::MIN, i64::MAX, &mp).map_err(|e| e.to_string())?
-        } else {
-            Vec::new()
-        };
+        let tag_keys: Vec<String> =
+            if wants_tags { storage.tag_keys(bucket, i64::MIN, i64::MAX, &mp)? } else { Vec::new() };
 
         // The fields: expanded wildcards, then every field a field expression or the condition reads.
         let outer = match schema {
@@ -167,7 +163,7 @@ impl Plan {
     }
 
     /// A group's rows, in time order, with the fields' transformations applied.
-    pub(super) fn transform(&self, rows: Vec<WindowRow>) -> Run<Vec<WindowRow>> {
+    pub(super) fn transform(&self, rows: Vec<WindowRow>) -> Result<Vec<WindowRow>> {
         if !self.transformed() {
             return Ok(rows);
         }
@@ -176,7 +172,7 @@ impl Plan {
 }
 
 /// GROUP BY: the tag keys to group by, and `time(every, offset)` if any.
-fn dimensions(dims: &[Expr], tag_keys: &[String]) -> Run<(Vec<String>, Interval)> {
+fn dimensions(dims: &[Expr], tag_keys: &[String]) -> Result<(Vec<String>, Interval)> {
     let mut tags: Vec<String> = Vec::new();
     let mut interval = None;
     for d in dims {
@@ -184,22 +180,22 @@ fn dimensions(dims: &[Expr], tag_keys: &[String]) -> Run<(Vec<String>, Interval)
             Expr::Call { name, args } if name == "time" => {
                 let every = match args.first() {
                     Some(Expr::Duration(d)) if *d > 0 => *d,
-                    _ => return Err("time dimension must have duration argument".into()),
+                    _ => return Err(Error::invalid("time dimension must have duration argument")),
                 };
                 let offset = match args.get(1) {
                     Some(Expr::Duration(d)) => *d,
                     None => 0,
-                    _ => return Err("time dimension offset must be duration or now()".into()),
+                    _ => return Err(Error::invalid("time dimension offset must be duration or now()")),
                 };
                 interval = Some((every, offset.rem_euclid(every)));
             }
             Expr::VarRef { name, .. } => tags.push(name.clone()),
             Expr::Wildcard(_) => tags.extend(tag_keys.iter().cloned()),
             Expr::Regex(re) => {
-                let re = Regex::new(re).map_err(|e| e.to_string())?;
+                let re = Regex::new(re)?;
                 tags.extend(tag_keys.iter().filter(|k| re.is_match(k)).cloned());
             }
-            _ => return Err("only time() calls allowed in dimensions".into()),
+            _ => return Err(Error::invalid("only time() calls allowed in dimensions")),
         }
     }
     tags.sort();

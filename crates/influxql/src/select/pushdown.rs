@@ -9,12 +9,11 @@ use storage::ScanRequest;
 
 use crate::ast::*;
 use crate::condition::TimeRange;
+use crate::error::{Error, Result};
 use crate::value::{V, value_at};
 
 use super::aggregate::tie_wins;
 use super::window::{GroupKey, Interval, WindowRow, windows_for};
-
-type Run<T> = Result<T, String>;
 
 /// An aggregate storage computes per series and window.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,7 +72,7 @@ pub(super) fn pushdown(
     range: &TimeRange,
     interval: Interval,
     now: i64,
-) -> Run<BTreeMap<GroupKey, Vec<WindowRow>>> {
+) -> Result<BTreeMap<GroupKey, Vec<WindowRow>>> {
     // Without GROUP BY time, one window spanning the range.
     let (every, offset) = match interval {
         Some(i) => i,
@@ -118,17 +117,30 @@ pub(super) fn pushdown(
     for agg in kinds {
         let mut req = scan.clone();
         req.fields = Some(requests.iter().filter(|(a, _)| *a == agg).map(|(_, f)| f.clone()).collect());
-        let per_series = storage
-            .window_aggregate(&storage::WindowRequest { scan: req, every, offset, aggregate: agg, create_empty: false })
-            .map_err(|e| e.to_string())?;
+        let per_series = storage.window_aggregate(&storage::WindowRequest {
+            scan: req,
+            every,
+            offset,
+            aggregate: agg,
+            create_empty: false,
+        })?;
         for fs in per_series {
             let Some(slot) = requests.iter().position(|(a, f)| *a == agg && *f == fs.field) else { continue };
             let by_group = &mut results[slot];
             let key: Vec<(String, String)> =
                 group_tags.iter().map(|k| (k.clone(), fs.series.tag(k).unwrap_or("").to_owned())).collect();
-            let starts =
-                fs.batch.column(0).as_any().downcast_ref::<TimestampNanosecondArray>().ok_or("window starts")?;
-            let times = fs.batch.column(2).as_any().downcast_ref::<TimestampNanosecondArray>().ok_or("window times")?;
+            let starts = fs
+                .batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<TimestampNanosecondArray>()
+                .ok_or_else(|| Error::internal("window starts"))?;
+            let times = fs
+                .batch
+                .column(2)
+                .as_any()
+                .downcast_ref::<TimestampNanosecondArray>()
+                .ok_or_else(|| Error::internal("window times"))?;
             let values = values_at(fs.batch.column(3))?;
             let windows = by_group.entry(key).or_default();
             for (i, v) in values.into_iter().enumerate() {
@@ -240,7 +252,9 @@ fn combine(agg: storage::Aggregate, have: &mut (V, i64), v: V, t: i64) {
 }
 
 /// An array's values, nulls as `None`.
-fn values_at(col: &ArrayRef) -> Run<Vec<Option<V>>> {
-    let get = |i: usize| value_at(col, i).ok_or_else(|| format!("unsupported field type {}", col.data_type()));
+fn values_at(col: &ArrayRef) -> Result<Vec<Option<V>>> {
+    let get = |i: usize| {
+        value_at(col, i).ok_or_else(|| Error::internal(format!("unsupported field type {}", col.data_type())))
+    };
     (0..col.len()).map(|i| if col.is_null(i) { Ok(None) } else { get(i).map(Some) }).collect()
 }

@@ -10,12 +10,11 @@ use arrow::array::{Array, ArrayRef, TimestampNanosecondArray};
 use storage::{ReadApi, ScanRequest, SeriesKey};
 
 use crate::ast::Expr;
+use crate::error::{Error, Result};
 use crate::value::{V, value_at};
 
 use super::eval::{eval_with, truthy};
 use super::window::{GroupKey, Row};
-
-type Run<T> = Result<T, String>;
 
 /// The series a scan read: `keys[i]`'s values of `fields` are `data[i]`.
 pub(super) struct Scanned {
@@ -26,35 +25,33 @@ pub(super) struct Scanned {
 
 /// Reads the series that `req` scans, with their `fields` (in that order,
 /// by index from here on) aligned on each series' times.
-pub(super) fn read(storage: &dyn ReadApi, mut req: ScanRequest, fields: &[String]) -> Run<Scanned> {
+pub(super) fn read(storage: &dyn ReadApi, mut req: ScanRequest, fields: &[String]) -> Result<Scanned> {
     req.fields = Some(fields.iter().cloned().collect());
     let mut keys: Vec<SeriesKey> = Vec::new();
     let mut parts: Vec<Vec<Option<FieldPart>>> = Vec::new();
     let mut failed = None;
-    storage
-        .scan_each(&req, &mut |fs| {
-            // Series come grouped: the last one seen is the usual match.
-            let idx = match keys.iter().rposition(|s| *s == *fs.series) {
-                Some(i) => i,
-                None => {
-                    keys.push((*fs.series).clone());
-                    parts.push(vec![None; fields.len()]);
-                    keys.len() - 1
-                }
-            };
-            let Some(fi) = fields.iter().position(|f| *f == fs.field) else { return ControlFlow::Continue(()) };
-            match fs.batch.column(0).as_any().downcast_ref::<TimestampNanosecondArray>() {
-                Some(t) => {
-                    parts[idx][fi] = Some((t.values().to_vec(), Arc::clone(fs.batch.column(1))));
-                    ControlFlow::Continue(())
-                }
-                None => {
-                    failed = Some("storage returned times of another type".to_owned());
-                    ControlFlow::Break(())
-                }
+    storage.scan_each(&req, &mut |fs| {
+        // Series come grouped: the last one seen is the usual match.
+        let idx = match keys.iter().rposition(|s| *s == *fs.series) {
+            Some(i) => i,
+            None => {
+                keys.push((*fs.series).clone());
+                parts.push(vec![None; fields.len()]);
+                keys.len() - 1
             }
-        })
-        .map_err(|e| e.to_string())?;
+        };
+        let Some(fi) = fields.iter().position(|f| *f == fs.field) else { return ControlFlow::Continue(()) };
+        match fs.batch.column(0).as_any().downcast_ref::<TimestampNanosecondArray>() {
+            Some(t) => {
+                parts[idx][fi] = Some((t.values().to_vec(), Arc::clone(fs.batch.column(1))));
+                ControlFlow::Continue(())
+            }
+            None => {
+                failed = Some(Error::internal("storage returned times of another type"));
+                ControlFlow::Break(())
+            }
+        }
+    })?;
     if let Some(e) = failed {
         return Err(e);
     }

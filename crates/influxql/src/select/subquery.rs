@@ -12,12 +12,11 @@ use storage::{MemoryTables, SeriesKey};
 use crate::ast::*;
 use crate::condition::TimeRange;
 use crate::context::{Context, RetentionPolicy};
+use crate::error::{Error, Result};
 use crate::lexer::Token;
 use crate::result::Series;
 
 use super::fields::has_call;
-
-type Run<T> = Result<T, String>;
 
 /// The subquery `inner` as it runs inside `outer` over `range`.
 pub(super) fn rewrite(inner: &SelectStatement, outer: &SelectStatement, range: &TimeRange) -> SelectStatement {
@@ -46,7 +45,7 @@ pub(super) fn rewrite(inner: &SelectStatement, outer: &SelectStatement, range: &
 }
 
 /// A subquery's result (run with typed floats) as tables.
-pub(super) fn tables(series: Vec<Series>) -> Run<MemoryTables> {
+pub(super) fn tables(series: Vec<Series>) -> Result<MemoryTables> {
     let mut tables = MemoryTables::default();
     for s in series {
         let key = SeriesKey::new(s.name.clone().unwrap_or_default(), s.tags.clone().into_iter().collect());
@@ -56,7 +55,7 @@ pub(super) fn tables(series: Vec<Series>) -> Run<MemoryTables> {
                 .first()
                 .and_then(Json::as_str)
                 .and_then(time::rfc3339::parse)
-                .ok_or("a subquery row without a time")?;
+                .ok_or_else(|| Error::internal("a subquery row without a time"))?;
             rows.push((t, row));
         }
         rows.sort_by_key(|(t, _)| *t);
@@ -64,7 +63,7 @@ pub(super) fn tables(series: Vec<Series>) -> Run<MemoryTables> {
         for (j, column) in s.columns.iter().enumerate().skip(1) {
             let cells: Vec<&Json> = rows.iter().map(|(_, row)| row.get(j).unwrap_or(&Json::Null)).collect();
             if let Some(values) = json_column(&cells) {
-                tables.insert(key.clone(), column, times.clone(), values).map_err(|e| e.to_string())?;
+                tables.insert(key.clone(), column, times.clone(), values)?;
             }
         }
     }
@@ -93,20 +92,20 @@ pub(super) struct SubqueryContext<'a> {
 }
 
 impl Context for SubqueryContext<'_> {
-    fn databases(&self) -> Run<Vec<String>> {
+    fn databases(&self) -> Result<Vec<String>> {
         self.outer.databases()
     }
-    fn retention_policies(&self, database: &str) -> Run<Vec<RetentionPolicy>> {
+    fn retention_policies(&self, database: &str) -> Result<Vec<RetentionPolicy>> {
         self.outer.retention_policies(database)
     }
-    fn bucket(&self, _database: &str, _retention_policy: &str) -> Run<u64> {
+    fn bucket(&self, _database: &str, _retention_policy: &str) -> Result<u64> {
         Ok(0)
     }
     fn storage(&self) -> &dyn storage::ReadApi {
         self.tables
     }
-    fn delete(&self, _: &str, _: i64, _: i64, _: &storage::DeletePredicate) -> Run<()> {
-        Err("a subquery deletes nothing".into())
+    fn delete(&self, _: &str, _: i64, _: i64, _: &storage::DeletePredicate) -> Result<()> {
+        Err(Error::internal("a subquery deletes nothing"))
     }
     fn now(&self) -> i64 {
         self.outer.now()

@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::ast::*;
+use crate::error::{Error, Result};
 use crate::function::math::is_math;
-
-type Run<T> = Result<T, String>;
 
 /// What InfluxQL's compiler learns from a statement's fields to validate them.
 #[derive(Default)]
@@ -61,7 +60,7 @@ impl<'a> FieldFacts<'a> {
 }
 
 /// The checks InfluxQL makes of a statement's fields before it runs.
-pub(super) fn validate_fields(stmt: &SelectStatement) -> Run<()> {
+pub(super) fn validate_fields(stmt: &SelectStatement) -> Result<()> {
     let mut facts = FieldFacts { only_selectors: true, ..FieldFacts::default() };
     for f in &stmt.fields {
         facts.walk(&f.expr, false);
@@ -69,27 +68,27 @@ pub(super) fn validate_fields(stmt: &SelectStatement) -> Run<()> {
     if let Some(selector) = facts.top_bottom
         && facts.calls.len() > 1
     {
-        return Err(format!("selector function {selector}() cannot be combined with other functions"));
+        return Err(Error::invalid(format!("selector function {selector}() cannot be combined with other functions")));
     }
     if facts.calls.is_empty() {
         match stmt.fill {
-            Fill::None => return Err("fill(none) must be used with a function".into()),
-            Fill::Linear => return Err("fill(linear) must be used with a function".into()),
+            Fill::None => return Err(Error::invalid("fill(none) must be used with a function")),
+            Fill::Linear => return Err(Error::invalid("fill(linear) must be used with a function")),
             _ => {}
         }
         if stmt.dimensions.iter().any(|d| matches!(d, Expr::Call { name, .. } if name == "time")) {
-            return Err("GROUP BY requires at least one aggregate function".into());
+            return Err(Error::invalid("GROUP BY requires at least one aggregate function"));
         }
     }
     if facts.distinct && (facts.calls.len() != 1 || facts.auxiliary) {
-        return Err("aggregate function distinct() cannot be combined with other functions or fields".into());
+        return Err(Error::invalid("aggregate function distinct() cannot be combined with other functions or fields"));
     }
     if facts.auxiliary {
         if !facts.only_selectors {
-            return Err("mixing aggregate and non-aggregate queries is not supported".into());
+            return Err(Error::invalid("mixing aggregate and non-aggregate queries is not supported"));
         }
         if facts.calls.len() > 1 {
-            return Err("mixing multiple selector functions with tags or fields is not supported".into());
+            return Err(Error::invalid("mixing multiple selector functions with tags or fields is not supported"));
         }
     }
     Ok(())
@@ -97,7 +96,7 @@ pub(super) fn validate_fields(stmt: &SelectStatement) -> Run<()> {
 
 /// Refuses a function of a field of a type it does not take, as InfluxDB
 /// does when it builds the function's iterator.
-pub(super) fn check_types(e: &Expr, types: &BTreeMap<String, storage::FieldType>) -> Run<()> {
+pub(super) fn check_types(e: &Expr, types: &BTreeMap<String, storage::FieldType>) -> Result<()> {
     use storage::FieldType as T;
     match e {
         Expr::Call { name, args } => {
@@ -116,7 +115,9 @@ pub(super) fn check_types(e: &Expr, types: &BTreeMap<String, storage::FieldType>
                         other => other.replace('_', " "),
                     };
                     let iterator = if *t == T::String { "string" } else { "boolean" };
-                    return Err(format!("unsupported {label} iterator type: *query.{iterator}InterruptIterator"));
+                    return Err(Error::invalid(format!(
+                        "unsupported {label} iterator type: *query.{iterator}InterruptIterator"
+                    )));
                 }
             }
             args.iter().try_for_each(|a| check_types(a, types))
