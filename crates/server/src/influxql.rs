@@ -1,6 +1,12 @@
 //! `/query`: InfluxQL for v1 clients. The query comes as `q` in the query
 //! string or a form body (or a raw `application/vnd.influxql` body); `db` and
 //! `rp` pick the bucket through DBRP mappings; the answer is v1 JSON.
+//!
+//! A statement's error fails only that statement: it is written inside its
+//! result (`{"results":[{"statement_id":0,"error":"..."}]}`, with 200), as 1.x
+//! answers. An error that fails the whole request (a query that does not
+//! parse, bad `params`) is answered with the status of its kind, chosen in
+//! [`code_of`] alone.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::extract::QueryMap;
 use crate::state::AppState;
 use meta::auth::{Action, Resource, ResourceType};
@@ -155,9 +161,37 @@ fn serde_urlencoded_form(body: &[u8]) -> Result<Vec<(String, String)>, ()> {
     axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).map_err(|_| ())
 }
 
+/// The 2.x code, and so the status, of an InfluxQL error that fails the
+/// whole request: decided by the error's kind, here and nowhere else.
+fn code_of(e: &influxql::Error) -> Code {
+    use influxql::Error as E;
+    match e {
+        E::Invalid(_) => Code::Invalid,
+        E::NotImplemented(_) => Code::NotImplemented,
+        E::NotFound(_) => Code::NotFound,
+        E::Unauthorized(_) => Code::Unauthorized,
+        E::ResourcesExhausted(_) => Code::TooManyRequests,
+        E::Internal(_) => Code::Internal,
+    }
+}
+
+/// An InfluxQL error that fails the whole request, as v1 clients read it.
+fn rejected(e: &influxql::Error) -> Response {
+    error(code_of(e), &e.to_string())
+}
+
+/// The same for a client that asked for CSV: an `error` column.
+fn rejected_csv(e: &influxql::Error) -> Response {
+    let body = format!("error\n\"{}\"\n", e.to_string().replace('"', "\"\""));
+    let mut resp = (code_of(e).status(), body).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/csv"));
+    resp
+}
+
 /// An error answer as v1 clients read it (`error`), with 2.x's `code` and `message` beside it.
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut resp = (status, axum::Json(json!({ "code": code, "message": message, "error": message }))).into_response();
+fn error(code: Code, message: &str) -> Response {
+    let body = json!({ "code": code.as_str(), "message": message, "error": message });
+    let mut resp = (code.status(), axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(message) {
         resp.headers_mut().insert("X-Influxdb-Error", v);
     }
@@ -183,32 +217,26 @@ pub(crate) async fn query(
         Err(e) => return api_error(e),
     };
     if !principal.active {
-        return error(StatusCode::FORBIDDEN, "forbidden", "insufficient permissions");
+        return error(Code::Forbidden, "insufficient permissions");
     }
     let Some(org) = principal.org_id else {
-        return error(StatusCode::UNAUTHORIZED, "unauthorized", "unauthorized access");
+        return error(Code::Unauthorized, "unauthorized access");
     };
     let text = params.get("q").map(|s| s.trim().to_owned()).unwrap_or_default();
     if text.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "invalid", "missing required parameter \"q\"");
+        return error(Code::Invalid, "missing required parameter \"q\"");
     }
     let bound = match bound_parameters(params.get("params")) {
         Ok(b) => b,
-        Err(m) => return error(StatusCode::BAD_REQUEST, "invalid", &m),
+        Err(e) => return rejected(&e),
     };
     let parsed = match influxql::parse_query_with(&text, &bound) {
         Ok(q) => q,
         Err(e) => {
-            let message = format!("error parsing query: {e}");
+            let e = influxql::Error::Invalid(format!("error parsing query: {e}"));
             let wants_csv =
                 headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("csv"));
-            if wants_csv {
-                let body = format!("error\n\"{}\"\n", message.replace('"', "\"\""));
-                let mut resp = (StatusCode::BAD_REQUEST, body).into_response();
-                resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/csv"));
-                return resp;
-            }
-            return error(StatusCode::BAD_REQUEST, "invalid", &message);
+            return if wants_csv { rejected_csv(&e) } else { rejected(&e) };
         }
     };
     let opts = influxql::Options {
@@ -255,10 +283,11 @@ pub(crate) async fn query(
 }
 
 /// `params={"name": value}`: numbers, strings and booleans, or `{"identifier": ...}` and the like.
-fn bound_parameters(raw: Option<&String>) -> Result<HashMap<String, influxql::Param>, String> {
+fn bound_parameters(raw: Option<&String>) -> influxql::Result<HashMap<String, influxql::Param>> {
+    let invalid = |why: String| influxql::Error::Invalid(format!("error parsing query parameters: {why}"));
     let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(HashMap::new()) };
-    let v: Value = serde_json::from_str(raw).map_err(|e| format!("error parsing query parameters: {e}"))?;
-    let Value::Object(m) = v else { return Err("error parsing query parameters: expected an object".into()) };
+    let v: Value = serde_json::from_str(raw).map_err(|e| invalid(e.to_string()))?;
+    let Value::Object(m) = v else { return Err(invalid("expected an object".into())) };
     Ok(m.into_iter()
         .map(|(k, v)| {
             let p = match v {
