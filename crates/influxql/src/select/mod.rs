@@ -4,10 +4,11 @@
 //! and time window, with InfluxQL's fill, selector-time, limit and naming rules.
 //!
 //! [`run`] takes the statement's sources (subqueries first: their results are
-//! read like buckets) and [`measurement`] each measurement: its [`plan::Plan`]
-//! then either window aggregates that storage computes ([`pushdown`]) or a scan
-//! ([`series`]) whose points become [`raw`] rows or [`aggregate`]s, which
-//! [`output`] transforms, fills, pages and writes as JSON.
+//! read like buckets) and plans each measurement ([`plan::Plan`]); then
+//! [`measurement`] either has storage compute window aggregates
+//! ([`pushdown`]) or scans the series ([`series`]), whose points become
+//! [`raw`] rows or [`aggregate`]s; [`output`] transforms, fills, pages and
+//! writes them as JSON.
 
 mod aggregate;
 mod eval;
@@ -27,7 +28,7 @@ use serde_json::Value as Json;
 use storage::{Predicate, ReadApi};
 
 use crate::ast::*;
-use crate::condition::{TimeRange, split_time};
+use crate::condition::split_time;
 use crate::context::{Context, Options};
 use crate::error::{Error, Result};
 use crate::result::Series;
@@ -92,7 +93,9 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
     let schema = if wants_schema(stmt) { Some(Schema::of(&targets)?) } else { None };
     let mut out = Vec::new();
     for (c, bucket, name) in &targets {
-        out.extend(measurement(stmt, *c, *bucket, name, &range, rest.as_ref(), schema.as_ref())?);
+        if let Some(plan) = Plan::new(stmt, *c, *bucket, name, &range, rest.as_ref(), schema.as_ref())? {
+            out.extend(measurement(stmt, *c, &plan)?);
+        }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.tags.cmp(&b.tags)));
     // tz(): times written in the zone, with its offset.
@@ -115,17 +118,8 @@ pub(crate) fn run(stmt: &SelectStatement, ctx: &dyn Context, opts: &Options) -> 
     Ok(out)
 }
 
-/// One measurement's series of the result.
-fn measurement(
-    stmt: &SelectStatement,
-    ctx: &dyn Context,
-    bucket: u64,
-    name: &str,
-    range: &TimeRange,
-    rest: Option<&Expr>,
-    schema: Option<&Schema>,
-) -> Result<Vec<Series>> {
-    let Some(plan) = Plan::new(stmt, ctx, bucket, name, range, rest, schema)? else { return Ok(Vec::new()) };
+/// One measurement's series of the result, as its plan says.
+fn measurement(stmt: &SelectStatement, ctx: &dyn Context, plan: &Plan) -> Result<Vec<Series>> {
     let storage = ctx.storage();
     let groups = if plan.row_cond.is_none()
         && let Some(pushed) = pushdown::pushable(&plan.fields, &plan.field_types)
@@ -145,7 +139,7 @@ fn measurement(
         }
         out
     } else {
-        scanned(stmt, &plan, storage, ctx.now())?
+        scanned(stmt, plan, storage, ctx.now())?
     };
     let columns: Vec<String> = std::iter::once("time".to_owned()).chain(plan.columns.iter().cloned()).collect();
     let mut out = Vec::new();
@@ -155,7 +149,7 @@ fn measurement(
             continue;
         }
         out.push(Series {
-            name: Some(name.to_owned()),
+            name: Some(plan.measurement.clone()),
             tags: key.into_iter().collect(),
             columns: columns.clone(),
             values,

@@ -22,6 +22,7 @@ use super::window::{Interval, WindowRow};
 
 /// What one measurement's part of a statement reads and computes.
 pub(super) struct Plan {
+    pub(super) measurement: String,
     bucket: u64,
     /// The output columns after `time`.
     pub(super) columns: Vec<String>,
@@ -136,6 +137,7 @@ impl Plan {
             _ => *range,
         };
         Ok(Some(Plan {
+            measurement: name.to_owned(),
             bucket,
             columns,
             fields,

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, ArrayRef, TimestampNanosecondArray};
-use storage::ScanRequest;
+use storage::{Aggregate, ScanRequest};
 
 use crate::ast::*;
 use crate::condition::TimeRange;
@@ -13,25 +13,13 @@ use crate::error::{Error, Result};
 use crate::value::{V, value_at};
 
 use super::aggregate::tie_wins;
-use super::window::{GroupKey, Interval, WindowRow, windows_for};
-
-/// An aggregate storage computes per series and window.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Pushed {
-    Count,
-    Sum,
-    Mean,
-    Min,
-    Max,
-    First,
-    Last,
-}
+use super::window::{GroupKey, Interval, WindowRow, group_key, windows_for};
 
 /// Each output field as a pushed aggregate of one field, when all of them are.
 pub(super) fn pushable(
     fields: &[Field],
     types: &BTreeMap<String, storage::FieldType>,
-) -> Option<Vec<(Pushed, String)>> {
+) -> Option<Vec<(Aggregate, String)>> {
     fields
         .iter()
         .map(|f| {
@@ -43,13 +31,13 @@ pub(super) fn pushable(
             let numeric =
                 matches!(ty, storage::FieldType::Float | storage::FieldType::Integer | storage::FieldType::UInteger);
             let agg = match name.as_str() {
-                "count" => Pushed::Count,
-                "sum" if numeric => Pushed::Sum,
-                "mean" if numeric => Pushed::Mean,
-                "min" if numeric => Pushed::Min,
-                "max" if numeric => Pushed::Max,
-                "first" => Pushed::First,
-                "last" => Pushed::Last,
+                "count" => Aggregate::Count,
+                "sum" if numeric => Aggregate::Sum,
+                "mean" if numeric => Aggregate::Mean,
+                "min" if numeric => Aggregate::Min,
+                "max" if numeric => Aggregate::Max,
+                "first" => Aggregate::First,
+                "last" => Aggregate::Last,
                 _ => return None,
             };
             Some((agg, field.clone()))
@@ -67,7 +55,7 @@ type Windowed = BTreeMap<i64, (V, i64)>;
 pub(super) fn pushdown(
     storage: &dyn storage::ReadApi,
     scan: &ScanRequest,
-    plan: &[(Pushed, String)],
+    plan: &[(Aggregate, String)],
     group_tags: &[String],
     range: &TimeRange,
     interval: Interval,
@@ -83,17 +71,13 @@ pub(super) fn pushdown(
             (every, lo.rem_euclid(every))
         }
     };
-    // Each (aggregate, field) storage must compute once.
-    let mut requests: Vec<(storage::Aggregate, String)> = Vec::new();
+    // Each (aggregate, field) storage must compute once; a mean is a sum and
+    // a count, which combine across a group's series where means do not.
+    let mut requests: Vec<(Aggregate, String)> = Vec::new();
     for (p, field) in plan {
-        let aggs: &[storage::Aggregate] = match p {
-            Pushed::Count => &[storage::Aggregate::Count],
-            Pushed::Sum => &[storage::Aggregate::Sum],
-            Pushed::Mean => &[storage::Aggregate::Sum, storage::Aggregate::Count],
-            Pushed::Min => &[storage::Aggregate::Min],
-            Pushed::Max => &[storage::Aggregate::Max],
-            Pushed::First => &[storage::Aggregate::First],
-            Pushed::Last => &[storage::Aggregate::Last],
+        let aggs: &[Aggregate] = match p {
+            Aggregate::Mean => &[Aggregate::Sum, Aggregate::Count],
+            other => std::slice::from_ref(other),
         };
         for a in aggs {
             if !requests.iter().any(|(x, f)| x == a && f == field) {
@@ -108,7 +92,7 @@ pub(super) fn pushdown(
     scan.start = scan.start.max(i64::MIN / 4);
     scan.stop = scan.stop.min(i64::MAX / 4);
     // One storage read per aggregate, for all the fields that want it.
-    let mut kinds: Vec<storage::Aggregate> = Vec::new();
+    let mut kinds: Vec<Aggregate> = Vec::new();
     for (a, _) in &requests {
         if !kinds.contains(a) {
             kinds.push(*a);
@@ -127,22 +111,10 @@ pub(super) fn pushdown(
         for fs in per_series {
             let Some(slot) = requests.iter().position(|(a, f)| *a == agg && *f == fs.field) else { continue };
             let by_group = &mut results[slot];
-            let key: Vec<(String, String)> =
-                group_tags.iter().map(|k| (k.clone(), fs.series.tag(k).unwrap_or("").to_owned())).collect();
-            let starts = fs
-                .batch
-                .column(0)
-                .as_any()
-                .downcast_ref::<TimestampNanosecondArray>()
-                .ok_or_else(|| Error::internal("window starts"))?;
-            let times = fs
-                .batch
-                .column(2)
-                .as_any()
-                .downcast_ref::<TimestampNanosecondArray>()
-                .ok_or_else(|| Error::internal("window times"))?;
+            let starts = timestamps(fs.batch.column(0)).ok_or_else(|| Error::internal("window starts"))?;
+            let times = timestamps(fs.batch.column(2)).ok_or_else(|| Error::internal("window times"))?;
             let values = values_at(fs.batch.column(3))?;
-            let windows = by_group.entry(key).or_default();
+            let windows = by_group.entry(group_key(group_tags, &fs.series)).or_default();
             for (i, v) in values.into_iter().enumerate() {
                 let Some(v) = v else { continue };
                 let ws = (starts.value(i) - offset).div_euclid(every) * every + offset;
@@ -159,12 +131,12 @@ pub(super) fn pushdown(
     }
     let windows = windows_for(range, interval, first_time, now);
     let lone_selector =
-        plan.len() == 1 && matches!(plan[0].0, Pushed::Min | Pushed::Max | Pushed::First | Pushed::Last);
+        plan.len() == 1 && matches!(plan[0].0, Aggregate::Min | Aggregate::Max | Aggregate::First | Aggregate::Last);
     let mut groups: BTreeSet<Vec<(String, String)>> = BTreeSet::new();
     for r in &results {
         groups.extend(r.keys().cloned());
     }
-    let find = |agg: storage::Aggregate, field: &str| requests.iter().position(|(a, f)| *a == agg && f == field);
+    let find = |agg: Aggregate, field: &str| requests.iter().position(|(a, f)| *a == agg && f == field);
     let mut out = BTreeMap::new();
     for key in groups {
         let mut rows = Vec::with_capacity(windows.len());
@@ -175,37 +147,26 @@ pub(super) fn pushdown(
             } else {
                 (range.min.unwrap_or(i64::MIN / 4) - offset).div_euclid(every) * every + offset
             };
-            let get = |agg: storage::Aggregate, field: &str| {
+            let get = |agg: Aggregate, field: &str| {
                 find(agg, field).and_then(|i| results[i].get(&key)).and_then(|w| w.get(&lookup_ws)).cloned()
             };
             let mut values = Vec::with_capacity(plan.len());
             for (p, field) in plan {
                 let v = match p {
-                    Pushed::Count => get(storage::Aggregate::Count, field).map(|(v, _)| v),
-                    Pushed::Sum => get(storage::Aggregate::Sum, field).map(|(v, _)| v),
-                    Pushed::Mean => {
-                        match (get(storage::Aggregate::Sum, field), get(storage::Aggregate::Count, field)) {
-                            (Some((s, _)), Some((c, _))) => match (s.num(), c.num()) {
-                                (Some(s), Some(c)) if c > 0.0 => Some(V::F(s / c)),
-                                _ => None,
-                            },
+                    Aggregate::Count | Aggregate::Sum => get(*p, field).map(|(v, _)| v),
+                    Aggregate::Mean => match (get(Aggregate::Sum, field), get(Aggregate::Count, field)) {
+                        (Some((s, _)), Some((c, _))) => match (s.num(), c.num()) {
+                            (Some(s), Some(c)) if c > 0.0 => Some(V::F(s / c)),
                             _ => None,
+                        },
+                        _ => None,
+                    },
+                    selector => get(*selector, field).map(|(v, t)| {
+                        if lone_selector && interval.is_none() {
+                            time = t;
                         }
-                    }
-                    selector => {
-                        let agg = match selector {
-                            Pushed::Min => storage::Aggregate::Min,
-                            Pushed::Max => storage::Aggregate::Max,
-                            Pushed::First => storage::Aggregate::First,
-                            _ => storage::Aggregate::Last,
-                        };
-                        get(agg, field).map(|(v, t)| {
-                            if lone_selector && interval.is_none() {
-                                time = t;
-                            }
-                            v
-                        })
-                    }
+                        v
+                    }),
                 };
                 values.push(v);
             }
@@ -217,8 +178,8 @@ pub(super) fn pushdown(
 }
 
 /// Folds one series' window value into the group's.
-fn combine(agg: storage::Aggregate, have: &mut (V, i64), v: V, t: i64) {
-    use storage::Aggregate as A;
+fn combine(agg: Aggregate, have: &mut (V, i64), v: V, t: i64) {
+    use Aggregate as A;
     match agg {
         A::Count | A::Sum => {
             have.0 = match (&have.0, &v) {
@@ -249,6 +210,11 @@ fn combine(agg: storage::Aggregate, have: &mut (V, i64), v: V, t: i64) {
         }
         A::Mean => {}
     }
+}
+
+/// A column of times, if it is one.
+fn timestamps(col: &ArrayRef) -> Option<&TimestampNanosecondArray> {
+    col.as_any().downcast_ref::<TimestampNanosecondArray>()
 }
 
 /// An array's values, nulls as `None`.

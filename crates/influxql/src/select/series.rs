@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::value::{V, value_at};
 
 use super::eval::{eval_with, truthy};
-use super::window::{GroupKey, Row};
+use super::window::{GroupKey, Row, group_key};
 
 /// The series a scan read: `keys[i]`'s values of `fields` are `data[i]`.
 pub(super) struct Scanned {
@@ -64,8 +64,7 @@ impl Scanned {
     pub(super) fn groups(&self, group_tags: &[String]) -> BTreeMap<GroupKey, Vec<usize>> {
         let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
         for (i, s) in self.keys.iter().enumerate() {
-            let key: GroupKey = group_tags.iter().map(|k| (k.clone(), s.tag(k).unwrap_or("").to_owned())).collect();
-            groups.entry(key).or_default().push(i);
+            groups.entry(group_key(group_tags, s)).or_default().push(i);
         }
         groups
     }

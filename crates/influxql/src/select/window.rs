@@ -1,6 +1,8 @@
 //! `GROUP BY time` windows, and the rows that a `SELECT` computes: a point
 //! read (its series and its fields' values) and a window's values.
 
+use storage::SeriesKey;
+
 use crate::condition::TimeRange;
 use crate::value::V;
 
@@ -35,6 +37,11 @@ pub(super) struct Row {
 
 /// A group's tag values, by GROUP BY key.
 pub(super) type GroupKey = Vec<(String, String)>;
+
+/// The group of a series: its values of the `GROUP BY` tags (`""` where it has none).
+pub(super) fn group_key(group_tags: &[String], series: &SeriesKey) -> GroupKey {
+    group_tags.iter().map(|k| (k.clone(), series.tag(k).unwrap_or("").to_owned())).collect()
+}
 
 /// A window's time and each output field's value.
 pub(super) type WindowRow = (i64, Vec<Option<V>>);
