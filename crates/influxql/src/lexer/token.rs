@@ -222,6 +222,12 @@ impl Token {
         }
     }
 
+    /// Whether a binary operator compares values or joins conditions
+    /// (`=`, `<`, `=~`, ..., `AND`, `OR`): those that bind loosest.
+    pub fn is_condition(self) -> bool {
+        matches!(self.precedence(), 1..=3)
+    }
+
     /// How tightly a binary operator binds (0: not one).
     pub fn precedence(self) -> u8 {
         match self {

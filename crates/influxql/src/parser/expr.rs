@@ -241,19 +241,7 @@ fn insert(node: Expr, op: Token, rhs: Expr) -> Expr {
 pub(super) fn comparison_in(e: &Expr) -> Option<Token> {
     match e {
         Expr::Binary { op, lhs, rhs } => {
-            if matches!(
-                op,
-                Token::Eq
-                    | Token::Neq
-                    | Token::EqRegex
-                    | Token::NeqRegex
-                    | Token::Lt
-                    | Token::Lte
-                    | Token::Gt
-                    | Token::Gte
-                    | Token::And
-                    | Token::Or
-            ) {
+            if op.is_condition() {
                 return Some(*op);
             }
             comparison_in(lhs).or_else(|| comparison_in(rhs))

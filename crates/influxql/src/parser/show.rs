@@ -54,15 +54,7 @@ impl Parser<'_> {
             TAG => {
                 let t = self.scan_ws();
                 match t.tok {
-                    Token::Keyword(KEY) => {
-                        let exact = self.keyword(EXACT);
-                        let c = self.scan_ws();
-                        if c.tok != Token::Keyword(CARDINALITY) {
-                            let expected: &[&str] = if exact { &["CARDINALITY"] } else { &["EXACT", "CARDINALITY"] };
-                            return Err(ParseError::expected(&c, expected));
-                        }
-                        self.cardinality(CardinalityOf::TagKeys, exact)
-                    }
+                    Token::Keyword(KEY) => self.key_cardinality(CardinalityOf::TagKeys),
                     Token::Keyword(KEYS) => {
                         let mut s = self.show_schema_head()?;
                         if self.scan_ws().tok == Token::Keyword(WITH) {
@@ -114,15 +106,7 @@ impl Parser<'_> {
             FIELD => {
                 let t = self.scan_ws();
                 match t.tok {
-                    Token::Keyword(KEY) => {
-                        let exact = self.keyword(EXACT);
-                        let c = self.scan_ws();
-                        if c.tok != Token::Keyword(CARDINALITY) {
-                            let expected: &[&str] = if exact { &["CARDINALITY"] } else { &["EXACT", "CARDINALITY"] };
-                            return Err(ParseError::expected(&c, expected));
-                        }
-                        self.cardinality(CardinalityOf::FieldKeys, exact)
-                    }
+                    Token::Keyword(KEY) => self.key_cardinality(CardinalityOf::FieldKeys),
                     Token::Keyword(KEYS) => {
                         let mut s = self.show_schema_head()?;
                         self.order_by()?;
@@ -193,6 +177,17 @@ impl Parser<'_> {
         s.limit = self.optional_int(Keyword::LIMIT)?;
         s.offset = self.optional_int(Keyword::OFFSET)?;
         Ok(Statement::ShowMeasurements(s))
+    }
+
+    /// `[EXACT] CARDINALITY ...` after `SHOW TAG KEY` or `SHOW FIELD KEY`.
+    fn key_cardinality(&mut self, of: CardinalityOf) -> PResult<Statement> {
+        let exact = self.keyword(Keyword::EXACT);
+        let c = self.scan_ws();
+        if c.tok != Token::Keyword(Keyword::CARDINALITY) {
+            let expected: &[&str] = if exact { &["CARDINALITY"] } else { &["EXACT", "CARDINALITY"] };
+            return Err(ParseError::expected(&c, expected));
+        }
+        self.cardinality(of, exact)
     }
 
     fn cardinality(&mut self, of: CardinalityOf, exact: bool) -> PResult<Statement> {
