@@ -1,5 +1,5 @@
 //! Runs a query's statements: each statement to its executor (`SELECT` in
-//! [`crate::select`], the schema statements in [`crate::show`], ...), each
+//! `select`, the schema statements in `show`, ...), each
 //! statement's error its result.
 
 use crate::ast::*;

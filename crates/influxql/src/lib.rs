@@ -1,8 +1,23 @@
-//! InfluxQL, the query language of InfluxDB 1.x that 2.x answers on `/query`.
+//! InfluxQL, the query language of InfluxDB 1.x that 2.x answers on `/query`:
+//! text to statements, statements to series, series to v1 JSON or CSV.
 //!
-//! [`lexer`] turns text into tokens as InfluxDB's scanner does (positions,
-//! escapes, durations, comments, keywords case-insensitively), so that errors
-//! read as InfluxDB writes them: `found X, expected Y at line 1, char 8`.
+//! It answers as InfluxDB does, error texts included (the tests hold them
+//! against 1.6.7's word for word); it reads data only through [`Context`]
+//! (DBRP mappings and storage's read API), and knows nothing of HTTP: an
+//! [`Error`]'s kind is for the server to map to a status.
+//!
+//! Each module imports only those listed after it:
+//! - [`exec`] runs a query's statements: `SELECT` in `select`, the schema
+//!   statements in `show`, `DELETE` and `DROP MEASUREMENT` in `delete`,
+//!   `EXPLAIN` in `explain`;
+//! - `function`: the math functions and transformations that `select` calls;
+//! - the vocabulary they share: `context` ([`Context`], [`Options`]),
+//!   `condition` (a `WHERE`'s time bounds and tag predicate), `value` (the
+//!   values computed with), [`result`] (v1 JSON and CSV), [`Error`];
+//! - [`parser`] and [`lexer`], which make the [`ast`]. The lexer turns text
+//!   into tokens as InfluxDB's scanner does (positions, escapes, durations,
+//!   comments, keywords case-insensitively), so that parse errors read as
+//!   InfluxDB writes them: `found X, expected Y at line 1, char 8`.
 
 pub mod ast;
 mod condition;
