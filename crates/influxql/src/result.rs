@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::error::Error;
+
 /// One series of a statement's result.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Series {
@@ -39,15 +41,15 @@ pub struct StatementResult {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<Error>,
     /// Whether `chunked=true` cuts this result (a SELECT's) into pieces.
     #[serde(skip)]
     pub chunkable: bool,
 }
 
 impl StatementResult {
-    pub fn error(statement_id: usize, message: impl Into<String>) -> Self {
-        Self { statement_id, error: Some(message.into()), ..Self::default() }
+    pub fn error(statement_id: usize, error: Error) -> Self {
+        Self { statement_id, error: Some(error), ..Self::default() }
     }
 }
 

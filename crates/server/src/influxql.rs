@@ -1,6 +1,12 @@
 //! `/query`: InfluxQL for v1 clients. The query comes as `q` in the query
 //! string or a form body (or a raw `application/vnd.influxql` body); `db` and
 //! `rp` pick the bucket through DBRP mappings; the answer is v1 JSON.
+//!
+//! A statement's error fails only that statement: it is written inside its
+//! result (`{"results":[{"statement_id":0,"error":"..."}]}`, with 200), as 1.x
+//! answers. An error that fails the whole request (a query that does not
+//! parse, bad `params`) is answered with the status of its kind, chosen in
+//! [`code_of`] alone.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::extract::QueryMap;
 use crate::state::AppState;
 use meta::auth::{Action, Resource, ResourceType};
@@ -32,19 +38,29 @@ impl Context {
         self.principal.can(Action::Read, &Resource::one_in_org(ResourceType::Buckets, bucket, self.org))
     }
 
-    fn mappings(&self, database: Option<&str>) -> Result<Vec<meta::dbrps::Dbrp>, String> {
+    fn mappings(&self, database: Option<&str>) -> influxql::Result<Vec<meta::dbrps::Dbrp>> {
         let filter = meta::dbrps::DbrpFilter {
             org_id: Some(self.org),
             database: database.map(str::to_owned),
             ..Default::default()
         };
-        let all = self.meta.list_dbrps(&filter).map_err(|e| e.to_string())?;
+        let all = self.meta.list_dbrps(&filter).map_err(meta_failed)?;
         Ok(all.into_iter().filter(|m| self.can_read(m.bucket_id)).collect())
     }
 }
 
+/// The metadata store failed a DBRP lookup.
+fn meta_failed(e: meta::Error) -> influxql::Error {
+    influxql::Error::Internal(e.to_string())
+}
+
+/// A database that no mapping gives a default retention policy.
+fn no_default_policy(database: &str) -> influxql::Error {
+    influxql::Error::NotFound(format!("default retention policy not set for: {database}"))
+}
+
 impl influxql::Context for Context {
-    fn databases(&self) -> Result<Vec<String>, String> {
+    fn databases(&self) -> influxql::Result<Vec<String>> {
         let mut seen = Vec::new();
         for m in self.mappings(None)? {
             if !seen.contains(&m.database) {
@@ -54,7 +70,7 @@ impl influxql::Context for Context {
         Ok(seen)
     }
 
-    fn retention_policies(&self, database: &str) -> Result<Vec<influxql::RetentionPolicy>, String> {
+    fn retention_policies(&self, database: &str) -> influxql::Result<Vec<influxql::RetentionPolicy>> {
         // As 2.x answers: every mapping of the database, with a fixed duration and shard duration.
         Ok(self
             .mappings(Some(database))?
@@ -68,7 +84,7 @@ impl influxql::Context for Context {
             .collect())
     }
 
-    fn bucket(&self, database: &str, retention_policy: &str) -> Result<u64, String> {
+    fn bucket(&self, database: &str, retention_policy: &str) -> influxql::Result<u64> {
         let rp = (!retention_policy.is_empty()).then_some(retention_policy);
         let key = (self.org, database.to_owned(), retention_policy.to_owned());
         let generation = self.meta.generation();
@@ -76,7 +92,7 @@ impl influxql::Context for Context {
         let mapping = match cached {
             Some(m) => m,
             None => {
-                let m = self.meta.resolve_dbrp(self.org, database, rp).map_err(|e| e.to_string())?;
+                let m = self.meta.resolve_dbrp(self.org, database, rp).map_err(meta_failed)?;
                 if let Some(g) = generation {
                     self.cache.keep_dbrp(g, key, m.clone());
                 }
@@ -85,9 +101,11 @@ impl influxql::Context for Context {
         };
         match mapping {
             Some(m) if self.can_read(m.bucket_id) => Ok(m.bucket_id.get()),
-            Some(_) => Err(format!("insufficient permissions to read database {database:?}")),
-            None if rp.is_none() => Err(format!("default retention policy not set for: {database}")),
-            None => Err(format!("retention policy not found: {retention_policy}")),
+            Some(_) => {
+                Err(influxql::Error::Unauthorized(format!("insufficient permissions to read database {database:?}")))
+            }
+            None if rp.is_none() => Err(no_default_policy(database)),
+            None => Err(influxql::Error::NotFound(format!("retention policy not found: {retention_policy}"))),
         }
     }
 
@@ -101,19 +119,19 @@ impl influxql::Context for Context {
         start: i64,
         stop: i64,
         predicate: &storage::DeletePredicate,
-    ) -> Result<(), String> {
+    ) -> influxql::Result<()> {
         let mapping = self
             .meta
             .resolve_dbrp(self.org, database, None)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("default retention policy not set for: {database}"))?;
+            .map_err(meta_failed)?
+            .ok_or_else(|| no_default_policy(database))?;
         let writable = Resource::one_in_org(ResourceType::Buckets, mapping.bucket_id, self.org);
         if !self.principal.can(Action::Write, &writable) {
-            return Err("insufficient permissions".into());
+            return Err(influxql::Error::Unauthorized("insufficient permissions".into()));
         }
         self.storage
             .delete(mapping.bucket_id.get(), start, stop, predicate)
-            .map_err(|e| format!("unable to delete: {e}"))
+            .map_err(|e| influxql::Error::Internal(format!("unable to delete: {e}")))
     }
 
     fn now(&self) -> i64 {
@@ -143,9 +161,37 @@ fn serde_urlencoded_form(body: &[u8]) -> Result<Vec<(String, String)>, ()> {
     axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).map_err(|_| ())
 }
 
+/// The 2.x code, and so the status, of an InfluxQL error that fails the
+/// whole request: decided by the error's kind, here and nowhere else.
+fn code_of(e: &influxql::Error) -> Code {
+    use influxql::Error as E;
+    match e {
+        E::Invalid(_) => Code::Invalid,
+        E::NotImplemented(_) => Code::NotImplemented,
+        E::NotFound(_) => Code::NotFound,
+        E::Unauthorized(_) => Code::Unauthorized,
+        E::ResourcesExhausted(_) => Code::TooManyRequests,
+        E::Internal(_) => Code::Internal,
+    }
+}
+
+/// An InfluxQL error that fails the whole request, as v1 clients read it.
+fn rejected(e: &influxql::Error) -> Response {
+    error(code_of(e), &e.to_string())
+}
+
+/// The same for a client that asked for CSV: an `error` column.
+fn rejected_csv(e: &influxql::Error) -> Response {
+    let body = format!("error\n\"{}\"\n", e.to_string().replace('"', "\"\""));
+    let mut resp = (code_of(e).status(), body).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/csv"));
+    resp
+}
+
 /// An error answer as v1 clients read it (`error`), with 2.x's `code` and `message` beside it.
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut resp = (status, axum::Json(json!({ "code": code, "message": message, "error": message }))).into_response();
+fn error(code: Code, message: &str) -> Response {
+    let body = json!({ "code": code.as_str(), "message": message, "error": message });
+    let mut resp = (code.status(), axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(message) {
         resp.headers_mut().insert("X-Influxdb-Error", v);
     }
@@ -171,32 +217,26 @@ pub(crate) async fn query(
         Err(e) => return api_error(e),
     };
     if !principal.active {
-        return error(StatusCode::FORBIDDEN, "forbidden", "insufficient permissions");
+        return error(Code::Forbidden, "insufficient permissions");
     }
     let Some(org) = principal.org_id else {
-        return error(StatusCode::UNAUTHORIZED, "unauthorized", "unauthorized access");
+        return error(Code::Unauthorized, "unauthorized access");
     };
     let text = params.get("q").map(|s| s.trim().to_owned()).unwrap_or_default();
     if text.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "invalid", "missing required parameter \"q\"");
+        return error(Code::Invalid, "missing required parameter \"q\"");
     }
     let bound = match bound_parameters(params.get("params")) {
         Ok(b) => b,
-        Err(m) => return error(StatusCode::BAD_REQUEST, "invalid", &m),
+        Err(e) => return rejected(&e),
     };
     let parsed = match influxql::parse_query_with(&text, &bound) {
         Ok(q) => q,
         Err(e) => {
-            let message = format!("error parsing query: {e}");
+            let e = influxql::Error::Invalid(format!("error parsing query: {e}"));
             let wants_csv =
                 headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("csv"));
-            if wants_csv {
-                let body = format!("error\n\"{}\"\n", message.replace('"', "\"\""));
-                let mut resp = (StatusCode::BAD_REQUEST, body).into_response();
-                resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/csv"));
-                return resp;
-            }
-            return error(StatusCode::BAD_REQUEST, "invalid", &message);
+            return if wants_csv { rejected_csv(&e) } else { rejected(&e) };
         }
     };
     let opts = influxql::Options {
@@ -243,10 +283,11 @@ pub(crate) async fn query(
 }
 
 /// `params={"name": value}`: numbers, strings and booleans, or `{"identifier": ...}` and the like.
-fn bound_parameters(raw: Option<&String>) -> Result<HashMap<String, influxql::Param>, String> {
+fn bound_parameters(raw: Option<&String>) -> influxql::Result<HashMap<String, influxql::Param>> {
+    let invalid = |why: String| influxql::Error::Invalid(format!("error parsing query parameters: {why}"));
     let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(HashMap::new()) };
-    let v: Value = serde_json::from_str(raw).map_err(|e| format!("error parsing query parameters: {e}"))?;
-    let Value::Object(m) = v else { return Err("error parsing query parameters: expected an object".into()) };
+    let v: Value = serde_json::from_str(raw).map_err(|e| invalid(e.to_string()))?;
+    let Value::Object(m) = v else { return Err(invalid("expected an object".into())) };
     Ok(m.into_iter()
         .map(|(k, v)| {
             let p = match v {

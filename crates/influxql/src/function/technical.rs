@@ -1,56 +1,10 @@
-//! InfluxQL's transformations (a series of values in, a series out) and its
-//! math functions (a value in, a value out).
+//! The technical-analysis transformations: exponential averages (single,
+//! double, triple), TRIX, RSI, Chande's momentum oscillator, Kaufman's
+//! efficiency ratio and adaptive average, each warming up as InfluxDB's do.
 
 use crate::ast::Expr;
-use crate::select::V;
-
-type Run<T> = Result<T, String>;
-
-const SECOND: i64 = 1_000_000_000;
-
-/// Whether a function transforms a series of values.
-pub(crate) fn is_transformation(name: &str) -> bool {
-    matches!(
-        name,
-        "derivative"
-            | "non_negative_derivative"
-            | "difference"
-            | "non_negative_difference"
-            | "moving_average"
-            | "cumulative_sum"
-            | "elapsed"
-            | "holt_winters"
-            | "holt_winters_with_fit"
-    ) || is_technical(name)
-}
-
-/// Checks a `holt_winters[_with_fit](aggregate, N, S)` call as InfluxQL's compiler does.
-pub(crate) fn check_holt_winters(name: &str, args: &[Expr], grouped_by_time: bool) -> Run<()> {
-    if args.len() != 3 {
-        return Err(format!("invalid number of arguments for {name}, expected 3, got {}", args.len()));
-    }
-    match args[1] {
-        Expr::Integer(n) if n > 0 => {}
-        Expr::Integer(n) => return Err(format!("second arg to {name} must be greater than 0, got {n}")),
-        _ => return Err(format!("expected integer argument as second arg in {name}")),
-    }
-    match args[2] {
-        Expr::Integer(s) if s >= 0 => {}
-        Expr::Integer(s) => return Err(format!("third arg to {name} cannot be negative, got {s}")),
-        _ => return Err(format!("expected integer argument as third arg in {name}")),
-    }
-    match &args[0] {
-        Expr::Call { .. } if grouped_by_time => Ok(()),
-        Expr::Call { .. } => Err(format!("{name} aggregate requires a GROUP BY interval")),
-        _ => Err(format!("must use aggregate function with {name}")),
-    }
-}
-
-/// Whether a transformation of window aggregates also reads the window
-/// before a `GROUP BY time` range (all but `cumulative_sum`).
-pub(crate) fn looks_back(name: &str) -> bool {
-    !matches!(name, "cumulative_sum" | "holt_winters" | "holt_winters_with_fit")
-}
+use crate::error::{Error, Result};
+use crate::value::V;
 
 /// Whether a function is one of the technical-analysis transformations.
 pub(crate) fn is_technical(name: &str) -> bool {
@@ -69,30 +23,30 @@ pub(crate) fn is_technical(name: &str) -> bool {
 
 /// Checks a technical-analysis call's arguments as InfluxQL's compiler does:
 /// `(field or aggregate, period[, hold period[, warmup type]])`.
-pub(crate) fn check_technical(name: &str, args: &[Expr], grouped_by_time: bool) -> Run<()> {
+pub(crate) fn check_technical(name: &str, args: &[Expr], grouped_by_time: bool) -> Result<()> {
     let kaufmans = name.starts_with("kaufmans");
     let most = if kaufmans { 3 } else { 4 };
     if args.len() < 2 || args.len() > most {
-        return Err(format!(
+        return Err(Error::invalid(format!(
             "invalid number of arguments for {name}, expected at least 2 but no more than {most}, got {}",
             args.len()
-        ));
+        )));
     }
     match args[1] {
         Expr::Integer(n) if n >= 1 => {}
-        Expr::Integer(_) => return Err(format!("{name} period must be greater than or equal to 1")),
-        _ => return Err(format!("{name} period must be an integer")),
+        Expr::Integer(_) => return Err(Error::invalid(format!("{name} period must be greater than or equal to 1"))),
+        _ => return Err(Error::invalid(format!("{name} period must be an integer"))),
     }
     match args.get(2) {
         None => {}
         Some(Expr::Integer(h)) if name == "triple_exponential_derivative" && *h < 1 && *h != -1 => {
-            return Err(format!("{name} hold period must be greater than or equal to 1"));
+            return Err(Error::invalid(format!("{name} hold period must be greater than or equal to 1")));
         }
         Some(Expr::Integer(h)) if *h < 0 && *h != -1 => {
-            return Err(format!("{name} hold period must be greater than or equal to 0"));
+            return Err(Error::invalid(format!("{name} hold period must be greater than or equal to 0")));
         }
         Some(Expr::Integer(_)) => {}
-        Some(_) => return Err(format!("{name} hold period must be an integer")),
+        Some(_) => return Err(Error::invalid(format!("{name} hold period must be an integer"))),
     }
     match args.get(3) {
         None => {}
@@ -100,18 +54,18 @@ pub(crate) fn check_technical(name: &str, args: &[Expr], grouped_by_time: bool) 
         Some(Expr::String(w))
             if name == "chande_momentum_oscillator" && !matches!(w.as_str(), "exponential" | "simple") =>
         {
-            return Err(format!("{name} warmup type must be one of: 'none' 'exponential' 'simple'"));
+            return Err(Error::invalid(format!("{name} warmup type must be one of: 'none' 'exponential' 'simple'")));
         }
         Some(Expr::String(w)) if !matches!(w.as_str(), "exponential" | "simple") => {
-            return Err(format!("{name} warmup type must be one of: 'exponential' 'simple'"));
+            return Err(Error::invalid(format!("{name} warmup type must be one of: 'exponential' 'simple'")));
         }
         Some(Expr::String(_)) => {}
-        Some(_) => return Err(format!("{name} warmup type must be a string")),
+        Some(_) => return Err(Error::invalid(format!("{name} warmup type must be a string"))),
     }
     match (&args[0], grouped_by_time) {
-        (Expr::Call { .. }, false) => Err(format!("{name} aggregate requires a GROUP BY interval")),
+        (Expr::Call { .. }, false) => Err(Error::invalid(format!("{name} aggregate requires a GROUP BY interval"))),
         (Expr::Call { .. }, true) => Ok(()),
-        (_, true) => Err(format!("aggregate function required inside the call to {name}")),
+        (_, true) => Err(Error::invalid(format!("aggregate function required inside the call to {name}"))),
         (_, false) => Ok(()),
     }
 }
@@ -390,10 +344,10 @@ impl Indicator for Kaufman {
 
 /// Runs a technical-analysis function over a series' values: one output per
 /// input after the hold period, dropping infinite ratios as InfluxDB does.
-fn technical(name: &str, args: &[Expr], seq: &[(i64, V)]) -> Run<Vec<(i64, V)>> {
+pub(super) fn technical(name: &str, args: &[Expr], seq: &[(i64, V)]) -> Result<Vec<(i64, V)>> {
     let period = match args.get(1) {
         Some(Expr::Integer(n)) if *n >= 1 => *n as usize,
-        _ => return Err(format!("{name} period must be greater than or equal to 1")),
+        _ => return Err(Error::invalid(format!("{name} period must be greater than or equal to 1"))),
     };
     let hold = match args.get(2) {
         Some(Expr::Integer(h)) if *h >= 0 => Some(*h as usize),
@@ -421,7 +375,7 @@ fn technical(name: &str, args: &[Expr], seq: &[(i64, V)]) -> Run<Vec<(i64, V)>> 
         "chande_momentum_oscillator" => Box::new(UpsAndDowns::new(period, warmup, false)),
         "kaufmans_efficiency_ratio" => Box::new(Kaufman::new(period, false)),
         "kaufmans_adaptive_moving_average" => Box::new(Kaufman::new(period, true)),
-        other => return Err(format!("undefined function {other}()")),
+        other => return Err(Error::invalid(format!("undefined function {other}()"))),
     };
     let hold = hold.unwrap_or_else(|| alg.default_hold());
     let kaufmans = name.starts_with("kaufmans");
@@ -434,199 +388,4 @@ fn technical(name: &str, args: &[Expr], seq: &[(i64, V)]) -> Run<Vec<(i64, V)>> 
         }
     }
     Ok(out)
-}
-
-/// Whether a function maps one value (or two) to one.
-pub(crate) fn is_math(name: &str) -> bool {
-    matches!(
-        name,
-        "abs"
-            | "ceil"
-            | "floor"
-            | "round"
-            | "sqrt"
-            | "pow"
-            | "exp"
-            | "ln"
-            | "log"
-            | "log2"
-            | "log10"
-            | "sin"
-            | "cos"
-            | "tan"
-            | "asin"
-            | "acos"
-            | "atan"
-            | "atan2"
-    )
-}
-
-fn duration_arg(args: &[Expr], at: usize, default: i64, name: &str) -> Run<i64> {
-    match args.get(at) {
-        None => Ok(default),
-        Some(Expr::Duration(d)) if *d > 0 => Ok(*d),
-        Some(_) => Err(format!("second argument to {name} must be a duration, got a different type")),
-    }
-}
-
-/// Applies a transformation to (time, value) points in time order.
-/// `every` is the `GROUP BY time` interval over window aggregates: the
-/// default unit of the derivatives there.
-pub(crate) fn transform(name: &str, args: &[Expr], seq: &[(i64, V)], every: Option<i64>) -> Run<Vec<(i64, V)>> {
-    let mut out = Vec::new();
-    match name {
-        "derivative" | "non_negative_derivative" => {
-            let unit = duration_arg(args, 1, every.unwrap_or(SECOND), name)? as f64;
-            for w in seq.windows(2) {
-                let ((t1, v1), (t2, v2)) = (&w[0], &w[1]);
-                let (Some(a), Some(b)) = (v1.num(), v2.num()) else { continue };
-                if t2 == t1 {
-                    continue;
-                }
-                let d = (b - a) / ((t2 - t1) as f64 / unit);
-                if name == "derivative" || d >= 0.0 {
-                    out.push((*t2, V::F(d)));
-                }
-            }
-        }
-        "difference" | "non_negative_difference" => {
-            for w in seq.windows(2) {
-                let ((_, v1), (t2, v2)) = (&w[0], &w[1]);
-                let d = match (v1, v2) {
-                    (V::I(a), V::I(b)) => V::I(b.wrapping_sub(*a)),
-                    (V::U(a), V::U(b)) => {
-                        if b < a && name == "non_negative_difference" {
-                            continue;
-                        }
-                        V::U(b.wrapping_sub(*a))
-                    }
-                    _ => match (v1.num(), v2.num()) {
-                        (Some(a), Some(b)) => V::F(b - a),
-                        _ => continue,
-                    },
-                };
-                if name == "difference" || d.num().is_some_and(|x| x >= 0.0) {
-                    out.push((*t2, d));
-                }
-            }
-        }
-        "moving_average" => {
-            let n = match args.get(1) {
-                Some(Expr::Integer(n)) if *n > 0 => *n as usize,
-                _ => return Err("moving_average window must be greater than 1".into()),
-            };
-            let nums: Vec<(i64, f64)> = seq.iter().filter_map(|(t, v)| v.num().map(|x| (*t, x))).collect();
-            for i in n.saturating_sub(1)..nums.len() {
-                let window = &nums[i + 1 - n..=i];
-                out.push((nums[i].0, V::F(window.iter().map(|(_, x)| x).sum::<f64>() / n as f64)));
-            }
-        }
-        "cumulative_sum" => {
-            let mut acc: Option<V> = None;
-            for (t, v) in seq {
-                acc = Some(match (&acc, v) {
-                    (None, v) => v.clone(),
-                    (Some(V::I(a)), V::I(b)) => V::I(a.wrapping_add(*b)),
-                    (Some(V::U(a)), V::U(b)) => V::U(a.wrapping_add(*b)),
-                    (Some(a), b) => V::F(a.num().unwrap_or(0.0) + b.num().unwrap_or(0.0)),
-                });
-                if let Some(a) = &acc {
-                    out.push((*t, a.clone()));
-                }
-            }
-        }
-        "elapsed" => {
-            let unit = duration_arg(args, 1, 1, name)?;
-            for w in seq.windows(2) {
-                out.push((w[1].0, V::I((w[1].0 - w[0].0) / unit)));
-            }
-        }
-        "holt_winters" | "holt_winters_with_fit" => {
-            let (Some(Expr::Integer(h)), Some(Expr::Integer(m)), Some(every)) = (args.get(1), args.get(2), every)
-            else {
-                return Err(format!("{name} aggregate requires a GROUP BY interval"));
-            };
-            let points: Vec<(i64, f64)> = seq.iter().filter_map(|(t, v)| v.num().map(|x| (*t, x))).collect();
-            let season = usize::try_from(*m).unwrap_or(0);
-            let forecast = crate::holt_winters::forecast(&points, *h as usize, season, name.ends_with("fit"), every);
-            return Ok(forecast.into_iter().map(|(t, x)| (t, V::F(x))).collect());
-        }
-        other if is_technical(other) => return technical(other, args, seq),
-        other => return Err(format!("undefined function {other}()")),
-    }
-    Ok(out)
-}
-
-/// Applies a math function to its evaluated arguments.
-pub(crate) fn math(name: &str, args: &[Option<V>]) -> Option<V> {
-    let x = args.first()?.as_ref()?;
-    let f = x.num()?;
-    let integral = matches!(x, V::I(_) | V::U(_));
-    let second = || args.get(1).and_then(|a| a.as_ref()).and_then(V::num);
-    Some(match name {
-        "abs" => match x {
-            V::I(i) => V::I(i.wrapping_abs()),
-            V::U(u) => V::U(*u),
-            _ => V::F(f.abs()),
-        },
-        "ceil" | "floor" | "round" if integral => x.clone(),
-        "ceil" => V::F(f.ceil()),
-        "floor" => V::F(f.floor()),
-        // Go rounds half away from zero, as Rust's `round` does.
-        "round" => V::F(f.round()),
-        "sqrt" => V::F(f.sqrt()),
-        "pow" => V::F(f.powf(second()?)),
-        "exp" => V::F(f.exp()),
-        "ln" => V::F(f.ln()),
-        "log" => V::F(f.ln() / second()?.ln()),
-        "log2" => V::F(f.log2()),
-        "log10" => V::F(f.log10()),
-        "sin" => V::F(f.sin()),
-        "cos" => V::F(f.cos()),
-        "tan" => V::F(f.tan()),
-        "asin" => V::F(f.asin()),
-        "acos" => V::F(f.acos()),
-        "atan" => V::F(f.atan()),
-        "atan2" => V::F(f.atan2(second()?)),
-        _ => return None,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn x() -> Expr {
-        Expr::VarRef { name: "x".into(), ty: None }
-    }
-
-    fn f(seq: &[(i64, f64)]) -> Vec<(i64, V)> {
-        seq.iter().map(|(t, x)| (*t, V::F(*x))).collect()
-    }
-
-    #[test]
-    fn transformations_follow_influxql() {
-        let s = f(&[(0, 1.0), (10 * SECOND, 3.0), (20 * SECOND, 2.0)]);
-        assert_eq!(transform("derivative", &[], &s, None).unwrap(), f(&[(10 * SECOND, 0.2), (20 * SECOND, -0.1)]));
-        assert_eq!(transform("non_negative_derivative", &[], &s, None).unwrap(), f(&[(10 * SECOND, 0.2)]));
-        assert_eq!(transform("difference", &[], &s, None).unwrap(), f(&[(10 * SECOND, 2.0), (20 * SECOND, -1.0)]));
-        let avg = transform("moving_average", &[x(), Expr::Integer(2)], &s, None).unwrap();
-        assert_eq!(avg, f(&[(10 * SECOND, 2.0), (20 * SECOND, 2.5)]));
-        assert_eq!(
-            transform("cumulative_sum", &[], &s, None).unwrap(),
-            f(&[(0, 1.0), (10 * SECOND, 4.0), (20 * SECOND, 6.0)])
-        );
-        let el = transform("elapsed", &[x(), Expr::Duration(SECOND)], &s, None).unwrap();
-        assert_eq!(el, vec![(10 * SECOND, V::I(10)), (20 * SECOND, V::I(10))]);
-        let ints = vec![(0, V::I(5)), (1, V::I(3))];
-        assert_eq!(transform("difference", &[], &ints, None).unwrap(), vec![(1, V::I(-2))]);
-    }
-
-    #[test]
-    fn math_keeps_integers_integral_where_influxql_does() {
-        assert_eq!(math("abs", &[Some(V::I(-3))]), Some(V::I(3)));
-        assert_eq!(math("round", &[Some(V::F(2.5))]), Some(V::F(3.0)));
-        assert_eq!(math("log", &[Some(V::F(100.0)), Some(V::I(10))]), Some(V::F(2.0)));
-        assert_eq!(math("sqrt", &[None]), None);
-    }
 }
