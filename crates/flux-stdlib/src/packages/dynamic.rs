@@ -65,7 +65,7 @@ fn is_type(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 
 /// `jsonParse(data)`: JSON as a dynamic; numbers become floats.
 fn json_parse(_: &mut Interp, a: &Args) -> EvalResult<Value> {
-    Ok(Value::dynamic(super::small::parse_json(a, "jsonParse")?))
+    Ok(Value::dynamic(super::json::parse_json(a, "jsonParse")?))
 }
 
 /// A value as JSON, written as Go's `encoding/json` writes what Flux hands

@@ -1,16 +1,23 @@
 //! Packages a program can import.
 
+mod array;
+mod bitwise;
 mod date;
+mod dict;
 mod dynamic;
+mod events;
+mod experimental;
 mod http;
 mod interpolate;
 mod join;
+mod json;
 mod math;
 mod monitor;
 mod promql;
 mod regexp;
-mod small;
 mod strings;
+mod types;
+mod v1;
 
 use std::rc::Rc;
 
@@ -29,9 +36,9 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
     Some(Ok(match path {
         "array" | "experimental/array" => {
             let mut members = vec![("from", builtin("from", &["rows"], Some("rows"), array_from))];
-            members.extend(small::array_functions());
+            members.extend(array::array_functions());
             if path == "experimental/array" {
-                members.extend(small::array_conversions());
+                members.extend(array::array_conversions());
             }
             package(members)
         }
@@ -70,7 +77,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                 }),
             ),
         ]),
-        "experimental/json" => package(vec![("parse", builtin("parse", &["data"], None, small::json_parse))]),
+        "experimental/json" => package(vec![("parse", builtin("parse", &["data"], None, json::json_parse))]),
         "json" => package(vec![(
             "encode",
             builtin("encode", &["v"], None, |_, a| Ok(Value::Bytes(dynamic::encode(a.required("v")?)?))),
@@ -120,14 +127,14 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         }
         "influxdata/influxdb/v1" => {
             let natives = vec![
-                ("json", builtin("json", &["json", "file"], None, small::v1_json)),
-                ("databases", builtin("databases", &["host", "org", "orgID", "token"], None, small::v1_databases)),
+                ("json", builtin("json", &["json", "file"], None, v1::v1_json)),
+                ("databases", builtin("databases", &["host", "org", "orgID", "token"], None, v1::v1_databases)),
             ];
             return Some(i.flux_package_over(path, include_str!("flux/v1.flux"), natives));
         }
-        "bitwise" | "experimental/bitwise" => small::bitwise(),
-        "types" => small::types(),
-        "dict" => small::dict(),
+        "bitwise" | "experimental/bitwise" => bitwise::bitwise(),
+        "types" => types::types(),
+        "dict" => dict::dict(),
         "math" => math::package_value(),
         "join" => join::package_value(),
         "regexp" => regexp::package_value(),
@@ -201,11 +208,11 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                     "subDuration",
                     builtin("subDuration", &["d", "from", "location"], None, |i, a| shift(i, a, "from", -1)),
                 ),
-                ("objectKeys", builtin("objectKeys", &["o"], None, small::object_keys)),
-                ("unpivot", builtin("unpivot", &["otherColumns"], Some("tables"), small::unpivot)),
-                ("preview", builtin("preview", &["nrows", "ntables"], Some("tables"), small::preview)),
-                ("group", builtin("group", &["mode", "columns"], Some("tables"), small::group_extend)),
-                ("set", builtin("set", &["o"], Some("tables"), small::set)),
+                ("objectKeys", builtin("objectKeys", &["o"], None, experimental::object_keys)),
+                ("unpivot", builtin("unpivot", &["otherColumns"], Some("tables"), experimental::unpivot)),
+                ("preview", builtin("preview", &["nrows", "ntables"], Some("tables"), experimental::preview)),
+                ("group", builtin("group", &["mode", "columns"], Some("tables"), experimental::group_extend)),
+                ("set", builtin("set", &["o"], Some("tables"), experimental::set)),
                 // `chain` runs `first` to its end, then answers `second`.
                 (
                     "chain",
@@ -216,7 +223,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                 ),
             ];
             members.push(("catch", builtin("catch", &["fn"], None, catch)));
-            members.push(("diff", builtin("diff", &["want"], Some("got"), small::experimental_diff)));
+            members.push(("diff", builtin("diff", &["want"], Some("got"), experimental::experimental_diff)));
             members.push((
                 "to",
                 builtin(
@@ -226,7 +233,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                     crate::influxdb::wide_to,
                 ),
             ));
-            members.extend(small::experimental_forwards());
+            members.extend(experimental::experimental_forwards());
             return Some(i.flux_package_over(path, include_str!("flux/experimental.flux"), members));
         }
         "influxdata/influxdb/tasks" => {
@@ -253,7 +260,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
                 "duration",
                 &["unit", "columnName", "timeColumn", "stopColumn", "stop"],
                 Some("tables"),
-                small::events_duration,
+                events::events_duration,
             ),
         )]),
         "interpolate" => package(vec![("linear", builtin("linear", &["every"], Some("tables"), interpolate::linear))]),

@@ -32,6 +32,7 @@ pub(super) fn install(def: Def<'_>) {
     def("distinct", &["column"], Some("tables"), distinct);
     def("unique", &["column"], Some("tables"), unique);
     def("mode", &["column"], Some("tables"), mode);
+    def("skew", &["column"], Some("tables"), skew);
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -444,5 +445,24 @@ fn mode(_: &mut Interp, a: &Args) -> EvalResult<Value> {
         let n = modes.len();
         let values = flux_runtime::table::array_of(c.data_type(), modes);
         Ok(vec![with_key_columns(&t, n, vec![(column.clone(), values)])?])
+    }))
+}
+
+/// The skewness of a column: the third central moment over the second's 3/2 power.
+fn skew(_: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let column = str_arg(a, "column", "_value")?;
+    out(Stream::per_table("skew", input(a)?, move |_, t| {
+        let v = floats(t.need(&column)?)?;
+        let n = v.len() as f64;
+        let result = if v.len() < 2 {
+            None
+        } else {
+            let mean = v.iter().sum::<f64>() / n;
+            let m2 = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+            let m3 = v.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
+            Some(m3 / m2.powf(1.5))
+        };
+        let col: ArrayRef = Arc::new(Float64Array::from(vec![result]));
+        Ok(vec![with_key_columns(&t, 1, vec![(column.clone(), col)])?])
     }))
 }

@@ -3,11 +3,15 @@
 //! tables) gather their input first.
 
 mod aggregate;
+mod columns;
 mod find;
 mod holt_winters;
-mod more;
+mod join;
+mod keys;
+mod pivot;
+mod rows;
+mod selectors;
 mod series;
-mod shape;
 mod tdigest;
 mod technical;
 mod window;
@@ -15,17 +19,21 @@ mod window;
 pub(crate) use window::{location_arg, truncate};
 
 pub(crate) use aggregate::with_key_columns;
-pub(crate) use shape::tables_from_records;
+pub(crate) use join::tables_from_records;
 
 use crate::args::Def;
 
 pub(crate) fn install(def: Def<'_>) {
     aggregate::install(def);
-    shape::install(def);
+    keys::install(def);
+    columns::install(def);
+    rows::install(def);
+    pivot::install(def);
+    join::install(def);
     series::install(def);
     window::install(def);
     find::install(def);
-    more::install(def);
+    selectors::install(def);
     technical::install(def);
     holt_winters::install(def);
 }

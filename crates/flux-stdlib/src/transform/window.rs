@@ -36,6 +36,7 @@ pub(super) fn install(def: Def<'_>) {
     def("truncateTimeColumn", &["unit", "timeColumn", "location"], Some("tables"), truncate_time_column);
     def("hourSelection", &["start", "stop", "timeColumn", "location"], Some("tables"), hour_selection);
     def("timedMovingAverage", &["every", "period", "column"], Some("tables"), timed_moving_average);
+    def("today", &[], None, today);
 }
 
 /// Window boundaries: `every` apart, each `period` long, shifted by `offset`.
@@ -582,4 +583,11 @@ fn hour_selection(i: &mut Interp, a: &Args) -> EvalResult<Value> {
             .collect();
         Ok(vec![t.filter(&keep)?])
     }))
+}
+
+/// `now()` truncated to the start of its day in `option location`.
+fn today(i: &mut Interp, a: &Args) -> EvalResult<Value> {
+    let location = location_arg(i, a)?;
+    let local = location.to_local(i.now);
+    Ok(Value::Time(location.to_utc(local - local.rem_euclid(time::DAY))))
 }

@@ -1,13 +1,9 @@
-//! Universe functions beyond the core: `sample`, `skew`, `today`, and the
-//! `highest*`/`lowest*` selectors (group, reduce each group, then `top` or
+//! Selectors beyond the core: `sample` (every nth row) and the
+//! `highest*`/`lowest*` functions (group, reduce each group, then `top` or
 //! `bottom` over all of them).
 
 use std::rc::Rc;
-use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Array};
-
-use super::aggregate::{floats, with_key_columns};
 use crate::args::{Def, fail, input, int_arg, out, str_arg};
 use flux_runtime::error::EvalResult;
 use flux_runtime::interp::{Args, Interp};
@@ -16,8 +12,6 @@ use flux_runtime::value::Value;
 
 pub(super) fn install(def: Def<'_>) {
     def("sample", &["n", "pos", "column"], Some("tables"), sample);
-    def("skew", &["column"], Some("tables"), skew);
-    def("today", &[], None, today);
     def("highestMax", &["n", "column", "groupColumns"], Some("tables"), |i, a| ranked(i, a, "max", "top"));
     def("highestAverage", &["n", "column", "groupColumns"], Some("tables"), |i, a| ranked(i, a, "mean", "top"));
     def("highestCurrent", &["n", "column", "groupColumns"], Some("tables"), |i, a| ranked(i, a, "last", "top"));
@@ -49,33 +43,6 @@ fn sample(_: &mut Interp, a: &Args) -> EvalResult<Value> {
 fn random_below(n: i64) -> i64 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     i64::from(nanos) % n
-}
-
-/// The skewness of a column: the third central moment over the second's 3/2 power.
-fn skew(_: &mut Interp, a: &Args) -> EvalResult<Value> {
-    let column = str_arg(a, "column", "_value")?;
-    out(Stream::per_table("skew", input(a)?, move |_, t| {
-        let v = floats(t.need(&column)?)?;
-        let n = v.len() as f64;
-        let result = if v.len() < 2 {
-            None
-        } else {
-            let mean = v.iter().sum::<f64>() / n;
-            let m2 = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-            let m3 = v.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
-            Some(m3 / m2.powf(1.5))
-        };
-        let col: ArrayRef = Arc::new(Float64Array::from(vec![result]));
-        Ok(vec![with_key_columns(&t, 1, vec![(column.clone(), col)])?])
-    }))
-}
-
-/// `now()` truncated to the start of its day in `option location`.
-fn today(i: &mut Interp, a: &Args) -> EvalResult<Value> {
-    const DAY: i64 = 86_400_000_000_000;
-    let location = super::window::location_arg(i, a)?;
-    let local = location.to_local(i.now);
-    Ok(Value::Time(location.to_utc(local - local.rem_euclid(DAY))))
 }
 
 /// `group(columns: groupColumns) |> reducer(column) |> group() |> top/bottom(n, columns: [column])`.
