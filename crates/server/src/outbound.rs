@@ -18,7 +18,7 @@ use flux::EvalError;
 use flux::outbound::{HttpRequest, HttpResponse, MAX_RESPONSE_BYTES, canonical_header};
 use tower::ServiceExt;
 
-use crate::auth::Principal;
+use crate::principal::{ActingAs, Principal};
 
 /// The HTTP clients queries share, and a way back into this server's API.
 #[derive(Debug, Default)]
@@ -132,12 +132,6 @@ impl Outbound {
         })
     }
 }
-
-/// A request made inside the server on behalf of a query's caller: the
-/// authentication middleware takes this principal as it is. Only the server
-/// can put it on a request; nothing a client sends can.
-#[derive(Debug, Clone)]
-pub(crate) struct ActingAs(pub(crate) Principal);
 
 /// A request a running query makes of this server. A query it starts runs in
 /// the calling query's admission slot: waiting for a slot of its own could

@@ -53,11 +53,7 @@ pub(crate) fn links(base: &str, opts: &FindOptions, filters: &[(&str, Option<Str
     let url = |params: &[(String, String)]| {
         let mut sorted = params.to_vec();
         sorted.sort();
-        let q = sorted
-            .iter()
-            .map(|(k, v)| format!("{}={}", crate::views::urlencode(k), crate::views::urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let q = sorted.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
         format!("{base}?{q}")
     };
     let mut links = json!({ "self": url(&params) });
@@ -79,6 +75,20 @@ pub(crate) fn links(base: &str, opts: &FindOptions, filters: &[(&str, Option<Str
         links["prev"] = json!(url(&prev));
     }
     links
+}
+
+/// A query parameter's name or value as Go's `url.QueryEscape` writes it
+/// (a space is `+`).
+pub(crate) fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

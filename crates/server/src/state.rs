@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::auth::Principal;
+use crate::principal::Principal;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -115,18 +115,6 @@ impl AppState {
         if let Some(s) = self.scheduler.get() {
             s.wake();
         }
-    }
-
-    /// Starts the task scheduler; it runs until `shutdown` resolves.
-    pub fn start_tasks(
-        &self,
-        config: tasks::Config,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> tokio::task::JoinHandle<()> {
-        let executor = Arc::new(crate::tasks::Executor { state: self.clone() });
-        let scheduler = tasks::Scheduler::new(Arc::clone(&self.meta), executor, config);
-        let _ = self.scheduler.set(Arc::clone(&scheduler));
-        tokio::spawn(scheduler.run(shutdown))
     }
 
     pub fn new(

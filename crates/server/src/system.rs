@@ -4,15 +4,32 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 
-use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::principal::Principal;
 use crate::state::AppState;
 use meta::auth::{ResourceType, is_operator};
 
 /// The InfluxDB release whose API oxiflux speaks; clients read it from `/ping` and `/health`.
 pub const INFLUXDB_VERSION: &str = "v2.7.12";
+
+/// This area's routes, in the order of `oss.yml`.
+pub(crate) fn routes() -> Vec<(String, MethodRouter<AppState>)> {
+    vec![
+        ("/api/v2".into(), get(routes_index)),
+        ("/api/v2/config".into(), get(config)),
+        ("/api/v2/flags".into(), get(flags)),
+        ("/health".into(), get(health)),
+        ("/metrics".into(), get(metrics)),
+        ("/ping".into(), get(ping).head(ping)),
+        ("/ready".into(), get(ready)),
+        ("/api/v2/resources".into(), get(resources)),
+        // Clients ask for the index with a trailing slash too.
+        ("/api/v2/".into(), get(routes_index)),
+    ]
+}
 
 pub(crate) async fn health() -> Json<Value> {
     Json(json!({
@@ -47,7 +64,7 @@ pub(crate) async fn ready(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-pub(crate) async fn routes() -> Json<Value> {
+pub(crate) async fn routes_index() -> Json<Value> {
     Json(json!({
         "authorizations": "/api/v2/authorizations",
         "buckets": "/api/v2/buckets",
