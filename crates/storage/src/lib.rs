@@ -29,8 +29,8 @@ mod wal;
 mod wire;
 
 pub use delete::{Condition, DeletePredicate, PredicateError};
-pub use engine::{BucketTarget, Storage, StorageConfig, WriteError, WriteOutcome};
-pub use error::{Error, Result};
+pub use engine::{BucketTarget, Storage, StorageConfig, WriteOutcome};
+pub use error::{Error, Result, WriteError};
 pub use memory::MemoryTables;
 pub use predicate::{Matcher, Predicate, Subject};
 pub use read::{Aggregate, FieldSeries, ReadApi, ScanRequest, WindowRequest};
