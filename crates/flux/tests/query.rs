@@ -41,9 +41,9 @@ impl Source for Engine {
             return Err(EvalError { message: "no such bucket".into() });
         }
         let t = storage::BucketTarget { bucket: 1, retention_ns: 0, shard_group_ns: 7 * 86_400_000_000_000 };
-        self.storage
-            .write(&t, lines, lineproto::Precision::Nanosecond, T0)
+        let batch = storage::Batch::parse(lines, lineproto::Precision::Nanosecond)
             .map_err(|e| EvalError { message: e.to_string() })?;
+        self.storage.write(&t, &batch, T0).map_err(|e| EvalError { message: e.to_string() })?;
         Ok(())
     }
 }
@@ -56,7 +56,9 @@ fn engine() -> Option<Rc<dyn Source>> {
         "cpu,host=a usage=1.5 {T0}\ncpu,host=a usage=2.5 {}\ncpu,host=b usage=3 {T0}\nmem,host=a free=10i {T0}\n",
         T0 + 10_000_000_000
     );
-    storage.write(&target, body.as_bytes(), lineproto::Precision::Nanosecond, T0).unwrap();
+    storage
+        .write(&target, &storage::Batch::parse(body.as_bytes(), lineproto::Precision::Nanosecond).unwrap(), T0)
+        .unwrap();
     Some(Rc::new(Engine { storage, _dir: dir }))
 }
 
@@ -145,7 +147,9 @@ fn varied() -> Option<Rc<dyn Source>> {
             body.push_str(&format!("mem,host=a free={}i {t}\n", 100 - step));
         }
     }
-    storage.write(&target, body.as_bytes(), lineproto::Precision::Nanosecond, T0).unwrap();
+    storage
+        .write(&target, &storage::Batch::parse(body.as_bytes(), lineproto::Precision::Nanosecond).unwrap(), T0)
+        .unwrap();
     Some(Rc::new(Engine { storage, _dir: dir }))
 }
 

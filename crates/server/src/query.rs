@@ -199,9 +199,10 @@ impl flux::Source for Source {
         };
         let now = time::now_ns();
         let precision = lineproto::Precision::Nanosecond;
-        let queued = crate::replicate::prepare(self.replications.as_deref(), target.bucket, lines, precision, now)
+        let batch = storage::Batch::parse(lines, precision).map_err(|e| err(format!("to: {e}")))?;
+        let queued = crate::replicate::prepare(self.replications.as_deref(), target.bucket, &batch, now)
             .map_err(|e| err(format!("to: {}", e.message)))?;
-        let outcome = self.storage.write(&target, lines, precision, now).map_err(|e| err(format!("to: {e}")))?;
+        let outcome = self.storage.write(&target, &batch, now).map_err(|e| err(format!("to: {e}")))?;
         if outcome.written > 0 {
             crate::replicate::enqueue(self.replications.as_deref(), queued)
                 .map_err(|e| err(format!("to: {}", e.message)))?;

@@ -4,20 +4,21 @@
 //! before the client hears 204. And the senders' targets, read from the
 //! metadata store (the remote's token opened only here).
 
-use lineproto::Precision;
 use meta::replications::Replication;
+use storage::Batch;
 
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 
-/// `body` as line protocol with every time in nanoseconds; a line without a
-/// time gets `default_time`, the time the local write gave it.
-pub(crate) fn ns_lines(body: &[u8], precision: Precision, default_time: i64) -> Vec<u8> {
+/// The lines of `batch` as line protocol with every time in nanoseconds; a
+/// line without a time gets `default_time`, the time the local write gave it.
+pub(crate) fn ns_lines(batch: &Batch<'_>, default_time: i64) -> Vec<u8> {
     use std::fmt::Write;
+    let body = batch.body();
     let mut out = String::with_capacity(body.len() + body.len() / 4);
-    for line in lineproto::parse(body, precision).flatten() {
-        out.push_str(line.series_key);
-        for (i, (k, v)) in line.fields.iter().enumerate() {
+    for line in batch.lines() {
+        out.push_str(line.series_key());
+        for (i, (k, v)) in line.fields().enumerate() {
             out.push(if i == 0 { ' ' } else { ',' });
             out.push_str(k.raw());
             out.push('=');
@@ -31,7 +32,7 @@ pub(crate) fn ns_lines(body: &[u8], precision: Precision, default_time: i64) -> 
                 lineproto::FieldValue::UInteger(n) => {
                     let _ = write!(out, "{n}u");
                 }
-                lineproto::FieldValue::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+                lineproto::FieldValue::Boolean(b) => out.push_str(if b { "true" } else { "false" }),
                 lineproto::FieldValue::String(s) => {
                     out.push('"');
                     out.push_str(s.raw());
@@ -39,7 +40,7 @@ pub(crate) fn ns_lines(body: &[u8], precision: Precision, default_time: i64) -> 
                 }
             }
         }
-        let _ = writeln!(out, " {}", line.timestamp.unwrap_or(default_time));
+        let _ = writeln!(out, " {}", line.timestamp().unwrap_or(default_time));
     }
     out.into_bytes()
 }
@@ -57,15 +58,14 @@ pub(crate) struct Queued {
 pub(crate) fn prepare(
     reps: Option<&replication::Replications>,
     bucket: u64,
-    body: &[u8],
-    precision: Precision,
+    batch: &Batch<'_>,
     now: i64,
 ) -> ApiResult<Option<Queued>> {
     let Some(reps) = reps else { return Ok(None) };
     if !reps.replicates(bucket) {
         return Ok(None);
     }
-    let lines = ns_lines(body, precision, precision.truncate(now));
+    let lines = ns_lines(batch, batch.precision().truncate(now));
     let room = reps.reserve(bucket, lines.len() as u64).map_err(full)?;
     Ok(Some(Queued { lines, room }))
 }

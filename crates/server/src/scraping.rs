@@ -271,10 +271,10 @@ async fn scrape(state: &AppState, target: &meta::documents::Document, interval: 
     state
         .storage(move |s| {
             let precision = lineproto::Precision::Nanosecond;
-            let queued = crate::replicate::prepare(reps.as_deref(), target.bucket, lines.as_bytes(), precision, now)?;
-            let outcome = s
-                .write(&target, lines.as_bytes(), precision, now)
+            let batch = storage::Batch::parse(lines.as_bytes(), precision)
                 .map_err(|e| crate::error::ApiError::internal(e.to_string()))?;
+            let queued = crate::replicate::prepare(reps.as_deref(), target.bucket, &batch, now)?;
+            let outcome = s.write(&target, &batch, now).map_err(|e| crate::error::ApiError::internal(e.to_string()))?;
             if outcome.written > 0 {
                 crate::replicate::enqueue(reps.as_deref(), queued)?;
             }

@@ -589,8 +589,9 @@ impl tasks::Executor for Executor {
             };
             let written = state
                 .storage(move |s| {
-                    s.write(&target, point.as_bytes(), lineproto::Precision::Nanosecond, now_ns())
-                        .map_err(|e| ApiError::internal(e.to_string()))
+                    let batch = storage::Batch::parse(point.as_bytes(), lineproto::Precision::Nanosecond)
+                        .map_err(|e| ApiError::internal(e.to_string()))?;
+                    s.write(&target, &batch, now_ns()).map_err(|e| ApiError::internal(e.to_string()))
                 })
                 .await;
             if let Err(e) = written {

@@ -15,7 +15,7 @@ use crate::v1;
 use lineproto::Precision;
 use meta::auth::{Action, Resource, ResourceType};
 use meta::buckets::Bucket;
-use storage::{BucketTarget, WriteError};
+use storage::{Batch, BucketTarget};
 
 /// Reads a write body: gunzips it if asked, and holds it to the size limit
 /// (after decompression, as InfluxDB does).
@@ -75,13 +75,11 @@ async fn write_to(
         .storage(move |s| {
             // A replicated bucket takes the write only when its queues have room,
             // and the write is queued for the remote before it is acknowledged.
-            let lines = crate::replicate::prepare(reps.as_deref(), target.bucket, &body, precision, now)?;
-            let outcome = s.write(&target, &body, precision, now).map_err(|e| match e {
-                WriteError::Parse(m) => ApiError::invalid(m),
-                WriteError::Storage(e) => {
-                    ApiError::internal(format!("unexpected error writing points to database: {e}"))
-                }
-            })?;
+            let batch = Batch::parse(&body, precision).map_err(|e| ApiError::invalid(e.to_string()))?;
+            let lines = crate::replicate::prepare(reps.as_deref(), target.bucket, &batch, now)?;
+            let outcome = s
+                .write(&target, &batch, now)
+                .map_err(|e| ApiError::internal(format!("unexpected error writing points to database: {e}")))?;
             if outcome.written > 0 {
                 crate::replicate::enqueue(reps.as_deref(), lines)?;
             }

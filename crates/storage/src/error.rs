@@ -17,13 +17,3 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Why a write was refused as a whole.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    /// The body is not valid line protocol (nothing was written).
-    #[error("{0}")]
-    Parse(String),
-    #[error(transparent)]
-    Storage(#[from] Error),
-}

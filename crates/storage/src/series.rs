@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use lineproto::Line;
+use lineproto::PointRef;
 
 /// The five field types of InfluxDB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -100,12 +100,12 @@ pub(crate) struct SeriesIndex {
 }
 
 impl SeriesIndex {
-    pub(crate) fn id_for(&mut self, line: &Line<'_>) -> u32 {
-        if let Some(&id) = self.by_raw.get(line.series_key) {
+    pub(crate) fn id_for(&mut self, point: &PointRef<'_, '_>) -> u32 {
+        if let Some(&id) = self.by_raw.get(point.series_key()) {
             return id;
         }
-        let tags = line.tags.iter().map(|(k, v)| (k.unescaped().into_owned(), v.unescaped().into_owned())).collect();
-        let key = SeriesKey::new(line.measurement.unescaped().into_owned(), tags);
+        let tags = point.tags().map(|(k, v)| (k.unescaped().into_owned(), v.unescaped().into_owned())).collect();
+        let key = SeriesKey::new(point.measurement().unescaped().into_owned(), tags);
         let id = match self.by_key.get(&key) {
             Some(&id) => id,
             None => {
@@ -116,7 +116,7 @@ impl SeriesIndex {
                 id
             }
         };
-        self.by_raw.insert(line.series_key.into(), id);
+        self.by_raw.insert(point.series_key().into(), id);
         id
     }
 }

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use lineproto::Line;
+use lineproto::PointRef;
 
 use super::state::{PartitionKey, PartitionSchema, State};
+use crate::batch::Batch;
 use crate::catalog::BucketCatalog;
 use crate::delete::DeletePredicate;
 use crate::error::{Error, Result};
@@ -44,11 +45,10 @@ pub(super) fn apply_entry(st: &mut State, objects: &Objects, entry: &Entry) -> R
     match entry {
         Entry::Write { bucket, shard_group_ns, retention_ns, precision, now, body } => {
             let precision = precision_from_code(*precision)?;
-            let lines: Vec<Line<'_>> = lineproto::parse(body, precision)
-                .collect::<std::result::Result<_, _>>()
+            let batch = Batch::parse(body, precision)
                 .map_err(|e| Error::Corrupt(format!("logged body no longer parses: {e}")))?;
             let target = BucketTarget { bucket: *bucket, retention_ns: *retention_ns, shard_group_ns: *shard_group_ns };
-            apply_lines(st, &target, lines, precision.truncate(*now), *now);
+            apply_lines(st, &target, batch.lines(), precision.truncate(*now), *now);
         }
         Entry::Delete { bucket, start, stop, predicate } => {
             let p = DeletePredicate::parse(predicate)
@@ -66,10 +66,9 @@ pub(super) fn apply_entry(st: &mut State, objects: &Objects, entry: &Entry) -> R
 /// Heap cost of one buffered point, for the snapshot threshold: its time and
 /// values, plus half again for the spare capacity of columns that grow by
 /// doubling, so that `--storage-cache-snapshot-memory-size` means real bytes.
-fn point_bytes(line: &Line<'_>) -> usize {
-    let exact = 8 + line
-        .fields
-        .iter()
+fn point_bytes(point: &PointRef<'_, '_>) -> usize {
+    let exact = 8 + point
+        .fields()
         .map(|(_, v)| match v {
             lineproto::FieldValue::String(s) => 25 + s.raw().len(),
             _ => 9,
@@ -80,10 +79,10 @@ fn point_bytes(line: &Line<'_>) -> usize {
 
 /// Applies parsed lines to the buffer, dropping points outside retention or in
 /// conflict with a field's type in their shard.
-pub(super) fn apply_lines<'a>(
+pub(super) fn apply_lines<'p, 'a: 'p>(
     st: &mut State,
     target: &BucketTarget,
-    lines: impl IntoIterator<Item = Line<'a>>,
+    lines: impl IntoIterator<Item = PointRef<'p, 'a>>,
     default_time: i64,
     now: i64,
 ) -> WriteOutcome {
@@ -94,32 +93,32 @@ pub(super) fn apply_lines<'a>(
     let bucket = st.buckets.entry(target.bucket).or_default();
     let cutoff = if target.retention_ns > 0 { now.saturating_sub(target.retention_ns) } else { i64::MIN };
     let sg = target.shard_group_ns.max(1);
-    for line in lines {
-        let time = line.timestamp.unwrap_or(default_time);
+    for point in lines {
+        let time = point.timestamp().unwrap_or(default_time);
         if time < cutoff {
             retention_dropped += 1;
             min_dropped = min_dropped.min(time);
             max_dropped = max_dropped.max(time);
             continue;
         }
-        let measurement = line.measurement.unescaped();
+        let measurement = point.measurement().unescaped();
         // A field named "time" is not stored; a point with nothing else is dropped.
-        let fields: Vec<_> = line.fields.iter().filter(|(k, _)| k.raw() != "time").cloned().collect();
-        if fields.is_empty() {
+        let fields = point.fields().filter(|(k, _)| k.raw() != "time");
+        if fields.clone().next().is_none() {
             out.dropped += 1;
             other_reason.get_or_insert_with(|| {
                 format!("invalid field name: input field \"time\" on measurement \"{measurement}\" is invalid")
             });
             continue;
         }
-        let sid = bucket.series.id_for(&line);
+        let sid = bucket.series.id_for(&point);
         let key = PartitionKey { shard_start: time.div_euclid(sg) * sg, measurement: Arc::from(&*measurement) };
         let schema = bucket
             .schemas
             .entry(key.clone())
             .or_insert_with(|| PartitionSchema { shard_duration: sg, ..Default::default() });
-        let conflict = fields.iter().find_map(|(k, v)| {
-            let t = FieldType::of(v);
+        let conflict = fields.clone().find_map(|(k, v)| {
+            let t = FieldType::of(&v);
             match schema.fields.get(&*k.unescaped()) {
                 Some(&have) if have != t => Some(format!(
                     "field type conflict: input field \"{}\" on measurement \"{measurement}\" is type {t}, already exists as type {have}",
@@ -133,14 +132,14 @@ pub(super) fn apply_lines<'a>(
             other_reason.get_or_insert(reason);
             continue;
         }
-        for (k, v) in &fields {
+        for (k, v) in fields.clone() {
             let k = k.unescaped();
             if !schema.fields.contains_key(&*k) {
-                schema.fields.insert(Arc::from(&*k), FieldType::of(v));
+                schema.fields.insert(Arc::from(&*k), FieldType::of(&v));
             }
         }
-        bucket.buffer.entry(key).or_default().entry(sid).or_default().push(time, &fields);
-        added_bytes += point_bytes(&line);
+        bucket.buffer.entry(key).or_default().entry(sid).or_default().push(time, fields);
+        added_bytes += point_bytes(&point);
         out.written += 1;
     }
     st.buffer_bytes += added_bytes;

@@ -9,17 +9,16 @@ mod worker;
 use std::path::Path;
 use std::sync::{Arc, RwLockReadGuard};
 
-use lineproto::Precision;
-
 pub use apply::{BucketTarget, WriteOutcome};
 use apply::{apply_lines, delete_in_buffer};
 pub use state::StorageConfig;
 pub(crate) use state::{BucketData, BufferedPartition, PartitionKey};
 use state::{Inner, State};
 
+use crate::batch::Batch;
 use crate::catalog::{BucketCatalog, Tombstone};
 use crate::delete::DeletePredicate;
-use crate::error::{Result, WriteError};
+use crate::error::Result;
 use crate::objects::Objects;
 use crate::wal::Wal;
 use crate::wire::{Entry, precision_code};
@@ -42,9 +41,6 @@ impl Drop for Storage {
         }
     }
 }
-
-/// Tag keys a point may not carry (InfluxDB refuses the whole request).
-const RESERVED_TAG_KEYS: &[&str] = &["_field", "_measurement", "time"];
 
 impl Storage {
     /// Opens the engine in `dir` (creating it): loads the catalogs, finishes any
@@ -83,40 +79,17 @@ impl Storage {
         self.inner.read_state()
     }
 
-    /// Writes a line-protocol body. Either the whole body is refused (a line does
-    /// not parse: nothing is written), or each point is written or dropped
-    /// (outside retention, field type conflict) and the outcome says which.
-    /// Returns only once the write is durable.
-    pub fn write(
-        &self,
-        target: &BucketTarget,
-        body: &[u8],
-        precision: Precision,
-        now: i64,
-    ) -> Result<WriteOutcome, WriteError> {
-        // Validate the whole body first (nothing is written if a line is bad),
-        // without keeping the parsed lines: the apply pass below parses again.
-        // Holding every line of several large requests at once cost more memory
-        // than the buffer itself.
-        for line in lineproto::parse(body, precision) {
-            let line = line.map_err(|e| WriteError::Parse(e.to_string()))?;
-            for (k, _) in &line.tags {
-                let k = k.unescaped();
-                if RESERVED_TAG_KEYS.contains(&&*k) {
-                    let text: String = line.series_key.chars().take(256).collect();
-                    return Err(WriteError::Parse(format!(
-                        "unable to parse '{text}': cannot use reserved tag key \"{k}\""
-                    )));
-                }
-            }
-        }
+    /// Writes a parsed body: each point is written or dropped (outside
+    /// retention, field type conflict) and the outcome says which. Returns only
+    /// once the write is durable (the log keeps the body as it came).
+    pub fn write(&self, target: &BucketTarget, batch: &Batch<'_>, now: i64) -> Result<WriteOutcome> {
+        let precision = batch.precision();
         let default_time = precision.truncate(now);
         let inner = &self.inner;
         inner.wait_for_room();
         let (seq, outcome, full) = {
             let mut st = inner.write_state();
-            let lines = lineproto::parse(body, precision).filter_map(std::result::Result::ok);
-            let outcome = apply_lines(&mut st, target, lines, default_time, now);
+            let outcome = apply_lines(&mut st, target, batch.lines(), default_time, now);
             st.last_write = time::now_ns();
             let seq = (outcome.written > 0).then(|| {
                 let header = Entry::write_header(
@@ -126,7 +99,7 @@ impl Storage {
                     precision_code(precision),
                     now,
                 );
-                inner.wal.append_parts(&[&header, body])
+                inner.wal.append_parts(&[&header, batch.body()])
             });
             (seq, outcome, st.buffer_bytes >= inner.config.cache_snapshot_memory_size)
         };
