@@ -191,6 +191,7 @@ impl Inner {
                 .unwrap_or_else(|e| e.into_inner().0);
         }
     }
+
     fn snapshot_locked(&self) -> Result<()> {
         let (frozen, closed) = {
             let mut st = self.write_state();
