@@ -289,9 +289,9 @@ impl flux::Source for Engine {
         let name = target.bucket.clone().or_else(|| target.bucket_id.clone()).unwrap_or_default();
         let t =
             storage::BucketTarget { bucket: self.id(&name), retention_ns: 0, shard_group_ns: 7 * 86_400_000_000_000 };
-        self.storage
-            .write(&t, lines, lineproto::Precision::Nanosecond, NOW)
+        let batch = storage::Batch::parse(lines, lineproto::Precision::Nanosecond)
             .map_err(|e| flux::EvalError::invalid(e.to_string()))?;
+        self.storage.write(&t, &batch, NOW).map_err(|e| flux::EvalError::invalid(e.to_string()))?;
         Ok(())
     }
 }

@@ -43,9 +43,9 @@ impl Source for Engine {
             return Err(EvalError::invalid("no such bucket"));
         }
         let t = storage::BucketTarget { bucket: 1, retention_ns: 0, shard_group_ns: 7 * 86_400_000_000_000 };
-        self.storage
-            .write(&t, lines, lineproto::Precision::Nanosecond, T0)
+        let batch = storage::Batch::parse(lines, lineproto::Precision::Nanosecond)
             .map_err(|e| EvalError::invalid(e.to_string()))?;
+        self.storage.write(&t, &batch, T0).map_err(|e| EvalError::invalid(e.to_string()))?;
         Ok(())
     }
 }
@@ -69,7 +69,9 @@ fn varied() -> Option<Rc<dyn Source>> {
             body.push_str(&format!("mem,host=a free={}i {t}\n", 100 - step));
         }
     }
-    storage.write(&target, body.as_bytes(), lineproto::Precision::Nanosecond, T0).unwrap();
+    storage
+        .write(&target, &storage::Batch::parse(body.as_bytes(), lineproto::Precision::Nanosecond).unwrap(), T0)
+        .unwrap();
     Some(Rc::new(Engine { storage, _dir: dir }))
 }
 

@@ -1,8 +1,9 @@
 //! Parser throughput on TSBS-devops-like `cpu` lines (10 tags, 10 float fields),
-//! ours against the `influxdb-line-protocol` crate, in bytes per second.
+//! ours (line by line, and a whole body kept as `Points`) against the
+//! `influxdb-line-protocol` crate, in bytes per second.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use lineproto::{Precision, parse};
+use lineproto::{Points, Precision, parse};
 
 fn cpu_lines(n: usize) -> String {
     let mut out = String::new();
@@ -30,6 +31,16 @@ fn bench(c: &mut Criterion) {
             for line in parse(body.as_bytes(), Precision::Nanosecond) {
                 fields += line.expect("valid").fields.len();
             }
+            assert_eq!(fields, 50_000);
+        })
+    });
+    g.bench_function("oxiflux_lineproto_points", |b| {
+        b.iter(|| {
+            let mut points = Points::new(body.as_bytes(), Precision::Nanosecond);
+            while let Some(line) = points.parse_next() {
+                line.expect("valid");
+            }
+            let fields: usize = points.iter().map(|p| p.fields().len()).sum();
             assert_eq!(fields, 50_000);
         })
     });

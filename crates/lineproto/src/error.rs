@@ -35,6 +35,8 @@ pub enum ErrorKind {
     TrailingText,
     #[error("duplicate tags")]
     DuplicateTags,
+    #[error("line longer than 4 GiB")]
+    LineTooLong,
 }
 
 /// A line that could not be parsed: where, what, and the line itself.

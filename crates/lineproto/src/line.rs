@@ -1,20 +1,69 @@
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
-/// A name or value as written in the body, still escaped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Token<'a> {
-    raw: &'a str,
-    /// The characters a backslash escapes in this kind of token.
-    escapable: &'static [u8],
+/// The characters a backslash escapes in one kind of token; a backslash before
+/// anything else is kept as written.
+pub trait Escapes {
+    const CHARS: &'static [u8];
 }
 
-pub(crate) const MEASUREMENT_ESCAPES: &[u8] = b", ";
-pub(crate) const KEY_ESCAPES: &[u8] = b",= ";
-pub(crate) const STRING_ESCAPES: &[u8] = b"\"\\";
+/// A measurement escapes `,` and space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeasurementEscapes {}
 
-impl<'a> Token<'a> {
-    pub(crate) fn new(raw: &'a str, escapable: &'static [u8]) -> Self {
-        Self { raw, escapable }
+/// A tag key, tag value or field key escapes `,`, `=` and space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEscapes {}
+
+/// A string field value escapes `"` and `\`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringEscapes {}
+
+impl Escapes for MeasurementEscapes {
+    const CHARS: &'static [u8] = b", ";
+}
+
+impl Escapes for KeyEscapes {
+    const CHARS: &'static [u8] = b",= ";
+}
+
+impl Escapes for StringEscapes {
+    const CHARS: &'static [u8] = b"\"\\";
+}
+
+/// A name or value as written in the body, still escaped. Its kind (`E`) says
+/// which escapes it holds, so a token is no more than the text it borrows.
+pub struct Token<'a, E = KeyEscapes> {
+    raw: &'a str,
+    kind: PhantomData<E>,
+}
+
+impl<E> Clone for Token<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Token<'_, E> {}
+
+impl<E> PartialEq for Token<'_, E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl<E> Eq for Token<'_, E> {}
+
+impl<E> fmt::Debug for Token<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Token").field(&self.raw).finish()
+    }
+}
+
+impl<'a, E: Escapes> Token<'a, E> {
+    pub(crate) fn new(raw: &'a str) -> Self {
+        Self { raw, kind: PhantomData }
     }
 
     /// The token exactly as written.
@@ -34,7 +83,7 @@ impl<'a> Token<'a> {
             out.push_str(&rest[..pos]);
             let after = &rest[pos + 1..];
             match after.as_bytes().first() {
-                Some(c) if self.escapable.contains(c) => {
+                Some(c) if E::CHARS.contains(c) => {
                     out.push(*c as char);
                     rest = &after[1..];
                 }
@@ -56,7 +105,7 @@ pub enum FieldValue<'a> {
     Integer(i64),
     UInteger(u64),
     /// A string, still escaped (`\"` and `\\`).
-    String(Token<'a>),
+    String(Token<'a, StringEscapes>),
     Boolean(bool),
 }
 
@@ -78,7 +127,7 @@ impl FieldValue<'_> {
 pub struct Line<'a> {
     /// Measurement and tag set exactly as written (up to the first unescaped space).
     pub series_key: &'a str,
-    pub measurement: Token<'a>,
+    pub measurement: Token<'a, MeasurementEscapes>,
     /// Tags in the order written.
     pub tags: Vec<(Token<'a>, Token<'a>)>,
     /// Fields in the order written (a repeated key: the last one counts).

@@ -1,7 +1,8 @@
 //! The scanner: one pass over the body, byte by byte, no copies.
 
 use crate::error::{ErrorKind, ParseError};
-use crate::line::{FieldValue, KEY_ESCAPES, Line, MEASUREMENT_ESCAPES, STRING_ESCAPES, Token};
+use crate::line::{Escapes, KeyEscapes, Line, MeasurementEscapes, StringEscapes, Token};
+use crate::points::{FieldAt, LineAt, NO_TIME, PointRef, TagAt, ValueAt};
 use crate::precision::Precision;
 
 /// The smallest and largest timestamps InfluxDB stores (its `MinNanoTime`, `MaxNanoTime`).
@@ -11,12 +12,33 @@ const MAX_TIME: i64 = i64::MAX - 1;
 /// Parses a body of line protocol. Timestamps are scaled from `precision` to
 /// nanoseconds; lines without one get `None` (the caller supplies server time).
 pub fn parse(body: &[u8], precision: Precision) -> Lines<'_> {
-    Lines { body, text: None, pos: 0, line_no: 0, precision, failed: false }
+    Lines { scanner: Scanner::new(body, precision), tags: Vec::new(), fields: Vec::new() }
 }
 
 /// An iterator over the points of a body; stops after the first error.
 #[derive(Debug)]
 pub struct Lines<'a> {
+    scanner: Scanner<'a>,
+    /// The current line's tags and fields, before they become its own arrays.
+    tags: Vec<TagAt>,
+    fields: Vec<FieldAt>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = Result<Line<'a>, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.tags.clear();
+        self.fields.clear();
+        let at = self.scanner.next_line(&mut self.tags, &mut self.fields)?;
+        Some(at.map(|at| PointRef::new(self.scanner.text(), at, &self.tags, &self.fields).to_line()))
+    }
+}
+
+/// Walks a body line by line, appending each line's tags and fields to the
+/// caller's arrays.
+#[derive(Debug)]
+pub(crate) struct Scanner<'a> {
     body: &'a [u8],
     /// The body once known to be UTF-8 (checked on first use, in one pass).
     text: Option<&'a str>,
@@ -26,10 +48,32 @@ pub struct Lines<'a> {
     failed: bool,
 }
 
-impl<'a> Iterator for Lines<'a> {
-    type Item = Result<Line<'a>, ParseError>;
+impl<'a> Scanner<'a> {
+    pub(crate) fn new(body: &'a [u8], precision: Precision) -> Self {
+        Self { body, text: None, pos: 0, line_no: 0, precision, failed: false }
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The body as text, once a line has been read.
+    pub(crate) fn text(&self) -> &'a str {
+        self.text.unwrap_or_default()
+    }
+
+    pub(crate) fn body_len(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn consumed(&self) -> usize {
+        self.pos
+    }
+
+    /// The next line, its tags and fields appended to `tags` and `fields`;
+    /// `None` at the end, and after an error.
+    pub(crate) fn next_line(
+        &mut self,
+        tags: &mut Vec<TagAt>,
+        fields: &mut Vec<FieldAt>,
+    ) -> Option<Result<LineAt, ParseError>> {
         if self.failed {
             return None;
         }
@@ -76,7 +120,7 @@ impl<'a> Iterator for Lines<'a> {
                 _ => {}
             }
             let mut cur = Cursor { text, b, pos: start, line_start: start, line_no: self.line_no };
-            let result = cur.line(self.precision);
+            let result = cur.line(self.precision, tags, fields);
             self.pos = cur.pos;
             if result.is_err() {
                 self.failed = true;
@@ -133,17 +177,18 @@ impl<'a> Cursor<'a> {
         ParseError { line: self.line_no, column, kind, text }
     }
 
-    fn token(&self, start: usize, escapes: &'static [u8]) -> Token<'a> {
-        Token::new(&self.text[start..self.pos], escapes)
+    /// `pos` as an offset from the line's start (checked once the line is read).
+    fn at(&self, pos: usize) -> u32 {
+        (pos - self.line_start) as u32
     }
 
     /// Scans a measurement, tag key or field key up to an unescaped byte in `stops`.
     /// Control characters may not appear in these.
-    fn scan_name(&mut self, escapes: &'static [u8], stops: &[u8]) -> Result<(), ParseError> {
+    fn scan_name<E: Escapes>(&mut self, stops: &[u8]) -> Result<(), ParseError> {
         while let Some(&c) = self.b.get(self.pos) {
             if c == b'\\' {
                 match self.b.get(self.pos + 1) {
-                    Some(n) if escapes.contains(n) => {
+                    Some(n) if E::CHARS.contains(n) => {
                         self.pos += 2;
                         continue;
                     }
@@ -159,20 +204,26 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
-    fn line(&mut self, precision: Precision) -> Result<Line<'a>, ParseError> {
+    /// Reads one line, appending its tags and fields to `tags` and `fields`.
+    fn line(
+        &mut self,
+        precision: Precision,
+        tags: &mut Vec<TagAt>,
+        fields: &mut Vec<FieldAt>,
+    ) -> Result<LineAt, ParseError> {
         let start = self.pos;
-        self.scan_name(MEASUREMENT_ESCAPES, b", ")?;
+        self.scan_name::<MeasurementEscapes>(b", ")?;
         if self.pos == start {
             return Err(self.err(ErrorKind::MissingMeasurement));
         }
-        let measurement = self.token(start, MEASUREMENT_ESCAPES);
-        let mut tags = Vec::new();
+        let measurement_end = self.at(self.pos);
+        let first_tag = tags.len();
         while self.b.get(self.pos) == Some(&b',') {
             self.pos += 1;
             tags.push(self.tag()?);
         }
-        let series_key = &self.text[start..self.pos];
-        if has_duplicate_keys(&tags) {
+        let key_end = self.at(self.pos);
+        if has_duplicate_keys(&self.text[start..self.pos], measurement_end, &tags[first_tag..]) {
             return Err(self.err(ErrorKind::DuplicateTags));
         }
         if self.b.get(self.pos) != Some(&b' ') {
@@ -181,7 +232,7 @@ impl<'a> Cursor<'a> {
         while self.b.get(self.pos) == Some(&b' ') {
             self.pos += 1;
         }
-        let mut fields = Vec::new();
+        let first_field = fields.len();
         loop {
             fields.push(self.field()?);
             match self.b.get(self.pos) {
@@ -189,30 +240,41 @@ impl<'a> Cursor<'a> {
                 _ => break,
             }
         }
-        let timestamp = self.timestamp(precision)?;
+        let time = self.timestamp(precision)?.unwrap_or(NO_TIME);
+        if self.pos - start > u32::MAX as usize {
+            return Err(self.err(ErrorKind::LineTooLong));
+        }
         // Consume the line end.
         match self.b.get(self.pos) {
             Some(b'\r') => self.pos += 2,
             Some(b'\n') => self.pos += 1,
             _ => {}
         }
-        Ok(Line { series_key, measurement, tags, fields, timestamp, line_no: self.line_no })
+        Ok(LineAt {
+            start,
+            measurement_end,
+            key_end,
+            tags: (tags.len() - first_tag) as u32,
+            fields: (fields.len() - first_field) as u32,
+            time,
+            line_no: self.line_no,
+        })
     }
 
-    fn tag(&mut self) -> Result<(Token<'a>, Token<'a>), ParseError> {
+    fn tag(&mut self) -> Result<TagAt, ParseError> {
         let start = self.pos;
-        self.scan_name(KEY_ESCAPES, b",= ")?;
+        self.scan_name::<KeyEscapes>(b",= ")?;
         if self.pos == start {
             return Err(self.err(ErrorKind::MissingTagKey));
         }
-        let key = self.token(start, KEY_ESCAPES);
+        let key_end = self.at(self.pos);
         if self.b.get(self.pos) != Some(&b'=') {
             return Err(self.err(ErrorKind::ExpectedEquals));
         }
         self.pos += 1;
         let start = self.pos;
         while let Some(&c) = self.b.get(self.pos) {
-            if c == b'\\' && self.b.get(self.pos + 1).is_some_and(|n| KEY_ESCAPES.contains(n)) {
+            if c == b'\\' && self.b.get(self.pos + 1).is_some_and(|n| KeyEscapes::CHARS.contains(n)) {
                 self.pos += 2;
                 continue;
             }
@@ -224,16 +286,16 @@ impl<'a> Cursor<'a> {
         if self.pos == start {
             return Err(self.err(ErrorKind::MissingTagValue));
         }
-        Ok((key, self.token(start, KEY_ESCAPES)))
+        Ok(TagAt { key_end, value_end: self.at(self.pos) })
     }
 
-    fn field(&mut self) -> Result<(Token<'a>, FieldValue<'a>), ParseError> {
+    fn field(&mut self) -> Result<FieldAt, ParseError> {
         let start = self.pos;
-        self.scan_name(KEY_ESCAPES, b",= ")?;
+        self.scan_name::<KeyEscapes>(b",= ")?;
         if self.pos == start {
             return Err(self.err(ErrorKind::MissingFieldKey));
         }
-        let key = self.token(start, KEY_ESCAPES);
+        let key = (self.at(start), self.at(self.pos));
         if self.b.get(self.pos) != Some(&b'=') {
             return Err(self.err(ErrorKind::ExpectedEquals));
         }
@@ -247,16 +309,16 @@ impl<'a> Cursor<'a> {
                         self.pos = start - 1;
                         return Err(self.err(ErrorKind::UnbalancedQuotes));
                     }
-                    Some(b'\\') if self.b.get(self.pos + 1).is_some_and(|n| STRING_ESCAPES.contains(n)) => {
+                    Some(b'\\') if self.b.get(self.pos + 1).is_some_and(|n| StringEscapes::CHARS.contains(n)) => {
                         self.pos += 2
                     }
                     Some(b'"') => break,
                     Some(_) => self.pos += 1,
                 }
             }
-            let value = self.token(start, STRING_ESCAPES);
+            let value = ValueAt::String(self.at(start), self.at(self.pos));
             self.pos += 1;
-            return Ok((key, FieldValue::String(value)));
+            return Ok(FieldAt { key, value });
         }
         let start = self.pos;
         while let Some(&c) = self.b.get(self.pos) {
@@ -273,7 +335,7 @@ impl<'a> Cursor<'a> {
                 return Err(self.err(kind));
             }
         };
-        Ok((key, value))
+        Ok(FieldAt { key, value })
     }
 
     fn timestamp(&mut self, precision: Precision) -> Result<Option<i64>, ParseError> {
@@ -319,27 +381,33 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn has_duplicate_keys(tags: &[(Token<'_>, Token<'_>)]) -> bool {
+/// Whether two of a line's tags (of the series key `key`) have the same key.
+fn has_duplicate_keys(key: &str, measurement_end: u32, tags: &[TagAt]) -> bool {
+    let keys = || {
+        let mut start = measurement_end as usize + 1;
+        tags.iter().map(move |t| {
+            let k: Token<'_> = Token::new(&key[start..t.key_end as usize]);
+            start = t.value_end as usize + 1;
+            k
+        })
+    };
     if tags.len() <= 8 {
-        return tags
-            .iter()
-            .enumerate()
-            .any(|(i, (k, _))| tags[..i].iter().any(|(j, _)| j.unescaped() == k.unescaped()));
+        return keys().enumerate().any(|(i, k)| keys().take(i).any(|j| j.unescaped() == k.unescaped()));
     }
-    let mut keys: Vec<_> = tags.iter().map(|(k, _)| k.unescaped()).collect();
+    let mut keys: Vec<_> = keys().map(|k| k.unescaped()).collect();
     keys.sort_unstable();
     keys.windows(2).any(|w| w[0] == w[1])
 }
 
 /// Classifies and parses an unquoted field value.
-fn scalar(raw: &str) -> Result<FieldValue<'static>, ErrorKind> {
+fn scalar(raw: &str) -> Result<ValueAt, ErrorKind> {
     let bytes = raw.as_bytes();
     let Some(&last) = bytes.last() else {
         return Err(ErrorKind::MissingFieldValue);
     };
     match raw {
-        "t" | "T" | "true" | "True" | "TRUE" => return Ok(FieldValue::Boolean(true)),
-        "f" | "F" | "false" | "False" | "FALSE" => return Ok(FieldValue::Boolean(false)),
+        "t" | "T" | "true" | "True" | "TRUE" => return Ok(ValueAt::Boolean(true)),
+        "f" | "F" | "false" | "False" | "FALSE" => return Ok(ValueAt::Boolean(false)),
         _ => {}
     }
     let digits_only = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
@@ -350,14 +418,14 @@ fn scalar(raw: &str) -> Result<FieldValue<'static>, ErrorKind> {
             if !digits_only(unsigned) {
                 return Err(ErrorKind::InvalidFieldValue("not an integer"));
             }
-            body.parse().map(FieldValue::Integer).map_err(|_| ErrorKind::OutOfRange)
+            body.parse().map(ValueAt::Integer).map_err(|_| ErrorKind::OutOfRange)
         }
         b'u' => {
             let body = &raw[..raw.len() - 1];
             if !digits_only(body) {
                 return Err(ErrorKind::InvalidFieldValue("not an unsigned integer"));
             }
-            body.parse().map(FieldValue::UInteger).map_err(|_| ErrorKind::OutOfRange)
+            body.parse().map(ValueAt::UInteger).map_err(|_| ErrorKind::OutOfRange)
         }
         _ => {
             // A float: digits with an optional sign, point and exponent. Rust's
@@ -370,7 +438,7 @@ fn scalar(raw: &str) -> Result<FieldValue<'static>, ErrorKind> {
                 return Err(ErrorKind::InvalidFieldValue("unrecognized type"));
             }
             match raw.parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(FieldValue::Float(v)),
+                Ok(v) if v.is_finite() => Ok(ValueAt::Float(v)),
                 Ok(_) => Err(ErrorKind::OutOfRange),
                 Err(_) => Err(ErrorKind::InvalidFieldValue("not a number")),
             }
@@ -381,6 +449,7 @@ fn scalar(raw: &str) -> Result<FieldValue<'static>, ErrorKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::line::FieldValue;
 
     fn one(s: &str) -> Line<'_> {
         let mut it = parse(s.as_bytes(), Precision::Nanosecond);

@@ -128,6 +128,18 @@ impl From<flux::EvalError> for ApiError {
     }
 }
 
+/// A write the one write path did not store, as `/api/v2/write` answers it.
+impl From<crate::ingest::IngestError> for ApiError {
+    fn from(e: crate::ingest::IngestError) -> Self {
+        use crate::ingest::IngestError as E;
+        match e {
+            E::Invalid(e) => Self::invalid(e.to_string()),
+            e @ E::QueueFull(_) => Self::new(Code::Unavailable, e.to_string()),
+            E::Storage(e) => Self::internal(format!("unexpected error writing points to database: {e}")),
+        }
+    }
+}
+
 impl From<meta::Error> for ApiError {
     fn from(e: meta::Error) -> Self {
         use meta::Error as E;

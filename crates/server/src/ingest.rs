@@ -1,21 +1,101 @@
-//! Where local writes meet replication: a write to a replicated bucket is
-//! refused while one of its queues is full, and once it is durable locally
-//! it is appended, as line protocol with nanosecond times, to each queue
-//! before the client hears 204. And the senders' targets, read from the
-//! metadata store (the remote's token opened only here).
+//! The one way points go into a bucket, whoever sends them: `/api/v2/write`
+//! and v1 `/write`, Flux `to()`, the scrapers and the task scheduler's run
+//! records (restores and upgrades, as they come, too). [`Ingest::write`]
+//! owns the order that makes a write durable and its replication lossless:
+//! the bucket becomes a storage target, the body is parsed once into a
+//! [`Batch`], room is reserved in each of the bucket's replication queues
+//! (or the write is refused before anything is stored), storage writes it
+//! durably, and the same parsed lines go into the reserved room.
+//!
+//! Every write replicates, as InfluxDB 2.7's do (its points writer is the
+//! replication service for HTTP writes, Flux, scrapers and task records
+//! alike). Nothing here knows HTTP: callers check the caller's permission
+//! and turn the outcome or the [`IngestError`] into their own answer.
+
+use std::sync::Arc;
 
 use lineproto::Precision;
+use meta::buckets::Bucket;
+use storage::{Batch, BucketTarget, WriteOutcome};
 
-use crate::error::{ApiError, ApiResult, Code};
+/// Why a write was not stored.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum IngestError {
+    /// A line does not parse or carries a reserved tag key: nothing was written.
+    #[error(transparent)]
+    Invalid(#[from] storage::WriteError),
+    /// A replication queue of the bucket is full: nothing was written.
+    #[error("{0}: writes to this bucket are refused until the remote catches up (or the queue is made larger)")]
+    QueueFull(#[from] replication::EnqueueError),
+    /// The storage engine failed.
+    #[error("{0}")]
+    Storage(#[from] storage::Error),
+}
 
-/// `body` as line protocol with every time in nanoseconds; a line without a
-/// time gets `default_time`, the time the local write gave it.
-pub(crate) fn ns_lines(body: &[u8], precision: Precision, default_time: i64) -> Vec<u8> {
+/// Where writes go: storage and the replication queues.
+#[derive(Debug, Clone)]
+pub(crate) struct Ingest {
+    pub(crate) storage: Arc<storage::Storage>,
+    pub(crate) replications: Option<Arc<replication::Replications>>,
+}
+
+/// What a write to a replicated bucket will append to its queues, with the
+/// room held there for it (dropped unused, the room is given back).
+struct Queued {
+    lines: Vec<u8>,
+    room: replication::Reservation,
+}
+
+impl Ingest {
+    /// Writes `body` (line protocol, times in `precision`; a line without a
+    /// time gets `now`) into `bucket`. Returns once the write is durable and
+    /// queued for every replication of the bucket; the outcome says which
+    /// points were dropped (outside retention, a field type conflict).
+    pub(crate) fn write(
+        &self,
+        bucket: &Bucket,
+        body: &[u8],
+        precision: Precision,
+        now: i64,
+    ) -> Result<WriteOutcome, IngestError> {
+        let target = BucketTarget {
+            bucket: bucket.id.get(),
+            retention_ns: bucket.retention_seconds.saturating_mul(time::SECOND),
+            shard_group_ns: bucket.shard_group_seconds.saturating_mul(time::SECOND),
+        };
+        let batch = Batch::parse(body, precision)?;
+        let queued = self.reserve(target.bucket, &batch, now)?;
+        let outcome = self.storage.write(&target, &batch, now)?;
+        if outcome.written > 0
+            && let (Some(reps), Some(Queued { lines, room })) = (&self.replications, queued)
+        {
+            reps.enqueue_reserved(room, &lines)?;
+        }
+        Ok(outcome)
+    }
+
+    /// What the bucket's replications will be sent, with room reserved for
+    /// it in their queues (`None` when the bucket is not replicated).
+    fn reserve(&self, bucket: u64, batch: &Batch<'_>, now: i64) -> Result<Option<Queued>, IngestError> {
+        let Some(reps) = &self.replications else { return Ok(None) };
+        if !reps.replicates(bucket) {
+            return Ok(None);
+        }
+        let lines = ns_lines(batch, batch.precision().truncate(now));
+        let room = reps.reserve(bucket, lines.len() as u64)?;
+        Ok(Some(Queued { lines, room }))
+    }
+}
+
+/// The lines of `batch` as line protocol with every time in nanoseconds; a
+/// line without a time gets `default_time`, the time the local write gave it.
+fn ns_lines(batch: &Batch<'_>, default_time: i64) -> Vec<u8> {
     use std::fmt::Write;
+    let body = batch.body();
     let mut out = String::with_capacity(body.len() + body.len() / 4);
-    for line in lineproto::parse(body, precision).flatten() {
-        out.push_str(line.series_key);
-        for (i, (k, v)) in line.fields.iter().enumerate() {
+    for line in batch.lines() {
+        out.push_str(line.series_key());
+        for (i, (k, v)) in line.fields().enumerate() {
             out.push(if i == 0 { ' ' } else { ',' });
             out.push_str(k.raw());
             out.push('=');
@@ -29,7 +109,7 @@ pub(crate) fn ns_lines(body: &[u8], precision: Precision, default_time: i64) -> 
                 lineproto::FieldValue::UInteger(n) => {
                     let _ = write!(out, "{n}u");
                 }
-                lineproto::FieldValue::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+                lineproto::FieldValue::Boolean(b) => out.push_str(if b { "true" } else { "false" }),
                 lineproto::FieldValue::String(s) => {
                     out.push('"');
                     out.push_str(s.raw());
@@ -37,48 +117,7 @@ pub(crate) fn ns_lines(body: &[u8], precision: Precision, default_time: i64) -> 
                 }
             }
         }
-        let _ = writeln!(out, " {}", line.timestamp.unwrap_or(default_time));
+        let _ = writeln!(out, " {}", line.timestamp().unwrap_or(default_time));
     }
     out.into_bytes()
-}
-
-/// What a write to a replicated bucket will append to its queues, with the
-/// room held there for it.
-pub(crate) struct Queued {
-    lines: Vec<u8>,
-    room: replication::Reservation,
-}
-
-/// A write about to go to `bucket`: what its replications will be sent (or
-/// `None` when the bucket is not replicated), with room reserved in their
-/// queues; refused while a queue is full, before anything is written.
-pub(crate) fn prepare(
-    reps: Option<&replication::Replications>,
-    bucket: u64,
-    body: &[u8],
-    precision: Precision,
-    now: i64,
-) -> ApiResult<Option<Queued>> {
-    let Some(reps) = reps else { return Ok(None) };
-    if !reps.replicates(bucket) {
-        return Ok(None);
-    }
-    let lines = ns_lines(body, precision, precision.truncate(now));
-    let room = reps.reserve(bucket, lines.len() as u64).map_err(full)?;
-    Ok(Some(Queued { lines, room }))
-}
-
-/// After the local write is durable: the lines go to each replication's
-/// queue, into the room reserved for them (dropping `queued` instead, when the
-/// local write failed, gives the room back).
-pub(crate) fn enqueue(reps: Option<&replication::Replications>, queued: Option<Queued>) -> ApiResult<()> {
-    let (Some(reps), Some(Queued { lines, room })) = (reps, queued) else { return Ok(()) };
-    reps.enqueue_reserved(room, &lines).map_err(full)
-}
-
-fn full(e: replication::EnqueueError) -> ApiError {
-    ApiError::new(
-        Code::Unavailable,
-        format!("{e}: writes to this bucket are refused until the remote catches up (or the queue is made larger)"),
-    )
 }

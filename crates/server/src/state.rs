@@ -141,15 +141,19 @@ impl AppState {
         }
     }
 
+    /// Where writes go: the one write path, over this server's storage and
+    /// replication queues.
+    pub(crate) fn ingest(&self) -> crate::ingest::Ingest {
+        crate::ingest::Ingest { storage: Arc::clone(&self.storage), replications: self.replications.clone() }
+    }
+
     /// Runs CPU- or disk-bound storage work on the blocking pool.
     pub async fn storage<T: Send + 'static>(
         &self,
         f: impl FnOnce(&storage::Storage) -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<T> {
         let s = Arc::clone(&self.storage);
-        tokio::task::spawn_blocking(move || f(&s))
-            .await
-            .map_err(|e| ApiError::internal(format!("storage task failed: {e}")))?
+        blocking(move || f(&s)).await
     }
 
     /// Runs a metadata call on the blocking pool: SQLite and bcrypt must not
@@ -164,4 +168,9 @@ impl AppState {
             .await
             .map_err(|e| ApiError::internal(format!("metadata task failed: {e}")))?
     }
+}
+
+/// Runs blocking work (disk, fsync, CPU) on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("storage task failed: {e}")))?
 }

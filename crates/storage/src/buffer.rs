@@ -133,13 +133,17 @@ impl SeriesData {
     }
 
     /// Appends one point. The caller has checked the field types against the schema.
-    pub(crate) fn push(&mut self, time: i64, fields: &[(lineproto::Token<'_>, lineproto::FieldValue<'_>)]) {
+    pub(crate) fn push<'a>(
+        &mut self,
+        time: i64,
+        fields: impl IntoIterator<Item = (lineproto::Token<'a>, lineproto::FieldValue<'a>)>,
+    ) {
         if self.times.last().is_some_and(|&last| time <= last) {
             self.ordered = false;
         }
         let row = self.times.len();
         self.times.push(time);
-        for (i, (key, value)) in fields.iter().enumerate() {
+        for (i, (key, value)) in fields.into_iter().enumerate() {
             let key = key.unescaped();
             // Points of a series usually carry the same fields in the same order.
             let col = match self.fields.get(i) {
@@ -147,7 +151,7 @@ impl SeriesData {
                 _ => match self.fields.iter().position(|c| *c.name == *key) {
                     Some(p) => p,
                     None => {
-                        let mut values = Values::new(FieldType::of(value));
+                        let mut values = Values::new(FieldType::of(&value));
                         for _ in 0..row {
                             values.push_null();
                         }
@@ -163,7 +167,7 @@ impl SeriesData {
                 c.values.retain(&(0..c.values.len()).map(|j| j != row).collect::<Vec<_>>());
                 c.valid.pop();
             }
-            if c.values.push(value) {
+            if c.values.push(&value) {
                 c.valid.push(true);
             } else {
                 c.values.push_null();
@@ -231,7 +235,7 @@ mod tests {
     fn push_all(s: &mut SeriesData, body: &str) {
         for l in parse(body.as_bytes(), Precision::Nanosecond) {
             let l = l.unwrap();
-            s.push(l.timestamp.unwrap(), &l.fields);
+            s.push(l.timestamp.unwrap(), l.fields.iter().copied());
         }
     }
 

@@ -1,8 +1,9 @@
 //! The oxiflux storage engine: time series in, time series out.
 //!
-//! Writes arrive as line protocol for one bucket ([`Storage::write`]); each is
-//! appended to the write-ahead log and fsynced before the call returns (many
-//! concurrent writers share one fsync), then lives in the in-memory buffer.
+//! Writes arrive as line protocol for one bucket, parsed and checked whole
+//! into a [`Batch`] that [`Storage::write`] takes; each is appended to the
+//! write-ahead log and fsynced before the call returns (many concurrent
+//! writers share one fsync), then lives in the in-memory buffer.
 //! A write that returned survives `kill -9` at any instant after.
 //!
 //! Reads go through [`ReadApi`]: scans of a bucket over a time range with a
@@ -14,6 +15,7 @@
 //! Not here: HTTP, authorization, bucket metadata (the caller passes each
 //! bucket's retention and shard-group duration with its writes).
 
+mod batch;
 mod buffer;
 mod catalog;
 mod delete;
@@ -28,8 +30,9 @@ mod series;
 mod wal;
 mod wire;
 
+pub use batch::{Batch, WriteError};
 pub use delete::{Condition, DeletePredicate, PredicateError};
-pub use engine::{BucketTarget, Storage, StorageConfig, WriteError, WriteOutcome};
+pub use engine::{BucketTarget, Storage, StorageConfig, WriteOutcome};
 pub use error::{Error, Result};
 pub use memory::MemoryTables;
 pub use predicate::{Matcher, Predicate, Subject};

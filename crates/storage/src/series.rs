@@ -1,6 +1,11 @@
-//! Series identity: a measurement and its tag set, tags sorted by key.
+//! Series identity: a measurement and its tag set, tags sorted by key; and a
+//! bucket's index of the series it has seen, by ID.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
+
+use lineproto::PointRef;
 
 /// The five field types of InfluxDB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -82,5 +87,36 @@ impl fmt::Display for SeriesKey {
             write!(f, ",{k}={v}")?;
         }
         Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct SeriesIndex {
+    /// The series key as written in line protocol → id: a series seen before is
+    /// recognised without looking at its tags again.
+    by_raw: HashMap<Box<str>, u32>,
+    by_key: HashMap<Arc<SeriesKey>, u32>,
+    pub(crate) keys: Vec<Arc<SeriesKey>>,
+}
+
+impl SeriesIndex {
+    pub(crate) fn id_for(&mut self, point: &PointRef<'_, '_>) -> u32 {
+        if let Some(&id) = self.by_raw.get(point.series_key()) {
+            return id;
+        }
+        let tags = point.tags().map(|(k, v)| (k.unescaped().into_owned(), v.unescaped().into_owned())).collect();
+        let key = SeriesKey::new(point.measurement().unescaped().into_owned(), tags);
+        let id = match self.by_key.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.keys.len() as u32;
+                let key = Arc::new(key);
+                self.keys.push(Arc::clone(&key));
+                self.by_key.insert(key, id);
+                id
+            }
+        };
+        self.by_raw.insert(point.series_key().into(), id);
+        id
     }
 }

@@ -1,8 +1,8 @@
 use arrow::array::{Array, Float64Array, Int64Array, TimestampNanosecondArray};
 use lineproto::Precision;
 use storage::{
-    Aggregate, BucketTarget, DeletePredicate, FieldSeries, Predicate, ReadApi, ScanRequest, Storage, StorageConfig,
-    WindowRequest,
+    Aggregate, Batch, BucketTarget, DeletePredicate, FieldSeries, Predicate, ReadApi, ScanRequest, Storage,
+    StorageConfig, WindowRequest,
 };
 
 const HOUR: i64 = 3_600_000_000_000;
@@ -10,6 +10,11 @@ const T0: i64 = 1_600_000_000_000_000_000;
 
 fn target(retention_ns: i64) -> BucketTarget {
     BucketTarget { bucket: 1, retention_ns, shard_group_ns: HOUR }
+}
+
+/// `body` parsed as a write (it must be valid).
+fn batch(body: &[u8], precision: Precision) -> Batch<'_> {
+    Batch::parse(body, precision).unwrap()
 }
 
 fn all(bucket: u64) -> ScanRequest {
@@ -39,7 +44,7 @@ fn written_points_read_back_by_series_and_field_sorted_by_time() {
         T0,
         T0
     );
-    let out = s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
+    let out = s.write(&target(0), &batch(body.as_bytes(), Precision::Nanosecond), T0).unwrap();
     assert_eq!((out.written, out.dropped), (4, 0));
     let got = s.scan(&all(1)).unwrap();
     let names: Vec<String> = got.iter().map(|f| format!("{} {}", f.series, f.field)).collect();
@@ -61,8 +66,8 @@ fn written_points_read_back_by_series_and_field_sorted_by_time() {
 fn same_series_and_time_merge_field_by_field() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    s.write(&target(0), format!("m a=1,b=1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
-    s.write(&target(0), format!("m b=2 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(format!("m a=1,b=1 {T0}").as_bytes(), Precision::Nanosecond), T0).unwrap();
+    s.write(&target(0), &batch(format!("m b=2 {T0}").as_bytes(), Precision::Nanosecond), T0).unwrap();
     let got = s.scan(&all(1)).unwrap();
     assert_eq!((floats(&got[0]), floats(&got[1])), (vec![1.0], vec![2.0]));
 }
@@ -71,9 +76,9 @@ fn same_series_and_time_merge_field_by_field() {
 fn type_conflicts_and_retention_drop_points_with_influxdb_messages() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    s.write(&target(HOUR), format!("m v=1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(HOUR), &batch(format!("m v=1 {T0}").as_bytes(), Precision::Nanosecond), T0).unwrap();
     let out = s
-        .write(&target(HOUR), format!("m v=1i {T0}\nm v=2 {}\n", T0 + 1).as_bytes(), Precision::Nanosecond, T0)
+        .write(&target(HOUR), &batch(format!("m v=1i {T0}\nm v=2 {}\n", T0 + 1).as_bytes(), Precision::Nanosecond), T0)
         .unwrap();
     assert_eq!((out.written, out.dropped), (1, 1));
     assert_eq!(
@@ -81,15 +86,18 @@ fn type_conflicts_and_retention_drop_points_with_influxdb_messages() {
         "partial write: field type conflict: input field \"v\" on measurement \"m\" is type integer, already exists as type float dropped=1"
     );
     let old = T0 - 2 * HOUR;
-    let out = s.write(&target(HOUR), format!("m v=3 {old}\nm v=4 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+    let out = s
+        .write(&target(HOUR), &batch(format!("m v=3 {old}\nm v=4 {T0}").as_bytes(), Precision::Nanosecond), T0)
+        .unwrap();
     assert_eq!((out.written, out.dropped), (1, 1));
     assert_eq!(
         out.partial_write_message().unwrap(),
         "partial write: dropped 1 points outside retention policy of duration 1h0m0s - oldest 2020-09-13 10:26:40 +0000 UTC, newest 2020-09-13 10:26:40 +0000 UTC dropped=1"
     );
     // A type is per shard: another hour may hold another type.
-    let out =
-        s.write(&target(HOUR), format!("m v=5i {}", T0 + HOUR).as_bytes(), Precision::Nanosecond, T0 + HOUR).unwrap();
+    let out = s
+        .write(&target(HOUR), &batch(format!("m v=5i {}", T0 + HOUR).as_bytes(), Precision::Nanosecond), T0 + HOUR)
+        .unwrap();
     assert_eq!(out.written, 1);
 }
 
@@ -97,10 +105,10 @@ fn type_conflicts_and_retention_drop_points_with_influxdb_messages() {
 fn a_bad_line_refuses_the_whole_body() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    let err = s.write(&target(0), b"m v=1\nm v=\nm v=3", Precision::Nanosecond, T0).unwrap_err();
+    let err = Batch::parse(b"m v=1\nm v=\nm v=3", Precision::Nanosecond).unwrap_err();
     assert!(err.to_string().contains("line 2"), "{err}");
     assert!(s.scan(&all(1)).unwrap().is_empty());
-    let err = s.write(&target(0), b"m,time=x v=1", Precision::Nanosecond, T0).unwrap_err();
+    let err = Batch::parse(b"m,time=x v=1", Precision::Nanosecond).unwrap_err();
     assert!(err.to_string().contains("cannot use reserved tag key \"time\""), "{err}");
 }
 
@@ -108,7 +116,7 @@ fn a_bad_line_refuses_the_whole_body() {
 fn missing_timestamps_take_server_time_cut_to_the_precision() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    s.write(&target(0), b"m v=1", Precision::Second, T0 + 123_456_789).unwrap();
+    s.write(&target(0), &batch(b"m v=1", Precision::Second), T0 + 123_456_789).unwrap();
     assert_eq!(times(&s.scan(&all(1)).unwrap()[0]), [T0]);
 }
 
@@ -117,10 +125,11 @@ fn the_log_replays_on_open_including_deletes() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = open(dir.path());
-        s.write(&target(0), format!("m,h=a v=1 {T0}\nm,h=b v=2 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
-        s.write(&target(0), format!("m,h=a v=3 {}", T0 + 1).as_bytes(), Precision::Nanosecond, T0).unwrap();
+        s.write(&target(0), &batch(format!("m,h=a v=1 {T0}\nm,h=b v=2 {T0}").as_bytes(), Precision::Nanosecond), T0)
+            .unwrap();
+        s.write(&target(0), &batch(format!("m,h=a v=3 {}", T0 + 1).as_bytes(), Precision::Nanosecond), T0).unwrap();
         s.delete(1, T0, T0, &DeletePredicate::parse("h=\"a\"").unwrap()).unwrap();
-        s.write(&BucketTarget { bucket: 2, ..target(0) }, b"gone v=1 1", Precision::Nanosecond, T0).unwrap();
+        s.write(&BucketTarget { bucket: 2, ..target(0) }, &batch(b"gone v=1 1", Precision::Nanosecond), T0).unwrap();
         s.drop_bucket(2).unwrap();
     }
     let s = open(dir.path());
@@ -136,7 +145,7 @@ fn window_aggregates_per_series() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
     let body: String = (0..10).map(|i| format!("m v={i} {}\n", T0 + i * 10)).collect();
-    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(body.as_bytes(), Precision::Nanosecond), T0).unwrap();
     let req = |aggregate| WindowRequest {
         scan: ScanRequest { start: T0, stop: T0 + 100, ..all(1) },
         every: 30,
@@ -163,7 +172,8 @@ fn window_aggregates_per_series() {
 fn retention_drops_whole_expired_partitions() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    s.write(&target(0), format!("m v=1 {}\nm v=2 {T0}", T0 - 5 * HOUR).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(format!("m v=1 {}\nm v=2 {T0}", T0 - 5 * HOUR).as_bytes(), Precision::Nanosecond), T0)
+        .unwrap();
     assert_eq!(s.enforce_retention(1, 2 * HOUR, T0), 1);
     let got = s.scan(&all(1)).unwrap();
     assert_eq!(floats(&got[0]), [2.0]);
@@ -182,7 +192,7 @@ fn flushed_data_reads_back_from_parquet_and_merges_with_newer_writes() {
     let dir = tempfile::tempdir().unwrap();
     let s = small(dir.path());
     let body: String = (0..100).map(|i| format!("cpu,host=h{} v={i},s=\"x{i}\" {}\n", i % 3, T0 + i)).collect();
-    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(body.as_bytes(), Precision::Nanosecond), T0).unwrap();
     let before = s.scan(&all(1)).unwrap();
     s.flush().unwrap();
     let (bytes, files) = s.disk_usage();
@@ -196,7 +206,7 @@ fn flushed_data_reads_back_from_parquet_and_merges_with_newer_writes() {
         assert_eq!(a.batch.column(1).as_ref(), b.batch.column(1).as_ref());
     }
     // A newer write of the same series and time wins over the file.
-    s.write(&target(0), format!("cpu,host=h0 v=-1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(format!("cpu,host=h0 v=-1 {T0}").as_bytes(), Precision::Nanosecond), T0).unwrap();
     let got = s
         .scan(&ScanRequest { predicate: Predicate::tag_eq("host", "h0").and(Predicate::field_eq("v")), ..all(1) })
         .unwrap();
@@ -218,11 +228,11 @@ fn type_conflicts_are_caught_against_persisted_data_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = small(dir.path());
-        s.write(&target(0), format!("m v=1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+        s.write(&target(0), &batch(format!("m v=1 {T0}").as_bytes(), Precision::Nanosecond), T0).unwrap();
         s.flush().unwrap();
     }
     let s = small(dir.path());
-    let out = s.write(&target(0), format!("m v=1i {}", T0 + 1).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    let out = s.write(&target(0), &batch(format!("m v=1i {}", T0 + 1).as_bytes(), Precision::Nanosecond), T0).unwrap();
     assert_eq!((out.written, out.dropped), (0, 1));
 }
 
@@ -232,7 +242,7 @@ fn deletes_reach_into_files_and_never_come_back() {
     {
         let s = small(dir.path());
         let body = format!("m,h=a v=1 {T0}\nm,h=b v=2 {T0}\nn,h=a v=3 {T0}");
-        s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
+        s.write(&target(0), &batch(body.as_bytes(), Precision::Nanosecond), T0).unwrap();
         s.flush().unwrap();
         s.delete(1, T0, T0, &DeletePredicate::parse(r#"_measurement="m" AND h="a""#).unwrap()).unwrap();
         let got: Vec<String> = s.scan(&all(1)).unwrap().iter().map(|f| f.series.to_string()).collect();
@@ -244,7 +254,8 @@ fn deletes_reach_into_files_and_never_come_back() {
     assert_eq!(got, ["m,h=b", "n,h=a"]);
     // Several snapshots, then compaction: still gone.
     for i in 0..3 {
-        s.write(&target(0), format!("m,h=c v={i} {}", T0 + 1 + i).as_bytes(), Precision::Nanosecond, T0).unwrap();
+        s.write(&target(0), &batch(format!("m,h=c v={i} {}", T0 + 1 + i).as_bytes(), Precision::Nanosecond), T0)
+            .unwrap();
         s.flush().unwrap();
     }
     // Partitions are per measurement: `n` keeps its one file; `m` went 1 → 2 → 3
@@ -258,7 +269,8 @@ fn deletes_reach_into_files_and_never_come_back() {
 fn retention_and_bucket_drops_remove_files() {
     let dir = tempfile::tempdir().unwrap();
     let s = small(dir.path());
-    s.write(&target(0), format!("m v=1 {}\nm v=2 {T0}", T0 - 5 * HOUR).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(format!("m v=1 {}\nm v=2 {T0}", T0 - 5 * HOUR).as_bytes(), Precision::Nanosecond), T0)
+        .unwrap();
     s.flush().unwrap();
     assert_eq!(s.disk_usage().1, 2);
     assert_eq!(s.enforce_retention(1, 2 * HOUR, T0), 1);
@@ -277,7 +289,7 @@ fn a_full_buffer_is_snapshotted_in_the_background() {
     let s = Storage::open(dir.path(), StorageConfig { cache_snapshot_memory_size: 10_000, ..StorageConfig::default() })
         .unwrap();
     let body: String = (0..2000).map(|i| format!("m v={i} {}\n", T0 + i)).collect();
-    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(body.as_bytes(), Precision::Nanosecond), T0).unwrap();
     for _ in 0..100 {
         if s.disk_usage().1 > 0 {
             break;
@@ -292,7 +304,7 @@ fn a_full_buffer_is_snapshotted_in_the_background() {
 fn a_projection_reads_only_the_named_fields_from_buffer_and_files() {
     let dir = tempfile::tempdir().unwrap();
     let s = small(dir.path());
-    s.write(&target(0), format!("m a=1,b=2,c=3 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(format!("m a=1,b=2,c=3 {T0}").as_bytes(), Precision::Nanosecond), T0).unwrap();
     let project = |req: ScanRequest| ScanRequest { fields: Some(["a".to_string(), "c".to_string()].into()), ..req };
     let fields = |got: Vec<FieldSeries>| got.into_iter().map(|f| f.field).collect::<Vec<_>>();
     assert_eq!(fields(s.scan(&project(all(1))).unwrap()), ["a", "c"]);
@@ -305,7 +317,7 @@ fn files_no_catalog_names_are_removed_at_open() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = small(dir.path());
-        s.write(&target(0), format!("m v=1 {T0}").as_bytes(), Precision::Nanosecond, T0).unwrap();
+        s.write(&target(0), &batch(format!("m v=1 {T0}").as_bytes(), Precision::Nanosecond), T0).unwrap();
         s.flush().unwrap();
     }
     let bucket_dir = dir.path().join("data").join(format!("{:016x}", 1));
@@ -328,7 +340,7 @@ fn time_ranges_read_from_files_match_the_buffer_page_by_page() {
             body.push_str(&format!("cpu,host=s{} v={i} {}\n", i % 5, T0 + i * 1_000_000));
         }
     }
-    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(body.as_bytes(), Precision::Nanosecond), T0).unwrap();
     let ranges: Vec<(i64, i64)> = vec![
         (T0, T0 + 1),
         (T0 + 4_095_000_000, T0 + 4_097_000_000),
@@ -370,11 +382,11 @@ fn first_and_last_read_from_the_edges_of_series_as_a_full_read_would() {
             })
             .collect()
     };
-    s.write(&target(0), lines(0, 5000, 0.0).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(lines(0, 5000, 0.0).as_bytes(), Precision::Nanosecond), T0).unwrap();
     s.flush().unwrap();
-    s.write(&target(0), lines(4000, 9000, 0.5).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(lines(4000, 9000, 0.5).as_bytes(), Precision::Nanosecond), T0).unwrap();
     s.flush().unwrap();
-    s.write(&target(0), lines(8990, 9100, 0.25).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(lines(8990, 9100, 0.25).as_bytes(), Precision::Nanosecond), T0).unwrap();
     let ranges = [
         (T0, T0 + 10_000_000_000),
         (T0 + 4_500_000_000, T0 + 4_700_000_000),
@@ -413,7 +425,7 @@ fn a_scan_read_in_groups_of_series_gives_what_one_read_gives() {
             body.push_str(&format!("cpu,host=h{host:02} v={i},w={}i {}\n", i * 2, T0 + i * 1_000_000_000));
         }
     }
-    s.write(&target(0), body.as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(body.as_bytes(), Precision::Nanosecond), T0).unwrap();
     s.flush().unwrap();
     // Later writes, still buffered, overwrite some points of the files and add others.
     let mut more = String::new();
@@ -422,7 +434,7 @@ fn a_scan_read_in_groups_of_series_gives_what_one_read_gives() {
         more.push_str(&format!("cpu,host=h{host:02} v=99 {}\n", T0 + 100_000_000_000));
     }
     more.push_str(&format!("mem,host=h00 free=1 {T0}\n"));
-    s.write(&target(0), more.as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(more.as_bytes(), Precision::Nanosecond), T0).unwrap();
 
     let shape = |all: &[FieldSeries]| -> Vec<String> {
         all.iter().map(|f| format!("{} {} {:?} {:?}", f.series, f.field, times(f), f.batch.column(1))).collect()
@@ -455,7 +467,8 @@ fn a_scan_read_in_groups_of_series_gives_what_one_read_gives() {
 fn a_window_spanning_almost_all_time_does_not_overflow() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(dir.path());
-    s.write(&target(0), format!("cpu v=1 {T0}\ncpu v=2 {}\n", T0 + 1).as_bytes(), Precision::Nanosecond, T0).unwrap();
+    s.write(&target(0), &batch(format!("cpu v=1 {T0}\ncpu v=2 {}\n", T0 + 1).as_bytes(), Precision::Nanosecond), T0)
+        .unwrap();
     let (lo, hi) = (i64::MIN / 4, i64::MAX / 4);
     let every = hi - lo;
     for aggregate in [Aggregate::First, Aggregate::Last, Aggregate::Count, Aggregate::Max] {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::ingest::IngestError;
 use crate::principal::Principal;
 use crate::state::AppState;
 use meta::auth::{Action, Resource, ResourceType};
@@ -19,7 +20,8 @@ pub(crate) struct Source {
     runtime: tokio::runtime::Handle,
     /// When the task running the query last succeeded (task runs only).
     pub(crate) task_last_success: Option<i64>,
-    replications: Option<Arc<replication::Replications>>,
+    /// Where `to()` writes: the one write path.
+    ingest: crate::ingest::Ingest,
 }
 
 impl Source {
@@ -34,7 +36,7 @@ impl Source {
             outbound: Arc::clone(&state.outbound),
             runtime: tokio::runtime::Handle::current(),
             task_last_success: None,
-            replications: state.replications.clone(),
+            ingest: state.ingest(),
         }
     }
 }
@@ -163,23 +165,13 @@ impl flux::Source for Source {
             // is pinned by its tests until the contract sweep settles it.
             return Err(err(format!("to: insufficient permissions to write to bucket {:?}", bucket.name)));
         }
-        let target = storage::BucketTarget {
-            bucket: bucket.id.get(),
-            retention_ns: bucket.retention_seconds.saturating_mul(1_000_000_000),
-            shard_group_ns: bucket.shard_group_seconds.saturating_mul(1_000_000_000),
-        };
-        let now = time::now_ns();
-        let precision = lineproto::Precision::Nanosecond;
-        let queued = crate::ingest::prepare(self.replications.as_deref(), target.bucket, lines, precision, now)
-            .map_err(|e| flux::EvalError::resources_exhausted(format!("to: {}", e.message)))?;
-        let outcome = self.storage.write(&target, lines, precision, now).map_err(|e| match e {
-            storage::WriteError::Parse(m) => err(format!("to: {m}")),
-            e @ storage::WriteError::Storage(_) => flux::EvalError::internal(format!("to: {e}")),
-        })?;
-        if outcome.written > 0 {
-            crate::ingest::enqueue(self.replications.as_deref(), queued)
-                .map_err(|e| flux::EvalError::resources_exhausted(format!("to: {}", e.message)))?;
-        }
+        let outcome = self.ingest.write(&bucket, lines, lineproto::Precision::Nanosecond, time::now_ns()).map_err(
+            |e| match e {
+                IngestError::Invalid(e) => err(format!("to: {e}")),
+                e @ IngestError::QueueFull(_) => flux::EvalError::resources_exhausted(format!("to: {e}")),
+                IngestError::Storage(e) => flux::EvalError::internal(format!("to: {e}")),
+            },
+        )?;
         match outcome.partial_write_message() {
             Some(m) => Err(err(format!("to: {m}"))),
             None => Ok(()),

@@ -15,7 +15,6 @@ use crate::state::AppState;
 use lineproto::Precision;
 use meta::auth::{Action, Resource, ResourceType};
 use meta::buckets::Bucket;
-use storage::{BucketTarget, WriteError};
 
 /// Reads a write body: gunzips it if asked, and holds it to the size limit
 /// (after decompression, as InfluxDB does).
@@ -79,30 +78,9 @@ async fn write_to(
     if !p.can(Action::Write, &Resource::one_in_org(ResourceType::Buckets, bucket.id, bucket.org_id)) {
         return Err(ApiError::forbidden("insufficient permissions for write"));
     }
-    let target = BucketTarget {
-        bucket: bucket.id.get(),
-        retention_ns: bucket.retention_seconds.saturating_mul(1_000_000_000),
-        shard_group_ns: bucket.shard_group_seconds.saturating_mul(1_000_000_000),
-    };
     let now = time::now_ns();
-    let reps = state.replications.clone();
-    let outcome = state
-        .storage(move |s| {
-            // A replicated bucket takes the write only when its queues have room,
-            // and the write is queued for the remote before it is acknowledged.
-            let lines = crate::ingest::prepare(reps.as_deref(), target.bucket, &body, precision, now)?;
-            let outcome = s.write(&target, &body, precision, now).map_err(|e| match e {
-                WriteError::Parse(m) => ApiError::invalid(m),
-                WriteError::Storage(e) => {
-                    ApiError::internal(format!("unexpected error writing points to database: {e}"))
-                }
-            })?;
-            if outcome.written > 0 {
-                crate::ingest::enqueue(reps.as_deref(), lines)?;
-            }
-            Ok(outcome)
-        })
-        .await?;
+    let ingest = state.ingest();
+    let outcome = crate::state::blocking(move || Ok(ingest.write(&bucket, &body, precision, now)?)).await?;
     match outcome.partial_write_message() {
         Some(m) => Err(ApiError::new(Code::Unprocessable, format!("failure writing points to database: {m}"))),
         None => Ok(StatusCode::NO_CONTENT.into_response()),

@@ -105,17 +105,11 @@ impl tasks::Executor for Executor {
                 Ok(b) => b,
                 Err(_) => return,
             };
-            let target = storage::BucketTarget {
-                bucket: bucket.id.get(),
-                retention_ns: bucket.retention_seconds.saturating_mul(1_000_000_000),
-                shard_group_ns: bucket.shard_group_seconds.saturating_mul(1_000_000_000),
-            };
-            let written = state
-                .storage(move |s| {
-                    s.write(&target, point.as_bytes(), lineproto::Precision::Nanosecond, now_ns())
-                        .map_err(|e| ApiError::internal(e.to_string()))
-                })
-                .await;
+            let ingest = state.ingest();
+            let written = crate::state::blocking(move || {
+                Ok(ingest.write(&bucket, point.as_bytes(), lineproto::Precision::Nanosecond, now_ns())?)
+            })
+            .await;
             if let Err(e) = written {
                 tracing::warn!(error = %e.message, "cannot record a task run in _tasks");
             }

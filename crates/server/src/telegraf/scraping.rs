@@ -262,26 +262,15 @@ async fn scrape(state: &AppState, target: &meta::documents::Document, interval: 
         return Ok(());
     }
     let bucket = state.meta(move |m| m.find_bucket_by_id(bucket_id)).await.map_err(|e| e.message)?;
-    let target = storage::BucketTarget {
-        bucket: bucket.id.get(),
-        retention_ns: bucket.retention_seconds.saturating_mul(1_000_000_000),
-        shard_group_ns: bucket.shard_group_seconds.saturating_mul(1_000_000_000),
-    };
-    let reps = state.replications.clone();
-    state
-        .storage(move |s| {
-            let precision = lineproto::Precision::Nanosecond;
-            let queued = crate::ingest::prepare(reps.as_deref(), target.bucket, lines.as_bytes(), precision, now)?;
-            let outcome = s
-                .write(&target, lines.as_bytes(), precision, now)
-                .map_err(|e| crate::error::ApiError::internal(e.to_string()))?;
-            if outcome.written > 0 {
-                crate::ingest::enqueue(reps.as_deref(), queued)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.message)
+    let ingest = state.ingest();
+    crate::state::blocking(move || {
+        ingest
+            .write(&bucket, lines.as_bytes(), lineproto::Precision::Nanosecond, now)
+            .map_err(crate::error::ApiError::from)
+    })
+    .await
+    .map(|_| ())
+    .map_err(|e| e.message)
 }
 
 #[cfg(test)]
