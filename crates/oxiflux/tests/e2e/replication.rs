@@ -216,6 +216,53 @@ fn replication_reaches_the_remote_through_outages_and_kills() {
     assert_eq!(local.delete(&format!("/api/v2/remotes/{conn_id}"), TOKEN).0, 204);
 }
 
+/// Every write goes through the one write path, so the scheduler's run
+/// records in `_tasks` replicate like any other write (as InfluxDB 2.7's do).
+#[test]
+fn task_run_records_are_replicated_like_every_write() {
+    let (remote, remote_setup) = fixed_port_server();
+    let remote_org = org_id(&remote_setup);
+    let remote_bucket = remote_setup["bucket"]["id"].as_str().unwrap().to_owned();
+    let (local, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let (_, tasks_bucket) = local.get(&format!("/api/v2/buckets?orgID={org}&name=_tasks"), TOKEN);
+    let tasks_bucket = tasks_bucket["buckets"][0]["id"].as_str().unwrap().to_owned();
+    let (status, conn) = local.post(
+        "/api/v2/remotes",
+        TOKEN,
+        json!({"name": "central", "orgID": org, "remoteURL": remote.url(""), "remoteAPIToken": TOKEN,
+               "remoteOrgID": remote_org, "allowInsecureTLS": false}),
+    );
+    assert_eq!(status, 201, "{conn}");
+    let (status, rep) = local.post(
+        "/api/v2/replications",
+        TOKEN,
+        json!({"name": "runs", "orgID": org, "remoteID": conn["id"], "localBucketID": tasks_bucket,
+               "remoteBucketID": remote_bucket}),
+    );
+    assert_eq!(status, 201, "{rep}");
+    let flux = "import \"array\"\noption task = {name: \"noop\", every: 1h}\narray.from(rows: [{x: 1}])";
+    let (status, task) = local.post("/api/v2/tasks", TOKEN, json!({"org": "acme", "flux": flux}));
+    assert_eq!(status, 201, "{task}");
+    let id = task["id"].as_str().unwrap();
+    assert_eq!(local.post(&format!("/api/v2/tasks/{id}/runs"), TOKEN, json!({})).0, 201);
+    let until = Instant::now() + Duration::from_secs(30);
+    let csv = loop {
+        let r = remote
+            .request(Method::POST, "/api/v2/query?org=acme", Some(TOKEN))
+            .header("Content-Type", "application/vnd.flux")
+            .body("from(bucket: \"metrics\") |> range(start: 0) |> filter(fn: (r) => r._measurement == \"runs\" and r._field == \"runID\")")
+            .send()
+            .unwrap();
+        let csv = r.text().unwrap();
+        if csv.contains(id) || Instant::now() > until {
+            break csv;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(csv.contains(",success,") && csv.contains(id), "{csv}");
+}
+
 #[test]
 fn a_full_queue_refuses_writes_with_a_clear_error() {
     let (local, setup) = TestServer::onboarded();
