@@ -140,6 +140,22 @@ impl From<crate::ingest::IngestError> for ApiError {
     }
 }
 
+/// The 2.x code, and so the status, of an InfluxQL error that fails a whole
+/// `/query` request (a statement's own error is answered inside its result).
+impl From<&influxql::Error> for Code {
+    fn from(e: &influxql::Error) -> Self {
+        use influxql::Error as E;
+        match e {
+            E::Invalid(_) => Code::Invalid,
+            E::NotImplemented(_) => Code::NotImplemented,
+            E::NotFound(_) => Code::NotFound,
+            E::Unauthorized(_) => Code::Unauthorized,
+            E::ResourcesExhausted(_) => Code::TooManyRequests,
+            E::Internal(_) => Code::Internal,
+        }
+    }
+}
+
 impl From<meta::Error> for ApiError {
     fn from(e: meta::Error) -> Self {
         use meta::Error as E;

@@ -6,7 +6,7 @@
 //! result (`{"results":[{"statement_id":0,"error":"..."}]}`, with 200), as 1.x
 //! answers. An error that fails the whole request (a query that does not
 //! parse, bad `params`) is answered with the status of its kind, chosen in
-//! [`code_of`] alone.
+//! `error.rs` with every other kind.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -161,29 +161,15 @@ fn serde_urlencoded_form(body: &[u8]) -> Result<Vec<(String, String)>, ()> {
     axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).map_err(|_| ())
 }
 
-/// The 2.x code, and so the status, of an InfluxQL error that fails the
-/// whole request: decided by the error's kind, here and nowhere else.
-fn code_of(e: &influxql::Error) -> Code {
-    use influxql::Error as E;
-    match e {
-        E::Invalid(_) => Code::Invalid,
-        E::NotImplemented(_) => Code::NotImplemented,
-        E::NotFound(_) => Code::NotFound,
-        E::Unauthorized(_) => Code::Unauthorized,
-        E::ResourcesExhausted(_) => Code::TooManyRequests,
-        E::Internal(_) => Code::Internal,
-    }
-}
-
 /// An InfluxQL error that fails the whole request, as v1 clients read it.
 fn rejected(e: &influxql::Error) -> Response {
-    error(code_of(e), &e.to_string())
+    error(Code::from(e), &e.to_string())
 }
 
 /// The same for a client that asked for CSV: an `error` column.
 fn rejected_csv(e: &influxql::Error) -> Response {
     let body = format!("error\n\"{}\"\n", e.to_string().replace('"', "\"\""));
-    let mut resp = (code_of(e).status(), body).into_response();
+    let mut resp = (Code::from(e).status(), body).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/csv"));
     resp
 }
