@@ -91,6 +91,22 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(Code::Internal, message)
     }
+    /// The error as the step that failed words it, keeping the cause's code:
+    /// `failed to find task: task not found`, as 2.7's wrapped errors read.
+    pub fn context(self, step: &str) -> Self {
+        Self { code: self.code, message: format!("{step}: {}", self.message) }
+    }
+}
+
+/// Adds [`ApiError::context`] to a result.
+pub trait Context<T> {
+    fn context(self, step: &str) -> ApiResult<T>;
+}
+
+impl<T> Context<T> for ApiResult<T> {
+    fn context(self, step: &str) -> ApiResult<T> {
+        self.map_err(|e| e.context(step))
+    }
 }
 
 #[derive(Serialize)]

@@ -6,6 +6,7 @@ mod authz;
 mod calls_out;
 mod config;
 mod conformance;
+mod contract;
 mod documents;
 mod durability;
 mod influxql;

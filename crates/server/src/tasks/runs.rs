@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::now_ns;
 
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code, Context};
 use crate::extract::{QueryMap, parse_id};
 use crate::principal::Principal;
 use crate::state::AppState;
@@ -50,9 +50,9 @@ pub(crate) async fn logs(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let t = authorized(&state, &p, &id, Action::Read).await?;
+    let t = authorized(&state, &p, &id, Action::Read).await.context("failed to find task logs")?;
     let tid = t.id;
-    let logs = state.meta(move |m| m.run_logs(tid, None)).await?;
+    let logs = state.meta(move |m| m.run_logs(tid, None)).await.context("failed to find task logs")?;
     Ok(Json(json!({ "events": logs.iter().map(log_view).collect::<Vec<_>>() })))
 }
 
@@ -62,7 +62,7 @@ pub(crate) async fn runs(
     Path(id): Path<String>,
     q: QueryMap,
 ) -> ApiResult<Json<Value>> {
-    let t = authorized(&state, &p, &id, Action::Read).await?;
+    let t = authorized(&state, &p, &id, Action::Read).await.context("failed to find runs")?;
     let limit = match q.get("limit") {
         None => DEFAULT_PAGE,
         Some(l) => match l.parse::<usize>() {
@@ -84,7 +84,7 @@ pub(crate) async fn runs(
     }
     let filter = RunFilter { after: q.id("after")?, after_time, before_time, limit };
     let tid = t.id;
-    let runs = state.meta(move |m| m.list_runs(tid, &filter)).await?;
+    let runs = state.meta(move |m| m.list_runs(tid, &filter)).await.context("failed to find runs")?;
     Ok(Json(json!({
         "links": { "self": format!("/api/v2/tasks/{tid}/runs"), "task": format!("/api/v2/tasks/{tid}") },
         "runs": runs.iter().map(|r| run_view(r, None)).collect::<Vec<_>>(),
@@ -109,9 +109,9 @@ pub(crate) async fn force_run(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("failed to decode request body: {e}")))?
     };
-    let t = authorized(&state, &p, &id, Action::Write).await?;
+    let t = authorized(&state, &p, &id, Action::Write).await.context("failed to force run")?;
     if t.status == TaskStatus::Inactive {
-        return Err(ApiError::invalid("inactive task"));
+        return Err(ApiError::invalid("inactive task").context("failed to force run"));
     }
     let now = now_ns();
     let scheduled_for = match body.scheduled_for.filter(|s| !s.is_empty()) {
@@ -119,7 +119,7 @@ pub(crate) async fn force_run(
         None => now - now.rem_euclid(1_000_000_000),
     };
     let tid = t.id;
-    let run = state.meta(move |m| m.request_run(tid, scheduled_for, now)).await?;
+    let run = state.meta(move |m| m.request_run(tid, scheduled_for, now)).await.context("failed to force run")?;
     state.wake_scheduler();
     Ok((StatusCode::CREATED, Json(run_view(&run, None))))
 }
@@ -134,10 +134,12 @@ pub(crate) async fn get_run(
     p: Principal,
     Path((id, run)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let (t, rid) = task_and_run(&state, &p, &id, &run, Action::Read).await?;
+    let (t, rid) = task_and_run(&state, &p, &id, &run, Action::Read).await.context("failed to find run")?;
     let tid = t.id;
-    let (run, logs) =
-        state.meta(move |m| -> meta::Result<_> { Ok((m.find_run(tid, rid)?, m.run_logs(tid, Some(rid))?)) }).await?;
+    let (run, logs) = state
+        .meta(move |m| -> meta::Result<_> { Ok((m.find_run(tid, rid)?, m.run_logs(tid, Some(rid))?)) })
+        .await
+        .context("failed to find run")?;
     Ok(Json(run_view(&run, Some(&logs))))
 }
 
@@ -146,9 +148,15 @@ pub(crate) async fn run_logs(
     p: Principal,
     Path((id, run)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let (t, rid) = task_and_run(&state, &p, &id, &run, Action::Read).await?;
+    let (t, rid) = task_and_run(&state, &p, &id, &run, Action::Read).await.context("failed to find task logs")?;
     let tid = t.id;
-    let logs = state.meta(move |m| m.run_logs(tid, Some(rid))).await?;
+    let logs = state
+        .meta(move |m| -> meta::Result<_> {
+            m.find_run(tid, rid)?;
+            m.run_logs(tid, Some(rid))
+        })
+        .await
+        .context("failed to find task logs")?;
     Ok(Json(json!({ "events": logs.iter().map(log_view).collect::<Vec<_>>() })))
 }
 
@@ -157,13 +165,15 @@ pub(crate) async fn cancel_run(
     p: Principal,
     Path((id, run)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let (t, rid) = task_and_run(&state, &p, &id, &run, Action::Write).await?;
+    let (t, rid) = task_and_run(&state, &p, &id, &run, Action::Write).await.context("failed to cancel run")?;
     let tid = t.id;
-    let run = state.meta(move |m| m.cancel_run(tid, rid, now_ns())).await?;
+    let run = state.meta(move |m| m.cancel_run(tid, rid, now_ns())).await.context("failed to cancel run")?;
     if run.status == meta::tasks::RunStatus::Started {
         let stopped = state.scheduler().is_some_and(|s| s.cancel(rid));
         if !stopped {
-            return Err(ApiError::new(Code::Conflict, "run is not running on this server"));
+            return Err(
+                ApiError::new(Code::Conflict, "run is not running on this server").context("failed to cancel run")
+            );
         }
     }
     Ok(StatusCode::NO_CONTENT)
@@ -174,9 +184,9 @@ pub(crate) async fn retry_run(
     p: Principal,
     Path((id, run)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let (t, rid) = task_and_run(&state, &p, &id, &run, Action::Write).await?;
+    let (t, rid) = task_and_run(&state, &p, &id, &run, Action::Write).await.context("failed to retry run")?;
     if t.status == TaskStatus::Inactive {
-        return Err(ApiError::invalid("inactive task"));
+        return Err(ApiError::invalid("inactive task").context("failed to retry run"));
     }
     let tid = t.id;
     let run = state
@@ -184,7 +194,8 @@ pub(crate) async fn retry_run(
             let old = m.find_run(tid, rid)?;
             m.request_run(tid, old.scheduled_for, now_ns())
         })
-        .await?;
+        .await
+        .context("failed to retry run")?;
     state.wake_scheduler();
     Ok(Json(run_view(&run, None)))
 }

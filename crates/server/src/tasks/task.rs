@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use time::now_ns;
 use time::rfc3339::Fraction;
 
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::{ApiError, ApiResult, Code, Context};
 use crate::extract::{JsonBody, QueryMap, parse_id};
 use crate::principal::Principal;
 use crate::state::AppState;
@@ -218,9 +218,9 @@ pub(crate) async fn create(
 }
 
 pub(crate) async fn get(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let t = authorized(&state, &p, &id, Action::Read).await?;
+    let t = authorized(&state, &p, &id, Action::Read).await.context("failed to find task")?;
     let tid = t.id;
-    let labels = state.meta(move |m| m.labels_of("tasks", tid)).await?;
+    let labels = state.meta(move |m| m.labels_of("tasks", tid)).await.context("failed to find resource labels")?;
     let labels: Vec<_> =
         labels.into_iter().filter(|l| p.can(Action::Read, &crate::tenancy::labels::resource(l))).collect();
     Ok(Json(view(&t, &org_name(&state, t.org_id).await?, &labels)))
@@ -243,7 +243,7 @@ pub(crate) async fn patch(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<PatchTask>,
 ) -> ApiResult<Json<Value>> {
-    let t = authorized(&state, &p, &id, Action::Write).await?;
+    let t = authorized(&state, &p, &id, Action::Write).await.context("failed to update task")?;
     let status = parse_status(body.status.as_deref().unwrap_or(""))?;
     let update = tasks::OptionsUpdate {
         name: body.name.filter(|s| !s.is_empty()),
@@ -274,7 +274,8 @@ pub(crate) async fn patch(
     let tid = t.id;
     let (task, labels) = state
         .meta(move |m| -> meta::Result<_> { Ok((m.update_task(tid, &change)?, m.labels_of("tasks", tid)?)) })
-        .await?;
+        .await
+        .context("failed to update task")?;
     state.wake_scheduler();
     Ok(Json(view(&task, &org_name(&state, task.org_id).await?, &labels)))
 }
@@ -284,12 +285,12 @@ pub(crate) async fn delete(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let t = authorized(&state, &p, &id, Action::Write).await?;
+    let t = authorized(&state, &p, &id, Action::Write).await.context("failed to delete task")?;
     let tid = t.id;
     if let Some(s) = state.scheduler() {
         s.cancel_task(tid);
     }
-    state.meta(move |m| m.delete_task(tid)).await?;
+    state.meta(move |m| m.delete_task(tid)).await.context("failed to delete task")?;
     Ok(StatusCode::NO_CONTENT)
 }
 

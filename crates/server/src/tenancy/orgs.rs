@@ -20,18 +20,33 @@ pub(crate) fn resource(id: Id) -> Resource {
     Resource::one(ResourceType::Orgs, id)
 }
 
-/// The org a request names with `orgID` or `org`, if it names one.
+/// The org a request names with `orgID` or `org`, if it names one. As in
+/// 2.7 (`queryOrganization`), `org` may hold the org's ID as well as its
+/// name: clients configured with an org ID send it there.
 pub(crate) async fn from_query(state: &AppState, q: &QueryMap) -> ApiResult<Option<Org>> {
+    use crate::state::OrgKey;
     let key = match (q.id("orgID")?, q.get("org")) {
-        (Some(id), _) => crate::state::OrgKey::Id(id),
-        (None, Some(name)) => crate::state::OrgKey::Name(name.to_owned()),
+        (Some(id), _) => OrgKey::Id(id),
+        (None, Some(org)) => match org.parse::<Id>() {
+            // An org whose name merely looks like an ID is still found by its name.
+            Ok(id) => match find(state, OrgKey::Id(id)).await {
+                Err(e) if e.code == crate::error::Code::NotFound => OrgKey::Name(org.to_owned()),
+                found => return found.map(Some),
+            },
+            Err(_) => OrgKey::Name(org.to_owned()),
+        },
         (None, None) => return Ok(None),
     };
+    find(state, key).await.map(Some)
+}
+
+/// One org by ID or name, through the request cache.
+async fn find(state: &AppState, key: crate::state::OrgKey) -> ApiResult<Org> {
     let generation = state.meta.generation();
     if let Some(g) = generation
         && let Some(org) = state.cache.org(g, &key)
     {
-        return Ok(Some(org));
+        return Ok(org);
     }
     let org = match key.clone() {
         crate::state::OrgKey::Id(id) => state.meta(move |m| m.find_org_by_id(id)).await?,
@@ -40,7 +55,7 @@ pub(crate) async fn from_query(state: &AppState, q: &QueryMap) -> ApiResult<Opti
     if let Some(g) = generation {
         state.cache.keep_org(g, key, org.clone());
     }
-    Ok(Some(org))
+    Ok(org)
 }
 
 pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {

@@ -28,7 +28,14 @@ pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMa
     let opts = find_options(&q)?;
     let filter = UserFilter { id: q.id("id")?, name: q.get("name").map(str::to_owned) };
     let f = filter.clone();
-    let all = state.meta(move |m| m.list_users(&f, &FindOptions::all())).await?;
+    // Naming a user by ID or name that does not exist is a 404 "user not found", as in 2.7.
+    let all = state
+        .meta(move |m| match (f.id, &f.name) {
+            (Some(id), _) => m.find_user_by_id(id).map(|u| vec![u]),
+            (None, Some(name)) => m.find_user_by_name(name).map(|u| vec![u]),
+            (None, None) => m.list_users(&f, &FindOptions::all()),
+        })
+        .await?;
     let visible: Vec<User> = all.into_iter().filter(|u| p.can(Action::Read, &resource(u))).collect();
     let page = opts.apply(visible, |u| u.id);
     let l =

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The official Python client's own integration tests against a live oxiflux.
+#
+# The tests are not in this repository: they come from the client's public
+# repository, influxdata/influxdb-client-python at v1.50.0. Give a checkout
+# of it (or its tests/ folder's parent) as PYTHON_CLIENT_TESTS; without one
+# the script takes the tests the client's source distribution on PyPI ships
+# (the same .py files, but without tests/config.* and the certificates, so
+# the few tests that read those fail), fetched into target/ on first run. The server is this
+# checkout's binary on 127.0.0.1:8086 (the tests hard-code that address),
+# set up as the client's CI sets up InfluxDB: user my-user / my-password,
+# org my-org, bucket my-bucket, token my-token.
+#
+#   scripts/python-client-suite.sh            # build, start, run every test
+#   scripts/python-client-suite.sh -k Tasks   # extra arguments go to pytest
+#
+# Exits non-zero when a test fails; pytest's summary names each failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=1.50.0
+work=target/python-client-suite
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+if [ ! -x "$work/venv/bin/python" ]; then
+  python3 -m venv "$work/venv"
+fi
+py="$work/venv/bin/python"
+if ! "$py" -c "import influxdb_client, pytest, httpretty, aioresponses, pandas" 2>/dev/null; then
+  echo "installing influxdb-client $version and its test requirements into $work/venv"
+  "$py" -m pip install --quiet "influxdb-client[extra,async]==$version" pytest pytest-timeout \
+    httpretty==1.0.5 psutil aioresponses randomize \
+    || { echo "could not install the Python client from PyPI" >&2; exit 2; }
+fi
+tests="${PYTHON_CLIENT_TESTS:-$work/influxdb_client-$version}"
+if [ -z "${PYTHON_CLIENT_TESTS:-}" ] && [ ! -d "$tests/tests" ]; then
+  "$py" -m pip download --quiet --no-deps --no-binary :all: "influxdb-client==$version" -d "$work/sdist" \
+    || { echo "could not download the client's source distribution from PyPI" >&2; exit 2; }
+  tar xzf "$work/sdist/influxdb_client-$version.tar.gz" -C "$work"
+fi
+[ -d "$tests/tests" ] || { echo "no tests/ in $tests" >&2; exit 2; }
+tests=$(cd "$tests" && pwd)
+
+cargo build -q -p oxiflux
+data=$(mktemp -d)
+log="$work/server.log"
+DOCKER_INFLUXDB_INIT_MODE=setup DOCKER_INFLUXDB_INIT_USERNAME=my-user \
+  DOCKER_INFLUXDB_INIT_PASSWORD=my-password DOCKER_INFLUXDB_INIT_ORG=my-org \
+  DOCKER_INFLUXDB_INIT_BUCKET=my-bucket DOCKER_INFLUXDB_INIT_ADMIN_TOKEN=my-token \
+  target/debug/oxiflux run --http-bind-address 127.0.0.1:8086 --data-dir "$data" >"$log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do
+  curl -sf http://127.0.0.1:8086/health >/dev/null 2>&1 && break
+  kill -0 $server 2>/dev/null || { echo "oxiflux did not start; see $log" >&2; exit 2; }
+  sleep 0.1
+done
+
+cd "$tests"
+INFLUXDB_V2_URL=http://localhost:8086 INFLUXDB_V2_TOKEN=my-token INFLUXDB_V2_ORG=my-org \
+  "$py" -m pytest -q -p no:cacheprovider --timeout 120 -rf tests "$@"
