@@ -157,6 +157,8 @@ pub fn router(state: AppState) -> Router {
     let outbound = Arc::clone(&state.outbound);
     let app = api
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::access::auth::authenticate))
+        // Every answer, errors too, says what it is, as 2.7's handler does (clients read these).
+        .layer(axum::middleware::map_response(crate::system::build_headers))
         .layer(
             // Spans carry the path only: query strings can hold credentials (`token=`, `p=`).
             TraceLayer::new_for_http().make_span_with(

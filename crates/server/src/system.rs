@@ -42,12 +42,17 @@ pub(crate) async fn health() -> Json<Value> {
     }))
 }
 
-pub(crate) async fn ping() -> Response {
-    let mut resp = StatusCode::NO_CONTENT.into_response();
+/// `X-Influxdb-Build` and `X-Influxdb-Version` on every answer (2.7's `buildHeader`).
+pub(crate) async fn build_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     h.insert(HeaderName::from_static("x-influxdb-version"), HeaderValue::from_static(INFLUXDB_VERSION));
     h.insert(HeaderName::from_static("x-influxdb-build"), HeaderValue::from_static("OSS"));
     resp
+}
+
+/// `/ping`: 204, with the build headers every answer carries.
+pub(crate) async fn ping() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 /// Seconds since the server started, to the millisecond.

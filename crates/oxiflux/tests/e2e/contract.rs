@@ -1,7 +1,7 @@
 //! Answers as InfluxDB 2.7 gives them, where clients read them: the `org`
 //! parameter given an org ID, task and run errors worded as 2.7 words them
-//! (the Python client's own tests match on those words), and a deleted user
-//! that is then looked for.
+//! (the Python client's own tests match on those words), a deleted user
+//! that is then looked for, and the headers every answer carries.
 
 use reqwest::Method;
 use serde_json::json;
@@ -37,8 +37,11 @@ fn the_org_parameter_takes_an_org_id_as_well_as_a_name() {
     let counts: Vec<&str> = lines.map(|l| l.split(',').nth(value).unwrap_or_default()).collect();
     assert_eq!(counts, ["2"], "{csv}");
 
+    let (_, buckets) = s.get("/api/v2/buckets?name=metrics", TOKEN);
+    let bucket = buckets["buckets"][0]["id"].as_str().unwrap().to_owned();
+    // `bucket` may hold the bucket's ID too (2.7's queryBucket).
     let delete = s
-        .request(Method::POST, &format!("/api/v2/delete?org={org}&bucket=metrics"), Some(TOKEN))
+        .request(Method::POST, &format!("/api/v2/delete?org={org}&bucket={bucket}"), Some(TOKEN))
         .json(&json!({"start": "1970-01-01T00:00:00Z", "stop": "1970-01-01T00:00:01.5Z"}))
         .send()
         .unwrap();
@@ -47,6 +50,10 @@ fn the_org_parameter_takes_an_org_id_as_well_as_a_name() {
     let (status, buckets) = s.get(&format!("/api/v2/buckets?org={org}"), TOKEN);
     assert_eq!(status, 200, "{buckets}");
     assert!(buckets["buckets"].as_array().unwrap().iter().any(|b| b["name"] == "metrics"), "{buckets}");
+
+    // Tokens listed by an `orgID` no org has: none (2.7 filters, it does not look the org up).
+    let (status, body) = s.get("/api/v2/authorizations?orgID=ffffffffffffffff", TOKEN);
+    assert_eq!((status, body["authorizations"].as_array().map(Vec::len)), (200, Some(0)), "{body}");
 
     // An ID no org has is answered as 2.7 answers a missing org.
     let (status, body) = s.get("/api/v2/buckets?org=020f755c3c082000", TOKEN);
@@ -133,4 +140,27 @@ fn a_deleted_user_is_not_found_by_id_or_name() {
     let (status, all) = s.get("/api/v2/users", TOKEN);
     assert_eq!(status, 200);
     assert!(all["users"].as_array().unwrap().iter().all(|u| u["name"] != "gone"), "{all}");
+}
+
+#[test]
+fn every_answer_carries_the_build_headers_errors_too() {
+    let (s, _) = TestServer::onboarded();
+    let bad = s
+        .request(Method::POST, "/api/v2/write?org=acme&bucket=metrics", Some(TOKEN))
+        .body("h2o_feet,location=coyote_creek level\\")
+        .send()
+        .unwrap();
+    let unauthorized = s.request(Method::GET, "/api/v2/buckets", Some("not-a-token")).send().unwrap();
+    let fine = s.request(Method::GET, "/api/v2/buckets", Some(TOKEN)).send().unwrap();
+    for (r, status, code) in
+        [(&bad, 400, Some("invalid")), (&unauthorized, 401, Some("unauthorized")), (&fine, 200, None)]
+    {
+        let h = r.headers();
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(r.status().as_u16(), status);
+        assert!(text("x-influxdb-version").is_some_and(|v| v.starts_with('v')), "{h:?}");
+        assert_eq!(text("x-influxdb-build").as_deref(), Some("OSS"), "{h:?}");
+        assert_eq!(text("x-platform-error-code").as_deref(), code, "{h:?}");
+        assert!(text("content-type").is_some_and(|v| v.starts_with("application/json")), "{h:?}");
+    }
 }

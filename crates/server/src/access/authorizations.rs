@@ -37,13 +37,14 @@ pub(crate) fn status(s: Option<&str>) -> ApiResult<Option<AuthStatus>> {
 
 pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let opts = find_options(&q)?;
-    let org = crate::tenancy::orgs::from_query(&state, &q).await?;
-    let mut filter = AuthorizationFilter {
-        id: None,
-        user_id: q.id("userID")?,
-        org_id: org.map(|o| o.id),
-        token: q.get("token").map(str::to_owned),
+    // An `orgID` only filters, as in 2.7 (an ID no org has lists nothing);
+    // an `org` name must name an org.
+    let org_id = match q.id("orgID")? {
+        Some(id) => Some(id),
+        None => crate::tenancy::orgs::from_query(&state, &q).await?.map(|o| o.id),
     };
+    let mut filter =
+        AuthorizationFilter { id: None, user_id: q.id("userID")?, org_id, token: q.get("token").map(str::to_owned) };
     if let Some(name) = q.get("user").map(str::to_owned) {
         filter.user_id = Some(state.meta(move |m| m.find_user_by_name(&name)).await?.id);
     }
