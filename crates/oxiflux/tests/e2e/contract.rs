@@ -164,3 +164,53 @@ fn every_answer_carries_the_build_headers_errors_too() {
         assert!(text("content-type").is_some_and(|v| v.starts_with("application/json")), "{h:?}");
     }
 }
+
+#[test]
+fn a_task_is_cloned_with_its_labels_by_a_token_that_may_write_labels() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    // The Python client's tasks tests use such a token: tasks read and write,
+    // labels write (not read), orgs.
+    let (token, _) = s.make_token(
+        &org,
+        json!([
+            {"action": "read", "resource": {"type": "tasks", "orgID": org}},
+            {"action": "write", "resource": {"type": "tasks", "orgID": org}},
+            {"action": "read", "resource": {"type": "orgs"}},
+            {"action": "write", "resource": {"type": "labels"}},
+        ]),
+    );
+    let flux = "option task = {name: \"t\", every: 1h}\nfrom(bucket: \"metrics\") |> range(start: -1m)";
+    let mut ids = vec![];
+    for _ in 0..2 {
+        let (status, task) = s.post("/api/v2/tasks", &token, json!({"orgID": org, "flux": flux}));
+        assert_eq!(status, 201, "{task}");
+        ids.push(task["id"].as_str().unwrap().to_owned());
+    }
+    let (status, label) = s.post("/api/v2/labels", TOKEN, json!({"orgID": org, "name": "west"}));
+    assert_eq!(status, 201, "{label}");
+    let label = label["label"]["id"].as_str().unwrap().to_owned();
+
+    for task in &ids {
+        let (status, body) = s.post(&format!("/api/v2/tasks/{task}/labels"), &token, json!({"labelID": label}));
+        assert_eq!(status, 201, "{body}");
+        let (status, listed) = s.get(&format!("/api/v2/tasks/{task}/labels"), &token);
+        assert_eq!(status, 200, "{listed}");
+        let names: Vec<&str> = listed["labels"].as_array().unwrap().iter().filter_map(|l| l["name"].as_str()).collect();
+        assert_eq!(names, ["west"], "{listed}");
+        let (_, got) = s.get(&format!("/api/v2/tasks/{task}"), &token);
+        assert_eq!(got["labels"][0]["id"], label.as_str(), "{got}");
+    }
+
+    // A token that may only read labels may not attach one (2.7 asks write on the label).
+    let (reader, _) = s.make_token(
+        &org,
+        json!([
+            {"action": "write", "resource": {"type": "tasks", "orgID": org}},
+            {"action": "read", "resource": {"type": "tasks", "orgID": org}},
+            {"action": "read", "resource": {"type": "labels"}},
+        ]),
+    );
+    let (status, body) = s.post(&format!("/api/v2/tasks/{}/labels", ids[0]), &reader, json!({"labelID": label}));
+    assert_eq!(status, 401, "{body}");
+}

@@ -221,8 +221,7 @@ pub(crate) async fn get(State(state): State<AppState>, p: Principal, Path(id): P
     let t = authorized(&state, &p, &id, Action::Read).await.context("failed to find task")?;
     let tid = t.id;
     let labels = state.meta(move |m| m.labels_of("tasks", tid)).await.context("failed to find resource labels")?;
-    let labels: Vec<_> =
-        labels.into_iter().filter(|l| p.can(Action::Read, &crate::tenancy::labels::resource(l))).collect();
+    let labels = crate::tenancy::labels::visible_on::<Tasks>(&p, labels);
     Ok(Json(view(&t, &org_name(&state, t.org_id).await?, &labels)))
 }
 
@@ -307,6 +306,7 @@ impl crate::tenancy::resource::Resource for Tasks {
 
 impl crate::tenancy::labels::HasLabels for Tasks {
     const TYPE: &'static str = "tasks";
+    const ONLY_READABLE_LABELS: bool = false;
 }
 
 impl crate::tenancy::members::HasMembers for Tasks {

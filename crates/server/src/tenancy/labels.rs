@@ -120,6 +120,19 @@ pub(crate) fn routes_on<T: HasLabels>(base: &str) -> Vec<(String, MethodRouter<A
 pub(crate) trait HasLabels: crate::tenancy::resource::Resource {
     /// The resource type name label mappings use (`dashboards`, ...).
     const TYPE: &'static str;
+    /// Whether a resource's labels are listed only as far as the caller may
+    /// read each label. 2.7 filters them for most resources; a task's labels
+    /// it reads past the label authorizer, so whoever may read a task sees
+    /// all of its labels (clients cloning a task rely on it).
+    const ONLY_READABLE_LABELS: bool = true;
+}
+
+/// The labels of a resource, as its kind shows them to `p`.
+pub(crate) fn visible_on<T: HasLabels>(p: &Principal, labels: Vec<Label>) -> Vec<Label> {
+    if !T::ONLY_READABLE_LABELS {
+        return labels;
+    }
+    labels.into_iter().filter(|l| p.can(Action::Read, &resource(l))).collect()
 }
 
 pub(crate) async fn list_on<T: HasLabels>(
@@ -129,7 +142,7 @@ pub(crate) async fn list_on<T: HasLabels>(
 ) -> ApiResult<Json<Value>> {
     let rid = T::target(&state, &p, &id, Action::Read).await?;
     let labels = state.meta(move |m| m.labels_of(T::TYPE, rid)).await?;
-    let labels: Vec<Label> = labels.into_iter().filter(|l| p.can(Action::Read, &resource(l))).collect();
+    let labels = visible_on::<T>(&p, labels);
     Ok(Json(labels_response(&format!("{}/{rid}/labels", T::PATH), &labels)))
 }
 
@@ -142,7 +155,8 @@ pub(crate) async fn add_on<T: HasLabels>(
     let rid = T::target(&state, &p, &id, Action::Write).await?;
     let label_id = parse_id(&body.label_id)?;
     let label = state.meta(move |m| m.find_label_by_id(label_id)).await?;
-    p.require(Action::Read, resource(&label))?;
+    // Attaching a label writes it (2.7's CreateLabelMapping asks write on both).
+    p.require(Action::Write, resource(&label))?;
     let label = state.meta(move |m| m.add_label_mapping(label_id, T::TYPE, rid)).await?;
     Ok((StatusCode::CREATED, Json(label_response(&label))))
 }
