@@ -63,16 +63,7 @@ pub(crate) async fn delete(
                     }
                     Ok(b)
                 }
-                // `bucket` may hold the bucket's ID, as 2.7's queryBucket reads it.
-                (None, Some(name)) => {
-                    if let Ok(id) = name.parse::<meta::Id>()
-                        && let Ok(b) = m.find_bucket_by_id(id)
-                        && b.org_id == org_id
-                    {
-                        return Ok(b);
-                    }
-                    Ok(m.find_bucket_by_name(org_id, &name)?)
-                }
+                (None, Some(name)) => Ok(crate::tenancy::buckets::by_id_or_name(m, org_id, &name)?),
                 (None, None) => Err(ApiError::invalid("Please provide either bucketID or bucket")),
             }
         })

@@ -105,16 +105,10 @@ pub(crate) async fn write_v2(
         .ok_or_else(|| ApiError::invalid("Please provide either orgID or org"))?;
     let name = q.get("bucket").ok_or_else(|| ApiError::not_found("bucket not found"))?.to_owned();
     let org_id = org.id;
-    // A bucket is named by ID or by name, as in InfluxDB.
     let bucket = state
         .meta(move |m| -> ApiResult<Bucket> {
-            if let Ok(id) = name.parse::<meta::Id>()
-                && let Ok(b) = m.find_bucket_by_id(id)
-                && b.org_id == org_id
-            {
-                return Ok(b);
-            }
-            m.find_bucket_by_name(org_id, &name).map_err(|_| ApiError::not_found("bucket not found"))
+            crate::tenancy::buckets::by_id_or_name(m, org_id, &name)
+                .map_err(|_| ApiError::not_found("bucket not found"))
         })
         .await?;
     let body = read_body(body, &headers, state.max_request_size).await?;

@@ -20,6 +20,19 @@ pub(crate) fn resource(b: &Bucket) -> Resource {
     Resource::one_in_org(ResourceType::Buckets, b.id, b.org_id)
 }
 
+/// The bucket a `bucket=` parameter names in an org: its ID or its name, as
+/// 2.7's `queryBucket` reads it (an ID that is no bucket of the org is
+/// tried as a name).
+pub(crate) fn by_id_or_name(m: &meta::Store, org_id: Id, bucket: &str) -> meta::Result<Bucket> {
+    if let Ok(id) = bucket.parse::<Id>()
+        && let Ok(b) = m.find_bucket_by_id(id)
+        && b.org_id == org_id
+    {
+        return Ok(b);
+    }
+    m.find_bucket_by_name(org_id, bucket)
+}
+
 pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let opts = find_options(&q)?;
     let org = crate::tenancy::orgs::from_query(&state, &q).await?;
