@@ -3,6 +3,8 @@
 //! to the sink; an operation that needs every table gathers its inputs first,
 //! counting what it holds against the query's memory budget.
 
+use std::time::{Duration, Instant};
+
 use crate::error::{EvalError, EvalResult};
 use crate::interp::Interp;
 use crate::limits::Reservation;
@@ -28,11 +30,15 @@ pub fn execute(i: &mut Interp, s: &Stream, sink: &mut Sink<'_>) -> EvalResult<()
             }
             Ok(())
         }
+        Stream::Scan(spec) if i.profile.is_some() => source_timed(i, s, sink, |i, sink| run_scan(i, spec, sink)),
         Stream::Scan(spec) => run_scan(i, spec, sink),
-        Stream::Source(s) => s.execute(i, sink),
+        Stream::Source(source) if i.profile.is_some() => source_timed(i, s, sink, |i, sink| source.execute(i, sink)),
+        Stream::Source(source) => source.execute(i, sink),
         Stream::Op { name, inputs, op: Op::PerTable(f), .. } => execute(i, &inputs[0], &mut |i, t| {
             i.budget.check_time()?;
+            let started = i.profile.is_some().then(Instant::now);
             let outs = f(i, t).map_err(|e| named(name, e))?;
+            record(i, s, started, Duration::ZERO);
             i.budget.check_time()?;
             for out in outs {
                 sink(i, out)?;
@@ -46,7 +52,9 @@ pub fn execute(i: &mut Interp, s: &Stream, sink: &mut Sink<'_>) -> EvalResult<()
                 all.push(gather(i, input, &mut held)?);
             }
             i.budget.check_time()?;
+            let started = i.profile.is_some().then(Instant::now);
             let outs = f(i, all).map_err(|e| named(name, e))?;
+            record(i, s, started, Duration::ZERO);
             drop(held);
             let _held = i.budget.reserve(|| outs.iter().map(Table::memory_size).sum())?;
             for out in outs {
@@ -56,6 +64,34 @@ pub fn execute(i: &mut Interp, s: &Stream, sink: &mut Sink<'_>) -> EvalResult<()
             Ok(())
         }
     }
+}
+
+/// Counts one call of the operation `s` with the profiler, if one is set:
+/// the time since `started`, less `downstream` (spent past the operation).
+fn record(i: &Interp, s: &Stream, started: Option<Instant>, downstream: Duration) {
+    if let (Some(profile), Some(started)) = (&i.profile, started) {
+        profile.record(s, started.elapsed().saturating_sub(downstream));
+    }
+}
+
+/// Runs a source (a scan, a remote read) for the profiler: its time is what
+/// it took less what the operations it feeds took with its tables.
+fn source_timed(
+    i: &mut Interp,
+    s: &Stream,
+    sink: &mut Sink<'_>,
+    run: impl FnOnce(&mut Interp, &mut Sink<'_>) -> EvalResult<()>,
+) -> EvalResult<()> {
+    let started = Some(Instant::now());
+    let mut downstream = Duration::ZERO;
+    let result = run(i, &mut |i, t| {
+        let at = Instant::now();
+        let r = sink(i, t);
+        downstream += at.elapsed();
+        r
+    });
+    record(i, s, started, downstream);
+    result
 }
 
 /// Runs a stream and gathers its tables.

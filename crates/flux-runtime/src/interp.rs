@@ -111,6 +111,8 @@ pub struct Interp {
     pub source: Option<Rc<dyn crate::source::Source>>,
     /// The query's memory and time account.
     pub budget: Rc<crate::limits::Budget>,
+    /// The profiler's account of the plan, while one is asked for.
+    pub profile: Option<Rc<crate::profile::Profile>>,
     /// The scopes of packages written in Flux, by import path: where
     /// `option pkg.name = …` sets a package's option.
     pub package_scopes: std::collections::HashMap<String, Scope>,
@@ -133,6 +135,7 @@ impl Interp {
             statements: Vec::new(),
             source: None,
             budget: crate::limits::Budget::new(&crate::limits::Limits::default()),
+            profile: None,
             package_scopes: std::collections::HashMap::new(),
             imported: std::collections::HashMap::new(),
         }

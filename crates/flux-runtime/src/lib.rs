@@ -29,6 +29,7 @@ pub mod interp;
 pub mod limits;
 pub mod ops;
 pub mod outbound;
+pub mod profile;
 pub mod pushdown;
 pub mod scan;
 pub mod signature;

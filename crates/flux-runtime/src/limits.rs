@@ -73,6 +73,11 @@ pub struct Budget {
     deadline: Option<(Instant, Duration)>,
     cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     ticks: Cell<u32>,
+    /// Whether reservations are counted without a limit (for the profiler).
+    measuring: Cell<bool>,
+    /// The most held at once, and the sum of everything reserved.
+    peak: Cell<u64>,
+    total: Cell<u64>,
 }
 
 impl Budget {
@@ -88,13 +93,16 @@ impl Budget {
             deadline: limits.timeout.map(|t| (Instant::now() + t, t)),
             cancel: limits.cancel.clone(),
             ticks: Cell::new(0),
+            measuring: Cell::new(false),
+            peak: Cell::new(0),
+            total: Cell::new(0),
         })
     }
 
     /// Counts `bytes()` as held until the returned reservation is dropped
     /// (without limits nothing is counted, and `bytes` is not called).
     pub fn reserve(self: &Rc<Self>, bytes: impl FnOnce() -> u64) -> EvalResult<Reservation> {
-        if self.limit == u64::MAX && self.pool.is_none() {
+        if self.limit == u64::MAX && self.pool.is_none() && !self.measuring.get() {
             return Ok(Reservation { budget: Rc::clone(self), bytes: 0 });
         }
         let bytes = bytes();
@@ -119,7 +127,25 @@ impl Budget {
             }
         }
         self.used.set(wanted);
+        self.peak.set(self.peak.get().max(wanted));
+        self.total.set(self.total.get().saturating_add(bytes));
         Ok(Reservation { budget: Rc::clone(self), bytes })
+    }
+
+    /// Counts every reservation from now on, limited or not, so that
+    /// [`Budget::peak`] and [`Budget::total`] say what the query held.
+    pub fn measure(&self) {
+        self.measuring.set(true);
+    }
+
+    /// The most bytes held at once.
+    pub fn peak(&self) -> u64 {
+        self.peak.get()
+    }
+
+    /// The bytes reserved over the whole query.
+    pub fn total(&self) -> u64 {
+        self.total.get()
     }
 
     fn release(&self, bytes: u64) {

@@ -2,7 +2,7 @@
 //! before it runs) finds wrong in a program, worded as Flux words it.
 
 fn errors(src: &str) -> String {
-    match flux::analyze(src) {
+    match flux::analyze(&flux::Request::new(src, 0)) {
         Ok(()) => String::new(),
         Err(flux::Error::Check(e)) => e.to_string(),
         Err(e) => panic!("{src}: not a check error: {e}"),

@@ -252,6 +252,7 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             ];
             return Some(i.flux_package_over(path, include_str!("flux/tasks.flux"), natives));
         }
+        "profiler" => return Some(i.flux_package(path, include_str!("flux/profiler.flux"))),
         "internal/testing" => return Some(i.flux_package(path, include_str!("flux/internal_testing.flux"))),
         "experimental/aggregate" => return Some(i.flux_package(path, include_str!("flux/aggregate.flux"))),
         "contrib/tomhollingworth/events" => package(vec![(

@@ -13,6 +13,7 @@ mod influxql;
 mod limits;
 mod python_client;
 mod query;
+mod query_requests;
 mod replication;
 mod sessions;
 mod setup;

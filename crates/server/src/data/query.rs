@@ -29,8 +29,9 @@ struct DialectJson {
     date_time_format: Option<String>,
 }
 
+/// A query request (`Query` in oss.yml), as `/api/v2/query` and `/analyze` take it.
 #[derive(Deserialize)]
-struct QueryJson {
+pub(crate) struct QueryJson {
     #[serde(default)]
     query: String,
     #[serde(rename = "type")]
@@ -38,6 +39,44 @@ struct QueryJson {
     #[serde(default)]
     dialect: DialectJson,
     now: Option<String>,
+    /// Flux's JSON syntax tree of a file evaluated before the query.
+    #[serde(rename = "extern")]
+    extern_file: Option<Value>,
+    /// Values the query reads as `params.<name>`.
+    params: Option<Value>,
+}
+
+impl QueryJson {
+    fn flux(query: String) -> Self {
+        Self { query, kind: None, dialect: DialectJson::default(), now: None, extern_file: None, params: None }
+    }
+
+    /// The Flux evaluated before the query: its `extern`, or its `params` as
+    /// `option params = {...}` (oss.yml: the two are not given together).
+    fn prelude(&self) -> ApiResult<Option<String>> {
+        let params = match &self.params {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(p)) => Some(p),
+            Some(_) => return Err(ApiError::invalid("params must be an object of names to values")),
+        };
+        match (&self.extern_file, params) {
+            (None | Some(Value::Null), None) => Ok(None),
+            (None | Some(Value::Null), Some(p)) => {
+                flux::json::params_source(p).map(Some).map_err(|e| ApiError::invalid(format!("invalid params: {e}")))
+            }
+            (Some(file), None) => {
+                flux::json::file_source(file).map(Some).map_err(|e| ApiError::invalid(format!("invalid extern: {e}")))
+            }
+            (Some(_), Some(_)) => Err(ApiError::invalid("a query takes params or extern, not both")),
+        }
+    }
+
+    fn check_kind(&self) -> ApiResult<()> {
+        match self.kind.as_deref() {
+            None | Some("") | Some("flux") => Ok(()),
+            Some(other) => Err(ApiError::invalid(format!("unsupported query type {other:?}: use flux"))),
+        }
+    }
 }
 
 /// `POST /api/v2/query`: a Flux query (JSON or `application/vnd.flux`), its
@@ -52,23 +91,16 @@ pub(crate) async fn query(
 ) -> ApiResult<Response> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let req = if content_type.starts_with("application/vnd.flux") {
-        QueryJson {
-            query: String::from_utf8(body.to_vec()).map_err(|_| ApiError::invalid("query is not UTF-8"))?,
-            kind: None,
-            dialect: DialectJson::default(),
-            now: None,
-        }
+        QueryJson::flux(String::from_utf8(body.to_vec()).map_err(|_| ApiError::invalid("query is not UTF-8"))?)
     } else {
         serde_json::from_slice::<QueryJson>(&body)
             .map_err(|e| ApiError::invalid(format!("failed to decode request body: {e}")))?
     };
-    match req.kind.as_deref() {
-        None | Some("") | Some("flux") => {}
-        Some(other) => return Err(ApiError::invalid(format!("unsupported query type {other:?}: use flux"))),
-    }
+    req.check_kind()?;
     if req.query.trim().is_empty() {
         return Err(ApiError::invalid("query is empty"));
     }
+    let prelude = req.prelude()?;
     let org = match crate::tenancy::orgs::from_query(&state, &q).await? {
         Some(o) => o.id,
         None => p.org_id.ok_or_else(|| ApiError::invalid("Please provide either orgID or org"))?,
@@ -97,15 +129,18 @@ pub(crate) async fn query(
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let waiting = std::time::Instant::now();
     let slot = match within {
         Some(_) => state.queries.within_caller(),
         None => state.queries.admit().await?,
     };
+    let queued = waiting.elapsed();
     let limits = state.queries.limits().clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, ApiError>>(4);
     let text = req.query;
     tokio::task::spawn_blocking(move || {
-        run_streaming(&text, now, source, &limits, dialect, gzip, &tx);
+        let req = flux::Request { query: &text, prelude: prelude.as_deref(), now, queued };
+        run_streaming(&req, source, &limits, dialect, gzip, &tx);
         drop(slot);
     });
     // The status is decided by what comes first: an error before any output, or output.
@@ -187,8 +222,7 @@ fn query_error(e: flux::Error) -> ApiError {
 
 /// Runs a query on a blocking thread, streaming annotated CSV into `tx`.
 fn run_streaming(
-    text: &str,
-    now: i64,
+    req: &flux::Request<'_>,
     source: Source,
     limits: &flux::Limits,
     dialect: flux::csv::Dialect,
@@ -202,7 +236,7 @@ fn run_streaming(
         sent: false,
     };
     let mut csv = String::new();
-    let result = flux::run(text, now, Some(std::rc::Rc::new(source)), limits, &mut |name, table| {
+    let result = flux::run(req, Some(std::rc::Rc::new(source)), limits, &mut |name, table| {
         encoder.table(name, &table, &mut csv, &mut |text| output.send(text, false))?;
         output.send(&mut csv, false)
     });
@@ -225,8 +259,6 @@ fn run_streaming(
 pub(crate) struct LanguageRequest {
     #[serde(default)]
     query: String,
-    #[serde(rename = "type")]
-    kind: Option<String>,
 }
 
 /// The query's AST in Flux's JSON shape, or 400 `invalid AST: <error>`.
@@ -267,15 +299,17 @@ pub(crate) async fn suggestion(
 }
 
 /// The query's errors with their positions (`{"errors": []}` when there are none).
-pub(crate) async fn analyze(_: Principal, JsonBody(req): JsonBody<LanguageRequest>) -> ApiResult<Json<Value>> {
-    match req.kind.as_deref() {
-        None | Some("") | Some("flux") => {}
-        Some(other) => return Err(ApiError::invalid(format!("unknown query request type {other}"))),
+pub(crate) async fn analyze(_: Principal, JsonBody(req): JsonBody<QueryJson>) -> ApiResult<Json<Value>> {
+    if let Some(other) = req.kind.as_deref().filter(|k| !k.is_empty() && *k != "flux") {
+        return Err(ApiError::invalid(format!("unknown query request type {other}")));
     }
+    let prelude = req.prelude()?;
     let query = req.query;
-    let found = tokio::task::spawn_blocking(move || flux::analyze(&query))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let found = tokio::task::spawn_blocking(move || {
+        flux::analyze(&flux::Request { prelude: prelude.as_deref(), ..flux::Request::new(&query, 0) })
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
     let errors: Vec<Value> = match found {
         Ok(()) => Vec::new(),
         Err(flux::Error::Parse(e)) => {

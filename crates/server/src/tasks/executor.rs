@@ -48,7 +48,7 @@ impl Executor {
         let slot = state.queries.admit().await.map_err(|e| e.message)?;
         let outcome = tokio::task::spawn_blocking(move || {
             let source: Rc<dyn flux::Source> = Rc::new(source);
-            flux::run(&task.flux, run.scheduled_for, Some(source), &limits, &mut |_, _| Ok(()))
+            flux::run(&flux::Request::new(&task.flux, run.scheduled_for), Some(source), &limits, &mut |_, _| Ok(()))
         })
         .await;
         drop(slot);

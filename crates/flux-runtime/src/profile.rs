@@ -1,0 +1,201 @@
+//! Flux's profilers: what `option profiler.enabledProfilers = ["query",
+//! "operator"]` asks of a query. The executor times each operation of the
+//! plan while a [`Profile`] is set on the interpreter; the profile then reads
+//! as the `profiler/query` and `profiler/operator` tables InfluxDB adds to a
+//! query's answer, in the result `_profiler`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+
+use crate::error::EvalResult;
+use crate::stream::Stream;
+use crate::table::Table;
+
+/// The result the profilers' tables belong to.
+pub const RESULT: &str = "_profiler";
+
+/// One operation of the plan, and how long its calls took.
+#[derive(Debug, Clone)]
+struct Operator {
+    kind: String,
+    label: String,
+    inputs: Vec<usize>,
+    count: i64,
+    min: Duration,
+    max: Duration,
+    sum: Duration,
+}
+
+/// The plan of a query, labelled as it was planned, with each operation's timings.
+#[derive(Debug, Default)]
+pub struct Profile {
+    operators: RefCell<Vec<Operator>>,
+    by_node: RefCell<HashMap<*const Stream, usize>>,
+}
+
+/// What the query as a whole took, measured by whoever ran it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueryTimes {
+    pub total: Duration,
+    pub compile: Duration,
+    pub queue: Duration,
+    /// Evaluating the program into the plan of streams it runs.
+    pub plan: Duration,
+    pub execute: Duration,
+    pub max_allocated: u64,
+    pub total_allocated: u64,
+}
+
+impl Profile {
+    /// The plan of `results` (the streams a query will run), each operation
+    /// labelled by its kind and its place in the plan (`range3`).
+    pub fn of(results: &[Rc<Stream>]) -> Rc<Profile> {
+        let profile = Profile::default();
+        for s in results {
+            profile.label(s);
+        }
+        Rc::new(profile)
+    }
+
+    fn label(&self, s: &Stream) -> usize {
+        let key = s as *const Stream;
+        if let Some(&n) = self.by_node.borrow().get(&key) {
+            return n;
+        }
+        let (kind, inputs) = match s {
+            Stream::Tables(_) => ("tables".to_owned(), Vec::new()),
+            Stream::Scan(spec) => {
+                let kind = match (&spec.window, &spec.group) {
+                    (Some(_), _) => "ReadWindowAggregate",
+                    (None, Some(_)) => "ReadGroup",
+                    (None, None) => "ReadRange",
+                };
+                (kind.to_owned(), Vec::new())
+            }
+            Stream::Source(source) => (source.describe(), Vec::new()),
+            Stream::Op { name, inputs, .. } => {
+                ((*name).to_owned(), inputs.iter().map(|input| self.label(input)).collect())
+            }
+        };
+        let mut operators = self.operators.borrow_mut();
+        let n = operators.len();
+        let short = kind.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("op").to_owned();
+        operators.push(Operator {
+            label: format!("{short}{n}"),
+            kind,
+            inputs,
+            count: 0,
+            min: Duration::MAX,
+            max: Duration::ZERO,
+            sum: Duration::ZERO,
+        });
+        self.by_node.borrow_mut().insert(key, n);
+        n
+    }
+
+    /// Counts one call of the operation `s`, which took `took`.
+    pub fn record(&self, s: &Stream, took: Duration) {
+        let n = self.label(s);
+        let mut operators = self.operators.borrow_mut();
+        let op = &mut operators[n];
+        op.count += 1;
+        op.min = op.min.min(took);
+        op.max = op.max.max(took);
+        op.sum += took;
+    }
+
+    /// The plan as a Graphviz digraph, as Flux writes `flux/query-plan`.
+    pub fn plan(&self) -> String {
+        let operators = self.operators.borrow();
+        let mut out = String::from("digraph {\n");
+        for op in operators.iter() {
+            let _ = writeln!(out, "  {:?}", op.label);
+        }
+        out.push('\n');
+        for op in operators.iter() {
+            for &input in &op.inputs {
+                let _ = writeln!(out, "  {:?} -> {:?}", operators[input].label, op.label);
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// The `profiler/query` table: one row for the whole query.
+    pub fn query_table(&self, times: &QueryTimes) -> EvalResult<Table> {
+        let nanos = |d: Duration| -> ArrayRef {
+            Arc::new(Int64Array::from(vec![i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)])) as ArrayRef
+        };
+        let bytes = |b: u64| -> ArrayRef { Arc::new(Int64Array::from(vec![i64::try_from(b).unwrap_or(i64::MAX)])) };
+        let columns: Vec<(String, ArrayRef)> = vec![
+            ("_measurement".into(), Arc::new(StringArray::from(vec!["profiler/query"])) as ArrayRef),
+            ("TotalDuration".into(), nanos(times.total)),
+            ("CompileDuration".into(), nanos(times.compile)),
+            ("QueueDuration".into(), nanos(times.queue)),
+            ("PlanDuration".into(), nanos(times.plan)),
+            // Nothing is requeued, and a query runs on the one thread it was given.
+            ("RequeueDuration".into(), nanos(Duration::ZERO)),
+            ("ExecuteDuration".into(), nanos(times.execute)),
+            ("Concurrency".into(), Arc::new(Int64Array::from(vec![1]))),
+            ("MaxAllocated".into(), bytes(times.max_allocated)),
+            ("TotalAllocated".into(), bytes(times.total_allocated)),
+            // The profile is written only when the query ran without an error.
+            ("RuntimeErrors".into(), Arc::new(StringArray::from(vec![None::<&str>]))),
+            ("flux/query-plan".into(), Arc::new(StringArray::from(vec![self.plan()]))),
+        ];
+        Table::new(&["_measurement".to_owned()], columns)
+    }
+
+    /// The `profiler/operator` table: a row for each operation that ran.
+    pub fn operator_table(&self) -> EvalResult<Table> {
+        let operators = self.operators.borrow();
+        let ran: Vec<&Operator> = operators.iter().filter(|op| op.count > 0).collect();
+        let nanos = |d: Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+        let int = |f: &dyn Fn(&Operator) -> i64| -> ArrayRef {
+            Arc::new(Int64Array::from(ran.iter().map(|op| f(op)).collect::<Vec<_>>()))
+        };
+        let text = |f: &dyn Fn(&Operator) -> String| -> ArrayRef {
+            Arc::new(StringArray::from(ran.iter().map(|op| f(op)).collect::<Vec<_>>()))
+        };
+        let columns: Vec<(String, ArrayRef)> = vec![
+            ("_measurement".into(), text(&|_| "profiler/operator".to_owned())),
+            ("Type".into(), text(&|op| op.kind.clone())),
+            ("Label".into(), text(&|op| op.label.clone())),
+            ("Count".into(), int(&|op| op.count)),
+            ("MinDuration".into(), int(&|op| nanos(op.min))),
+            ("MaxDuration".into(), int(&|op| nanos(op.max))),
+            ("DurationSum".into(), int(&|op| nanos(op.sum))),
+            (
+                "MeanDuration".into(),
+                Arc::new(Float64Array::from(
+                    ran.iter().map(|op| nanos(op.sum) as f64 / op.count as f64).collect::<Vec<_>>(),
+                )),
+            ),
+        ];
+        Table::new(&["_measurement".to_owned()], columns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_reads_as_its_operations_in_order() {
+        let tables = Rc::new(Stream::Tables(Rc::new(Vec::new())));
+        let profile = Profile::of(std::slice::from_ref(&tables));
+        assert_eq!(profile.plan(), "digraph {\n  \"tables0\"\n\n}\n");
+        profile.record(&tables, Duration::from_nanos(5));
+        profile.record(&tables, Duration::from_nanos(15));
+        let t = profile.operator_table().unwrap();
+        assert_eq!(t.num_rows(), 1);
+        assert_eq!(crate::table::cell(t.need("MeanDuration").unwrap().as_ref(), 0), crate::value::Value::Float(10.0));
+        assert_eq!(crate::table::cell(t.need("Count").unwrap().as_ref(), 0), crate::value::Value::Int(2));
+    }
+}
