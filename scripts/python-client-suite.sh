@@ -26,11 +26,16 @@ if [ ! -x "$work/venv/bin/python" ]; then
   python3 -m venv "$work/venv"
 fi
 py="$work/venv/bin/python"
-if ! "$py" -c "import influxdb_client, pytest, httpretty, aioresponses, pandas" 2>/dev/null; then
+# The client's test requirements, pinned where a newer release changed what
+# its tests assume: pandas 3 keeps datetimes in microseconds, aiohttp 3.12
+# outgrew aioresponses' mocked responses, urllib3 2.3 drops a redirected POST's headers.
+reqs="influxdb-client[extra,async]==$version pytest pytest-timeout httpretty==1.0.5 psutil aioresponses randomize pandas<3 aiohttp<3.12 urllib3<2.3"
+if [ "$(cat "$work/venv/requirements" 2>/dev/null)" != "$reqs" ]; then
   echo "installing influxdb-client $version and its test requirements into $work/venv"
-  "$py" -m pip install --quiet "influxdb-client[extra,async]==$version" pytest pytest-timeout \
-    httpretty==1.0.5 psutil aioresponses randomize \
+  # shellcheck disable=SC2086 # one argument per requirement
+  "$py" -m pip install --quiet $reqs \
     || { echo "could not install the Python client from PyPI" >&2; exit 2; }
+  echo "$reqs" >"$work/venv/requirements"
 fi
 tests="${PYTHON_CLIENT_TESTS:-$work/influxdb_client-$version}"
 if [ -z "${PYTHON_CLIENT_TESTS:-}" ] && [ ! -d "$tests/tests" ]; then

@@ -15,8 +15,9 @@ pub enum ErrorKind {
     MissingFieldKey,
     #[error("missing field value")]
     MissingFieldValue,
-    #[error("expected '=' after key")]
-    ExpectedEquals,
+    /// A field key without `=` and a value (2.7's words).
+    #[error("invalid field format")]
+    InvalidFieldFormat,
     #[error("invalid character {0:?} in a measurement, tag key or field key")]
     InvalidCharacter(char),
     #[error("invalid UTF-8")]

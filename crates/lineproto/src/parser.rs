@@ -269,7 +269,8 @@ impl<'a> Cursor<'a> {
         }
         let key_end = self.at(self.pos);
         if self.b.get(self.pos) != Some(&b'=') {
-            return Err(self.err(ErrorKind::ExpectedEquals));
+            // A tag key without `=`: 2.7 calls its value missing.
+            return Err(self.err(ErrorKind::MissingTagValue));
         }
         self.pos += 1;
         let start = self.pos;
@@ -297,7 +298,7 @@ impl<'a> Cursor<'a> {
         }
         let key = (self.at(start), self.at(self.pos));
         if self.b.get(self.pos) != Some(&b'=') {
-            return Err(self.err(ErrorKind::ExpectedEquals));
+            return Err(self.err(ErrorKind::InvalidFieldFormat));
         }
         self.pos += 1;
         if self.b.get(self.pos) == Some(&b'"') {
@@ -510,6 +511,10 @@ mod tests {
         assert_eq!(fails("m v=\"open"), ErrorKind::UnbalancedQuotes);
         assert_eq!(fails("m"), ErrorKind::MissingFields);
         assert_eq!(fails("m,t= v=1"), ErrorKind::MissingTagValue);
+        // A key without `=`, worded as 2.7 words it (clients match these words).
+        assert_eq!(fails("m,t v=1"), ErrorKind::MissingTagValue);
+        assert_eq!(fails("h2o_feet,location=coyote_creek level\\"), ErrorKind::InvalidFieldFormat);
+        assert_eq!(fails("m v=1,w"), ErrorKind::InvalidFieldFormat);
         assert_eq!(fails("m v=1 12x"), ErrorKind::BadTimestamp);
         assert_eq!(fails("m,a=1,b=2,a=3 v=1"), ErrorKind::DuplicateTags);
         assert_eq!(
