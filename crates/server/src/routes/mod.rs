@@ -1,7 +1,9 @@
-//! The HTTP surface in one table: every path oxiflux serves, in the order of
-//! `reference/openapi/oss.yml` (a test holds the order against the file), each
-//! handled by the area that owns it (`<area>::routes()`), behind the
-//! authentication middleware.
+//! The HTTP surface in one table ([`operations::OPERATIONS`]: every
+//! operation of `reference/openapi/oss.yml`, served or waiting for its
+//! issue), each path handled by the area that owns it (`<area>::routes()`),
+//! behind the authentication middleware.
+
+pub mod operations;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,116 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
-
-/// Every path served, in the order of `oss.yml`; paths the spec lacks last.
-const PATHS: &[&str] = &[
-    "/api/v2",
-    "/api/v2/authorizations",
-    "/api/v2/authorizations/{id}",
-    "/api/v2/buckets",
-    "/api/v2/buckets/{id}",
-    "/api/v2/buckets/{id}/labels",
-    "/api/v2/buckets/{id}/labels/{label}",
-    "/api/v2/buckets/{id}/members",
-    "/api/v2/buckets/{id}/members/{user}",
-    "/api/v2/buckets/{id}/owners",
-    "/api/v2/buckets/{id}/owners/{user}",
-    "/api/v2/config",
-    "/api/v2/dashboards",
-    "/api/v2/dashboards/{id}",
-    "/api/v2/dashboards/{id}/cells",
-    "/api/v2/dashboards/{id}/cells/{cell}",
-    "/api/v2/dashboards/{id}/cells/{cell}/view",
-    "/api/v2/dashboards/{id}/labels",
-    "/api/v2/dashboards/{id}/labels/{label}",
-    "/api/v2/dashboards/{id}/members",
-    "/api/v2/dashboards/{id}/members/{user}",
-    "/api/v2/dashboards/{id}/owners",
-    "/api/v2/dashboards/{id}/owners/{user}",
-    "/api/v2/dbrps",
-    "/api/v2/dbrps/{id}",
-    "/api/v2/delete",
-    "/api/v2/flags",
-    "/health",
-    "/api/v2/labels",
-    "/api/v2/labels/{id}",
-    "/api/v2/me",
-    "/api/v2/me/password",
-    "/metrics",
-    "/api/v2/orgs",
-    "/api/v2/orgs/{id}",
-    "/api/v2/orgs/{id}/members",
-    "/api/v2/orgs/{id}/members/{user}",
-    "/api/v2/orgs/{id}/owners",
-    "/api/v2/orgs/{id}/owners/{user}",
-    "/api/v2/orgs/{id}/secrets",
-    "/api/v2/orgs/{id}/secrets/{name}",
-    "/api/v2/orgs/{id}/secrets/delete",
-    "/ping",
-    "/api/v2/query",
-    "/api/v2/query/analyze",
-    "/api/v2/query/ast",
-    "/api/v2/query/suggestions",
-    "/api/v2/query/suggestions/{name}",
-    "/ready",
-    "/api/v2/remotes",
-    "/api/v2/remotes/{id}",
-    "/api/v2/replications",
-    "/api/v2/replications/{id}",
-    "/api/v2/replications/{id}/validate",
-    "/api/v2/resources",
-    "/api/v2/scrapers",
-    "/api/v2/scrapers/{id}",
-    "/api/v2/scrapers/{id}/labels",
-    "/api/v2/scrapers/{id}/labels/{label}",
-    "/api/v2/scrapers/{id}/members",
-    "/api/v2/scrapers/{id}/members/{user}",
-    "/api/v2/scrapers/{id}/owners",
-    "/api/v2/scrapers/{id}/owners/{user}",
-    "/api/v2/setup",
-    "/api/v2/signin",
-    "/api/v2/signout",
-    "/api/v2/sources",
-    "/api/v2/sources/{id}",
-    "/api/v2/sources/{id}/buckets",
-    "/api/v2/sources/{id}/health",
-    "/api/v2/tasks",
-    "/api/v2/tasks/{id}",
-    "/api/v2/tasks/{id}/labels",
-    "/api/v2/tasks/{id}/labels/{label}",
-    "/api/v2/tasks/{id}/logs",
-    "/api/v2/tasks/{id}/members",
-    "/api/v2/tasks/{id}/members/{user}",
-    "/api/v2/tasks/{id}/owners",
-    "/api/v2/tasks/{id}/owners/{user}",
-    "/api/v2/tasks/{id}/runs",
-    "/api/v2/tasks/{id}/runs/{run}",
-    "/api/v2/tasks/{id}/runs/{run}/logs",
-    "/api/v2/tasks/{id}/runs/{run}/retry",
-    "/api/v2/telegraf/plugins",
-    "/api/v2/telegrafs",
-    "/api/v2/telegrafs/{id}",
-    "/api/v2/telegrafs/{id}/labels",
-    "/api/v2/telegrafs/{id}/labels/{label}",
-    "/api/v2/telegrafs/{id}/members",
-    "/api/v2/telegrafs/{id}/members/{user}",
-    "/api/v2/telegrafs/{id}/owners",
-    "/api/v2/telegrafs/{id}/owners/{user}",
-    "/api/v2/users",
-    "/api/v2/users/{id}",
-    "/api/v2/users/{id}/password",
-    "/api/v2/variables",
-    "/api/v2/variables/{id}",
-    "/api/v2/variables/{id}/labels",
-    "/api/v2/variables/{id}/labels/{label}",
-    "/api/v2/write",
-    "/private/legacy/authorizations",
-    "/private/legacy/authorizations/{id}",
-    "/private/legacy/authorizations/{id}/password",
-    "/query",
-    "/write",
-    "/api/v2/",
-];
+use operations::{OPERATIONS, Served};
 
 /// Every area's routes, by path.
 fn areas() -> Vec<(String, MethodRouter<AppState>)> {
@@ -137,13 +30,25 @@ fn areas() -> Vec<(String, MethodRouter<AppState>)> {
     all
 }
 
-/// The router: the paths of [`PATHS`] with their areas' handlers, the JSON
-/// answers for unknown paths and methods, authentication, request spans.
+/// The paths the table serves, each once, in its order.
+fn served_paths() -> Vec<&'static str> {
+    let mut paths: Vec<&'static str> = Vec::new();
+    for op in OPERATIONS.iter().filter(|op| op.served == Served::Yes) {
+        if !paths.contains(&op.path) {
+            paths.push(op.path);
+        }
+    }
+    paths
+}
+
+/// The router: the served paths of [`OPERATIONS`] with their areas'
+/// handlers, the JSON answers for unknown paths and methods,
+/// authentication, request spans.
 pub fn router(state: AppState) -> Router {
     let mut by_path: HashMap<String, MethodRouter<AppState>> = areas().into_iter().collect();
     let mut api = Router::new();
-    for path in PATHS {
-        if let Some(methods) = by_path.remove(*path) {
+    for path in served_paths() {
+        if let Some(methods) = by_path.remove(path) {
             api = api.route(path, methods);
         }
     }
@@ -196,27 +101,58 @@ mod tests {
         out
     }
 
-    #[test]
-    fn every_route_is_listed_once_in_the_order_of_oss_yml() {
+    /// oss.yml's operations in order: (method, path shape, operationId).
+    fn spec_operations() -> Vec<(String, String, String)> {
         let spec =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/openapi/oss.yml"))
                 .expect("the reference pack beside the repository");
-        let order: Vec<String> = spec
-            .lines()
-            .filter(|l| l.starts_with("  /") && l.ends_with(':'))
-            .map(|l| shape(l.trim().trim_end_matches(':')))
-            .collect();
-        let served: Vec<String> = areas().into_iter().map(|(p, _)| p).collect();
-        let mut listed: Vec<&str> = PATHS.to_vec();
+        let mut out = Vec::new();
+        let (mut path, mut method) = (None::<String>, None::<String>);
+        for line in spec.lines() {
+            if !line.starts_with(' ') && !line.is_empty() {
+                path = None;
+            }
+            if line.starts_with("  /") && line.ends_with(':') {
+                path = Some(shape(line.trim().trim_end_matches(':')));
+            } else if let Some(m) = line.strip_prefix("    ").filter(|m| !m.starts_with(' ')) {
+                let m = m.trim_end_matches(':');
+                method = ["get", "post", "put", "patch", "delete", "head"].contains(&m).then(|| m.to_uppercase());
+            } else if let (Some(p), Some(m), Some(id)) = (&path, &method, line.strip_prefix("      operationId: ")) {
+                out.push((m.clone(), p.clone(), id.trim().to_owned()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_table_is_every_operation_of_oss_yml_in_its_order() {
+        let spec = spec_operations();
+        assert_eq!(spec.len(), 234, "oss.yml's operations");
+        let table: Vec<(String, String, String)> =
+            OPERATIONS.iter().map(|op| (op.method.to_owned(), shape(op.path), op.id.to_owned())).collect();
+        assert_eq!(table[..spec.len()], spec[..], "the table and oss.yml differ");
+        let beside: Vec<&str> = OPERATIONS[spec.len()..].iter().map(|op| op.path).collect();
+        assert_eq!(beside, ["/api/v2/"], "only the trailing-slash alias of /api/v2 is beside the spec");
+        for op in OPERATIONS {
+            let twins = OPERATIONS.iter().filter(|o| o.method == op.method && o.path == op.path).count();
+            assert_eq!(twins, 1, "{} {} is in the table twice", op.method, op.path);
+        }
+    }
+
+    #[test]
+    fn the_areas_serve_the_tables_paths_and_no_others() {
+        let mut listed = served_paths();
         listed.sort_unstable();
+        let served: Vec<String> = areas().into_iter().map(|(p, _)| p).collect();
         let mut all: Vec<&str> = served.iter().map(String::as_str).collect();
         all.sort_unstable();
-        assert_eq!(listed, all, "PATHS and the areas' routes differ");
-        let positions: Vec<usize> =
-            PATHS.iter().map(|p| order.iter().position(|o| *o == shape(p)).unwrap_or(usize::MAX)).collect();
-        assert!(positions.windows(2).all(|w| w[0] <= w[1]), "PATHS is not in the order of oss.yml: {positions:?}");
-        let unlisted: Vec<&&str> =
-            PATHS.iter().zip(&positions).filter(|(_, i)| **i == usize::MAX).map(|(p, _)| p).collect();
-        assert_eq!(unlisted, [&"/api/v2/"], "only the trailing-slash alias of /api/v2 is outside the spec");
+        assert_eq!(listed, all, "the table's served paths and the areas' routes differ");
+        for op in OPERATIONS.iter().filter(|op| op.served != Served::Yes) {
+            assert!(
+                !all.contains(&op.path) || OPERATIONS.iter().any(|o| o.path == op.path && o.served == Served::Yes),
+                "{} is routed but the table says it waits",
+                op.path
+            );
+        }
     }
 }
