@@ -15,9 +15,14 @@ pub enum EvalError {
     /// Something the program names does not exist (a bucket).
     #[error("{0}")]
     NotFound(String),
-    /// The query's authorization does not allow it (a secret, a write).
+    /// The query's authorization does not allow it (a secret: 2.7's
+    /// authorizer answers 401 `... is unauthorized`).
     #[error("{0}")]
     Unauthorized(String),
+    /// The query may not do what it asks (`to()` a bucket it may not write:
+    /// 2.7 answers 403 `user not authorized to write`).
+    #[error("{0}")]
+    Forbidden(String),
     /// The query went past one of its limits: memory, time, the queue.
     #[error("{0}")]
     ResourcesExhausted(String),
@@ -44,6 +49,10 @@ impl EvalError {
         Self::Unauthorized(message.into())
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
     pub fn resources_exhausted(message: impl Into<String>) -> Self {
         Self::ResourcesExhausted(message.into())
     }
@@ -62,6 +71,7 @@ impl EvalError {
             Self::Invalid(m)
             | Self::NotFound(m)
             | Self::Unauthorized(m)
+            | Self::Forbidden(m)
             | Self::ResourcesExhausted(m)
             | Self::Remote(m)
             | Self::Internal(m) => m,
@@ -76,6 +86,7 @@ impl EvalError {
             Self::Invalid(_) => Self::Invalid(message),
             Self::NotFound(_) => Self::NotFound(message),
             Self::Unauthorized(_) => Self::Unauthorized(message),
+            Self::Forbidden(_) => Self::Forbidden(message),
             Self::ResourcesExhausted(_) => Self::ResourcesExhausted(message),
             Self::Remote(_) => Self::Remote(message),
             Self::Internal(_) => Self::Internal(message),

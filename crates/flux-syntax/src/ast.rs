@@ -58,6 +58,7 @@ pub struct File {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     pub metadata: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<PackageClause>,
     pub imports: Vec<ImportDeclaration>,
     pub body: Vec<Statement>,

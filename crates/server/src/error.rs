@@ -139,6 +139,7 @@ impl From<flux::EvalError> for ApiError {
             // A query's buckets are looked up as its execution state is made, and 2.7 says so.
             E::NotFound(m) => Self::not_found(format!("failed to initialize execute state: {m}")),
             E::Unauthorized(m) => Self::unauthorized(m),
+            E::Forbidden(m) => Self::forbidden(m),
             E::Remote(m) | E::Internal(m) => Self::internal(m),
         }
     }

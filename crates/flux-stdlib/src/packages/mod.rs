@@ -299,7 +299,7 @@ fn flux_code(e: &EvalError) -> u64 {
     match e {
         EvalError::Invalid(_) => 3,
         EvalError::NotFound(_) => 5,
-        EvalError::Unauthorized(_) => 7,
+        EvalError::Unauthorized(_) | EvalError::Forbidden(_) => 7,
         EvalError::ResourcesExhausted(_) => 8,
         EvalError::Internal(_) => 13,
         EvalError::Remote(_) => 14,

@@ -145,8 +145,10 @@ fn buckets_lists_what_the_token_may_read_and_to_writes_through_the_write_path() 
     let q = r#"from(bucket: "metrics") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-01T01:00:00Z)
         |> set(key: "_measurement", value: "sneaky") |> to(bucket: "metrics")"#;
     let (status, body) = flux(&s, &reader, json!({"query": q}));
-    assert_eq!(status, 400, "{body}");
-    assert!(body.contains("insufficient permissions"), "{body}");
+    assert_eq!(status, 403, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["code"], "forbidden", "{body}");
+    assert!(body["message"].as_str().unwrap().ends_with("user not authorized to write"), "{body}");
     let (_, csv) = flux(&s, TOKEN, json!({"query": back.replace("cpu_hourly", "sneaky")}));
     assert!(!csv.contains(",_result,"), "{csv}");
 }

@@ -120,7 +120,8 @@ fn replication_reaches_the_remote_through_outages_and_kills() {
     let (status, rep) = local.post("/api/v2/replications", TOKEN, req);
     assert_eq!(status, 201, "{rep}");
     assert_eq!(rep["maxQueueSizeBytes"], 67_108_860);
-    assert_eq!(rep["maxAgeSeconds"], 604_800);
+    // 2.7's defaults when the request leaves them out: a 64 MiB queue, no age limit.
+    assert_eq!(rep["maxAgeSeconds"], 0);
     let rep_id = rep["id"].as_str().unwrap().to_owned();
     assert_eq!(local.post(&format!("/api/v2/replications/{rep_id}/validate"), TOKEN, json!({})).0, 204);
 
@@ -350,7 +351,7 @@ fn sources_list_buckets_and_check_health_for_real() {
     let (status, dbs) = local.get(&format!("/api/v2/sources/{v1_id}/buckets"), TOKEN);
     assert_eq!(status, 200, "{dbs}");
     assert!(dbs["buckets"].as_array().unwrap().iter().any(|b| b["name"] == "metrics" && b["rp"] == "autogen"), "{dbs}");
-    assert_eq!(local.get(&format!("/api/v2/sources/{v1_id}/health"), TOKEN).0, 200);
+    assert_eq!(local.get(&format!("/api/v2/sources/{v1_id}/health"), TOKEN).1["status"], "pass");
 
     // Nothing listens there: unhealthy, with the reason.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
@@ -360,14 +361,20 @@ fn sources_list_buckets_and_check_health_for_real() {
         json!({"orgID": org, "name": "down", "type": "v2", "url": format!("http://{closed}"), "token": "t"}),
     );
     let down_id = down["id"].as_str().unwrap();
+    // The check worked, so 200 (as 2.7); what it found is in the body.
     let (status, health) = local.get(&format!("/api/v2/sources/{down_id}/health"), TOKEN);
-    assert_eq!((status, health["status"].as_str()), (503, Some("fail")), "{health}");
+    assert_eq!((status, health["status"].as_str()), (200, Some("fail")), "{health}");
     assert!(health["message"].as_str().unwrap().contains("cannot reach"), "{health}");
+    // Its buckets cannot be read: 422 with the reason, not a server error.
+    let (status, why) = local.get(&format!("/api/v2/sources/{down_id}/buckets?org=acme"), TOKEN);
+    assert_eq!((status, why["code"].as_str()), (422, Some("unprocessable entity")), "{why}");
+    assert!(why["message"].as_str().unwrap().contains("cannot reach"), "{why}");
 
     // Changed, listed, deleted; the built-in one stays.
     let (status, renamed) = local.patch(&format!("/api/v2/sources/{id}"), TOKEN, json!({"name": "hq"}));
     assert_eq!((status, renamed["name"].as_str()), (200, Some("hq")));
-    assert_eq!(local.get(&format!("/api/v2/sources/{id}/health"), TOKEN).0, 200, "the token was kept");
+    let (_, health) = local.get(&format!("/api/v2/sources/{id}/health"), TOKEN);
+    assert_eq!(health["status"], "pass", "the token was kept: {health}");
     let (_, all) = local.get("/api/v2/sources", TOKEN);
     assert_eq!(all["sources"].as_array().unwrap().len(), 4);
     assert_eq!(local.delete(&format!("/api/v2/sources/{id}"), TOKEN).0, 204);

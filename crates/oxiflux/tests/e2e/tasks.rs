@@ -453,7 +453,7 @@ fn offsets_last_success_experimental_to_and_the_owners_permissions() {
     let r = wait_runs(&s, &bobs_id, 10, |r| !with_status(r, "failed").is_empty());
     assert!(!with_status(&r, "failed").is_empty(), "{r:?}");
     let (_, t) = s.get(&format!("/api/v2/tasks/{bobs_id}"), TOKEN);
-    assert!(t["lastRunError"].as_str().unwrap().contains("insufficient permissions"), "{t}");
+    assert!(t["lastRunError"].as_str().unwrap().contains("user not authorized to write"), "{t}");
 
     // A script that does not compile fails its run with the checker's message.
     let broken = create(

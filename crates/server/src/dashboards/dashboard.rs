@@ -57,8 +57,21 @@ fn check_properties(p: &Value) -> ApiResult<()> {
     }
 }
 
+/// The view of a cell nothing has been put in yet. 2.7 writes it
+/// `{"shape": "empty"}`, which no `ViewProperties` of oss.yml admits, so
+/// the clients generated from it cannot read the cell: an empty note is what
+/// shows the same (nothing) within the contract.
 fn empty_properties() -> Value {
-    json!({ "shape": "empty" })
+    json!({ "shape": "chronograf-v2", "type": "markdown", "note": "" })
+}
+
+/// A view's properties as shown: `empty` ones (as 2.7 and older oxiflux
+/// stored them) as [`empty_properties`].
+fn shown_properties(p: &Value) -> Value {
+    match p["shape"].as_str() {
+        Some("chronograf-v2") => p.clone(),
+        _ => empty_properties(),
+    }
 }
 
 /// The cells of a dashboard's body.
@@ -82,7 +95,7 @@ fn cell_view(dash: Id, c: &Value, view: Option<&Document>) -> Value {
     });
     if let Some(view) = view {
         v["name"] = json!(view.name);
-        v["properties"] = view.body["properties"].clone();
+        v["properties"] = shown_properties(&view.body["properties"]);
     }
     v
 }
@@ -120,7 +133,7 @@ fn view_view(dash: Id, v: &Document) -> Value {
     json!({
         "id": v.id.to_string(),
         "name": v.name,
-        "properties": v.body["properties"],
+        "properties": shown_properties(&v.body["properties"]),
         "links": { "self": format!("/api/v2/dashboards/{dash}/cells/{}/view", v.id) },
     })
 }

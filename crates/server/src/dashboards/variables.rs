@@ -50,7 +50,8 @@ fn view(d: &Document, labels: &[meta::labels::Label]) -> Value {
         "orgID": d.org_id.to_string(),
         "name": d.name,
         "description": d.body["description"].as_str().unwrap_or(""),
-        "selected": d.body["selected"],
+        // None selected is an empty list (oss.yml's `selected` is an array; 2.7 writes null).
+        "selected": if d.body["selected"].is_array() { d.body["selected"].clone() } else { json!([]) },
         "arguments": d.body["arguments"],
         "createdAt": rfc3339(d.created_at),
         "updatedAt": rfc3339(d.updated_at),

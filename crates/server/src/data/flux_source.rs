@@ -161,9 +161,8 @@ impl flux::Source for Source {
             (None, None) => return Err(err("to: no bucket given".into())),
         };
         if !self.principal.can(Action::Write, &Resource::one_in_org(ResourceType::Buckets, bucket.id, bucket.org_id)) {
-            // 2.7 answers 403 "user not authorized to write"; oxiflux's answer (400, these words)
-            // is pinned by its tests until the contract sweep settles it.
-            return Err(err(format!("to: insufficient permissions to write to bucket {:?}", bucket.name)));
+            // As 2.7's provider answers it: 403.
+            return Err(flux::EvalError::forbidden("user not authorized to write"));
         }
         let outcome = self.ingest.write(&bucket, lines, lineproto::Precision::Nanosecond, time::now_ns()).map_err(
             |e| match e {

@@ -38,7 +38,6 @@ fn view(s: &Source) -> Value {
         "default": s.default,
         "name": s.name,
         "type": s.kind,
-        "url": s.url,
         "telegraf": s.telegraf,
         "defaultRP": s.default_rp,
         "languages": if s.kind == "v1" { json!(["influxql"]) } else { json!(["flux", "influxql"]) },
@@ -49,6 +48,10 @@ fn view(s: &Source) -> Value {
             "health": format!("/api/v2/sources/{id}/health"),
         },
     });
+    // The server's own source has no address (oss.yml's `url` is a URI when given).
+    if !s.url.is_empty() {
+        v["url"] = json!(s.url);
+    }
     if s.insecure_skip_verify {
         v["insecureSkipVerify"] = json!(true);
     }
@@ -238,7 +241,9 @@ fn describe(e: &reqwest::Error) -> String {
     message
 }
 
-/// `GET /sources/{id}/health`: 200 `pass`, or 503 `fail` with the reason.
+/// `GET /sources/{id}/health`: `pass`, or `fail` with the reason, both 200:
+/// the check itself worked (2.7 answers 200 and does not look; a 5xx would
+/// say this server is failing, not the source).
 pub(crate) async fn health(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Response> {
     let s = authorized(&state, &p, &id, Action::Read).await?;
     let key = key(&state)?;
@@ -263,7 +268,7 @@ pub(crate) async fn health(State(state): State<AppState>, p: Principal, Path(id)
     };
     let (code, status, message) = match outcome {
         Ok(m) => (StatusCode::OK, "pass", m),
-        Err(m) => (StatusCode::SERVICE_UNAVAILABLE, "fail", m),
+        Err(m) => (StatusCode::OK, "fail", m),
     };
     Ok((code, Json(json!({ "name": s.name, "status": status, "message": message }))).into_response())
 }
@@ -300,7 +305,9 @@ pub(crate) async fn buckets(
     q: QueryMap,
 ) -> ApiResult<Json<Value>> {
     let s = authorized(&state, &p, &id, Action::Read).await?;
-    let unreachable = |e: String| ApiError::new(crate::error::Code::Unavailable, e);
+    // The source as configured cannot be read: 422, as a request this server
+    // cannot carry out (a 5xx would say this server is failing).
+    let unreachable = |e: String| ApiError::new(crate::error::Code::Unprocessable, e);
     let list: Vec<Value> = match s.kind.as_str() {
         "self" => {
             let org = crate::tenancy::orgs::from_query(&state, &q).await?;

@@ -15,10 +15,11 @@ use meta::Id;
 use meta::auth::{Action, Resource, ResourceType};
 use meta::replications::{NewRemote, Remote, RemoteUpdate, Replication, ReplicationFilter, ReplicationUpdate};
 
-/// InfluxDB's default and smallest queue size, and default age limit.
+/// InfluxDB's default and smallest queue size, and its age limit when none
+/// is given: none (2.7's API defaults only the queue size; its CLI sends a week).
 const DEFAULT_QUEUE_BYTES: i64 = 67_108_860;
 const MIN_QUEUE_BYTES: i64 = 33_554_430;
-const DEFAULT_MAX_AGE_SECS: i64 = 604_800;
+const DEFAULT_MAX_AGE_SECS: i64 = 0;
 
 fn key(state: &AppState) -> ApiResult<std::sync::Arc<meta::secrets::SecretKey>> {
     state.secret_key.clone().ok_or_else(|| ApiError::internal("no secret key on this server"))
