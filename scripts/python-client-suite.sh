@@ -3,10 +3,10 @@
 #
 # The tests are not in this repository: they come from the client's public
 # repository, influxdata/influxdb-client-python at v1.50.0. Give a checkout
-# of it (or its tests/ folder's parent) as PYTHON_CLIENT_TESTS; without one
-# the script takes the tests the client's source distribution on PyPI ships
-# (the same .py files, but without tests/config.* and the certificates, so
-# the few tests that read those fail), fetched into target/ on first run. The server is this
+# of it (or its tests/ folder's parent) as PYTHON_CLIENT_TESTS. (The
+# client's source distribution on PyPI ships the test files but not
+# tests/base_test.py, __init__.py nor the config files they all import, so
+# it cannot stand in for the checkout.) The server is this
 # checkout's binary on 127.0.0.1:8086 (the tests hard-code that address),
 # set up as the client's CI sets up InfluxDB: user my-user / my-password,
 # org my-org, bucket my-bucket, token my-token.
@@ -21,6 +21,10 @@ version=1.50.0
 work=target/python-client-suite
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
+tests="${PYTHON_CLIENT_TESTS:-}"
+[ -n "$tests" ] || { echo "set PYTHON_CLIENT_TESTS to a checkout of influxdata/influxdb-client-python v$version" >&2; exit 2; }
+[ -f "$tests/tests/base_test.py" ] || { echo "no tests/base_test.py in $tests: not a checkout of the client" >&2; exit 2; }
+tests=$(cd "$tests" && pwd)
 
 if [ ! -x "$work/venv/bin/python" ]; then
   python3 -m venv "$work/venv"
@@ -37,14 +41,6 @@ if [ "$(cat "$work/venv/requirements" 2>/dev/null)" != "$reqs" ]; then
     || { echo "could not install the Python client from PyPI" >&2; exit 2; }
   echo "$reqs" >"$work/venv/requirements"
 fi
-tests="${PYTHON_CLIENT_TESTS:-$work/influxdb_client-$version}"
-if [ -z "${PYTHON_CLIENT_TESTS:-}" ] && [ ! -d "$tests/tests" ]; then
-  "$py" -m pip download --quiet --no-deps --no-binary :all: "influxdb-client==$version" -d "$work/sdist" \
-    || { echo "could not download the client's source distribution from PyPI" >&2; exit 2; }
-  tar xzf "$work/sdist/influxdb_client-$version.tar.gz" -C "$work"
-fi
-[ -d "$tests/tests" ] || { echo "no tests/ in $tests" >&2; exit 2; }
-tests=$(cd "$tests" && pwd)
 
 cargo build -q -p oxiflux
 data=$(mktemp -d)

@@ -42,3 +42,19 @@ fn the_python_client_manages_tenancy_and_writes_and_queries() {
         assert!(stdout.contains(part), "{part} missing:\n{stdout}");
     }
 }
+
+#[test]
+fn the_python_client_reads_answers_as_it_reads_2_7s() {
+    let python = python_with_client();
+    let (s, _) = TestServer::onboarded();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/contract_client.py");
+    let out = Command::new(python).arg(script).arg(s.url("")).arg(TOKEN).arg("acme").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    for part in
+        ["org id ok", "params ok", "profilers ok", "write error ok", "task errors ok", "clone ok", "deleted user ok"]
+    {
+        assert!(stdout.contains(part), "{part} missing:\n{stdout}");
+    }
+}
