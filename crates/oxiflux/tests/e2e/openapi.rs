@@ -49,6 +49,20 @@ impl Spec {
         body["content"].get(media)?.get("schema").map(|s| self.deref(s))
     }
 
+    /// The operation's query parameters: (name, its schema's `type`).
+    pub(crate) fn query_parameters(&self, op: &Value) -> Vec<(String, String)> {
+        let Some(params) = op["parameters"].as_array() else { return Vec::new() };
+        params
+            .iter()
+            .map(|p| self.deref(p))
+            .filter(|p| p["in"] == "query")
+            .filter_map(|p| {
+                let ty = self.deref(&p["schema"])["type"].as_str()?.to_owned();
+                Some((p["name"].as_str()?.to_owned(), ty))
+            })
+            .collect()
+    }
+
     /// A schema with its `$ref` followed (for reading its properties).
     pub(crate) fn resolved<'a>(&'a self, schema: &'a Value) -> &'a Value {
         self.deref(schema)

@@ -65,9 +65,10 @@ pub(crate) async fn runs(
     let t = authorized(&state, &p, &id, Action::Read).await.context("failed to find runs")?;
     let limit = match q.get("limit") {
         None => DEFAULT_PAGE,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => {
+        Some(l) => match l.parse::<i64>() {
+            Err(_) => return Err(ApiError::invalid(format!("limit is invalid: {l:?} is not an integer"))),
+            Ok(n) if (1..=MAX_PAGE as i64).contains(&n) => n as usize,
+            Ok(_) => {
                 return Err(ApiError::new(
                     Code::Unprocessable,
                     format!("run limit is out of bounds, must be between 1 and {MAX_PAGE}"),
