@@ -339,16 +339,12 @@ fn scrapers_collect_a_prometheus_endpoint_into_a_bucket() {
 
 #[test]
 fn the_python_client_manages_dashboards_and_labels() {
-    let python = crate::python_client::python_with_client();
     let (s, _) = TestServer::onboarded();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/dashboards_client.py");
-    let out = std::process::Command::new(python).arg(script).arg(s.url("")).arg(TOKEN).arg("acme").output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    for part in ["labels ok", "dashboards ok", "cells ok", "dashboard labels ok"] {
-        assert!(stdout.contains(part), "{part} missing:\n{stdout}");
-    }
+    crate::python_client::run_client_script(
+        &s,
+        "dashboards_client.py",
+        &["labels ok", "dashboards ok", "cells ok", "dashboard labels ok"],
+    );
 }
 
 #[test]

@@ -27,34 +27,32 @@ pub(crate) fn python_with_client() -> PathBuf {
     python
 }
 
-#[test]
-fn the_python_client_manages_tenancy_and_writes_and_queries() {
+/// Runs `tests/python/<script>` with the client against `s` (URL, operator
+/// token, org `acme`); it must succeed and print each of `parts`.
+pub(crate) fn run_client_script(s: &TestServer, script: &str, parts: &[&str]) {
     let python = python_with_client();
-    let (s, _) = TestServer::onboarded();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/tenancy_client.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
     let out = Command::new(python).arg(script).arg(s.url("")).arg(TOKEN).arg("acme").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    for part in
-        ["orgs ok", "users ok", "buckets ok", "labels ok", "authorizations ok", "write and query ok", "deletes ok"]
-    {
+    for part in parts {
         assert!(stdout.contains(part), "{part} missing:\n{stdout}");
     }
 }
 
 #[test]
-fn the_python_client_reads_answers_as_it_reads_2_7s() {
-    let python = python_with_client();
+fn the_python_client_manages_tenancy_and_writes_and_queries() {
     let (s, _) = TestServer::onboarded();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/contract_client.py");
-    let out = Command::new(python).arg(script).arg(s.url("")).arg(TOKEN).arg("acme").output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    for part in
-        ["org id ok", "params ok", "profilers ok", "write error ok", "task errors ok", "clone ok", "deleted user ok"]
-    {
-        assert!(stdout.contains(part), "{part} missing:\n{stdout}");
-    }
+    let parts =
+        ["orgs ok", "users ok", "buckets ok", "labels ok", "authorizations ok", "write and query ok", "deletes ok"];
+    run_client_script(&s, "tenancy_client.py", &parts);
+}
+
+#[test]
+fn the_python_client_reads_answers_as_it_reads_2_7s() {
+    let (s, _) = TestServer::onboarded();
+    let parts =
+        ["org id ok", "params ok", "profilers ok", "write error ok", "task errors ok", "clone ok", "deleted user ok"];
+    run_client_script(&s, "contract_client.py", &parts);
 }

@@ -412,6 +412,28 @@ fn every_served_operation_answers_as_oss_yml_says() {
     assert!(problems.is_empty(), "{} answers break oss.yml:\n{}", problems.len(), problems.join("\n"));
 }
 
+/// Whether an answer is InfluxDB's refusal of bad input: 400, code `invalid`.
+fn refused_as_invalid(status: u16, body: &[u8]) -> bool {
+    refused_with(status, body, (400, "invalid"))
+}
+
+fn refused_with(status: u16, body: &[u8], (want_status, want_code): (u16, &str)) -> bool {
+    let code = serde_json::from_slice::<Value>(body).ok().and_then(|v| v["code"].as_str().map(str::to_owned));
+    status == want_status && code.as_deref() == Some(want_code)
+}
+
+/// How an operation refuses a body that breaks its schema: 400 `invalid`;
+/// but a body that decodes and lacks a field is, for setup, 2.7's 422
+/// `onboarding failed: missing required fields`, and for a password change,
+/// which asks for a session, the token's 401.
+fn body_refusal(op: &Operation, what: &str) -> (u16, &'static str) {
+    match (op.id, what.starts_with("without the required")) {
+        ("PostSetup", true) => (422, "unprocessable entity"),
+        ("PutMePassword", true) => (401, "unauthorized"),
+        _ => (400, "invalid"),
+    }
+}
+
 /// Bodies that break a schema: `(what, body)` for each way this test breaks it.
 fn broken_bodies(spec: &Spec, schema: &Value, valid: &Value) -> Vec<(String, Value)> {
     let mut out = vec![("a body that is not an object".to_owned(), json!("text"))];
@@ -474,7 +496,7 @@ fn bodies_that_break_the_schema_are_refused_with_400_invalid() {
             let (status, _, answer) =
                 send(&s, op, &url, &query_for(op, &fx), Some(("application/json", body.to_string())));
             sent += 1;
-            if !(400..500).contains(&status) {
+            if !refused_with(status, &answer, body_refusal(op, &what)) {
                 problems.push(format!(
                     "{} {} ({}), {what}: {status} {}",
                     op.method,
@@ -530,7 +552,7 @@ fn malformed_ids_in_a_path_are_refused_with_400_invalid() {
             url[i] = "not-an-id".into();
             let (status, _, body) = send(&s, op, &url.join("/"), &query_for(op, &fx), body_for(op, &fx, n));
             sent += 1;
-            if !(400..500).contains(&status) {
+            if !refused_as_invalid(status, &body) {
                 problems.push(format!(
                     "{} {} with {part} malformed: {status} {}",
                     op.method,
@@ -568,8 +590,7 @@ fn query_parameters_of_the_wrong_type_are_refused_with_400_invalid() {
             query.push((name.as_str(), wrong.to_owned()));
             let (status, _, body) = send(&s, op, &concrete(op.path, &fx), &query, body_for(op, &fx, n));
             sent += 1;
-            let code = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["code"].as_str().map(str::to_owned));
-            if status != 400 || code.as_deref() != Some("invalid") {
+            if !refused_as_invalid(status, &body) {
                 problems.push(format!(
                     "{} {} with {name}={wrong}: {status} {}",
                     op.method,

@@ -372,16 +372,12 @@ fn restart_and_kill_resume_the_schedule_and_catch_up() {
 
 #[test]
 fn the_python_client_manages_tasks_runs_and_logs() {
-    let python = crate::python_client::python_with_client();
     let (s, _) = TestServer::onboarded();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/tasks_client.py");
-    let out = std::process::Command::new(python).arg(script).arg(s.url("")).arg(TOKEN).arg("acme").output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "python client failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    for part in ["create ok", "find ok", "runs ok", "logs ok", "update ok", "delete ok"] {
-        assert!(stdout.contains(part), "{part} missing:\n{stdout}");
-    }
+    crate::python_client::run_client_script(
+        &s,
+        "tasks_client.py",
+        &["create ok", "find ok", "runs ok", "logs ok", "update ok", "delete ok"],
+    );
 }
 
 #[test]

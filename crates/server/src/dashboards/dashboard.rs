@@ -396,6 +396,8 @@ pub(crate) async fn replace_all_cells(
 }
 
 fn find_cell(d: &Document, cell: &str) -> ApiResult<(usize, Value)> {
+    // A malformed ID is 400 before any lookup, as 2.7 decodes it first.
+    parse_id(cell)?;
     cells(d)
         .into_iter()
         .enumerate()
