@@ -31,6 +31,19 @@ impl Spec {
         Spec { doc, validators: HashMap::new() }
     }
 
+    /// Every operation as (method, path, operationId), in the spec's order.
+    pub(crate) fn operations(&self) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for (path, ops) in self.doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in ops.as_object().into_iter().flatten() {
+                if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                    out.push((method.to_uppercase(), path.clone(), id.to_owned()));
+                }
+            }
+        }
+        out
+    }
+
     /// The operation at `method` and `path` (as oss.yml writes the path).
     pub(crate) fn operation(&self, method: &str, path: &str) -> Option<&Value> {
         self.doc["paths"].get(path)?.get(method.to_lowercase())

@@ -312,25 +312,6 @@ fn send(
     (status, ct, r.bytes().map(|b| b.to_vec()).unwrap_or_default())
 }
 
-/// (method, path, operationId) of oss.yml.
-fn spec_operations(spec_doc: &Spec) -> Vec<(String, String, String)> {
-    let _ = spec_doc;
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/openapi/oss.yml"))
-            .expect("oss.yml");
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
-    let doc = serde_json::to_value(yaml).expect("JSON");
-    let mut out = Vec::new();
-    for (path, ops) in doc["paths"].as_object().expect("paths") {
-        for (method, op) in ops.as_object().expect("operations") {
-            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
-                out.push((method.to_uppercase(), path.clone(), id.to_owned()));
-            }
-        }
-    }
-    out
-}
-
 /// Where oxiflux answers as 2.7 does rather than as oss.yml says, because
 /// clients read 2.7's answer: (operationId, the part of the problem).
 const DEPARTURES: &[(&str, &str)] = &[
@@ -376,7 +357,7 @@ fn every_served_operation_answers_as_oss_yml_says() {
     let (s, setup) = TestServer::onboarded();
     let fx = make_fixtures(&s, &setup);
     let mut spec = Spec::load();
-    let spec_paths = spec_operations(&spec);
+    let spec_paths = spec.operations();
     let mut problems: Vec<String> = Vec::new();
     let served: Vec<&Operation> = OPERATIONS.iter().filter(|op| op.served == Served::Yes).collect();
     // Everything but deletes in the table's order, then the deletes: the
@@ -476,7 +457,7 @@ fn bodies_that_break_the_schema_are_refused_with_400_invalid() {
     let (s, setup) = TestServer::onboarded();
     let fx = make_fixtures(&s, &setup);
     let spec = Spec::load();
-    let spec_paths = spec_operations(&spec);
+    let spec_paths = spec.operations();
     let mut problems = Vec::new();
     let mut sent = 0;
     for (n, op) in OPERATIONS.iter().filter(|op| op.served == Served::Yes).enumerate() {
@@ -571,7 +552,7 @@ fn query_parameters_of_the_wrong_type_are_refused_with_400_invalid() {
     let (s, setup) = TestServer::onboarded();
     let fx = make_fixtures(&s, &setup);
     let spec = Spec::load();
-    let spec_paths = spec_operations(&spec);
+    let spec_paths = spec.operations();
     let mut problems = Vec::new();
     let mut sent = 0;
     for (n, op) in OPERATIONS.iter().filter(|op| op.served == Served::Yes && op.method != "DELETE").enumerate() {
