@@ -166,14 +166,6 @@ fn rejected(e: &influxql::Error) -> Response {
     error(Code::from(e), &e.to_string())
 }
 
-/// The same for a client that asked for CSV: an `error` column.
-fn rejected_csv(e: &influxql::Error) -> Response {
-    let body = format!("error\n\"{}\"\n", e.to_string().replace('"', "\"\""));
-    let mut resp = (Code::from(e).status(), body).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/csv"));
-    resp
-}
-
 /// An error answer as v1 clients read it (`error`), with 2.x's `code` and `message` beside it.
 fn error(code: Code, message: &str) -> Response {
     let body = json!({ "code": code.as_str(), "message": message, "error": message });
@@ -218,12 +210,9 @@ pub(crate) async fn query(
     };
     let parsed = match influxql::parse_query_with(&text, &bound) {
         Ok(q) => q,
-        Err(e) => {
-            let e = influxql::Error::Invalid(format!("error parsing query: {e}"));
-            let wants_csv =
-                headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("csv"));
-            return if wants_csv { rejected_csv(&e) } else { rejected(&e) };
-        }
+        // JSON whatever the Accept header asked for, as 2.7 answers (and both
+        // oss.yml and the v1 spec document): 1.x wrote a CSV `error` column.
+        Err(e) => return rejected(&influxql::Error::Invalid(format!("error parsing query: {e}"))),
     };
     let opts = influxql::Options {
         database: params.get("db").cloned().unwrap_or_default(),
