@@ -20,6 +20,7 @@
 mod error;
 mod line;
 mod parser;
+mod point;
 mod points;
 mod precision;
 mod writer;
@@ -27,7 +28,8 @@ mod writer;
 pub use error::{ErrorKind, ParseError};
 pub use line::{Escapes, FieldValue, KeyEscapes, Line, MeasurementEscapes, StringEscapes, Token};
 pub use parser::{Lines, parse};
-pub use points::{Fields, Iter, PointRef, Points, Tags};
+pub use point::{Fields, PointRef, Tags};
+pub use points::{Iter, Points};
 pub use precision::Precision;
 pub use writer::{write_line, write_line_to};
 

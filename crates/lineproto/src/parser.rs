@@ -2,7 +2,7 @@
 
 use crate::error::{ErrorKind, ParseError};
 use crate::line::{Escapes, KeyEscapes, Line, MeasurementEscapes, StringEscapes, Token};
-use crate::points::{FieldAt, LineAt, NO_TIME, PointRef, TagAt, ValueAt};
+use crate::point::{FieldAt, LineAt, NO_TIME, PointRef, TagAt, ValueAt};
 use crate::precision::Precision;
 
 /// The smallest and largest timestamps InfluxDB stores (its `MinNanoTime`, `MaxNanoTime`).
