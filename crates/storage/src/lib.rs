@@ -28,6 +28,7 @@ mod predicate;
 mod read;
 mod series;
 mod wal;
+mod window;
 mod wire;
 
 pub use batch::{Batch, WriteError};
@@ -36,5 +37,6 @@ pub use engine::{BucketTarget, Storage, StorageConfig, WriteOutcome};
 pub use error::{Error, Result};
 pub use memory::MemoryTables;
 pub use predicate::{Matcher, Predicate, Subject};
-pub use read::{Aggregate, FieldSeries, ReadApi, ScanRequest, WindowRequest};
+pub use read::{FieldSeries, ReadApi, ScanRequest, WindowRequest};
 pub use series::{FieldType, SeriesKey};
+pub use window::Aggregate;
