@@ -125,6 +125,9 @@ fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> EvalResult<
         let mut failed = None;
         let mut each = |fs: storage::FieldSeries| -> EvalResult<()> {
             let _held = i.budget.reserve(|| crate::table::batch_memory_size(&fs.batch))?;
+            if let Some(p) = &i.profile {
+                p.scanned(fs.batch.num_rows(), crate::table::batch_memory_size(&fs.batch));
+            }
             i.budget.check_time()?;
             let t = crate::table::from_series(&fs, start, stop)?;
             sink(i, t)
@@ -153,6 +156,11 @@ fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> EvalResult<
     }
     .map_err(|e| EvalError::internal(format!("reading storage: {e}")))?;
     let _held = i.budget.reserve(|| series.iter().map(|fs| crate::table::batch_memory_size(&fs.batch)).sum())?;
+    if let Some(p) = &i.profile {
+        for fs in &series {
+            p.scanned(fs.batch.num_rows(), crate::table::batch_memory_size(&fs.batch));
+        }
+    }
     i.budget.check_time()?;
     match (&spec.group, &spec.window) {
         (None, _) => {

@@ -4,7 +4,7 @@
 //! as the `profiler/query` and `profiler/operator` tables InfluxDB adds to a
 //! query's answer, in the result `_profiler`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
@@ -37,6 +37,9 @@ struct Operator {
 pub struct Profile {
     operators: RefCell<Vec<Operator>>,
     by_node: RefCell<HashMap<*const Stream, usize>>,
+    /// Rows and bytes storage handed the query's scans.
+    scanned_values: Cell<u64>,
+    scanned_bytes: Cell<u64>,
 }
 
 /// What the query as a whole took, measured by whoever ran it.
@@ -110,6 +113,12 @@ impl Profile {
         op.sum += took;
     }
 
+    /// Counts what a scan read from storage: `rows` values in `bytes`.
+    pub fn scanned(&self, rows: usize, bytes: u64) {
+        self.scanned_values.set(self.scanned_values.get().saturating_add(rows as u64));
+        self.scanned_bytes.set(self.scanned_bytes.get().saturating_add(bytes));
+    }
+
     /// The plan as a Graphviz digraph, as Flux writes `flux/query-plan`.
     pub fn plan(&self) -> String {
         let operators = self.operators.borrow();
@@ -148,6 +157,8 @@ impl Profile {
             // The profile is written only when the query ran without an error.
             ("RuntimeErrors".into(), Arc::new(StringArray::from(vec![None::<&str>]))),
             ("flux/query-plan".into(), Arc::new(StringArray::from(vec![self.plan()]))),
+            ("influxdb/scanned-bytes".into(), bytes(self.scanned_bytes.get())),
+            ("influxdb/scanned-values".into(), bytes(self.scanned_values.get())),
         ];
         Table::new(&["_measurement".to_owned()], columns)
     }

@@ -220,6 +220,15 @@ fn enabled_profilers_add_their_tables_last_in_the_profiler_result() {
         .collect();
     assert!(!measurements.is_empty() && measurements.iter().all(|m| m == "profiler/operator"), "{csv}");
 
+    // What storage handed the scans: the three points written, in bytes of their batches.
+    let q = "import \"profiler\"\noption profiler.enabledProfilers = [\"query\"]\nfrom(bucket: \"metrics\") |> range(start: 0)";
+    let (status, csv) = query(&s, "/api/v2/query?org=acme", json!({"query": q}));
+    assert_eq!(status, 200, "{csv}");
+    let got = rows(&csv);
+    let profile = got.iter().find(|r| col(r, "_measurement") == "profiler/query").expect("a profiler/query row");
+    assert_eq!(col(profile, "influxdb/scanned-values"), "3", "{csv}");
+    assert!(col(profile, "influxdb/scanned-bytes").parse::<i64>().unwrap() > 0, "{csv}");
+
     // Without profilers, no profiler table.
     let (_, csv) =
         query(&s, "/api/v2/query?org=acme", json!({"query": "from(bucket: \"metrics\") |> range(start: 0)"}));
