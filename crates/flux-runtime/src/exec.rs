@@ -3,11 +3,13 @@
 //! to the sink; an operation that needs every table gathers its inputs first,
 //! counting what it holds against the query's memory budget.
 
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::error::{EvalError, EvalResult};
 use crate::interp::Interp;
 use crate::limits::Reservation;
+use crate::profile::Profile;
 use crate::scan::ScanSpec;
 use crate::stream::{Op, Sink, Stream};
 use crate::table::Table;
@@ -66,11 +68,45 @@ pub fn execute(i: &mut Interp, s: &Stream, sink: &mut Sink<'_>) -> EvalResult<()
     }
 }
 
+/// The profile of a plan: every operation of `results` (the streams a query
+/// will run), labelled in the order a walk from the results meets them.
+pub fn profile_of(results: &[Rc<Stream>]) -> Rc<Profile> {
+    let profile = Profile::default();
+    for s in results {
+        operation(&profile, s);
+    }
+    Rc::new(profile)
+}
+
+/// The profile's operation for the plan node `s`, added (with its inputs) if new.
+fn operation(profile: &Profile, s: &Stream) -> usize {
+    let node = s as *const Stream as usize;
+    if let Some(n) = profile.index(node) {
+        return n;
+    }
+    let (kind, inputs) = match s {
+        Stream::Tables(_) => ("tables".to_owned(), Vec::new()),
+        Stream::Scan(spec) => {
+            let kind = match (&spec.window, &spec.group) {
+                (Some(_), _) => "ReadWindowAggregate",
+                (None, Some(_)) => "ReadGroup",
+                (None, None) => "ReadRange",
+            };
+            (kind.to_owned(), Vec::new())
+        }
+        Stream::Source(source) => (source.describe(), Vec::new()),
+        Stream::Op { name, inputs, .. } => {
+            ((*name).to_owned(), inputs.iter().map(|input| operation(profile, input)).collect())
+        }
+    };
+    profile.add(node, kind, inputs)
+}
+
 /// Counts one call of the operation `s` with the profiler, if one is set:
 /// the time since `started`, less `downstream` (spent past the operation).
 fn record(i: &Interp, s: &Stream, started: Option<Instant>, downstream: Duration) {
     if let (Some(profile), Some(started)) = (&i.profile, started) {
-        profile.record(s, started.elapsed().saturating_sub(downstream));
+        profile.record(operation(profile, s), started.elapsed().saturating_sub(downstream));
     }
 }
 
@@ -189,4 +225,17 @@ fn run_scan(i: &mut Interp, spec: &ScanSpec, sink: &mut Sink<'_>) -> EvalResult<
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_is_labelled_as_the_walk_from_its_results_meets_it() {
+        let tables = Rc::new(Stream::Tables(Rc::new(Vec::new())));
+        let profile = profile_of(std::slice::from_ref(&tables));
+        assert_eq!(profile.plan(), "digraph {\n  \"tables0\"\n\n}\n");
+        assert_eq!(profile_of(&[Rc::clone(&tables), tables]).plan(), "digraph {\n  \"tables0\"\n\n}\n");
+    }
 }

@@ -1,21 +1,18 @@
 //! Flux's profilers: what `option profiler.enabledProfilers = ["query",
-//! "operator"]` asks of a query. The executor times each operation of the
-//! plan while a [`Profile`] is set on the interpreter; the profile then reads
-//! as the `profiler/query` and `profiler/operator` tables InfluxDB adds to a
-//! query's answer, in the result `_profiler`.
+//! "operator"]` asks of a query. The executor labels the plan's operations
+//! (`exec::profile_of`) and times each call while a [`Profile`] is set on the
+//! interpreter; the profile then reads as the columns of the
+//! `profiler/query` and `profiler/operator` tables InfluxDB adds to a
+//! query's answer, in the result `_profiler`. It knows the plan only as
+//! numbered operations, so it depends on nothing else of the runtime.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
-
-use crate::error::EvalResult;
-use crate::stream::Stream;
-use crate::table::Table;
 
 /// The result the profilers' tables belong to.
 pub const RESULT: &str = "_profiler";
@@ -36,7 +33,8 @@ struct Operator {
 #[derive(Debug, Default)]
 pub struct Profile {
     operators: RefCell<Vec<Operator>>,
-    by_node: RefCell<HashMap<*const Stream, usize>>,
+    /// An operation's index by the address of its node in the plan.
+    by_node: RefCell<HashMap<usize, usize>>,
     /// Rows and bytes storage handed the query's scans.
     scanned_values: Cell<u64>,
     scanned_bytes: Cell<u64>,
@@ -56,36 +54,14 @@ pub struct QueryTimes {
 }
 
 impl Profile {
-    /// The plan of `results` (the streams a query will run), each operation
-    /// labelled by its kind and its place in the plan (`range3`).
-    pub fn of(results: &[Rc<Stream>]) -> Rc<Profile> {
-        let profile = Profile::default();
-        for s in results {
-            profile.label(s);
-        }
-        Rc::new(profile)
+    /// The operation at `node` (an address in the plan), if it has one.
+    pub fn index(&self, node: usize) -> Option<usize> {
+        self.by_node.borrow().get(&node).copied()
     }
 
-    fn label(&self, s: &Stream) -> usize {
-        let key = s as *const Stream;
-        if let Some(&n) = self.by_node.borrow().get(&key) {
-            return n;
-        }
-        let (kind, inputs) = match s {
-            Stream::Tables(_) => ("tables".to_owned(), Vec::new()),
-            Stream::Scan(spec) => {
-                let kind = match (&spec.window, &spec.group) {
-                    (Some(_), _) => "ReadWindowAggregate",
-                    (None, Some(_)) => "ReadGroup",
-                    (None, None) => "ReadRange",
-                };
-                (kind.to_owned(), Vec::new())
-            }
-            Stream::Source(source) => (source.describe(), Vec::new()),
-            Stream::Op { name, inputs, .. } => {
-                ((*name).to_owned(), inputs.iter().map(|input| self.label(input)).collect())
-            }
-        };
+    /// Adds the operation at `node`, of `kind`, fed by the operations
+    /// `inputs`; labelled by its kind and its place in the plan (`range3`).
+    pub fn add(&self, node: usize, kind: String, inputs: Vec<usize>) -> usize {
         let mut operators = self.operators.borrow_mut();
         let n = operators.len();
         let short = kind.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("op").to_owned();
@@ -98,13 +74,12 @@ impl Profile {
             max: Duration::ZERO,
             sum: Duration::ZERO,
         });
-        self.by_node.borrow_mut().insert(key, n);
+        self.by_node.borrow_mut().insert(node, n);
         n
     }
 
-    /// Counts one call of the operation `s`, which took `took`.
-    pub fn record(&self, s: &Stream, took: Duration) {
-        let n = self.label(s);
+    /// Counts one call of the operation `n`, which took `took`.
+    pub fn record(&self, n: usize, took: Duration) {
         let mut operators = self.operators.borrow_mut();
         let op = &mut operators[n];
         op.count += 1;
@@ -136,13 +111,14 @@ impl Profile {
         out
     }
 
-    /// The `profiler/query` table: one row for the whole query.
-    pub fn query_table(&self, times: &QueryTimes) -> EvalResult<Table> {
+    /// The `profiler/query` table's columns (its group key `_measurement`):
+    /// one row for the whole query.
+    pub fn query_columns(&self, times: &QueryTimes) -> Vec<(String, ArrayRef)> {
         let nanos = |d: Duration| -> ArrayRef {
             Arc::new(Int64Array::from(vec![i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)])) as ArrayRef
         };
         let bytes = |b: u64| -> ArrayRef { Arc::new(Int64Array::from(vec![i64::try_from(b).unwrap_or(i64::MAX)])) };
-        let columns: Vec<(String, ArrayRef)> = vec![
+        vec![
             ("_measurement".into(), Arc::new(StringArray::from(vec!["profiler/query"])) as ArrayRef),
             ("TotalDuration".into(), nanos(times.total)),
             ("CompileDuration".into(), nanos(times.compile)),
@@ -159,12 +135,12 @@ impl Profile {
             ("flux/query-plan".into(), Arc::new(StringArray::from(vec![self.plan()]))),
             ("influxdb/scanned-bytes".into(), bytes(self.scanned_bytes.get())),
             ("influxdb/scanned-values".into(), bytes(self.scanned_values.get())),
-        ];
-        Table::new(&["_measurement".to_owned()], columns)
+        ]
     }
 
-    /// The `profiler/operator` table: a row for each operation that ran.
-    pub fn operator_table(&self) -> EvalResult<Table> {
+    /// The `profiler/operator` table's columns (its group key
+    /// `_measurement`): a row for each operation that ran.
+    pub fn operator_columns(&self) -> Vec<(String, ArrayRef)> {
         let operators = self.operators.borrow();
         let ran: Vec<&Operator> = operators.iter().filter(|op| op.count > 0).collect();
         let nanos = |d: Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
@@ -174,7 +150,7 @@ impl Profile {
         let text = |f: &dyn Fn(&Operator) -> String| -> ArrayRef {
             Arc::new(StringArray::from(ran.iter().map(|op| f(op)).collect::<Vec<_>>()))
         };
-        let columns: Vec<(String, ArrayRef)> = vec![
+        vec![
             ("_measurement".into(), text(&|_| "profiler/operator".to_owned())),
             ("Type".into(), text(&|op| op.kind.clone())),
             ("Label".into(), text(&|op| op.label.clone())),
@@ -188,25 +164,30 @@ impl Profile {
                     ran.iter().map(|op| nanos(op.sum) as f64 / op.count as f64).collect::<Vec<_>>(),
                 )),
             ),
-        ];
-        Table::new(&["_measurement".to_owned()], columns)
+        ]
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use arrow::array::Array;
+
     use super::*;
 
     #[test]
-    fn a_plan_reads_as_its_operations_in_order() {
-        let tables = Rc::new(Stream::Tables(Rc::new(Vec::new())));
-        let profile = Profile::of(std::slice::from_ref(&tables));
+    fn an_operation_is_counted_call_by_call() {
+        let profile = Profile::default();
+        let n = profile.add(1, "tables".into(), Vec::new());
+        assert_eq!(profile.index(1), Some(n));
         assert_eq!(profile.plan(), "digraph {\n  \"tables0\"\n\n}\n");
-        profile.record(&tables, Duration::from_nanos(5));
-        profile.record(&tables, Duration::from_nanos(15));
-        let t = profile.operator_table().unwrap();
-        assert_eq!(t.num_rows(), 1);
-        assert_eq!(crate::table::cell(t.need("MeanDuration").unwrap().as_ref(), 0), crate::value::Value::Float(10.0));
-        assert_eq!(crate::table::cell(t.need("Count").unwrap().as_ref(), 0), crate::value::Value::Int(2));
+        profile.record(n, Duration::from_nanos(5));
+        profile.record(n, Duration::from_nanos(15));
+        let columns = profile.operator_columns();
+        let column = |name: &str| columns.iter().find(|(c, _)| c == name).map(|(_, a)| Arc::clone(a)).unwrap();
+        assert_eq!(column("Count").len(), 1);
+        let mean = column("MeanDuration");
+        assert_eq!(mean.as_any().downcast_ref::<Float64Array>().unwrap().value(0), 10.0);
+        let count = column("Count");
+        assert_eq!(count.as_any().downcast_ref::<Int64Array>().unwrap().value(0), 2);
     }
 }

@@ -63,20 +63,19 @@ impl<'a> Request<'a> {
 pub fn program(req: &Request<'_>) -> Result<ast::File, Error> {
     let mut file = parse_file(req.query)?;
     if let Some(prelude) = req.prelude {
-        let mut first =
-            parse_file(prelude).map_err(|e| ParseError { message: format!("extern: {}", e.message), ..e })?;
+        let first = parse_file(prelude).map_err(|e| ParseError { message: format!("extern: {}", e.message), ..e })?;
+        let mut imports = first.imports;
         for import in file.imports.drain(..) {
             let same = |i: &ast::ImportDeclaration| {
                 i.path.value == import.path.value
                     && i.alias.as_ref().map(|a| &a.name) == import.alias.as_ref().map(|a| &a.name)
             };
-            if !first.imports.iter().any(same) {
-                first.imports.push(import);
+            if !imports.iter().any(same) {
+                imports.push(import);
             }
         }
-        first.body.append(&mut file.body);
-        file.imports = first.imports;
-        file.body = first.body;
+        file.imports = imports;
+        file.body.splice(0..0, first.body);
     }
     Ok(file)
 }
@@ -110,7 +109,7 @@ pub fn run(
     let profilers = enabled_profilers(&interp);
     if !profilers.is_empty() {
         let streams: Vec<Rc<stream::Stream>> = results.iter().map(|(_, s)| Rc::clone(s)).collect();
-        interp.profile = Some(profile::Profile::of(&streams));
+        interp.profile = Some(flux_runtime::exec::profile_of(&streams));
         interp.budget.measure();
     }
     let planned = Instant::now();
@@ -128,12 +127,14 @@ pub fn run(
             max_allocated: interp.budget.peak(),
             total_allocated: interp.budget.total(),
         };
+        let key = ["_measurement".to_owned()];
         for p in profilers {
-            match p.as_str() {
-                "query" => sink(profile::RESULT, profile.query_table(&times)?)?,
-                "operator" => sink(profile::RESULT, profile.operator_table()?)?,
-                _ => {}
-            }
+            let columns = match p.as_str() {
+                "query" => profile.query_columns(&times),
+                "operator" => profile.operator_columns(),
+                _ => continue,
+            };
+            sink(profile::RESULT, table::Table::new(&key, columns)?)?;
         }
     }
     Ok(())
