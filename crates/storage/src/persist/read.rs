@@ -128,16 +128,7 @@ pub(crate) fn read_rows(
     }
     let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(objects.reader(path), meta.clone());
     let schema = Arc::clone(builder.schema());
-    let wanted: Vec<usize> = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| {
-            f.name() == TIME
-                || f.name().strip_prefix(FIELD_PREFIX).is_some_and(|n| fields.is_none_or(|set| set.contains(n)))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let wanted = wanted_columns(&schema, fields);
     let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
     sorted.sort_by_key(|(_, r)| r.0);
     let mut selectors = Vec::new();
@@ -242,16 +233,7 @@ pub(crate) fn read_series(
     let builder = objects.block_on_read(ParquetRecordBatchStreamBuilder::new(objects.reader(path)))?;
     let schema = Arc::clone(builder.schema());
     let parquet_schema = builder.parquet_schema();
-    let wanted: Vec<usize> = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| {
-            f.name() == TIME
-                || f.name().strip_prefix(FIELD_PREFIX).is_some_and(|n| fields.is_none_or(|set| set.contains(n)))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let wanted = wanted_columns(&schema, fields);
     let mask = parquet::arrow::ProjectionMask::roots(parquet_schema, wanted.iter().copied());
     // Row selection: the series' row ranges, in file order.
     let mut sorted: Vec<&SeriesEntry> = entries.to_vec();
@@ -317,4 +299,18 @@ pub(crate) fn read_series(
         offset += n;
     }
     Ok(out)
+}
+
+/// The columns a read needs: `time`, and the fields asked for (all without a set).
+fn wanted_columns(schema: &arrow::datatypes::Schema, fields: Option<&BTreeSet<String>>) -> Vec<usize> {
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            f.name() == TIME
+                || f.name().strip_prefix(FIELD_PREFIX).is_some_and(|n| fields.is_none_or(|set| set.contains(n)))
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
