@@ -49,14 +49,11 @@ pub fn params_source(params: &serde_json::Map<String, Value>) -> Result<String, 
 
 fn param_record(out: &mut String, fields: &serde_json::Map<String, Value>) -> Result<(), String> {
     out.push('{');
-    for (n, (key, value)) in fields.iter().enumerate() {
-        if n > 0 {
-            out.push_str(", ");
-        }
+    separated(out, fields, |out, (key, value)| {
         quote(out, key);
         out.push_str(": ");
-        param_value(out, value).map_err(|e| format!("params.{key}: {e}"))?;
-    }
+        param_value(out, value).map_err(|e| format!("params.{key}: {e}"))
+    })?;
     out.push('}');
     Ok(())
 }
@@ -79,15 +76,25 @@ fn param_value(out: &mut String, v: &Value) -> Result<(), String> {
         Value::String(s) => quote(out, s),
         Value::Array(items) => {
             out.push('[');
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    out.push_str(", ");
-                }
-                param_value(out, item)?;
-            }
+            separated(out, items, param_value)?;
             out.push(']');
         }
         Value::Object(fields) => param_record(out, fields)?,
+    }
+    Ok(())
+}
+
+/// Writes each of `items` with `write`, `", "` between them.
+fn separated<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut String, T) -> Result<(), String>,
+) -> Result<(), String> {
+    for (n, item) in items.into_iter().enumerate() {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        write(out, item)?;
     }
     Ok(())
 }
@@ -232,12 +239,7 @@ fn expression(out: &mut String, e: &Value) -> Result<(), String> {
         "PipeLiteral" => out.push_str("<-"),
         "ArrayExpression" => {
             out.push('[');
-            for (n, el) in list(e, "elements")?.iter().enumerate() {
-                if n > 0 {
-                    out.push_str(", ");
-                }
-                expression(out, el)?;
-            }
+            separated(out, list(e, "elements")?, expression)?;
             out.push(']');
         }
         "DictExpression" => {
@@ -246,14 +248,11 @@ fn expression(out: &mut String, e: &Value) -> Result<(), String> {
                 out.push_str("[:]");
             } else {
                 out.push('[');
-                for (n, item) in items.iter().enumerate() {
-                    if n > 0 {
-                        out.push_str(", ");
-                    }
+                separated(out, items, |out, item| {
                     expression(out, field(item, "key")?)?;
                     out.push_str(": ");
-                    expression(out, item.get("val").or_else(|| item.get("value")).ok_or("a dict item without val")?)?;
-                }
+                    expression(out, item.get("val").or_else(|| item.get("value")).ok_or("a dict item without val")?)
+                })?;
                 out.push(']');
             }
         }
@@ -347,16 +346,16 @@ fn expression(out: &mut String, e: &Value) -> Result<(), String> {
         }
         "FunctionExpression" => {
             out.push_str("((");
-            for (n, p) in list(e, "params")?.iter().enumerate() {
-                if n > 0 {
-                    out.push_str(", ");
-                }
+            separated(out, list(e, "params")?, |out, p| {
                 out.push_str(&identifier(field(p, "key")?)?);
-                if let Some(default) = p.get("value").filter(|v| !v.is_null()) {
-                    out.push('=');
-                    expression(out, default)?;
+                match p.get("value").filter(|v| !v.is_null()) {
+                    Some(default) => {
+                        out.push('=');
+                        expression(out, default)
+                    }
+                    None => Ok(()),
                 }
-            }
+            })?;
             out.push_str(") => ");
             let body = field(e, "body")?;
             if kind(body)? == "Block" {
@@ -382,20 +381,20 @@ fn object(out: &mut String, e: &Value) -> Result<(), String> {
         out.push_str(&identifier(with)?);
         out.push_str(" with ");
     }
-    for (n, p) in list(e, "properties")?.iter().enumerate() {
-        if n > 0 {
-            out.push_str(", ");
-        }
+    separated(out, list(e, "properties")?, |out, p| {
         let key = field(p, "key")?;
         match kind(key)? {
             "Identifier" => out.push_str(&identifier(key)?),
             _ => quote(out, &string_value(key)?),
         }
-        if let Some(value) = p.get("value").filter(|v| !v.is_null()) {
-            out.push_str(": ");
-            expression(out, value)?;
+        match p.get("value").filter(|v| !v.is_null()) {
+            Some(value) => {
+                out.push_str(": ");
+                expression(out, value)
+            }
+            None => Ok(()),
         }
-    }
+    })?;
     out.push('}');
     Ok(())
 }
@@ -466,6 +465,28 @@ mod tests {
             file_source(&file).unwrap(),
             "import \"profiler\"\noption profiler.enabledProfilers = [\"query\"]\n"
         );
+    }
+
+    #[test]
+    fn functions_dicts_and_records_read_back() {
+        let ident = |n: &str| json!({"type": "Identifier", "name": n});
+        let int = |v: &str| lit("IntegerLiteral", json!(v));
+        let file = json!({"body": [
+            option("f", json!({"type": "FunctionExpression",
+                "params": [{"key": ident("x")}, {"key": ident("y"), "value": int("2")}],
+                "body": {"type": "BinaryExpression", "operator": "+", "left": ident("x"), "right": ident("y")}})),
+            option("d", json!({"type": "DictExpression", "elements": [
+                {"key": lit("StringLiteral", json!("a")), "val": int("1")},
+                {"key": lit("StringLiteral", json!("b")), "val": int("2")}]})),
+            option("r", json!({"type": "ObjectExpression", "properties": [
+                {"key": ident("a"), "value": int("1")}, {"key": lit("StringLiteral", json!("b c")), "value": int("2")}]})),
+        ]});
+        let text = file_source(&file).unwrap();
+        assert_eq!(
+            text,
+            "option f = ((x, y=2) => (x + y))\noption d = [\"a\": 1, \"b\": 2]\noption r = {a: 1, \"b c\": 2}\n"
+        );
+        crate::parse(&text).expect("the text parses");
     }
 
     #[test]
