@@ -69,38 +69,23 @@ pub(crate) fn aggregate_windows(
             let want_max = agg == Aggregate::Max;
             let (idx, ts) = match ft {
                 FieldType::Float => {
-                    let a = values
-                        .as_any()
-                        .downcast_ref::<Float64Array>()
-                        .ok_or_else(|| Error::Invalid("float column".into()))?;
+                    let a = column::<Float64Array>(values, "float column")?;
                     pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(&a.value(j)), want_max))
                 }
                 FieldType::Integer => {
-                    let a = values
-                        .as_any()
-                        .downcast_ref::<Int64Array>()
-                        .ok_or_else(|| Error::Invalid("integer column".into()))?;
+                    let a = column::<Int64Array>(values, "integer column")?;
                     pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(&a.value(j)), want_max))
                 }
                 FieldType::UInteger => {
-                    let a = values
-                        .as_any()
-                        .downcast_ref::<UInt64Array>()
-                        .ok_or_else(|| Error::Invalid("unsigned column".into()))?;
+                    let a = column::<UInt64Array>(values, "unsigned column")?;
                     pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(&a.value(j)), want_max))
                 }
                 FieldType::String => {
-                    let a = values
-                        .as_any()
-                        .downcast_ref::<StringArray>()
-                        .ok_or_else(|| Error::Invalid("string column".into()))?;
+                    let a = column::<StringArray>(values, "string column")?;
                     pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(a.value(j)), want_max))
                 }
                 FieldType::Boolean => {
-                    let a = values
-                        .as_any()
-                        .downcast_ref::<BooleanArray>()
-                        .ok_or_else(|| Error::Invalid("boolean column".into()))?;
+                    let a = column::<BooleanArray>(values, "boolean column")?;
                     pick(&|r| select_by(r, |i, j| a.value(i).partial_cmp(&a.value(j)), want_max))
                 }
             };
@@ -110,10 +95,7 @@ pub(crate) fn aggregate_windows(
             let mean = agg == Aggregate::Mean;
             let arr: ArrayRef = match ft {
                 FieldType::Float => {
-                    let a = values
-                        .as_any()
-                        .downcast_ref::<Float64Array>()
-                        .ok_or_else(|| Error::Invalid("float column".into()))?;
+                    let a = column::<Float64Array>(values, "float column")?;
                     let sums = windows
                         .iter()
                         .map(|(_, r)| (!r.is_empty()).then(|| r.clone().map(|i| a.value(i)).sum::<f64>()));
@@ -126,10 +108,7 @@ pub(crate) fn aggregate_windows(
                     }
                 }
                 FieldType::Integer => {
-                    let a = values
-                        .as_any()
-                        .downcast_ref::<Int64Array>()
-                        .ok_or_else(|| Error::Invalid("integer column".into()))?;
+                    let a = column::<Int64Array>(values, "integer column")?;
                     if mean {
                         Arc::new(Float64Array::from_iter(windows.iter().map(|(_, r)| {
                             (!r.is_empty()).then(|| r.clone().map(|i| a.value(i) as f64).sum::<f64>() / r.len() as f64)
@@ -141,10 +120,7 @@ pub(crate) fn aggregate_windows(
                     }
                 }
                 FieldType::UInteger => {
-                    let a = values
-                        .as_any()
-                        .downcast_ref::<UInt64Array>()
-                        .ok_or_else(|| Error::Invalid("unsigned column".into()))?;
+                    let a = column::<UInt64Array>(values, "unsigned column")?;
                     if mean {
                         Arc::new(Float64Array::from_iter(windows.iter().map(|(_, r)| {
                             (!r.is_empty()).then(|| r.clone().map(|i| a.value(i) as f64).sum::<f64>() / r.len() as f64)
@@ -194,4 +170,9 @@ fn select_by(
 fn take_opt(values: &ArrayRef, idx: &[Option<usize>]) -> Result<ArrayRef> {
     let indices = arrow::array::UInt64Array::from_iter(idx.iter().map(|i| i.map(|i| i as u64)));
     Ok(arrow::compute::take(values.as_ref(), &indices, None)?)
+}
+
+/// `values` as the Arrow array type its field type says it is.
+fn column<'a, A: 'static>(values: &'a ArrayRef, what: &str) -> Result<&'a A> {
+    values.as_any().downcast_ref::<A>().ok_or_else(|| Error::Invalid(what.into()))
 }
