@@ -348,13 +348,7 @@ fn expression(out: &mut String, e: &Value) -> Result<(), String> {
             out.push_str("((");
             separated(out, list(e, "params")?, |out, p| {
                 out.push_str(&identifier(field(p, "key")?)?);
-                match p.get("value").filter(|v| !v.is_null()) {
-                    Some(default) => {
-                        out.push('=');
-                        expression(out, default)
-                    }
-                    None => Ok(()),
-                }
+                property_value(out, p, "=")
             })?;
             out.push_str(") => ");
             let body = field(e, "body")?;
@@ -387,16 +381,22 @@ fn object(out: &mut String, e: &Value) -> Result<(), String> {
             "Identifier" => out.push_str(&identifier(key)?),
             _ => quote(out, &string_value(key)?),
         }
-        match p.get("value").filter(|v| !v.is_null()) {
-            Some(value) => {
-                out.push_str(": ");
-                expression(out, value)
-            }
-            None => Ok(()),
-        }
+        property_value(out, p, ": ")
     })?;
     out.push('}');
     Ok(())
+}
+
+/// A property's value after `separator`, when it has one (a parameter's
+/// default, a record field that is not a shorthand).
+fn property_value(out: &mut String, p: &Value, separator: &str) -> Result<(), String> {
+    match p.get("value").filter(|v| !v.is_null()) {
+        Some(value) => {
+            out.push_str(separator);
+            expression(out, value)
+        }
+        None => Ok(()),
+    }
 }
 
 fn call(out: &mut String, e: &Value) -> Result<(), String> {
