@@ -11,6 +11,7 @@
 //! read scripts (the task scheduler reading `option task`) need no more.
 
 pub mod ast;
+pub mod format;
 pub mod json;
 mod lexer;
 mod parser;
