@@ -1,5 +1,6 @@
 //! Resources that are stored documents: dashboards (with their cells),
-//! views, variables, Telegraf configurations and scraper targets. Each is a
+//! views, variables, Telegraf configurations, scraper targets, checks,
+//! notification endpoints and notification rules. Each is a
 //! JSON body kept with its kind, org, name and times; the API layer knows
 //! each kind's shape and rules. Deleting a document deletes its children
 //! (a dashboard's views), its label mappings and its members.
@@ -17,6 +18,9 @@ pub enum Kind {
     Variable,
     Telegraf,
     Scraper,
+    Check,
+    NotificationEndpoint,
+    NotificationRule,
 }
 
 impl Kind {
@@ -27,6 +31,9 @@ impl Kind {
             Kind::Variable => "variables",
             Kind::Telegraf => "telegrafs",
             Kind::Scraper => "scrapers",
+            Kind::Check => "checks",
+            Kind::NotificationEndpoint => "notificationEndpoints",
+            Kind::NotificationRule => "notificationRules",
         }
     }
 
@@ -37,6 +44,9 @@ impl Kind {
             Kind::Variable => "variable not found",
             Kind::Telegraf => "telegraf configuration not found",
             Kind::Scraper => "scraper target not found",
+            Kind::Check => "check not found",
+            Kind::NotificationEndpoint => "notification endpoint not found",
+            Kind::NotificationRule => "notification rule not found",
         })
     }
 }
@@ -130,7 +140,7 @@ impl Store {
                 Kind::Dashboard => Some(crate::members::ResourceKind::Dashboard),
                 Kind::Telegraf => Some(crate::members::ResourceKind::Telegraf),
                 Kind::Scraper => Some(crate::members::ResourceKind::Scraper),
-                Kind::View | Kind::Variable => None,
+                Kind::View | Kind::Variable | Kind::Check | Kind::NotificationEndpoint | Kind::NotificationRule => None,
             };
             if let (Some(owner), Some(k)) = (new.owner_id, members_kind) {
                 crate::members::add(tx, k, id, owner, crate::members::Role::Owner)?;
@@ -204,14 +214,16 @@ fn taken(conn: &Connection, kind: Kind, org: Id, name: &str, except: Option<Id>)
         |r| r.get(0),
     )?;
     if exists {
-        let what = match kind {
-            Kind::Variable => "variable",
-            Kind::Dashboard => "dashboard",
-            Kind::Telegraf => "telegraf configuration",
-            Kind::Scraper => "scraper target",
-            Kind::View => "view",
-        };
-        return Err(Error::Conflict(format!("{what} with name {name} already exists")));
+        return Err(Error::Conflict(match kind {
+            Kind::Variable => format!("variable with name {name} already exists"),
+            Kind::Dashboard => format!("dashboard with name {name} already exists"),
+            Kind::Telegraf => format!("telegraf configuration with name {name} already exists"),
+            Kind::Scraper => format!("scraper target with name {name} already exists"),
+            Kind::View => format!("view with name {name} already exists"),
+            Kind::Check => "check name is not unique".to_owned(),
+            Kind::NotificationEndpoint => "notification endpoint name is not unique".to_owned(),
+            Kind::NotificationRule => "notification rule name is not unique".to_owned(),
+        }));
     }
     Ok(())
 }

@@ -6,7 +6,8 @@
 //! sessions, tokens), `tenancy` (orgs, users, buckets, labels, members,
 //! secrets), `data` (write, delete, Flux, InfluxQL, DBRPs, sources),
 //! `dashboards` (and variables), `telegraf` (configs, plugins, scrapers),
-//! `tasks` and `replication`. [`router`] (in `routes`) is the one table of
+//! `tasks`, `replication` and `alerts` (checks, notification endpoints and
+//! rules). [`router`] (in `routes`) is the one table of
 //! every path, in the order of `reference/openapi/oss.yml`; every protected
 //! route passes the authentication middleware and then checks its own
 //! permission. Below the areas: the shared state, the principal a request
@@ -17,6 +18,7 @@
 
 mod access;
 mod admission;
+mod alerts;
 mod dashboards;
 mod data;
 pub mod error;

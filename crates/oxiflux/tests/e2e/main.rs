@@ -2,6 +2,7 @@
 
 mod server;
 
+mod alerts;
 mod authz;
 mod calls_out;
 mod config;

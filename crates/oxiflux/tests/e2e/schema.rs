@@ -28,6 +28,16 @@ impl Fixtures {
     }
 }
 
+/// A threshold check on the schema bucket.
+fn check_body(org: &str, name: &str) -> Value {
+    json!({
+        "type": "threshold", "name": name, "orgID": org, "status": "active", "every": "1h",
+        "statusMessageTemplate": "m", "tags": [],
+        "query": {"text": "from(bucket: \"schema\") |> range(start: -1h) |> filter(fn: (r) => r._field == \"v\")"},
+        "thresholds": [{"type": "greater", "level": "CRIT", "value": 1}],
+    })
+}
+
 fn created(s: &TestServer, path: &str, body: Value) -> Value {
     let (status, got) = s.post(path, TOKEN, body);
     assert!(status == 201 || status == 200, "POST {path}: {status} {got}");
@@ -82,6 +92,8 @@ fn make_fixtures(s: &TestServer, setup: &Value) -> Fixtures {
         json!({"orgID": org, "bucketID": ids["buckets"], "name": "schema-scraper", "type": "prometheus", "url": s.url("/metrics")}),
     );
     ids.insert("scrapers", id(&scraper));
+    let check = created(s, "/api/v2/checks", check_body(&org, "schema-check"));
+    ids.insert("checks", id(&check));
     let source = created(
         s,
         "/api/v2/sources",
@@ -202,6 +214,9 @@ fn body_for(op: &Operation, fx: &Fixtures, n: usize) -> Option<(&'static str, St
             json(json!({"status": "active", "description": "d"}))
         }
         "PostBuckets" => json(json!({"orgID": org, "name": name, "retentionRules": []})),
+        "CreateCheck" => json(check_body(org, &name)),
+        "PutChecksID" => json(check_body(org, "schema-check")),
+        "PatchChecksID" => json(json!({"description": "d"})),
         "PatchBucketsID" => json(json!({"description": "d"})),
         id if id.ends_with("IDLabels") => json(json!({"labelID": fx.id("labels")})),
         id if id.ends_with("IDMembers") => json(json!({"id": fx.id("members")})),

@@ -27,6 +27,7 @@ fn areas() -> Vec<(String, MethodRouter<AppState>)> {
     all.extend(crate::telegraf::routes());
     all.extend(crate::tasks::routes());
     all.extend(crate::replication::routes());
+    all.extend(crate::alerts::routes());
     all
 }
 

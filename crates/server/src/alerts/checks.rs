@@ -1,0 +1,300 @@
+//! `/api/v2/checks`: threshold, deadman and custom checks, each backed by a
+//! task running the Flux 2.7 would generate for it.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::now_ns;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{JsonBody, QueryMap, parse_id};
+use crate::principal::Principal;
+use crate::state::AppState;
+use meta::Id;
+use meta::auth::{Action, Resource, ResourceType};
+use meta::documents::{Document, Kind, NewDocument};
+use meta::tasks::TaskStatus;
+
+fn resource(d: &Document) -> Resource {
+    Resource::one_in_org(ResourceType::Checks, d.id, d.org_id)
+}
+
+/// A check as 2.7 answers it: its body, identity, times, task and labels.
+async fn view(state: &AppState, p: &Principal, d: &Document) -> ApiResult<Value> {
+    let (id, task_id) = (d.id, super::task_id(&d.body));
+    let (task, labels) = state
+        .meta(move |m| -> meta::Result<_> {
+            let task = task_id.and_then(|t| m.find_task_by_id(t).ok());
+            Ok((task, m.labels_of("checks", id)?))
+        })
+        .await?;
+    let labels = crate::tenancy::labels::visible_on::<Checks>(p, labels);
+    let mut v = d.body.clone();
+    v["id"] = json!(id.to_string());
+    v["orgID"] = json!(d.org_id.to_string());
+    v["name"] = json!(d.name);
+    if let Some(owner) = d.owner_id {
+        v["ownerID"] = json!(owner.to_string());
+    }
+    v["createdAt"] = json!(crate::dashboards::variables::rfc3339(d.created_at));
+    v["updatedAt"] = json!(crate::dashboards::variables::rfc3339(d.updated_at));
+    super::task_fields(&mut v, task.as_ref());
+    v["labels"] = json!(labels.iter().map(crate::tenancy::views::label).collect::<Vec<_>>());
+    v["links"] = json!({
+        "self": format!("/api/v2/checks/{id}"),
+        "labels": format!("/api/v2/checks/{id}/labels"),
+        "members": format!("/api/v2/checks/{id}/members"),
+        "owners": format!("/api/v2/checks/{id}/owners"),
+        "query": format!("/api/v2/checks/{id}/query"),
+    });
+    Ok(v)
+}
+
+async fn authorized(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Document> {
+    let id = parse_id(id)?;
+    let d = state.meta(move |m| m.find_document(Kind::Check, id)).await?;
+    p.require(action, resource(&d))?;
+    Ok(d)
+}
+
+/// Reads a check body for the check `id`: 2.7's checks and messages.
+fn read(id: Id, body: &Value) -> ApiResult<alerts::check::Check> {
+    alerts::check::Check::read(&id.to_string(), body).map_err(|e| ApiError::invalid(e.0))
+}
+
+fn generate(check: &alerts::check::Check) -> ApiResult<String> {
+    check.flux().map_err(|e| ApiError::invalid(format!("Could not create task from check: {e}")))
+}
+
+/// The body as stored: a custom check keeps its Flux as it runs.
+fn stored(body: &Value, check: &alerts::check::Check, flux: &str) -> ApiResult<Value> {
+    let mut kept = super::stored(body)?;
+    if check.kind == alerts::check::Kind::Custom {
+        kept["query"]["text"] = json!(flux);
+    }
+    Ok(kept)
+}
+
+pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
+    let opts = crate::paging::find_options(&q)?;
+    let org = match q.get("orgID") {
+        Some(id) => {
+            let id = parse_id(id).map_err(|_| ApiError::invalid("orgID is invalid"))?;
+            Some(state.meta(move |m| m.find_org_by_id(id)).await?)
+        }
+        None => crate::tenancy::orgs::from_query(&state, &q).await?,
+    };
+    let org_id = org.as_ref().map(|o| o.id);
+    let all = state.meta(move |m| m.list_documents(Kind::Check, org_id, None)).await?;
+    let mut readable: Vec<&Document> = all.iter().filter(|d| p.can(Action::Read, &resource(d))).collect();
+    if let Some(after) = opts.after {
+        readable.retain(|d| d.id > after);
+    }
+    if opts.descending {
+        readable.reverse();
+    }
+    let mut out = Vec::new();
+    for d in readable.into_iter().skip(opts.offset).take(opts.limit) {
+        out.push(view(&state, &p, d).await?);
+    }
+    let filters = [("orgID", org.map(|o| o.id.to_string()))];
+    Ok(Json(json!({ "checks": out, "links": crate::paging::links("/api/v2/checks", &opts, &filters, out.len()) })))
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    p: Principal,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    // The body is checked as a whole first (with a placeholder ID): nothing
+    // is made of a check 2.7 would refuse.
+    generate(&read(Id::generate(), &body)?)?;
+    let status = super::status(&body["status"])?;
+    let org: Id = body["orgID"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ApiError::invalid("Check OrgID is invalid"))?;
+    state.meta(move |m| m.find_org_by_id(org)).await?;
+    p.require(Action::Write, Resource::in_org(ResourceType::Checks, org))?;
+    let new = NewDocument {
+        kind: Kind::Check,
+        org_id: org,
+        parent_id: None,
+        name: body["name"].as_str().unwrap_or_default().to_owned(),
+        body: json!({}),
+        owner_id: p.user_id,
+        unique_name: true,
+        now: now_ns(),
+    };
+    let d = state.meta(move |m| m.create_document(&new)).await?;
+    match made(&state, &p, &d, &body, status).await {
+        Ok(d) => Ok((StatusCode::CREATED, Json(view(&state, &p, &d).await?))),
+        Err(e) => {
+            let id = d.id;
+            state.meta(move |m| m.delete_document(Kind::Check, id)).await?;
+            Err(e)
+        }
+    }
+}
+
+/// A new check's Flux (with its own ID), its task, its body stored.
+async fn made(state: &AppState, p: &Principal, d: &Document, body: &Value, status: TaskStatus) -> ApiResult<Document> {
+    let check = read(d.id, body)?;
+    let flux = generate(&check)?;
+    let description = body["description"].as_str().unwrap_or_default().to_owned();
+    let task =
+        super::create_task(state, d.org_id, p.user_id, check.kind.name(), flux.clone(), status, description).await?;
+    let mut kept = stored(body, &check, &flux)?;
+    kept["taskID"] = json!(task.id.to_string());
+    let (id, name) = (d.id, d.name.clone());
+    state.meta(move |m| m.update_document(Kind::Check, id, &name, &kept, true, now_ns())).await
+}
+
+pub(crate) async fn get(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let d = authorized(&state, &p, &id, Action::Read).await?;
+    Ok(Json(view(&state, &p, &d).await?))
+}
+
+/// `GET /api/v2/checks/{id}/query`: the Flux the check runs.
+pub(crate) async fn query(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let d = authorized(&state, &p, &id, Action::Read).await?;
+    let flux = generate(&read(d.id, &with_name(&d))?)?;
+    Ok(Json(json!({ "flux": flux })))
+}
+
+fn with_name(d: &Document) -> Value {
+    let mut body = d.body.clone();
+    body["name"] = json!(d.name);
+    body
+}
+
+/// `PUT`: the whole check anew; its task gets the new Flux.
+pub(crate) async fn put(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Json<Value>> {
+    let d = authorized(&state, &p, &id, Action::Write).await?;
+    let check = read(d.id, &body)?;
+    let flux = generate(&check)?;
+    let status = match &body["status"] {
+        Value::Null => None,
+        s => Some(super::status(s)?),
+    };
+    let description = body["description"].as_str().unwrap_or_default().to_owned();
+    let mut kept = stored(&body, &check, &flux)?;
+    let task = retask(&state, &p, &d, flux, status, description).await?;
+    kept["taskID"] = json!(task.to_string());
+    let name = check.name.clone();
+    let did = d.id;
+    let updated = state.meta(move |m| m.update_document(Kind::Check, did, &name, &kept, true, now_ns())).await?;
+    Ok(Json(view(&state, &p, &updated).await?))
+}
+
+/// Gives the check's task its new Flux, or a task anew if it has lost it.
+async fn retask(
+    state: &AppState,
+    p: &Principal,
+    d: &Document,
+    flux: String,
+    status: Option<TaskStatus>,
+    description: String,
+) -> ApiResult<Id> {
+    let existing = match super::task_id(&d.body) {
+        Some(t) => state.meta(move |m| m.find_task_by_id(t)).await.ok(),
+        None => None,
+    };
+    Ok(match existing {
+        Some(t) => super::update_task(state, t.id, Some(flux), status, Some(description)).await?.id,
+        None => {
+            let kind = d.body["type"].as_str().unwrap_or("threshold").to_owned();
+            let status = status.unwrap_or(TaskStatus::Active);
+            super::create_task(state, d.org_id, p.user_id, &kind, flux, status, description).await?.id
+        }
+    })
+}
+
+/// What `PATCH` may change.
+#[derive(Deserialize)]
+pub(crate) struct CheckPatch {
+    name: Option<String>,
+    description: Option<String>,
+    status: Option<String>,
+}
+
+/// `PATCH`: name, description and status; a new name is written into the
+/// task's Flux too.
+pub(crate) async fn patch(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(change): JsonBody<CheckPatch>,
+) -> ApiResult<Json<Value>> {
+    let d = authorized(&state, &p, &id, Action::Write).await?;
+    let mut body = with_name(&d);
+    if let Some(name) = change.name {
+        body["name"] = json!(name);
+    }
+    if let Some(desc) = change.description {
+        body["description"] = json!(desc);
+    }
+    let status = match change.status {
+        None => None,
+        Some(s) => Some(super::status(&json!(s))?),
+    };
+    let check = read(d.id, &body)?;
+    let flux = generate(&check)?;
+    let description = body["description"].as_str().unwrap_or_default().to_owned();
+    let mut kept = stored(&body, &check, &flux)?;
+    let task = retask(&state, &p, &d, flux, status, description).await?;
+    kept["taskID"] = json!(task.to_string());
+    let did = d.id;
+    let name = check.name.clone();
+    let updated = state.meta(move |m| m.update_document(Kind::Check, did, &name, &kept, true, now_ns())).await?;
+    Ok(Json(view(&state, &p, &updated).await?))
+}
+
+/// `DELETE`: the check's task first, then the check.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let d = authorized(&state, &p, &id, Action::Write).await?;
+    let (did, task) = (d.id, super::task_id(&d.body));
+    state
+        .meta(move |m| -> meta::Result<()> {
+            if let Some(t) = task {
+                match m.delete_task(t) {
+                    Ok(()) | Err(meta::Error::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            m.delete_document(Kind::Check, did)
+        })
+        .await?;
+    state.wake_scheduler();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks have labels.
+#[derive(Debug)]
+pub(crate) struct Checks;
+
+impl crate::tenancy::resource::Resource for Checks {
+    const PATH: &'static str = "/api/v2/checks";
+    async fn target(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Id> {
+        Ok(authorized(state, p, id, action).await?.id)
+    }
+}
+
+impl crate::tenancy::labels::HasLabels for Checks {
+    const TYPE: &'static str = "checks";
+}

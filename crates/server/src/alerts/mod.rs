@@ -1,0 +1,142 @@
+//! Alerting: checks, notification endpoints and notification rules. Checks
+//! and rules are each backed by a task running the Flux generated from them
+//! (`alerts` generates it); their answers carry the task's state.
+
+pub(crate) mod checks;
+
+use axum::routing::{MethodRouter, get};
+use serde_json::{Value, json};
+use time::now_ns;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::tenancy::labels;
+use meta::Id;
+use meta::tasks::{NewTask, Task, TaskChange, TaskStatus};
+
+/// This area's routes, in the order of `oss.yml`.
+pub(crate) fn routes() -> Vec<(String, MethodRouter<AppState>)> {
+    let mut out: Vec<(String, MethodRouter<AppState>)> = vec![
+        ("/api/v2/checks".into(), get(checks::list).post(checks::create)),
+        ("/api/v2/checks/{id}".into(), get(checks::get).put(checks::put).patch(checks::patch).delete(checks::delete)),
+    ];
+    out.extend(labels::routes_on::<checks::Checks>("/api/v2/checks/{id}"));
+    out.push(("/api/v2/checks/{id}/query".into(), get(checks::query)));
+    out
+}
+
+/// `active` or `inactive`, as 2.7 requires of a check or rule.
+pub(crate) fn status(v: &Value) -> ApiResult<TaskStatus> {
+    match v.as_str() {
+        Some("active") => Ok(TaskStatus::Active),
+        Some("inactive") => Ok(TaskStatus::Inactive),
+        _ => Err(ApiError::invalid("invalid status: must be active or inactive")),
+    }
+}
+
+/// The fields a stored body never keeps: its identity, its times and what
+/// its task and labels say.
+const COMPUTED: &[&str] = &[
+    "id",
+    "orgID",
+    "ownerID",
+    "createdAt",
+    "updatedAt",
+    "status",
+    "labels",
+    "links",
+    "taskID",
+    "latestCompleted",
+    "latestScheduled",
+    "lastRunStatus",
+    "lastRunError",
+];
+
+/// A request body as stored: an object without the computed fields.
+pub(crate) fn stored(body: &Value) -> ApiResult<Value> {
+    let Value::Object(map) = body else { return Err(ApiError::invalid("the body must be a JSON object")) };
+    let mut kept = map.clone();
+    for k in COMPUTED {
+        kept.remove(*k);
+    }
+    Ok(Value::Object(kept))
+}
+
+/// The task that runs `flux` for a check or rule of `kind`, in `status`.
+pub(crate) async fn create_task(
+    state: &AppState,
+    org: Id,
+    owner: Option<Id>,
+    kind: &str,
+    flux: String,
+    status: TaskStatus,
+    description: String,
+) -> ApiResult<Task> {
+    let opts = tasks::options::from_script(&flux).map_err(|e| ApiError::invalid(format!("invalid options: {e}")))?;
+    let new = NewTask {
+        org_id: org,
+        owner_id: owner,
+        kind: kind.to_owned(),
+        name: opts.name,
+        description,
+        status,
+        flux,
+        every: opts.every.map(|(text, _)| text).unwrap_or_default(),
+        cron: opts.cron.unwrap_or_default(),
+        offset_ns: opts.offset,
+        now: now_ns(),
+    };
+    let task = state.meta(move |m| m.create_task(&new)).await?;
+    state.wake_scheduler();
+    Ok(task)
+}
+
+/// Gives a check's or rule's task new Flux (and status, if given).
+pub(crate) async fn update_task(
+    state: &AppState,
+    task: Id,
+    flux: Option<String>,
+    status: Option<TaskStatus>,
+    description: Option<String>,
+) -> ApiResult<Task> {
+    let script = match flux {
+        None => None,
+        Some(flux) => {
+            let o =
+                tasks::options::from_script(&flux).map_err(|e| ApiError::invalid(format!("invalid options: {e}")))?;
+            Some((flux, o.name, o.every.map(|(t, _)| t).unwrap_or_default(), o.cron.unwrap_or_default(), o.offset))
+        }
+    };
+    let change = TaskChange { script, description, status, now: now_ns() };
+    let task = state.meta(move |m| m.update_task(task, &change)).await?;
+    state.wake_scheduler();
+    Ok(task)
+}
+
+/// What a check's or rule's answer shows of its task.
+pub(crate) fn task_fields(v: &mut Value, task: Option<&Task>) {
+    let Some(t) = task else {
+        v["status"] = json!("inactive");
+        return;
+    };
+    let time = |ns: i64| crate::tasks::task::rfc3339(ns, false);
+    v["taskID"] = json!(t.id.to_string());
+    v["status"] = json!(t.status.as_str());
+    if t.latest_completed > 0 {
+        v["latestCompleted"] = json!(time(t.latest_completed));
+    }
+    if t.latest_scheduled > 0 {
+        v["latestScheduled"] = json!(time(t.latest_scheduled));
+    }
+    if !t.last_run_status.is_empty() {
+        v["lastRunStatus"] = json!(t.last_run_status);
+    }
+    if !t.last_run_error.is_empty() {
+        v["lastRunError"] = json!(t.last_run_error);
+    }
+}
+
+/// The task a stored body names.
+pub(crate) fn task_id(body: &Value) -> Option<Id> {
+    body["taskID"].as_str().and_then(|s| s.parse().ok())
+}
