@@ -9,6 +9,7 @@
 mod build;
 pub mod check;
 mod duration;
+pub mod endpoint;
 
 pub use duration::Duration;
 

@@ -240,3 +240,52 @@ fn checks_are_listed_by_org_paged_and_refused_as_2_7_refuses_them() {
     let first = page["checks"][0]["id"].as_str().unwrap();
     assert_eq!(s.get(&format!("/api/v2/checks/{first}"), &token).0, 401);
 }
+
+#[test]
+fn endpoint_secrets_go_to_the_orgs_store_and_are_never_answered_in_clear() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let body = json!({
+        "type": "http", "name": "hook", "orgID": org, "status": "active",
+        "url": "http://127.0.0.1:9/hook", "method": "POST", "authMethod": "basic",
+        "username": "alice", "password": "s3cret-pass", "headers": {"X-Team": "ops"},
+    });
+    let (status, e) = s.post("/api/v2/notificationEndpoints", TOKEN, body);
+    assert_eq!(status, 201, "{e}");
+    let id = e["id"].as_str().unwrap().to_owned();
+    assert_eq!(e["username"], format!("secret: {id}-username"));
+    assert_eq!(e["password"], format!("secret: {id}-password"));
+    assert!(!e.to_string().contains("s3cret-pass"), "{e}");
+    let (_, keys) = s.get(&format!("/api/v2/orgs/{org}/secrets"), TOKEN);
+    let keys: Vec<&str> = keys["secrets"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    assert!(keys.contains(&format!("{id}-password").as_str()), "{keys:?}");
+
+    let (status, got) = s.get(&format!("/api/v2/notificationEndpoints/{id}"), TOKEN);
+    assert_eq!(status, 200, "{got}");
+    assert!(!got.to_string().contains("s3cret-pass"));
+    let (_, list) = s.get(&format!("/api/v2/notificationEndpoints?orgID={org}"), TOKEN);
+    assert_eq!(list["notificationEndpoints"].as_array().unwrap().len(), 1);
+
+    let (status, patched) =
+        s.patch(&format!("/api/v2/notificationEndpoints/{id}"), TOKEN, json!({"status": "inactive"}));
+    assert_eq!((status, patched["status"].as_str()), (200, Some("inactive")), "{patched}");
+
+    let (status, bad) = s.post(
+        "/api/v2/notificationEndpoints",
+        TOKEN,
+        json!({"type": "http", "name": "h2", "orgID": org, "status": "active", "url": "http://x", "method": "POST", "authMethod": "magic"}),
+    );
+    assert_eq!((status, bad["message"].as_str()), (400, Some("invalid http auth method")), "{bad}");
+    let (status, bad) = s.post(
+        "/api/v2/notificationEndpoints",
+        TOKEN,
+        json!({"type": "slack", "name": "s", "orgID": org, "status": "active"}),
+    );
+    assert_eq!((status, bad["message"].as_str()), (400, Some("slack endpoint URL must be provided")), "{bad}");
+
+    let (status, _) = s.delete(&format!("/api/v2/notificationEndpoints/{id}"), TOKEN);
+    assert_eq!(status, 204);
+    let (_, keys) = s.get(&format!("/api/v2/orgs/{org}/secrets"), TOKEN);
+    assert!(!keys.to_string().contains(&id), "{keys}");
+    assert_eq!(s.get(&format!("/api/v2/notificationEndpoints/{id}"), TOKEN).0, 404);
+}

@@ -38,6 +38,11 @@ fn check_body(org: &str, name: &str) -> Value {
     })
 }
 
+/// A Slack endpoint with a token.
+fn endpoint_body(org: &str, name: &str) -> Value {
+    json!({"type": "slack", "name": name, "orgID": org, "status": "active", "url": "http://127.0.0.1:9/slack", "token": "t"})
+}
+
 fn created(s: &TestServer, path: &str, body: Value) -> Value {
     let (status, got) = s.post(path, TOKEN, body);
     assert!(status == 201 || status == 200, "POST {path}: {status} {got}");
@@ -94,6 +99,8 @@ fn make_fixtures(s: &TestServer, setup: &Value) -> Fixtures {
     ids.insert("scrapers", id(&scraper));
     let check = created(s, "/api/v2/checks", check_body(&org, "schema-check"));
     ids.insert("checks", id(&check));
+    let endpoint = created(s, "/api/v2/notificationEndpoints", endpoint_body(&org, "schema-endpoint"));
+    ids.insert("notificationEndpoints", id(&endpoint));
     let source = created(
         s,
         "/api/v2/sources",
@@ -217,6 +224,9 @@ fn body_for(op: &Operation, fx: &Fixtures, n: usize) -> Option<(&'static str, St
         "CreateCheck" => json(check_body(org, &name)),
         "PutChecksID" => json(check_body(org, "schema-check")),
         "PatchChecksID" => json(json!({"description": "d"})),
+        "CreateNotificationEndpoint" => json(endpoint_body(org, &name)),
+        "PutNotificationEndpointsID" => json(endpoint_body(org, "schema-endpoint")),
+        "PatchNotificationEndpointsID" => json(json!({"description": "d"})),
         "PatchBucketsID" => json(json!({"description": "d"})),
         id if id.ends_with("IDLabels") => json(json!({"labelID": fx.id("labels")})),
         id if id.ends_with("IDMembers") => json(json!({"id": fx.id("members")})),

@@ -3,6 +3,7 @@
 //! (`alerts` generates it); their answers carry the task's state.
 
 pub(crate) mod checks;
+pub(crate) mod endpoints;
 
 use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
@@ -22,6 +23,12 @@ pub(crate) fn routes() -> Vec<(String, MethodRouter<AppState>)> {
     ];
     out.extend(labels::routes_on::<checks::Checks>("/api/v2/checks/{id}"));
     out.push(("/api/v2/checks/{id}/query".into(), get(checks::query)));
+    out.push(("/api/v2/notificationEndpoints".into(), get(endpoints::list).post(endpoints::create)));
+    out.push((
+        "/api/v2/notificationEndpoints/{id}".into(),
+        get(endpoints::get).put(endpoints::put).patch(endpoints::patch).delete(endpoints::delete),
+    ));
+    out.extend(labels::routes_on::<endpoints::Endpoints>("/api/v2/notificationEndpoints/{id}"));
     out
 }
 

@@ -27,7 +27,8 @@ async fn org(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiRe
     Ok(id)
 }
 
-fn key(state: &AppState) -> ApiResult<Arc<SecretKey>> {
+/// The key that seals an org's secrets.
+pub(crate) fn sealing_key(state: &AppState) -> ApiResult<Arc<SecretKey>> {
     state.secret_key.clone().ok_or_else(|| ApiError::internal("secrets are not available on this server"))
 }
 
@@ -52,7 +53,7 @@ pub(crate) async fn patch(
     JsonBody(values): JsonBody<BTreeMap<String, String>>,
 ) -> ApiResult<StatusCode> {
     let org = org(&state, &p, &id, Action::Write).await?;
-    let key = key(&state)?;
+    let key = sealing_key(&state)?;
     state.meta(move |m| m.put_secrets(org, &key, &values)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
