@@ -19,22 +19,9 @@ fn write_now(s: &TestServer, line: &str) {
     assert_eq!(r.status(), 204);
 }
 
-fn flux_csv(s: &TestServer, q: &str) -> String {
-    let r = s
-        .request(Method::POST, "/api/v2/query?org=acme", Some(TOKEN))
-        .header("Content-Type", "application/vnd.flux")
-        .body(q.to_owned())
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.text().unwrap()
-}
-
 /// The statuses `_monitoring` holds for a check, as (level, message) rows.
 fn statuses(s: &TestServer, check_id: &str) -> Vec<Vec<(String, String)>> {
-    let csv = flux_csv(
-        s,
-        &format!(
+    let csv = s.flux_csv(&format!(
             "from(bucket: \"_monitoring\") |> range(start: -1h) \
              |> filter(fn: (r) => r._measurement == \"statuses\" and r._check_id == \"{check_id}\" and r._field == \"_message\") \
              |> group() |> sort(columns: [\"_time\"])"
@@ -118,13 +105,10 @@ fn a_threshold_check_moves_through_ok_warn_and_crit_as_values_cross_its_threshol
     assert_eq!(column(last, "_source_measurement"), "cpu");
     assert_eq!(column(last, "_type"), "threshold");
     assert_eq!(column(last, "team"), "ops");
-    let stamps = flux_csv(
-        &s,
-        &format!(
-            "from(bucket: \"_monitoring\") |> range(start: -1h) \
+    let stamps = s.flux_csv(&format!(
+        "from(bucket: \"_monitoring\") |> range(start: -1h) \
              |> filter(fn: (r) => r._check_id == \"{id}\" and r._field == \"_source_timestamp\") |> count()"
-        ),
-    );
+    ));
     assert!(stamps.contains(",_source_timestamp,"), "{stamps}");
     let levels: Vec<String> = rows.iter().map(|r| column(r, "_level")).collect();
     let first = |l: &str| levels.iter().position(|x| x == l).unwrap();

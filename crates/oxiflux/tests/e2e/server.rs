@@ -186,6 +186,18 @@ impl TestServer {
         self.call(Method::DELETE, path, Some(token), None)
     }
 
+    /// A Flux query in org `acme` as the operator, answered 200: its CSV.
+    pub fn flux_csv(&self, q: &str) -> String {
+        let r = self
+            .request(Method::POST, "/api/v2/query?org=acme", Some(TOKEN))
+            .header("Content-Type", "application/vnd.flux")
+            .body(q.to_owned())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().unwrap()
+    }
+
     /// Creates a token in `org_id` with `permissions`, returning (token, id).
     pub fn make_token(&self, org_id: &str, permissions: Value) -> (String, String) {
         let (s, b) = self.post(

@@ -37,17 +37,6 @@ fn with_status<'a>(runs: &'a [Value], status: &str) -> Vec<&'a Value> {
     runs.iter().filter(|r| r["status"] == status).collect()
 }
 
-fn flux_csv(s: &TestServer, q: &str) -> String {
-    let r = s
-        .request(Method::POST, "/api/v2/query?org=acme", Some(TOKEN))
-        .header("Content-Type", "application/vnd.flux")
-        .body(q.to_owned())
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.text().unwrap()
-}
-
 fn make_bucket(s: &TestServer, setup: &Value, name: &str) {
     let (status, body) = s.post("/api/v2/buckets", TOKEN, json!({"orgID": org_id(setup), "name": name}));
     assert_eq!(status, 201, "{body}");
@@ -94,9 +83,7 @@ fn a_downsampling_task_writes_window_means_into_a_second_bucket() {
         .collect();
     assert!(times.windows(2).all(|w| w[0] > w[1]), "{times:?}");
 
-    let csv = flux_csv(
-        &s,
-        "from(bucket: \"down\") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-02T00:00:00Z) |> keep(columns: [\"_time\", \"_value\", \"host\"])",
+    let csv = s.flux_csv("from(bucket: \"down\") |> range(start: 2020-01-01T00:00:00Z, stop: 2020-01-02T00:00:00Z) |> keep(columns: [\"_time\", \"_value\", \"host\"])",
     );
     let rows: Vec<&str> = csv.lines().filter(|l| l.starts_with(",_result")).map(str::trim_end).collect();
     assert_eq!(
@@ -120,9 +107,7 @@ fn a_downsampling_task_writes_window_means_into_a_second_bucket() {
     assert!(messages[0].starts_with("Started task from script: \"option task"), "{messages:?}");
     assert_eq!(messages.last(), Some(&"Completed(success)"));
     // Runs are also kept as InfluxDB keeps them: points in the org's _tasks bucket.
-    let recorded = flux_csv(
-        &s,
-        &format!(
+    let recorded = s.flux_csv(&format!(
             "from(bucket: \"_tasks\") |> range(start: -1h) |> filter(fn: (r) => r.taskID == \"{id}\" and r._field == \"runID\") |> count()"
         ),
     );
@@ -259,8 +244,7 @@ fn manual_runs_retry_and_cancel() {
     let done = wait_runs(&s, &id, 10, |r| r.iter().any(|r| r["id"] == run_id.as_str() && r["status"] == "success"));
     assert!(done.iter().any(|r| r["id"] == run_id.as_str() && r["status"] == "success"), "{done:?}");
     // The run's now() was its scheduled time.
-    let csv =
-        flux_csv(&s, "from(bucket: \"stamps\") |> range(start: 2019-12-31T00:00:00Z, stop: 2020-01-02T00:00:00Z)");
+    let csv = s.flux_csv("from(bucket: \"stamps\") |> range(start: 2019-12-31T00:00:00Z, stop: 2020-01-02T00:00:00Z)");
     assert!(csv.contains(",2020-01-01T00:00:00Z,1,v,stamp"), "{csv}");
 
     // Retry: another run for the same time.
@@ -406,7 +390,7 @@ fn offsets_last_success_experimental_to_and_the_owners_permissions() {
         assert!(at("startedAt") - at("scheduledFor") >= chrono::Duration::seconds(1), "{r}");
     }
     // The first run saw no success yet; the next saw the one before it.
-    let csv = flux_csv(&s, "from(bucket: \"out\") |> range(start: -1h) |> filter(fn: (r) => r._field == \"last\")");
+    let csv = s.flux_csv("from(bucket: \"out\") |> range(start: -1h) |> filter(fn: (r) => r._field == \"last\")");
     let values: Vec<(i64, i64)> = csv
         .lines()
         .filter(|l| l.starts_with(",_result"))

@@ -14,7 +14,7 @@ use crate::principal::Principal;
 use crate::state::AppState;
 use meta::Id;
 use meta::auth::{Action, Resource, ResourceType};
-use meta::documents::{Document, Kind, NewDocument};
+use meta::documents::{Document, Kind};
 use meta::tasks::TaskStatus;
 
 fn resource(d: &Document) -> Resource {
@@ -31,17 +31,11 @@ async fn view(state: &AppState, p: &Principal, d: &Document) -> ApiResult<Value>
         })
         .await?;
     let labels = crate::tenancy::labels::visible_on::<Checks>(p, labels);
-    let mut v = d.body.clone();
-    v["id"] = json!(id.to_string());
-    v["orgID"] = json!(d.org_id.to_string());
-    v["name"] = json!(d.name);
+    let mut v = super::identified(d, &labels);
     if let Some(owner) = d.owner_id {
         v["ownerID"] = json!(owner.to_string());
     }
-    v["createdAt"] = json!(crate::dashboards::variables::rfc3339(d.created_at));
-    v["updatedAt"] = json!(crate::dashboards::variables::rfc3339(d.updated_at));
     super::task_fields(&mut v, task.as_ref());
-    v["labels"] = json!(labels.iter().map(crate::tenancy::views::label).collect::<Vec<_>>());
     v["links"] = json!({
         "self": format!("/api/v2/checks/{id}"),
         "labels": format!("/api/v2/checks/{id}/labels"),
@@ -79,24 +73,11 @@ fn stored(body: &Value, check: &alerts::check::Check, flux: &str) -> ApiResult<V
 
 pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let opts = crate::paging::find_options(&q)?;
-    let org = match q.get("orgID") {
-        Some(id) => {
-            let id = parse_id(id).map_err(|_| ApiError::invalid("orgID is invalid"))?;
-            Some(state.meta(move |m| m.find_org_by_id(id)).await?)
-        }
-        None => crate::tenancy::orgs::from_query(&state, &q).await?,
-    };
+    let org = super::listed_org(&state, &q).await?;
     let org_id = org.as_ref().map(|o| o.id);
     let all = state.meta(move |m| m.list_documents(Kind::Check, org_id, None)).await?;
-    let mut readable: Vec<&Document> = all.iter().filter(|d| p.can(Action::Read, &resource(d))).collect();
-    if let Some(after) = opts.after {
-        readable.retain(|d| d.id > after);
-    }
-    if opts.descending {
-        readable.reverse();
-    }
     let mut out = Vec::new();
-    for d in readable.into_iter().skip(opts.offset).take(opts.limit) {
+    for d in super::page(all.iter().filter(|d| p.can(Action::Read, &resource(d))), &opts) {
         out.push(view(&state, &p, d).await?);
     }
     let filters = [("orgID", org.map(|o| o.id.to_string()))];
@@ -112,24 +93,11 @@ pub(crate) async fn create(
     // is made of a check 2.7 would refuse.
     generate(&read(Id::generate(), &body)?)?;
     let status = super::status(&body["status"])?;
-    let org: Id = body["orgID"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ApiError::invalid("Check OrgID is invalid"))?;
+    let org = super::org_in(&body, "Check OrgID is invalid")?;
     state.meta(move |m| m.find_org_by_id(org)).await?;
     p.require(Action::Write, Resource::in_org(ResourceType::Checks, org))?;
-    let new = NewDocument {
-        kind: Kind::Check,
-        org_id: org,
-        parent_id: None,
-        name: body["name"].as_str().unwrap_or_default().to_owned(),
-        body: json!({}),
-        owner_id: p.user_id,
-        unique_name: true,
-        now: now_ns(),
-    };
-    let d = state.meta(move |m| m.create_document(&new)).await?;
-    match made(&state, &p, &d, &body, status).await {
+    let d = super::new_document(&state, &p, Kind::Check, org, &body).await?;
+    match save(&state, &p, &d, &body, Some(status)).await {
         Ok(d) => Ok((StatusCode::CREATED, Json(view(&state, &p, &d).await?))),
         Err(e) => {
             let id = d.id;
@@ -139,16 +107,37 @@ pub(crate) async fn create(
     }
 }
 
-/// A new check's Flux (with its own ID), its task, its body stored.
-async fn made(state: &AppState, p: &Principal, d: &Document, body: &Value, status: TaskStatus) -> ApiResult<Document> {
+/// Stores `body` as check `d`: its Flux generated (with the check's own ID)
+/// and given to its task, with `status` if one is given. A check without a
+/// task (a new one) gets one.
+async fn save(
+    state: &AppState,
+    p: &Principal,
+    d: &Document,
+    body: &Value,
+    status: Option<TaskStatus>,
+) -> ApiResult<Document> {
     let check = read(d.id, body)?;
     let flux = generate(&check)?;
     let description = body["description"].as_str().unwrap_or_default().to_owned();
-    let task =
-        super::create_task(state, d.org_id, p.user_id, check.kind.name(), flux.clone(), status, description).await?;
     let mut kept = stored(body, &check, &flux)?;
+    let existing = match super::task_id(&d.body) {
+        None => None,
+        Some(t) => match state.meta(move |m| m.find_task_by_id(t)).await {
+            Ok(task) => Some(task),
+            Err(e) if e.code == crate::error::Code::NotFound => None,
+            Err(e) => return Err(e),
+        },
+    };
+    let task = match existing {
+        Some(t) => super::update_task(state, t.id, Some(flux), status, Some(description)).await?,
+        None => {
+            let status = status.unwrap_or(TaskStatus::Active);
+            super::create_task(state, d.org_id, p.user_id, check.kind.name(), flux, status, description).await?
+        }
+    };
     kept["taskID"] = json!(task.id.to_string());
-    let (id, name) = (d.id, d.name.clone());
+    let (id, name) = (d.id, check.name);
     state.meta(move |m| m.update_document(Kind::Check, id, &name, &kept, true, now_ns())).await
 }
 
@@ -182,43 +171,12 @@ pub(crate) async fn put(
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
     let d = authorized(&state, &p, &id, Action::Write).await?;
-    let check = read(d.id, &body)?;
-    let flux = generate(&check)?;
     let status = match &body["status"] {
         Value::Null => None,
         s => Some(super::status(s)?),
     };
-    let description = body["description"].as_str().unwrap_or_default().to_owned();
-    let mut kept = stored(&body, &check, &flux)?;
-    let task = retask(&state, &p, &d, flux, status, description).await?;
-    kept["taskID"] = json!(task.to_string());
-    let name = check.name.clone();
-    let did = d.id;
-    let updated = state.meta(move |m| m.update_document(Kind::Check, did, &name, &kept, true, now_ns())).await?;
+    let updated = save(&state, &p, &d, &body, status).await?;
     Ok(Json(view(&state, &p, &updated).await?))
-}
-
-/// Gives the check's task its new Flux, or a task anew if it has lost it.
-async fn retask(
-    state: &AppState,
-    p: &Principal,
-    d: &Document,
-    flux: String,
-    status: Option<TaskStatus>,
-    description: String,
-) -> ApiResult<Id> {
-    let existing = match super::task_id(&d.body) {
-        Some(t) => state.meta(move |m| m.find_task_by_id(t)).await.ok(),
-        None => None,
-    };
-    Ok(match existing {
-        Some(t) => super::update_task(state, t.id, Some(flux), status, Some(description)).await?.id,
-        None => {
-            let kind = d.body["type"].as_str().unwrap_or("threshold").to_owned();
-            let status = status.unwrap_or(TaskStatus::Active);
-            super::create_task(state, d.org_id, p.user_id, &kind, flux, status, description).await?.id
-        }
-    })
 }
 
 /// What `PATCH` may change.
@@ -249,15 +207,7 @@ pub(crate) async fn patch(
         None => None,
         Some(s) => Some(super::status(&json!(s))?),
     };
-    let check = read(d.id, &body)?;
-    let flux = generate(&check)?;
-    let description = body["description"].as_str().unwrap_or_default().to_owned();
-    let mut kept = stored(&body, &check, &flux)?;
-    let task = retask(&state, &p, &d, flux, status, description).await?;
-    kept["taskID"] = json!(task.to_string());
-    let did = d.id;
-    let name = check.name.clone();
-    let updated = state.meta(move |m| m.update_document(Kind::Check, did, &name, &kept, true, now_ns())).await?;
+    let updated = save(&state, &p, &d, &body, status).await?;
     Ok(Json(view(&state, &p, &updated).await?))
 }
 

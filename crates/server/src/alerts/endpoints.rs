@@ -18,7 +18,7 @@ use crate::state::AppState;
 use alerts::endpoint::Endpoint;
 use meta::Id;
 use meta::auth::{Action, Resource, ResourceType};
-use meta::documents::{Document, Kind, NewDocument};
+use meta::documents::{Document, Kind};
 
 fn resource(d: &Document) -> Resource {
     Resource::one_in_org(ResourceType::NotificationEndpoints, d.id, d.org_id)
@@ -28,16 +28,10 @@ async fn view(state: &AppState, p: &Principal, d: &Document) -> ApiResult<Value>
     let id = d.id;
     let labels = state.meta(move |m| m.labels_of("notificationEndpoints", id)).await?;
     let labels = crate::tenancy::labels::visible_on::<Endpoints>(p, labels);
-    let mut v = d.body.clone();
-    v["id"] = json!(id.to_string());
-    v["orgID"] = json!(d.org_id.to_string());
-    v["name"] = json!(d.name);
+    let mut v = super::identified(d, &labels);
     if let Some(owner) = d.owner_id {
         v["userID"] = json!(owner.to_string());
     }
-    v["createdAt"] = json!(crate::dashboards::variables::rfc3339(d.created_at));
-    v["updatedAt"] = json!(crate::dashboards::variables::rfc3339(d.updated_at));
-    v["labels"] = json!(labels.iter().map(crate::tenancy::views::label).collect::<Vec<_>>());
     v["links"] = json!({
         "self": format!("/api/v2/notificationEndpoints/{id}"),
         "labels": format!("/api/v2/notificationEndpoints/{id}/labels"),
@@ -74,18 +68,11 @@ async fn checked(state: &AppState, org: Id, id: Id, body: &Value) -> ApiResult<V
 
 pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let opts = crate::paging::find_options(&q)?;
-    let org = match q.get("orgID") {
-        Some(id) => {
-            let id = parse_id(id).map_err(|_| ApiError::invalid("orgID is invalid"))?;
-            Some(state.meta(move |m| m.find_org_by_id(id)).await?)
-        }
-        None => crate::tenancy::orgs::from_query(&state, &q).await?,
-    };
+    let org = super::listed_org(&state, &q).await?;
     let org_id = org.as_ref().map(|o| o.id);
     let all = state.meta(move |m| m.list_documents(Kind::NotificationEndpoint, org_id, None)).await?;
     let mut out = Vec::new();
-    let readable = all.iter().filter(|d| p.can(Action::Read, &resource(d)));
-    for d in readable.skip(opts.offset).take(opts.limit) {
+    for d in super::page(all.iter().filter(|d| p.can(Action::Read, &resource(d))), &opts) {
         out.push(view(&state, &p, d).await?);
     }
     let filters = [("orgID", org.map(|o| o.id.to_string()))];
@@ -100,23 +87,10 @@ pub(crate) async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     // Checked whole first, so nothing is made of a body 2.7 refuses.
     read(Id::generate(), &body)?;
-    let org: Id = body["orgID"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ApiError::invalid("Notification Endpoint OrgID is invalid"))?;
+    let org = super::org_in(&body, "Notification Endpoint OrgID is invalid")?;
     state.meta(move |m| m.find_org_by_id(org)).await?;
     p.require(Action::Write, Resource::in_org(ResourceType::NotificationEndpoints, org))?;
-    let new = NewDocument {
-        kind: Kind::NotificationEndpoint,
-        org_id: org,
-        parent_id: None,
-        name: body["name"].as_str().unwrap_or_default().to_owned(),
-        body: json!({}),
-        owner_id: p.user_id,
-        unique_name: true,
-        now: now_ns(),
-    };
-    let d = state.meta(move |m| m.create_document(&new)).await?;
+    let d = super::new_document(&state, &p, Kind::NotificationEndpoint, org, &body).await?;
     let stored = match checked(&state, org, d.id, &body).await {
         Ok(b) => b,
         Err(e) => {

@@ -10,10 +10,15 @@ use serde_json::{Value, json};
 use time::now_ns;
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{QueryMap, parse_id};
+use crate::principal::Principal;
 use crate::state::AppState;
 use crate::tenancy::labels;
-use meta::Id;
-use meta::tasks::{NewTask, Task, TaskChange, TaskStatus};
+use meta::documents::{Document, Kind, NewDocument};
+use meta::labels::Label;
+use meta::orgs::Org;
+use meta::tasks::{Task, TaskChange, TaskStatus};
+use meta::{FindOptions, Id};
 
 /// This area's routes, in the order of `oss.yml`.
 pub(crate) fn routes() -> Vec<(String, MethodRouter<AppState>)> {
@@ -79,20 +84,7 @@ pub(crate) async fn create_task(
     status: TaskStatus,
     description: String,
 ) -> ApiResult<Task> {
-    let opts = tasks::options::from_script(&flux).map_err(|e| ApiError::invalid(format!("invalid options: {e}")))?;
-    let new = NewTask {
-        org_id: org,
-        owner_id: owner,
-        kind: kind.to_owned(),
-        name: opts.name,
-        description,
-        status,
-        flux,
-        every: opts.every.map(|(text, _)| text).unwrap_or_default(),
-        cron: opts.cron.unwrap_or_default(),
-        offset_ns: opts.offset,
-        now: now_ns(),
-    };
+    let new = crate::tasks::task::new_task(org, owner, kind, description, status, flux)?;
     let task = state.meta(move |m| m.create_task(&new)).await?;
     state.wake_scheduler();
     Ok(task)
@@ -106,14 +98,7 @@ pub(crate) async fn update_task(
     status: Option<TaskStatus>,
     description: Option<String>,
 ) -> ApiResult<Task> {
-    let script = match flux {
-        None => None,
-        Some(flux) => {
-            let o =
-                tasks::options::from_script(&flux).map_err(|e| ApiError::invalid(format!("invalid options: {e}")))?;
-            Some((flux, o.name, o.every.map(|(t, _)| t).unwrap_or_default(), o.cron.unwrap_or_default(), o.offset))
-        }
-    };
+    let script = flux.map(crate::tasks::task::schedule).transpose()?;
     let change = TaskChange { script, description, status, now: now_ns() };
     let task = state.meta(move |m| m.update_task(task, &change)).await?;
     state.wake_scheduler();
@@ -141,6 +126,65 @@ pub(crate) fn task_fields(v: &mut Value, task: Option<&Task>) {
     if !t.last_run_error.is_empty() {
         v["lastRunError"] = json!(t.last_run_error);
     }
+}
+
+/// The org a list names: `orgID` (refused as 2.7 refuses a bad one) or `org`.
+pub(crate) async fn listed_org(state: &AppState, q: &QueryMap) -> ApiResult<Option<Org>> {
+    match q.get("orgID") {
+        Some(id) => {
+            let id = parse_id(id).map_err(|_| ApiError::invalid("orgID is invalid"))?;
+            Ok(Some(state.meta(move |m| m.find_org_by_id(id)).await?))
+        }
+        None => crate::tenancy::orgs::from_query(state, q).await,
+    }
+}
+
+/// One page of a list, in ID order: `after`, `descending`, `offset`, `limit`.
+pub(crate) fn page<'a>(docs: impl Iterator<Item = &'a Document>, opts: &FindOptions) -> Vec<&'a Document> {
+    let mut kept: Vec<&Document> = docs.filter(|d| opts.after.is_none_or(|a| d.id > a)).collect();
+    if opts.descending {
+        kept.reverse();
+    }
+    kept.into_iter().skip(opts.offset).take(opts.limit).collect()
+}
+
+/// The `orgID` a create body names, or 2.7's message for the kind.
+pub(crate) fn org_in(body: &Value, invalid: &str) -> ApiResult<Id> {
+    body["orgID"].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::invalid(invalid))
+}
+
+/// A new document of `kind` named as the body names it, its body filled in
+/// once its ID is known (secrets and generated Flux carry the ID).
+pub(crate) async fn new_document(
+    state: &AppState,
+    p: &Principal,
+    kind: Kind,
+    org: Id,
+    body: &Value,
+) -> ApiResult<Document> {
+    let new = NewDocument {
+        kind,
+        org_id: org,
+        parent_id: None,
+        name: body["name"].as_str().unwrap_or_default().to_owned(),
+        body: json!({}),
+        owner_id: p.user_id,
+        unique_name: true,
+        now: now_ns(),
+    };
+    state.meta(move |m| m.create_document(&new)).await
+}
+
+/// A stored body as answered: with its ID, org, name, times and labels.
+pub(crate) fn identified(d: &Document, labels: &[Label]) -> Value {
+    let mut v = d.body.clone();
+    v["id"] = json!(d.id.to_string());
+    v["orgID"] = json!(d.org_id.to_string());
+    v["name"] = json!(d.name);
+    v["createdAt"] = json!(crate::dashboards::variables::rfc3339(d.created_at));
+    v["updatedAt"] = json!(crate::dashboards::variables::rfc3339(d.updated_at));
+    v["labels"] = json!(labels.iter().map(crate::tenancy::views::label).collect::<Vec<_>>());
+    v
 }
 
 /// The task a stored body names.

@@ -176,6 +176,39 @@ fn parse_status(s: &str) -> ApiResult<Option<TaskStatus>> {
     }
 }
 
+/// A script with the schedule read from its `option task`, as a task keeps
+/// it: the script, name, every, cron, offset.
+pub(crate) fn schedule(flux: String) -> ApiResult<(String, String, String, String, i64)> {
+    let opts = tasks::options::from_script(&flux).map_err(options_error)?;
+    let every = opts.every.map(|(text, _)| text).unwrap_or_default();
+    Ok((flux, opts.name, every, opts.cron.unwrap_or_default(), opts.offset))
+}
+
+/// A new task of `kind` running `flux`, its schedule read from the script.
+pub(crate) fn new_task(
+    org: Id,
+    owner: Option<Id>,
+    kind: &str,
+    description: String,
+    status: TaskStatus,
+    flux: String,
+) -> ApiResult<NewTask> {
+    let (flux, name, every, cron, offset_ns) = schedule(flux)?;
+    Ok(NewTask {
+        org_id: org,
+        owner_id: owner,
+        kind: kind.to_owned(),
+        name,
+        description,
+        status,
+        flux,
+        every,
+        cron,
+        offset_ns,
+        now: now_ns(),
+    })
+}
+
 pub(crate) async fn create(
     State(state): State<AppState>,
     p: Principal,
@@ -198,20 +231,7 @@ pub(crate) async fn create(
     };
     let owner = p.user_id.ok_or_else(|| ApiError::invalid("cannot create task with invalid ownerID"))?;
     p.require(Action::Write, Resource::in_org(ResourceType::Tasks, org.id))?;
-    let opts = tasks::options::from_script(&body.flux).map_err(options_error)?;
-    let new = NewTask {
-        org_id: org.id,
-        owner_id: Some(owner),
-        kind: "system".into(),
-        name: opts.name.clone(),
-        description: body.description,
-        status,
-        flux: body.flux,
-        every: opts.every.map(|(text, _)| text).unwrap_or_default(),
-        cron: opts.cron.unwrap_or_default(),
-        offset_ns: opts.offset,
-        now: now_ns(),
-    };
+    let new = new_task(org.id, Some(owner), "system", body.description, status, body.flux)?;
     let task = state.meta(move |m| m.create_task(&new)).await?;
     state.wake_scheduler();
     Ok((StatusCode::CREATED, Json(view(&task, &org.name, &[]))))
@@ -258,14 +278,7 @@ pub(crate) async fn patch(
         } else {
             tasks::options::rewrite(&base, &update).map_err(ApiError::invalid)?
         };
-        let opts = tasks::options::from_script(&flux).map_err(options_error)?;
-        Some((
-            flux,
-            opts.name,
-            opts.every.map(|(text, _)| text).unwrap_or_default(),
-            opts.cron.unwrap_or_default(),
-            opts.offset,
-        ))
+        Some(schedule(flux)?)
     } else {
         None
     };
