@@ -427,7 +427,7 @@ fn strip_parens(e: &Expression) -> &Expression {
 }
 
 fn member(m: &MemberExpression) -> Doc {
-    let object = child_of(Parent::Member, &m.object, false);
+    let object = child_of(Parent::Member, &m.object);
     match &m.property {
         PropertyKey::Identifier(i) => object.append(text(format!(".{}", i.name))),
         PropertyKey::StringLiteral(s) => object.append(text("[")).append(string_literal(s).doc()).append(text("]")),
@@ -435,7 +435,7 @@ fn member(m: &MemberExpression) -> Doc {
 }
 
 fn call(c: &CallExpression) -> Doc {
-    let callee = child_of(Parent::Call, &c.callee, false);
+    let callee = child_of(Parent::Call, &c.callee);
     let args = match c.arguments.as_slice() {
         [Expression::ObjectExpression { with, properties, .. }] => {
             let forced = properties.len() > ONE_A_LINE;
@@ -463,7 +463,7 @@ fn pipe(e: &Expression) -> Doc {
     while let Expression::PipeExpression { argument, call: c, .. } = at {
         calls.push(call(c).group());
         if !matches!(**argument, Expression::PipeExpression { .. }) {
-            let first = child_of(Parent::Pipe, argument, false).group();
+            let first = child_of(Parent::Pipe, argument).group();
             let mut rest = Doc::nil();
             for (i, c) in calls.into_iter().rev().enumerate() {
                 if i > 0 {
@@ -573,12 +573,14 @@ fn child(parent: &Expression, c: &Expression, right: bool) -> Doc {
     parenthesized(precedence(parent), precedence(c), right, expr(c))
 }
 
-fn child_of(parent: Parent, c: &Expression, right: bool) -> Doc {
+/// A callee, a member's object or a pipeline's first operand (never on
+/// the right of an operator).
+fn child_of(parent: Parent, c: &Expression) -> Doc {
     let p = match parent {
         Parent::Call | Parent::Member => 1,
         Parent::Pipe => 2,
     };
-    parenthesized(p, precedence(c), right, expr(c))
+    parenthesized(p, precedence(c), false, expr(c))
 }
 
 #[cfg(test)]

@@ -66,6 +66,14 @@ async fn checked(state: &AppState, org: Id, id: Id, body: &Value) -> ApiResult<V
     Ok(e.body)
 }
 
+/// Stores `body` as endpoint `d`, its clear secrets moved to the store.
+async fn save(state: &AppState, d: &Document, body: &Value) -> ApiResult<Document> {
+    let stored = checked(state, d.org_id, d.id, body).await?;
+    let name = stored["name"].as_str().unwrap_or_default().to_owned();
+    let id = d.id;
+    state.meta(move |m| m.update_document(Kind::NotificationEndpoint, id, &name, &stored, true, now_ns())).await
+}
+
 pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMap) -> ApiResult<Json<Value>> {
     let opts = crate::paging::find_options(&q)?;
     let org = super::listed_org(&state, &q).await?;
@@ -91,18 +99,14 @@ pub(crate) async fn create(
     state.meta(move |m| m.find_org_by_id(org)).await?;
     p.require(Action::Write, Resource::in_org(ResourceType::NotificationEndpoints, org))?;
     let d = super::new_document(&state, &p, Kind::NotificationEndpoint, org, &body).await?;
-    let stored = match checked(&state, org, d.id, &body).await {
-        Ok(b) => b,
+    match save(&state, &d, &body).await {
+        Ok(d) => Ok((StatusCode::CREATED, Json(view(&state, &p, &d).await?))),
         Err(e) => {
             let id = d.id;
             state.meta(move |m| m.delete_document(Kind::NotificationEndpoint, id)).await?;
-            return Err(e);
+            Err(e)
         }
-    };
-    let (id, name) = (d.id, d.name.clone());
-    let d =
-        state.meta(move |m| m.update_document(Kind::NotificationEndpoint, id, &name, &stored, true, now_ns())).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, &p, &d).await?)))
+    }
 }
 
 pub(crate) async fn get(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -117,11 +121,7 @@ pub(crate) async fn put(
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
     let d = authorized(&state, &p, &id, Action::Write).await?;
-    let stored = checked(&state, d.org_id, d.id, &body).await?;
-    let name = stored["name"].as_str().unwrap_or_default().to_owned();
-    let did = d.id;
-    let updated =
-        state.meta(move |m| m.update_document(Kind::NotificationEndpoint, did, &name, &stored, true, now_ns())).await?;
+    let updated = save(&state, &d, &body).await?;
     Ok(Json(view(&state, &p, &updated).await?))
 }
 
@@ -148,11 +148,7 @@ pub(crate) async fn patch(
     if let Some(s) = change.status {
         body["status"] = json!(s);
     }
-    let stored = checked(&state, d.org_id, d.id, &body).await?;
-    let name = stored["name"].as_str().unwrap_or_default().to_owned();
-    let did = d.id;
-    let updated =
-        state.meta(move |m| m.update_document(Kind::NotificationEndpoint, did, &name, &stored, true, now_ns())).await?;
+    let updated = save(&state, &d, &body).await?;
     Ok(Json(view(&state, &p, &updated).await?))
 }
 

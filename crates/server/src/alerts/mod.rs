@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use time::now_ns;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{QueryMap, parse_id};
+use crate::extract::QueryMap;
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::tenancy::labels;
@@ -128,15 +128,13 @@ pub(crate) fn task_fields(v: &mut Value, task: Option<&Task>) {
     }
 }
 
-/// The org a list names: `orgID` (refused as 2.7 refuses a bad one) or `org`.
+/// The org a list names with `orgID` or `org`; a malformed `orgID` gets
+/// 2.7's message for these lists.
 pub(crate) async fn listed_org(state: &AppState, q: &QueryMap) -> ApiResult<Option<Org>> {
-    match q.get("orgID") {
-        Some(id) => {
-            let id = parse_id(id).map_err(|_| ApiError::invalid("orgID is invalid"))?;
-            Ok(Some(state.meta(move |m| m.find_org_by_id(id)).await?))
-        }
-        None => crate::tenancy::orgs::from_query(state, q).await,
+    if q.get("orgID").is_some_and(|id| id.parse::<Id>().is_err()) {
+        return Err(ApiError::invalid("orgID is invalid"));
     }
+    crate::tenancy::orgs::from_query(state, q).await
 }
 
 /// One page of a list, in ID order: `after`, `descending`, `offset`, `limit`.
