@@ -206,8 +206,14 @@ impl Check {
         {
             return invalid("Offset should not be equal or greater than the interval");
         }
-        if let Kind::Deadman { time_since: None, .. } = self.kind {
-            return invalid("deadman check timeSince is required");
+        // 2.7 cannot generate these without them either (it fails on them).
+        if let Kind::Deadman { time_since, stale_time, .. } = &self.kind {
+            if time_since.is_none() {
+                return invalid("deadman check timeSince is required");
+            }
+            if stale_time.is_none() {
+                return invalid("deadman check staleTime is required");
+            }
         }
         Ok(())
     }

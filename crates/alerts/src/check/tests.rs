@@ -161,6 +161,14 @@ fn bad_checks_get_2_7s_messages() {
     let two_fields =
         r#"from(bucket: "foo") |> range(start: -1d) |> filter(fn: (r) => r._field == "a" or r._field == "b")"#;
     assert_eq!(refused(with("query", json!({"text": two_fields}))), "expected a single field but got: [a b]");
+    let deadman = |drop: &str| {
+        let mut b = json!({"type": "deadman", "name": "d", "every": "1m", "level": "CRIT", "timeSince": "90s",
+            "staleTime": "10m", "query": {"text": q}});
+        b.as_object_mut().unwrap().remove(drop);
+        refused(b)
+    };
+    assert_eq!(deadman("timeSince"), "deadman check timeSince is required");
+    assert_eq!(deadman("staleTime"), "deadman check staleTime is required");
     let custom = |q: &str| refused(json!({"type": "custom", "name": "c", "query": {"text": q}}));
     assert_eq!(custom("x = 1"), "Custom flux must have an object called 'check'");
     assert_eq!(custom("check = {_check_name: \"c\", _type: \"custom\"}"), "Custom flux missing task option statement");
