@@ -3,8 +3,8 @@
 //! walk over every expression of a parsed query, to rewrite it in place.
 
 use flux_syntax::ast::{
-    Assignment, CallExpression, Expression, FunctionBody, Identifier, ImportDeclaration, MemberExpression, Property,
-    PropertyKey, Statement, StringLiteral, VariableAssignment,
+    Assignment, Block, CallExpression, Expression, FunctionBody, Identifier, ImportDeclaration, MemberExpression,
+    Property, PropertyKey, Statement, StringLiteral, VariableAssignment, WithSource,
 };
 
 pub(crate) fn ident(name: &str) -> Expression {
@@ -87,13 +87,61 @@ pub(crate) fn pipe(first: Expression, calls: Vec<CallExpression>) -> Expression 
     })
 }
 
+fn param_r() -> Vec<Property> {
+    vec![Property { base: Default::default(), key: PropertyKey::Identifier(identifier("r")), value: None }]
+}
+
 /// `(r) => body`
 pub(crate) fn function_of_r(body: Expression) -> Expression {
     Expression::FunctionExpression {
         base: Default::default(),
-        params: vec![Property { base: Default::default(), key: PropertyKey::Identifier(identifier("r")), value: None }],
+        params: param_r(),
         body: FunctionBody::Expression(Box::new(body)),
     }
+}
+
+/// `(r) => { statements }`
+pub(crate) fn block_of_r(body: Vec<Statement>) -> Expression {
+    Expression::FunctionExpression {
+        base: Default::default(),
+        params: param_r(),
+        body: FunctionBody::Block(Block { base: Default::default(), body }),
+    }
+}
+
+pub(crate) fn integer(n: i64) -> Expression {
+    Expression::IntegerLiteral { base: Default::default(), value: n.to_string() }
+}
+
+/// `{r with props}`
+pub(crate) fn r_with(properties: Vec<Property>) -> Expression {
+    Expression::ObjectExpression {
+        base: Default::default(),
+        with: Some(WithSource { source: identifier("r") }),
+        properties,
+    }
+}
+
+/// A record field named by a string: `"Content-Type": v`.
+pub(crate) fn quoted_property(key: &str, value: Expression) -> Property {
+    Property { base: Default::default(), key: PropertyKey::StringLiteral(string_literal(key)), value: Some(value) }
+}
+
+pub(crate) fn array(elements: Vec<Expression>) -> Expression {
+    Expression::ArrayExpression { base: Default::default(), elements }
+}
+
+pub(crate) fn conditional(test: Expression, consequent: Expression, alternate: Expression) -> Expression {
+    Expression::ConditionalExpression {
+        base: Default::default(),
+        test: Box::new(test),
+        consequent: Box::new(consequent),
+        alternate: Box::new(alternate),
+    }
+}
+
+pub(crate) fn return_statement(argument: Expression) -> Statement {
+    Statement::ReturnStatement { base: Default::default(), argument }
 }
 
 pub(crate) fn define(name: &str, init: Expression) -> Statement {

@@ -10,6 +10,7 @@ mod build;
 pub mod check;
 mod duration;
 pub mod endpoint;
+pub mod rule;
 
 pub use duration::Duration;
 
