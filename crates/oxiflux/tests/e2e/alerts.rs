@@ -19,14 +19,8 @@ fn write_now(s: &TestServer, line: &str) {
     assert_eq!(r.status(), 204);
 }
 
-/// The statuses `_monitoring` holds for a check, as (level, message) rows.
-fn statuses(s: &TestServer, check_id: &str) -> Vec<Vec<(String, String)>> {
-    let csv = s.flux_csv(&format!(
-            "from(bucket: \"_monitoring\") |> range(start: -1h) \
-             |> filter(fn: (r) => r._measurement == \"statuses\" and r._check_id == \"{check_id}\" and r._field == \"_message\") \
-             |> group() |> sort(columns: [\"_time\"])"
-        ),
-    );
+/// The rows of a single-table CSV answer, each as (column, value) pairs.
+fn rows(csv: &str) -> Vec<Vec<(String, String)>> {
     let mut lines = csv.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
     let Some(header) = lines.next() else { return Vec::new() };
     let names: Vec<String> = header.split(',').map(str::to_owned).collect();
@@ -34,6 +28,16 @@ fn statuses(s: &TestServer, check_id: &str) -> Vec<Vec<(String, String)>> {
         .filter(|l| !l.starts_with(",result"))
         .map(|l| names.iter().cloned().zip(l.split(',').map(str::to_owned)).collect())
         .collect()
+}
+
+/// The statuses `_monitoring` holds for a check, in time order (their
+/// `_message` rows).
+fn statuses(s: &TestServer, check_id: &str) -> Vec<Vec<(String, String)>> {
+    rows(&s.flux_csv(&format!(
+        "from(bucket: \"_monitoring\") |> range(start: -1h) \
+         |> filter(fn: (r) => r._measurement == \"statuses\" and r._check_id == \"{check_id}\" and r._field == \"_message\") \
+         |> group() |> sort(columns: [\"_time\"])"
+    )))
 }
 
 fn column(row: &[(String, String)], name: &str) -> String {
@@ -272,4 +276,136 @@ fn endpoint_secrets_go_to_the_orgs_store_and_are_never_answered_in_clear() {
     let (_, keys) = s.get(&format!("/api/v2/orgs/{org}/secrets"), TOKEN);
     assert!(!keys.to_string().contains(&id), "{keys}");
     assert_eq!(s.get(&format!("/api/v2/notificationEndpoints/{id}"), TOKEN).0, 404);
+}
+
+/// Waits (up to 30 s) for `done` to hold of what the peer received.
+fn wait_received(
+    peer: &crate::calls_out::Peer,
+    mut poke: impl FnMut(),
+    done: impl Fn(&[crate::calls_out::Received]) -> bool,
+) -> Vec<crate::calls_out::Received> {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        poke();
+        let got = peer.received();
+        if done(&got) {
+            return got;
+        }
+        assert!(Instant::now() < until, "not received in 30 s: {got:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn an_http_rule_posts_crit_statuses_to_its_endpoint_with_basic_auth() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let peer = crate::calls_out::Peer::start();
+    let (status, endpoint) = s.post(
+        "/api/v2/notificationEndpoints",
+        TOKEN,
+        json!({"type": "http", "name": "hook", "orgID": org, "status": "active", "url": format!("{}/hook", peer.url),
+            "method": "POST", "authMethod": "basic", "username": "alice", "password": "pw"}),
+    );
+    assert_eq!(status, 201, "{endpoint}");
+    let endpoint_id = endpoint["id"].as_str().unwrap();
+    let (status, check) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, "cpu high"));
+    assert_eq!(status, 201, "{check}");
+    let rule = |name: &str, team: &str| {
+        json!({"type": "http", "name": name, "orgID": org, "status": "active", "every": "1s",
+            "endpointID": endpoint_id, "statusRules": [{"currentLevel": "CRIT"}],
+            "tagRules": [{"key": "team", "value": team, "operator": "equal"}]})
+    };
+    let (status, ops) = s.post("/api/v2/notificationRules", TOKEN, rule("to ops", "ops"));
+    assert_eq!(status, 201, "{ops}");
+    // A rule whose tag rule no status meets sends nothing.
+    let (status, dev) = s.post("/api/v2/notificationRules", TOKEN, rule("to dev", "dev"));
+    assert_eq!(status, 201, "{dev}");
+    let rule_id = ops["id"].as_str().unwrap().to_owned();
+    assert_eq!(ops["status"], "active");
+    let (status, q) = s.get(&format!("/api/v2/notificationRules/{rule_id}/query"), TOKEN);
+    assert_eq!(status, 200, "{q}");
+    assert!(
+        q["flux"].as_str().unwrap().contains("monitor[\"from\"](start: -2s, fn: (r) => r[\"team\"] == \"ops\")"),
+        "{q}"
+    );
+
+    let got = wait_received(
+        &peer,
+        || {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+            write_now(&s, &format!("cpu,host=a usage=95 {now}"));
+        },
+        |got| got.iter().any(|r| r.target == "/hook"),
+    );
+    let sent = got.iter().find(|r| r.target == "/hook").unwrap();
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.header("Content-Type"), Some("application/json"));
+    assert_eq!(sent.header("Authorization"), Some("Basic YWxpY2U6cHc="));
+    let body: Value = serde_json::from_str(&sent.body).unwrap();
+    assert_eq!(body["_level"], "crit", "{body}");
+    assert_eq!(body["_check_name"], "cpu high");
+    assert_eq!(body["_notification_rule_name"], "to ops");
+    assert_eq!(body["_notification_endpoint_name"], "hook");
+    assert_eq!(body["_version"], 1);
+    assert_eq!(body["_message"], "usage is 95");
+    assert_eq!(body["team"], "ops");
+    assert!(got.iter().all(|r| !r.body.contains("to dev")), "{got:?}");
+
+    // The notification is recorded in _monitoring, as sent.
+    let until = Instant::now() + Duration::from_secs(15);
+    loop {
+        let recorded = rows(&s.flux_csv(&format!(
+            "from(bucket: \"_monitoring\") |> range(start: -1h) \
+             |> filter(fn: (r) => r._measurement == \"notifications\" and r._notification_rule_id == \"{rule_id}\" and r._field == \"_message\") \
+             |> group()"
+        )));
+        if let Some(row) = recorded.first() {
+            assert_eq!(column(row, "_sent"), "true", "{recorded:?}");
+            assert_eq!(column(row, "_check_name"), "cpu high", "{recorded:?}");
+            break;
+        }
+        assert!(Instant::now() < until, "no notification recorded");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    // The endpoint a rule sends to is kept; the rule's deletion takes its task.
+    let (status, refused) = s.delete(&format!("/api/v2/notificationEndpoints/{endpoint_id}"), TOKEN);
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("to ops"), "{refused}");
+    let task_id = ops["taskID"].as_str().unwrap();
+    for r in [&ops, &dev] {
+        assert_eq!(s.delete(&format!("/api/v2/notificationRules/{}", r["id"].as_str().unwrap()), TOKEN).0, 204);
+    }
+    assert_eq!(s.get(&format!("/api/v2/tasks/{task_id}"), TOKEN).0, 404);
+    assert_eq!(s.delete(&format!("/api/v2/notificationEndpoints/{endpoint_id}"), TOKEN).0, 204);
+}
+
+#[test]
+fn rules_are_refused_as_2_7_refuses_them() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let (_, slack) = s.post(
+        "/api/v2/notificationEndpoints",
+        TOKEN,
+        json!({"type": "slack", "name": "s", "orgID": org, "status": "active", "url": "http://127.0.0.1:9/s"}),
+    );
+    let slack_id = slack["id"].as_str().unwrap();
+    let refused = |body: Value| {
+        let (status, answer) = s.post("/api/v2/notificationRules", TOKEN, body);
+        assert_eq!(status, 400, "{answer}");
+        answer["message"].as_str().unwrap().to_owned()
+    };
+    let base = json!({"type": "http", "name": "r", "orgID": org, "status": "active", "every": "1m",
+        "endpointID": slack_id, "statusRules": [{"currentLevel": "CRIT"}]});
+    assert_eq!(refused(base.clone()), "endpoint provided is a slack, not an HTTP endpoint");
+    let mut smtp = base.clone();
+    smtp["type"] = json!("smtp");
+    assert_eq!(refused(smtp), "invalid notification type smtp");
+    let mut no_template = base.clone();
+    no_template["type"] = json!("slack");
+    assert_eq!(refused(no_template), "slack msg template is empty");
+    // Nothing of a refused rule is left behind.
+    let (_, all) = s.get(&format!("/api/v2/notificationRules?orgID={org}"), TOKEN);
+    assert_eq!(all["notificationRules"].as_array().unwrap().len(), 0, "{all}");
 }

@@ -43,6 +43,12 @@ fn endpoint_body(org: &str, name: &str) -> Value {
     json!({"type": "slack", "name": name, "orgID": org, "status": "active", "url": "http://127.0.0.1:9/slack", "token": "t"})
 }
 
+/// A Slack rule on crit statuses.
+fn rule_body(org: &str, name: &str, endpoint: &str) -> Value {
+    json!({"type": "slack", "name": name, "orgID": org, "status": "active", "every": "1h", "endpointID": endpoint,
+        "messageTemplate": "m", "channel": "c", "statusRules": [{"currentLevel": "CRIT"}], "tagRules": []})
+}
+
 fn created(s: &TestServer, path: &str, body: Value) -> Value {
     let (status, got) = s.post(path, TOKEN, body);
     assert!(status == 201 || status == 200, "POST {path}: {status} {got}");
@@ -101,6 +107,11 @@ fn make_fixtures(s: &TestServer, setup: &Value) -> Fixtures {
     ids.insert("checks", id(&check));
     let endpoint = created(s, "/api/v2/notificationEndpoints", endpoint_body(&org, "schema-endpoint"));
     ids.insert("notificationEndpoints", id(&endpoint));
+    // The rule sends to an endpoint of its own: an endpoint in use is not deleted.
+    let sent_to = created(s, "/api/v2/notificationEndpoints", endpoint_body(&org, "schema-rule-endpoint"));
+    ids.insert("rule-endpoint", id(&sent_to));
+    let rule = created(s, "/api/v2/notificationRules", rule_body(&org, "schema-rule", ids["rule-endpoint"].as_str()));
+    ids.insert("notificationRules", id(&rule));
     let source = created(
         s,
         "/api/v2/sources",
@@ -227,6 +238,9 @@ fn body_for(op: &Operation, fx: &Fixtures, n: usize) -> Option<(&'static str, St
         "CreateNotificationEndpoint" => json(endpoint_body(org, &name)),
         "PutNotificationEndpointsID" => json(endpoint_body(org, "schema-endpoint")),
         "PatchNotificationEndpointsID" => json(json!({"description": "d"})),
+        "CreateNotificationRule" => json(rule_body(org, &name, fx.id("rule-endpoint"))),
+        "PutNotificationRulesID" => json(rule_body(org, "schema-rule", fx.id("rule-endpoint"))),
+        "PatchNotificationRulesID" => json(json!({"description": "d"})),
         "PatchBucketsID" => json(json!({"description": "d"})),
         id if id.ends_with("IDLabels") => json(json!({"labelID": fx.id("labels")})),
         id if id.ends_with("IDMembers") => json(json!({"id": fx.id("members")})),

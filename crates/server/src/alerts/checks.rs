@@ -121,21 +121,7 @@ async fn save(
     let flux = generate(&check)?;
     let description = body["description"].as_str().unwrap_or_default().to_owned();
     let mut kept = stored(body, &check, &flux)?;
-    let existing = match super::task_id(&d.body) {
-        None => None,
-        Some(t) => match state.meta(move |m| m.find_task_by_id(t)).await {
-            Ok(task) => Some(task),
-            Err(e) if e.code == crate::error::Code::NotFound => None,
-            Err(e) => return Err(e),
-        },
-    };
-    let task = match existing {
-        Some(t) => super::update_task(state, t.id, Some(flux), status, Some(description)).await?,
-        None => {
-            let status = status.unwrap_or(TaskStatus::Active);
-            super::create_task(state, d.org_id, p.user_id, check.kind.name(), flux, status, description).await?
-        }
-    };
+    let task = super::give_task(state, p, d, check.kind.name(), flux, status, description).await?;
     kept["taskID"] = json!(task.id.to_string());
     let (id, name) = (d.id, check.name);
     state.meta(move |m| m.update_document(Kind::Check, id, &name, &kept, true, now_ns())).await
@@ -218,19 +204,7 @@ pub(crate) async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let d = authorized(&state, &p, &id, Action::Write).await?;
-    let (did, task) = (d.id, super::task_id(&d.body));
-    state
-        .meta(move |m| -> meta::Result<()> {
-            if let Some(t) = task {
-                match m.delete_task(t) {
-                    Ok(()) | Err(meta::Error::NotFound(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            m.delete_document(Kind::Check, did)
-        })
-        .await?;
-    state.wake_scheduler();
+    super::delete_with_task(&state, Kind::Check, &d).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

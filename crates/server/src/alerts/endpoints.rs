@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::now_ns;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{JsonBody, QueryMap, parse_id};
 use crate::principal::Principal;
 use crate::state::AppState;
@@ -152,13 +152,23 @@ pub(crate) async fn patch(
     Ok(Json(view(&state, &p, &updated).await?))
 }
 
-/// `DELETE`: the endpoint and its secrets.
+/// `DELETE`: the endpoint and its secrets, unless a rule sends to it.
 pub(crate) async fn delete(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let d = authorized(&state, &p, &id, Action::Write).await?;
+    // Unlike 2.7, an endpoint a rule still sends to is kept: the rule's
+    // task would fail on every run without it.
+    let users = super::rules::using(&state, d.org_id, d.id).await?;
+    if !users.is_empty() {
+        let names = users.join(", ");
+        return Err(ApiError::new(
+            Code::Conflict,
+            format!("notification endpoint is used by notification rules: {names}"),
+        ));
+    }
     let (did, org, keys) = (d.id, d.org_id, Endpoint::secret_keys(&d.body));
     state
         .meta(move |m| -> meta::Result<()> {

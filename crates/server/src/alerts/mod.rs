@@ -4,6 +4,7 @@
 
 pub(crate) mod checks;
 pub(crate) mod endpoints;
+pub(crate) mod rules;
 
 use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
@@ -34,6 +35,13 @@ pub(crate) fn routes() -> Vec<(String, MethodRouter<AppState>)> {
         get(endpoints::get).put(endpoints::put).patch(endpoints::patch).delete(endpoints::delete),
     ));
     out.extend(labels::routes_on::<endpoints::Endpoints>("/api/v2/notificationEndpoints/{id}"));
+    out.push(("/api/v2/notificationRules".into(), get(rules::list).post(rules::create)));
+    out.push((
+        "/api/v2/notificationRules/{id}".into(),
+        get(rules::get).put(rules::put).patch(rules::patch).delete(rules::delete),
+    ));
+    out.extend(labels::routes_on::<rules::Rules>("/api/v2/notificationRules/{id}"));
+    out.push(("/api/v2/notificationRules/{id}/query".into(), get(rules::query)));
     out
 }
 
@@ -103,6 +111,52 @@ pub(crate) async fn update_task(
     let task = state.meta(move |m| m.update_task(task, &change)).await?;
     state.wake_scheduler();
     Ok(task)
+}
+
+/// Gives a check's or rule's task its Flux (and `status`, if given); one
+/// without a task (a new one) gets one, active unless `status` says not.
+pub(crate) async fn give_task(
+    state: &AppState,
+    p: &Principal,
+    d: &Document,
+    kind: &str,
+    flux: String,
+    status: Option<TaskStatus>,
+    description: String,
+) -> ApiResult<Task> {
+    let existing = match task_id(&d.body) {
+        None => None,
+        Some(t) => match state.meta(move |m| m.find_task_by_id(t)).await {
+            Ok(task) => Some(task),
+            Err(e) if e.code == crate::error::Code::NotFound => None,
+            Err(e) => return Err(e),
+        },
+    };
+    match existing {
+        Some(t) => update_task(state, t.id, Some(flux), status, Some(description)).await,
+        None => {
+            let status = status.unwrap_or(TaskStatus::Active);
+            create_task(state, d.org_id, p.user_id, kind, flux, status, description).await
+        }
+    }
+}
+
+/// Deletes a check's or rule's task (if it still has one), then the document.
+pub(crate) async fn delete_with_task(state: &AppState, kind: Kind, d: &Document) -> ApiResult<()> {
+    let (id, task) = (d.id, task_id(&d.body));
+    state
+        .meta(move |m| -> meta::Result<()> {
+            if let Some(t) = task {
+                match m.delete_task(t) {
+                    Ok(()) | Err(meta::Error::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            m.delete_document(kind, id)
+        })
+        .await?;
+    state.wake_scheduler();
+    Ok(())
 }
 
 /// What a check's or rule's answer shows of its task.
