@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::build::{
     self, binary, call, call_of, define, float, function_of_r, ident, logical, member, object, property,
 };
-use crate::{Duration, Invalid, invalid};
+use crate::{Duration, Invalid, duration, invalid, text};
 
 /// A check's level: the lower-case name is the Flux predicate's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,21 +111,6 @@ pub struct Check {
     pub message: String,
     pub tags: Vec<(String, String)>,
     pub kind: Kind,
-}
-
-fn text(v: &Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_default().to_owned()
-}
-
-fn duration(v: &Value, key: &str) -> Result<Option<Duration>, Invalid> {
-    match &v[key] {
-        Value::Null => Ok(None),
-        Value::String(s) if s.is_empty() => Ok(None),
-        Value::String(s) => Duration::parse(s)
-            .map(Some)
-            .ok_or_else(|| Invalid(format!("{key} {s:?} is not a duration, like 1m or 1h30m"))),
-        other => invalid(format!("{key} must be a duration string, like 1m, not {other}")),
-    }
 }
 
 fn number(v: &Value, key: &str) -> Result<f64, Invalid> {

@@ -29,3 +29,20 @@ impl std::error::Error for Invalid {}
 pub(crate) fn invalid<T>(msg: impl Into<String>) -> Result<T, Invalid> {
     Err(Invalid(msg.into()))
 }
+
+/// A body's string field, empty when absent.
+pub(crate) fn text(v: &serde_json::Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_owned()
+}
+
+/// A body's duration field (`"1h30m"`), `None` when absent or empty.
+pub(crate) fn duration(v: &serde_json::Value, key: &str) -> Result<Option<Duration>, Invalid> {
+    match &v[key] {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) if s.is_empty() => Ok(None),
+        serde_json::Value::String(s) => Duration::parse(s)
+            .map(Some)
+            .ok_or_else(|| Invalid(format!("{key} {s:?} is not a duration, like 1m or 1h30m"))),
+        other => invalid(format!("{key} must be a duration string, like 1m, not {other}")),
+    }
+}

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::build::{
     self, binary, boolean, call, call_of, define, function_of_r, ident, logical, member, object, property,
 };
-use crate::{Duration, Invalid, invalid};
+use crate::{Duration, Invalid, duration, invalid, text};
 
 /// A level a status rule names: a check's levels and `ANY`.
 fn level(v: &Value) -> Result<String, Invalid> {
@@ -114,21 +114,6 @@ pub struct Rule {
     pub disable_preview: bool,
     pub status_rules: Vec<StatusRule>,
     pub tag_rules: Vec<TagRule>,
-}
-
-fn text(v: &Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_default().to_owned()
-}
-
-fn duration(v: &Value, key: &str) -> Result<Option<Duration>, Invalid> {
-    match &v[key] {
-        Value::Null => Ok(None),
-        Value::String(s) if s.is_empty() => Ok(None),
-        Value::String(s) => Duration::parse(s)
-            .map(Some)
-            .ok_or_else(|| Invalid(format!("{key} {s:?} is not a duration, like 1m or 1h30m"))),
-        other => invalid(format!("{key} must be a duration string, like 1m, not {other}")),
-    }
 }
 
 impl Rule {

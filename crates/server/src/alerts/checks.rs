@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use time::now_ns;
 
@@ -139,14 +138,8 @@ pub(crate) async fn query(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let d = authorized(&state, &p, &id, Action::Read).await?;
-    let flux = generate(&read(d.id, &with_name(&d))?)?;
+    let flux = generate(&read(d.id, &super::with_name(&d))?)?;
     Ok(Json(json!({ "flux": flux })))
-}
-
-fn with_name(d: &Document) -> Value {
-    let mut body = d.body.clone();
-    body["name"] = json!(d.name);
-    body
 }
 
 /// `PUT`: the whole check anew; its task gets the new Flux.
@@ -157,20 +150,8 @@ pub(crate) async fn put(
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
     let d = authorized(&state, &p, &id, Action::Write).await?;
-    let status = match &body["status"] {
-        Value::Null => None,
-        s => Some(super::status(s)?),
-    };
-    let updated = save(&state, &p, &d, &body, status).await?;
+    let updated = save(&state, &p, &d, &body, super::given_status(&body)?).await?;
     Ok(Json(view(&state, &p, &updated).await?))
-}
-
-/// What `PATCH` may change.
-#[derive(Deserialize)]
-pub(crate) struct CheckPatch {
-    name: Option<String>,
-    description: Option<String>,
-    status: Option<String>,
 }
 
 /// `PATCH`: name, description and status; a new name is written into the
@@ -179,20 +160,10 @@ pub(crate) async fn patch(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    JsonBody(change): JsonBody<CheckPatch>,
+    JsonBody(change): JsonBody<super::Patch>,
 ) -> ApiResult<Json<Value>> {
     let d = authorized(&state, &p, &id, Action::Write).await?;
-    let mut body = with_name(&d);
-    if let Some(name) = change.name {
-        body["name"] = json!(name);
-    }
-    if let Some(desc) = change.description {
-        body["description"] = json!(desc);
-    }
-    let status = match change.status {
-        None => None,
-        Some(s) => Some(super::status(&json!(s))?),
-    };
+    let (body, status) = (change.applied(&d), change.task_status()?);
     let updated = save(&state, &p, &d, &body, status).await?;
     Ok(Json(view(&state, &p, &updated).await?))
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use time::now_ns;
 
@@ -125,27 +124,16 @@ pub(crate) async fn put(
     Ok(Json(view(&state, &p, &updated).await?))
 }
 
-/// What `PATCH` may change.
-#[derive(Deserialize)]
-pub(crate) struct EndpointPatch {
-    name: Option<String>,
-    description: Option<String>,
-    status: Option<String>,
-}
-
+/// `PATCH`: name, description and status.
 pub(crate) async fn patch(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    JsonBody(change): JsonBody<EndpointPatch>,
+    JsonBody(change): JsonBody<super::Patch>,
 ) -> ApiResult<Json<Value>> {
     let d = authorized(&state, &p, &id, Action::Write).await?;
-    let mut body = d.body.clone();
-    body["name"] = json!(change.name.unwrap_or_else(|| d.name.clone()));
-    if let Some(desc) = change.description {
-        body["description"] = json!(desc);
-    }
-    if let Some(s) = change.status {
+    let mut body = change.applied(&d);
+    if let Some(s) = change.status_text() {
         body["status"] = json!(s);
     }
     let updated = save(&state, &d, &body).await?;

@@ -7,6 +7,7 @@ pub(crate) mod endpoints;
 pub(crate) mod rules;
 
 use axum::routing::{MethodRouter, get};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use time::now_ns;
 
@@ -51,6 +52,53 @@ pub(crate) fn status(v: &Value) -> ApiResult<TaskStatus> {
         Some("active") => Ok(TaskStatus::Active),
         Some("inactive") => Ok(TaskStatus::Inactive),
         _ => Err(ApiError::invalid("invalid status: must be active or inactive")),
+    }
+}
+
+/// A `PUT` body's status, if it gives one.
+pub(crate) fn given_status(body: &Value) -> ApiResult<Option<TaskStatus>> {
+    match &body["status"] {
+        Value::Null => Ok(None),
+        s => status(s).map(Some),
+    }
+}
+
+/// A stored body with its document's name in it, as bodies are read.
+pub(crate) fn with_name(d: &Document) -> Value {
+    let mut body = d.body.clone();
+    body["name"] = json!(d.name);
+    body
+}
+
+/// What `PATCH` may change of a check, an endpoint or a rule.
+#[derive(Deserialize)]
+pub(crate) struct Patch {
+    name: Option<String>,
+    description: Option<String>,
+    status: Option<String>,
+}
+
+impl Patch {
+    /// The stored body with the new name and description.
+    pub(crate) fn applied(&self, d: &Document) -> Value {
+        let mut body = with_name(d);
+        if let Some(name) = &self.name {
+            body["name"] = json!(name);
+        }
+        if let Some(desc) = &self.description {
+            body["description"] = json!(desc);
+        }
+        body
+    }
+
+    /// The status as given, unchecked (an endpoint keeps it in its body).
+    pub(crate) fn status_text(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// The new status of a check's or rule's task, if one is given.
+    pub(crate) fn task_status(&self) -> ApiResult<Option<TaskStatus>> {
+        self.status.as_ref().map(|s| status(&json!(s))).transpose()
     }
 }
 

@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use time::now_ns;
 
@@ -172,12 +171,6 @@ pub(crate) async fn get(State(state): State<AppState>, p: Principal, Path(id): P
     Ok(Json(view(&state, &p, &d).await?))
 }
 
-fn with_name(d: &Document) -> Value {
-    let mut body = d.body.clone();
-    body["name"] = json!(d.name);
-    body
-}
-
 /// `GET /api/v2/notificationRules/{id}/query`: the Flux the rule runs.
 pub(crate) async fn query(
     State(state): State<AppState>,
@@ -185,7 +178,7 @@ pub(crate) async fn query(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let d = authorized(&state, &p, &id, Action::Read).await?;
-    let rule = read(d.id, &with_name(&d))?;
+    let rule = read(d.id, &super::with_name(&d))?;
     Ok(Json(json!({ "flux": generate(&state, &p, d.org_id, &rule).await? })))
 }
 
@@ -196,40 +189,19 @@ pub(crate) async fn put(
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
     let d = authorized(&state, &p, &id, Action::Write).await?;
-    let status = match &body["status"] {
-        Value::Null => None,
-        s => Some(super::status(s)?),
-    };
-    let updated = save(&state, &p, &d, &body, status).await?;
+    let updated = save(&state, &p, &d, &body, super::given_status(&body)?).await?;
     Ok(Json(view(&state, &p, &updated).await?))
 }
 
-/// What `PATCH` may change.
-#[derive(Deserialize)]
-pub(crate) struct RulePatch {
-    name: Option<String>,
-    description: Option<String>,
-    status: Option<String>,
-}
-
+/// `PATCH`: name, description and status, into the task's Flux and status.
 pub(crate) async fn patch(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    JsonBody(change): JsonBody<RulePatch>,
+    JsonBody(change): JsonBody<super::Patch>,
 ) -> ApiResult<Json<Value>> {
     let d = authorized(&state, &p, &id, Action::Write).await?;
-    let mut body = with_name(&d);
-    if let Some(name) = change.name {
-        body["name"] = json!(name);
-    }
-    if let Some(desc) = change.description {
-        body["description"] = json!(desc);
-    }
-    let status = match change.status {
-        None => None,
-        Some(s) => Some(super::status(&json!(s))?),
-    };
+    let (body, status) = (change.applied(&d), change.task_status()?);
     let updated = save(&state, &p, &d, &body, status).await?;
     Ok(Json(view(&state, &p, &updated).await?))
 }
