@@ -207,6 +207,36 @@ pub(crate) async fn delete_with_task(state: &AppState, kind: Kind, d: &Document)
     Ok(())
 }
 
+/// A check or rule as 2.7 answers it: its body, identity, times, owner,
+/// labels, its task's state and links (`query` among them).
+pub(crate) async fn task_backed_view<T: labels::HasLabels>(
+    state: &AppState,
+    p: &Principal,
+    d: &Document,
+) -> ApiResult<Value> {
+    let (id, task_id) = (d.id, task_id(&d.body));
+    let (task, found) = state
+        .meta(move |m| -> meta::Result<_> {
+            let task = task_id.and_then(|t| m.find_task_by_id(t).ok());
+            Ok((task, m.labels_of(T::TYPE, id)?))
+        })
+        .await?;
+    let mut v = identified(d, &labels::visible_on::<T>(p, found));
+    if let Some(owner) = d.owner_id {
+        v["ownerID"] = json!(owner.to_string());
+    }
+    task_fields(&mut v, task.as_ref());
+    let base = format!("{}/{id}", T::PATH);
+    v["links"] = json!({
+        "self": base,
+        "labels": format!("{base}/labels"),
+        "members": format!("{base}/members"),
+        "owners": format!("{base}/owners"),
+        "query": format!("{base}/query"),
+    });
+    Ok(v)
+}
+
 /// What a check's or rule's answer shows of its task.
 pub(crate) fn task_fields(v: &mut Value, task: Option<&Task>) {
     let Some(t) = task else {

@@ -24,27 +24,7 @@ fn resource(d: &Document) -> Resource {
 
 /// A rule as 2.7 answers it: its body, identity, times, task and labels.
 async fn view(state: &AppState, p: &Principal, d: &Document) -> ApiResult<Value> {
-    let (id, task_id) = (d.id, super::task_id(&d.body));
-    let (task, labels) = state
-        .meta(move |m| -> meta::Result<_> {
-            let task = task_id.and_then(|t| m.find_task_by_id(t).ok());
-            Ok((task, m.labels_of("notificationRules", id)?))
-        })
-        .await?;
-    let labels = crate::tenancy::labels::visible_on::<Rules>(p, labels);
-    let mut v = super::identified(d, &labels);
-    if let Some(owner) = d.owner_id {
-        v["ownerID"] = json!(owner.to_string());
-    }
-    super::task_fields(&mut v, task.as_ref());
-    v["links"] = json!({
-        "self": format!("/api/v2/notificationRules/{id}"),
-        "labels": format!("/api/v2/notificationRules/{id}/labels"),
-        "members": format!("/api/v2/notificationRules/{id}/members"),
-        "owners": format!("/api/v2/notificationRules/{id}/owners"),
-        "query": format!("/api/v2/notificationRules/{id}/query"),
-    });
-    Ok(v)
+    super::task_backed_view::<Rules>(state, p, d).await
 }
 
 async fn authorized(state: &AppState, p: &Principal, id: &str, action: Action) -> ApiResult<Document> {
