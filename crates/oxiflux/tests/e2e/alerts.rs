@@ -409,3 +409,94 @@ fn rules_are_refused_as_2_7_refuses_them() {
     let (_, all) = s.get(&format!("/api/v2/notificationRules?orgID={org}"), TOKEN);
     assert_eq!(all["notificationRules"].as_array().unwrap().len(), 0, "{all}");
 }
+
+#[test]
+fn an_endpoint_that_fails_is_recorded_as_not_sent_and_one_that_is_down_fails_the_run_alone() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let peer = crate::calls_out::Peer::start();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let endpoint = |name: &str, url: String| {
+        let (status, e) = s.post(
+            "/api/v2/notificationEndpoints",
+            TOKEN,
+            json!({"type": "http", "name": name, "orgID": org, "status": "active", "url": url, "method": "POST", "authMethod": "none"}),
+        );
+        assert_eq!(status, 201, "{e}");
+        e["id"].as_str().unwrap().to_owned()
+    };
+    let failing = endpoint("answers 503", format!("{}/status/503", peer.url));
+    let down = endpoint("down", format!("http://{closed}/hook"));
+    let healthy = endpoint("healthy", format!("{}/ok", peer.url));
+    let (status, check) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, "cpu high"));
+    assert_eq!(status, 201, "{check}");
+    let rule = |name: &str, endpoint: &str| {
+        let (status, r) = s.post(
+            "/api/v2/notificationRules",
+            TOKEN,
+            json!({"type": "http", "name": name, "orgID": org, "status": "active", "every": "1s",
+                "endpointID": endpoint, "statusRules": [{"currentLevel": "ANY"}]}),
+        );
+        assert_eq!(status, 201, "{r}");
+        r
+    };
+    let to_failing = rule("to failing", &failing);
+    let to_down = rule("to down", &down);
+    rule("to healthy", &healthy);
+
+    // The healthy endpoint is sent to whatever the others do.
+    wait_received(
+        &peer,
+        || {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+            write_now(&s, &format!("cpu,host=a usage=95 {now}"));
+        },
+        |got| got.iter().any(|r| r.target == "/ok") && got.iter().any(|r| r.target == "/status/503"),
+    );
+
+    // The 503 is recorded as a notification not sent.
+    let failing_id = to_failing["id"].as_str().unwrap();
+    let until = Instant::now() + Duration::from_secs(15);
+    loop {
+        let recorded = rows(&s.flux_csv(&format!(
+            "from(bucket: \"_monitoring\") |> range(start: -1h) \
+             |> filter(fn: (r) => r._measurement == \"notifications\" and r._notification_rule_id == \"{failing_id}\" and r._field == \"_message\") \
+             |> group()"
+        )));
+        if let Some(row) = recorded.first() {
+            assert_eq!(column(row, "_sent"), "false", "{recorded:?}");
+            break;
+        }
+        assert!(Instant::now() < until, "no notification recorded for the failing endpoint");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    // The endpoint that is down fails its rule's runs, with the error in the
+    // run; the check's statuses are all there, and the next runs try again.
+    let down_id = to_down["id"].as_str().unwrap();
+    let until = Instant::now() + Duration::from_secs(15);
+    let failed = loop {
+        let (_, r) = s.get(&format!("/api/v2/notificationRules/{down_id}"), TOKEN);
+        if r["lastRunStatus"] == "failed" {
+            break r;
+        }
+        assert!(Instant::now() < until, "the rule's run did not fail: {r}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let error = failed["lastRunError"].as_str().unwrap_or_default();
+    assert!(error.contains(&closed.to_string()), "{failed}");
+    let task = failed["taskID"].as_str().unwrap();
+    let (_, runs) = s.get(&format!("/api/v2/tasks/{task}/runs"), TOKEN);
+    let failures = runs["runs"].as_array().unwrap().iter().filter(|r| r["status"] == "failed").count();
+    let until = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, runs) = s.get(&format!("/api/v2/tasks/{task}/runs"), TOKEN);
+        if runs["runs"].as_array().unwrap().iter().filter(|r| r["status"] == "failed").count() > failures {
+            break;
+        }
+        assert!(Instant::now() < until, "no run after the failed one");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let check_id = check["id"].as_str().unwrap();
+    assert!(statuses(&s, check_id).iter().any(|r| column(r, "_level") == "crit"));
+}
