@@ -13,6 +13,7 @@ mod join;
 mod json;
 mod math;
 mod monitor;
+mod notify;
 mod promql;
 mod regexp;
 mod strings;
@@ -104,6 +105,15 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
             return Some(i.flux_package_over(path, include_str!("flux/monitor.flux"), monitor::natives()));
         }
         "http" => return Some(i.flux_package_over(path, include_str!("flux/http.flux"), http::http_natives())),
+        "slack" => return Some(i.flux_package_over(path, include_str!("flux/slack.flux"), notify::slack())),
+        "pagerduty" => {
+            return Some(i.flux_package_over(path, include_str!("flux/pagerduty.flux"), notify::pagerduty()));
+        }
+        "contrib/sranka/telegram" => return Some(i.flux_package(path, include_str!("flux/telegram.flux"))),
+        "contrib/chobbs/discord" => return Some(i.flux_package(path, include_str!("flux/discord.flux"))),
+        "contrib/bonitoo-io/victorops" => return Some(i.flux_package(path, include_str!("flux/victorops.flux"))),
+        "contrib/sranka/teams" => return Some(i.flux_package(path, include_str!("flux/teams.flux"))),
+        "pushbullet" => return Some(i.flux_package(path, include_str!("flux/pushbullet.flux"))),
         "http/requests" | "experimental/http/requests" => {
             return Some(i.flux_package_over(path, include_str!("flux/requests.flux"), http::requests_natives()));
         }

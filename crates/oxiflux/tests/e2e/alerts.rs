@@ -500,3 +500,195 @@ fn an_endpoint_that_fails_is_recorded_as_not_sent_and_one_that_is_down_fails_the
     let check_id = check["id"].as_str().unwrap();
     assert!(statuses(&s, check_id).iter().any(|r| column(r, "_level") == "crit"));
 }
+
+/// Runs `call` (a Flux expression sending one notification) in a query and
+/// answers the one request the peer got for it, at `path`.
+fn sent_by(
+    s: &TestServer,
+    peer: &crate::calls_out::Peer,
+    imports: &str,
+    call: &str,
+    path: &str,
+) -> crate::calls_out::Received {
+    let csv = s.flux_csv(&format!("import \"array\"\n{imports}\narray.from(rows: [{{v: {call}}}])"));
+    assert!(csv.contains(",200"), "{csv}");
+    let got = peer.received();
+    let found: Vec<_> = got.iter().filter(|r| r.target == path).collect();
+    assert_eq!(found.len(), 1, "{path}: {got:?}");
+    found[0].clone()
+}
+
+fn body_of(r: &crate::calls_out::Received) -> Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
+}
+
+#[test]
+fn notification_packages_send_what_fluxs_own_send() {
+    let (s, _) = TestServer::onboarded();
+    let peer = crate::calls_out::Peer::start();
+    let url = &peer.url;
+
+    let slack = sent_by(
+        &s,
+        &peer,
+        "import \"slack\"",
+        &format!(
+            "slack.message(url: \"{url}/slack\", token: \"xoxb\", channel: \"#ops\", text: \"disk full\", color: \"warning\")"
+        ),
+        "/slack",
+    );
+    assert_eq!(slack.header("Authorization"), Some("Bearer xoxb"));
+    assert_eq!(
+        body_of(&slack),
+        json!({"channel": "#ops", "attachments": [{"color": "warning", "text": "disk full", "mrkdwn_in": ["text"]}]})
+    );
+    let (status, bad) = s.call(
+        Method::POST,
+        "/api/v2/query?org=acme",
+        Some(TOKEN),
+        Some(json!({"query": format!("import \"slack\"\nimport \"array\"\narray.from(rows: [{{v: slack.message(url: \"{url}/x\", channel: \"c\", text: \"t\", color: \"pink\")}}])")})),
+    );
+    assert_eq!(status, 400, "{bad}");
+    assert!(bad["message"].as_str().unwrap().contains("could not parse color string"), "{bad}");
+
+    let pd = sent_by(
+        &s,
+        &peer,
+        "import \"pagerduty\"",
+        &format!(
+            "pagerduty.sendEvent(pagerdutyURL: \"{url}/pd\", routingKey: \"rk\", client: \"influxdata\", clientURL: \"http://c\", \
+             dedupKey: \"dk\", class: \"cpu\", group: \"hosts\", severity: \"critical\", eventAction: \"trigger\", source: \"rule\", \
+             summary: \"cpu high\", timestamp: \"2021-01-01T00:00:00Z\")"
+        ),
+        "/pd",
+    );
+    assert_eq!(pd.header("Accept"), Some("application/vnd.pagerduty+json;version=2"));
+    assert_eq!(
+        body_of(&pd),
+        json!({"routing_key": "rk", "dedup_key": "dk", "event_action": "trigger", "client": "influxdata", "client_url": "http://c",
+            "payload": {"summary": "cpu high", "timestamp": "2021-01-01T00:00:00Z", "source": "rule", "component": "",
+                "severity": "critical", "group": "hosts", "class": "cpu"}})
+    );
+
+    let tg = sent_by(
+        &s,
+        &peer,
+        "import \"contrib/sranka/telegram\"",
+        &format!("telegram.message(url: \"{url}/tg/bot\", token: \"T0K\", channel: \"-100\", text: \"hi\")"),
+        "/tg/botT0K/sendMessage",
+    );
+    assert_eq!(
+        body_of(&tg),
+        json!({"chat_id": "-100", "text": "hi", "parse_mode": "MarkdownV2", "disable_web_page_preview": false, "disable_notification": true})
+    );
+
+    let discord = sent_by(
+        &s,
+        &peer,
+        &format!("import \"contrib/chobbs/discord\"\noption discord.discordURL = \"{url}/d/\""),
+        "discord.send(webhookToken: \"tok\", webhookID: \"42\", username: \"influx\", content: \"down\")",
+        "/d/42/tok",
+    );
+    assert_eq!(body_of(&discord), json!({"username": "influx", "content": "down", "avatar_url": ""}));
+
+    let vo = sent_by(
+        &s,
+        &peer,
+        "import \"contrib/bonitoo-io/victorops\"",
+        &format!(
+            "victorops.alert(url: \"{url}/vo\", messageType: \"CRITICAL\", entityID: \"e1\", timestamp: 2021-01-01T00:00:00Z)"
+        ),
+        "/vo",
+    );
+    assert_eq!(
+        body_of(&vo),
+        json!({"message_type": "CRITICAL", "entity_id": "e1", "entity_display_name": "", "state_message": "",
+            "state_start_time": 1609459200, "monitoring_tool": "InfluxDB"})
+    );
+
+    let long = "x".repeat(80);
+    let teams = sent_by(
+        &s,
+        &peer,
+        "import \"contrib/sranka/teams\"",
+        &format!("teams.message(url: \"{url}/teams\", title: \"CPU \\\"high\\\"\", text: \"{long}\")"),
+        "/teams",
+    );
+    assert_eq!(
+        body_of(&teams),
+        json!({"@type": "MessageCard", "@context": "http://schema.org/extensions", "title": "CPU \"high\"", "text": long,
+            "summary": format!("{}...", &long[..70])})
+    );
+
+    let pb = sent_by(
+        &s,
+        &peer,
+        "import \"pushbullet\"",
+        &format!("pushbullet.pushNote(url: \"{url}/pb\", token: \"pbt\", title: \"t\", text: \"x\")"),
+        "/pb",
+    );
+    assert_eq!(pb.header("Access-Token"), Some("pbt"));
+    assert_eq!(body_of(&pb), json!({"type": "note", "title": "t", "body": "x"}));
+}
+
+#[test]
+fn a_slack_rule_posts_to_a_webhook_and_pagerdutys_endpoint_sends_one_incident_a_series() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let peer = crate::calls_out::Peer::start();
+    let (status, endpoint) = s.post(
+        "/api/v2/notificationEndpoints",
+        TOKEN,
+        json!({"type": "slack", "name": "webhook", "orgID": org, "status": "active", "url": format!("{}/slack", peer.url)}),
+    );
+    assert_eq!(status, 201, "{endpoint}");
+    let (status, check) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, "cpu high"));
+    assert_eq!(status, 201, "{check}");
+    let (status, rule) = s.post(
+        "/api/v2/notificationRules",
+        TOKEN,
+        json!({"type": "slack", "name": "to slack", "orgID": org, "status": "active", "every": "1s",
+            "endpointID": endpoint["id"], "channel": "#ops", "messageTemplate": "${r._check_name}: ${r._message}",
+            "statusRules": [{"currentLevel": "CRIT"}]}),
+    );
+    assert_eq!(status, 201, "{rule}");
+    let got = wait_received(
+        &peer,
+        || {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+            write_now(&s, &format!("cpu,host=a usage=97 {now}"));
+        },
+        |got| got.iter().any(|r| r.target == "/slack"),
+    );
+    let sent = got.iter().find(|r| r.target == "/slack").unwrap();
+    assert_eq!(
+        body_of(sent),
+        json!({"channel": "#ops", "attachments": [{"color": "danger", "text": "cpu high: usage is 97", "mrkdwn_in": ["text"]}]})
+    );
+
+    // PagerDuty's endpoint, as a rule calls it: one dedup key per series,
+    // whatever its level; the event as the Events API v2 takes it.
+    let csv = s.flux_csv(&format!(
+        "import \"array\"\nimport \"pagerduty\"\n\
+         array.from(rows: [\
+           {{_time: 2021-01-01T00:00:00Z, host: \"a\", _level: \"crit\", _check_name: \"c\", _message: \"m\", _source_measurement: \"cpu\", _source_timestamp: 1609459200000000000}},\
+           {{_time: 2021-01-01T00:01:00Z, host: \"b\", _level: \"ok\", _check_name: \"c\", _message: \"m\", _source_measurement: \"cpu\", _source_timestamp: 1609459260000000000}}])\n\
+         |> group(columns: [\"host\", \"_level\"])\n\
+         |> pagerduty.endpoint(url: \"{}/pd\")(mapFn: (r) => ({{routingKey: \"rk\", client: \"influxdata\", clientURL: \"http://c\", class: r._check_name, \
+              group: r._source_measurement, severity: pagerduty.severityFromLevel(level: r._level), \
+              eventAction: pagerduty.actionFromLevel(level: r._level), source: \"rule\", summary: r._message, \
+              timestamp: time(v: r._source_timestamp)}}))()",
+        peer.url
+    ));
+    assert_eq!(csv.matches(",true,").count(), 2, "{csv}");
+    let events: Vec<Value> = peer.received().iter().filter(|r| r.target == "/pd").map(body_of).collect();
+    assert_eq!(events.len(), 2);
+    let by_host = |level: &str| events.iter().find(|e| e["payload"]["severity"] == level).unwrap();
+    let (crit, ok) = (by_host("critical"), by_host("info"));
+    assert_eq!(crit["event_action"], "trigger");
+    assert_eq!(ok["event_action"], "resolve");
+    assert_eq!(crit["payload"]["timestamp"], "2021-01-01T00:00:00Z");
+    let key = crit["dedup_key"].as_str().unwrap();
+    assert!(key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+    assert_ne!(crit["dedup_key"], ok["dedup_key"]);
+}
