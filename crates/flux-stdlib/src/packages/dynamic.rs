@@ -146,7 +146,7 @@ fn object<'a>(fields: impl Iterator<Item = (String, &'a Value)>, out: &mut Strin
 }
 
 /// A JSON string as Go escapes it (HTML-safe).
-fn string(s: &str, out: &mut String) {
+pub(super) fn string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

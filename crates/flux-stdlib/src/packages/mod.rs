@@ -114,6 +114,15 @@ pub(crate) fn import(i: &mut Interp, path: &str) -> Option<EvalResult<Value>> {
         "contrib/bonitoo-io/victorops" => return Some(i.flux_package(path, include_str!("flux/victorops.flux"))),
         "contrib/sranka/teams" => return Some(i.flux_package(path, include_str!("flux/teams.flux"))),
         "pushbullet" => return Some(i.flux_package(path, include_str!("flux/pushbullet.flux"))),
+        "contrib/sranka/opsgenie" => {
+            return Some(i.flux_package_over(path, include_str!("flux/opsgenie.flux"), notify::opsgenie()));
+        }
+        "contrib/sranka/sensu" => {
+            return Some(i.flux_package_over(path, include_str!("flux/sensu.flux"), notify::sensu()));
+        }
+        "contrib/bonitoo-io/servicenow" => return Some(i.flux_package(path, include_str!("flux/servicenow.flux"))),
+        "contrib/rhajek/bigpanda" => return Some(i.flux_package(path, include_str!("flux/bigpanda.flux"))),
+        "contrib/bonitoo-io/zenoss" => return Some(i.flux_package(path, include_str!("flux/zenoss.flux"))),
         "http/requests" | "experimental/http/requests" => {
             return Some(i.flux_package_over(path, include_str!("flux/requests.flux"), http::requests_natives()));
         }

@@ -27,6 +27,51 @@ pub(super) fn slack() -> Vec<(&'static str, Value)> {
     )]
 }
 
+/// `opsgenie.respondersToJSON`: `user:`, `team:`, `escalation:` and
+/// `schedule:` names as the JSON array Opsgenie takes.
+pub(super) fn opsgenie() -> Vec<(&'static str, Value)> {
+    vec![(
+        "respondersToJSON",
+        builtin("respondersToJSON", &["v"], None, |_, a| {
+            let mut out = String::from("[");
+            for (i, item) in args::strings(a, "v")?.iter().enumerate() {
+                let (kind, field, name) = match item.split_once(':') {
+                    Some(("user", n)) => ("user", "username", n),
+                    Some((k @ ("team" | "escalation" | "schedule"), n)) => (k, "name", n),
+                    _ => {
+                        return fail(format!(
+                            "unsupported responder \"{item}\", it must start with one of ['user:','team:','escalation:','schedule:']"
+                        ));
+                    }
+                };
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&format!("{{\"type\":\"{kind}\",\"{field}\":"));
+                super::dynamic::string(name, &mut out);
+                out.push('}');
+            }
+            out.push(']');
+            Ok(Value::String(out))
+        }),
+    )]
+}
+
+/// `sensu.toSensuName`: a name with every character Sensu refuses made `_`.
+pub(super) fn sensu() -> Vec<(&'static str, Value)> {
+    vec![(
+        "toSensuName",
+        builtin("toSensuName", &["v"], None, |_, a| {
+            let v = args::string(a, "v")?;
+            if v.is_empty() {
+                return Ok(Value::String("_".to_owned()));
+            }
+            let keep = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+            Ok(Value::String(v.chars().map(|c| if keep(c) { c } else { '_' }).collect()))
+        }),
+    )]
+}
+
 /// `pagerduty.dedupKey`.
 pub(super) fn pagerduty() -> Vec<(&'static str, Value)> {
     vec![("dedupKey", builtin("dedupKey", &["exclude"], Some("tables"), dedup_key))]

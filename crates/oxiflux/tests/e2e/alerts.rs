@@ -629,6 +629,89 @@ fn notification_packages_send_what_fluxs_own_send() {
     );
     assert_eq!(pb.header("Access-Token"), Some("pbt"));
     assert_eq!(body_of(&pb), json!({"type": "note", "title": "t", "body": "x"}));
+
+    let og = sent_by(
+        &s,
+        &peer,
+        "import \"contrib/sranka/opsgenie\"",
+        &format!(
+            "opsgenie.sendAlert(url: \"{url}/og\", apiKey: \"k\", message: \"disk <full>\", priority: \"P1\", \
+             responders: [\"user:ann@x.com\", \"team:ops\"], tags: [\"a\"], entity: \"db\")"
+        ),
+        "/og",
+    );
+    assert_eq!(og.header("Authorization"), Some("GenieKey k"));
+    assert!(og.body.contains("\\u003cfull\\u003e"), "{}", og.body);
+    assert_eq!(
+        body_of(&og),
+        json!({"message": "disk <full>", "alias": "disk <full>", "description": "", "priority": "P1", "entity": "db",
+            "responders": [{"type": "user", "username": "ann@x.com"}, {"type": "team", "name": "ops"}],
+            "visibleTo": [], "actions": [], "tags": ["a"], "details": {}})
+    );
+
+    let sensu = sent_by(
+        &s,
+        &peer,
+        "import \"contrib/sranka/sensu\"",
+        &format!(
+            "sensu.event(url: \"{url}/sensu\", apiKey: \"k\", checkName: \"cpu check!\", text: \"high\", status: 2)"
+        ),
+        "/sensu/api/core/v2/namespaces/default/events",
+    );
+    assert_eq!(sensu.header("Authorization"), Some("Key k"));
+    assert_eq!(
+        body_of(&sensu),
+        json!({"entity": {"entity_class": "proxy", "metadata": {"name": "influxdb"}},
+            "check": {"output": "high", "state": "failing", "status": 2, "handlers": [], "interval": 60,
+                "metadata": {"name": "cpu_check_"}}})
+    );
+
+    let sn = sent_by(
+        &s,
+        &peer,
+        "import \"contrib/bonitoo-io/servicenow\"",
+        &format!(
+            "servicenow.event(url: \"{url}/sn\", username: \"u\", password: \"p\", node: \"h1\", description: \"d\", \
+             severity: \"major\", additionalInfo: {{a: 1}})"
+        ),
+        "/sn",
+    );
+    assert_eq!(sn.header("Authorization"), Some("Basic dTpw"));
+    assert_eq!(
+        body_of(&sn),
+        json!({"records": [{"source": "Flux", "node": "h1", "type": "", "resource": "", "metric_name": "", "message_key": "",
+            "description": "d", "severity": "2", "additional_info": "{\"a\":1}"}]})
+    );
+
+    let bp = sent_by(
+        &s,
+        &peer,
+        "import \"contrib/rhajek/bigpanda\"",
+        &format!(
+            "bigpanda.sendAlert(url: \"{url}/bp\", token: \"t\", appKey: \"ak\", status: bigpanda.statusFromLevel(level: \"crit\"), \
+             rec: {{host: \"h1\", check: \"cpu\"}})"
+        ),
+        "/bp",
+    );
+    assert_eq!(bp.header("Authorization"), Some("Bearer t"));
+    assert_eq!(body_of(&bp), json!({"host": "h1", "check": "cpu", "app_key": "ak", "status": "critical"}));
+
+    let zenoss = sent_by(
+        &s,
+        &peer,
+        "import \"contrib/bonitoo-io/zenoss\"",
+        &format!(
+            "zenoss.event(url: \"{url}/zen\", apiKey: \"zk\", summary: \"s\", device: \"h1\", severity: \"Critical\")"
+        ),
+        "/zen",
+    );
+    assert_eq!(zenoss.header("z-api-key"), Some("zk"));
+    assert_eq!(
+        body_of(&zenoss),
+        json!({"action": "EventsRouter", "method": "add_event", "type": "rpc", "tid": 1,
+            "data": [{"summary": "s", "device": "h1", "component": "", "severity": "Critical", "evclass": "",
+                "evclasskey": "", "collector": "", "message": ""}]})
+    );
 }
 
 #[test]
