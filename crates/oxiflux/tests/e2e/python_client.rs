@@ -56,3 +56,9 @@ fn the_python_client_reads_answers_as_it_reads_2_7s() {
         ["org id ok", "params ok", "profilers ok", "write error ok", "task errors ok", "clone ok", "deleted user ok"];
     run_client_script(&s, "contract_client.py", &parts);
 }
+
+#[test]
+fn the_python_client_manages_checks_endpoints_and_rules() {
+    let (s, _) = TestServer::onboarded();
+    run_client_script(&s, "alerts_client.py", &["checks ok", "endpoints ok", "rules ok", "deletes ok"]);
+}
