@@ -775,3 +775,90 @@ fn a_slack_rule_posts_to_a_webhook_and_pagerdutys_endpoint_sends_one_incident_a_
     assert!(key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
     assert_ne!(crit["dedup_key"], ok["dedup_key"]);
 }
+
+#[test]
+fn a_status_change_rule_sends_the_change_only_and_bearer_auth_reaches_the_endpoint() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let peer = crate::calls_out::Peer::start();
+    let (status, endpoint) = s.post(
+        "/api/v2/notificationEndpoints",
+        TOKEN,
+        json!({"type": "http", "name": "bearer", "orgID": org, "status": "active", "url": format!("{}/changes", peer.url),
+            "method": "POST", "authMethod": "bearer", "token": "t0ken"}),
+    );
+    assert_eq!(status, 201, "{endpoint}");
+    let (status, check) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, "cpu high"));
+    assert_eq!(status, 201, "{check}");
+    let check_id = check["id"].as_str().unwrap().to_owned();
+    // The rule looks back over 10 s (its every, widened), so it sees the ok
+    // status before the crit one.
+    let (status, rule) = s.post(
+        "/api/v2/notificationRules",
+        TOKEN,
+        json!({"type": "http", "name": "ok to crit", "orgID": org, "status": "active", "every": "5s",
+            "endpointID": endpoint["id"], "statusRules": [{"currentLevel": "CRIT", "previousLevel": "OK"}]}),
+    );
+    assert_eq!(status, 201, "{rule}");
+    drive_to(&s, &check_id, 10.0, "ok");
+    let got = wait_received(
+        &peer,
+        || {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+            write_now(&s, &format!("cpu,host=a usage=95 {now}"));
+        },
+        |got| got.iter().any(|r| r.target == "/changes"),
+    );
+    let sent: Vec<_> = got.iter().filter(|r| r.target == "/changes").collect();
+    assert!(sent.iter().all(|r| r.header("Authorization") == Some("Bearer t0ken")), "{sent:?}");
+    assert!(sent.iter().all(|r| body_of(r)["_level"] == "crit"), "{sent:?}");
+    // Staying crit is no change: once the ok status is out of the rule's
+    // window nothing more is sent.
+    std::thread::sleep(Duration::from_secs(12));
+    let before = peer.received().iter().filter(|r| r.target == "/changes").count();
+    std::thread::sleep(Duration::from_secs(6));
+    let after = peer.received().iter().filter(|r| r.target == "/changes").count();
+    assert_eq!(before, after, "a crit after crit was sent");
+}
+
+#[test]
+fn another_orgs_token_sees_no_endpoints_or_rules_and_cannot_use_their_endpoints() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let (_, endpoint) = s.post(
+        "/api/v2/notificationEndpoints",
+        TOKEN,
+        json!({"type": "slack", "name": "s", "orgID": org, "status": "active", "url": "http://127.0.0.1:9/s"}),
+    );
+    let endpoint_id = endpoint["id"].as_str().unwrap().to_owned();
+    let (status, rule) = s.post(
+        "/api/v2/notificationRules",
+        TOKEN,
+        json!({"type": "slack", "name": "r", "orgID": org, "status": "active", "every": "1m", "endpointID": endpoint_id,
+            "messageTemplate": "m", "statusRules": [{"currentLevel": "CRIT"}]}),
+    );
+    assert_eq!(status, 201, "{rule}");
+    let (_, other) = s.post("/api/v2/orgs", TOKEN, json!({"name": "other"}));
+    let other_id = other["id"].as_str().unwrap().to_owned();
+    let all = ["notificationEndpoints", "notificationRules"].map(|t| {
+        json!([{"action": "read", "resource": {"type": t, "orgID": other_id}},
+                       {"action": "write", "resource": {"type": t, "orgID": other_id}}])
+    });
+    let perms: Vec<Value> = all.iter().flat_map(|a| a.as_array().unwrap().clone()).collect();
+    let (token, _) = s.make_token(&other_id, json!(perms));
+    let (_, seen) = s.get("/api/v2/notificationEndpoints", &token);
+    assert_eq!(seen["notificationEndpoints"].as_array().unwrap().len(), 0, "{seen}");
+    let (_, seen) = s.get("/api/v2/notificationRules", &token);
+    assert_eq!(seen["notificationRules"].as_array().unwrap().len(), 0, "{seen}");
+    assert_eq!(s.get(&format!("/api/v2/notificationEndpoints/{endpoint_id}"), &token).0, 401);
+    assert_eq!(s.get(&format!("/api/v2/notificationRules/{}", rule["id"].as_str().unwrap()), &token).0, 401);
+    // A rule of the other org cannot send to this org's endpoint.
+    let (status, refused) = s.post(
+        "/api/v2/notificationRules",
+        TOKEN,
+        json!({"type": "slack", "name": "r2", "orgID": other_id, "status": "active", "every": "1m", "endpointID": endpoint_id,
+            "messageTemplate": "m", "statusRules": [{"currentLevel": "CRIT"}]}),
+    );
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["message"], "the notification endpoint belongs to another organization");
+}
