@@ -5,15 +5,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{column, drive_to, statuses, threshold_check, write_now};
+use super::{column, created, drive_to, statuses, threshold_check, write_now};
 use crate::server::{TOKEN, TestServer, org_id};
 
 #[test]
 fn a_threshold_check_moves_through_ok_warn_and_crit_as_values_cross_its_thresholds() {
     let (s, setup) = TestServer::onboarded();
     let org = org_id(&setup);
-    let (status, check) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, "cpu high"));
-    assert_eq!(status, 201, "{check}");
+    let check = created(&s, "/api/v2/checks", threshold_check(&org, "cpu high"));
     let id = check["id"].as_str().unwrap().to_owned();
     assert_eq!(check["status"], "active");
     assert_eq!(check["type"], "threshold");
@@ -85,8 +84,7 @@ fn a_deadman_check_fires_when_a_series_goes_silent() {
         "statusMessageTemplate": "${r.host} is dead: ${string(v: r.dead)}",
         "query": {"text": "from(bucket: \"metrics\") |> range(start: -1m) |> filter(fn: (r) => r._measurement == \"cpu\") |> filter(fn: (r) => r._field == \"usage\")"},
     });
-    let (status, check) = s.post("/api/v2/checks", TOKEN, body);
-    assert_eq!(status, 201, "{check}");
+    let check = created(&s, "/api/v2/checks", body);
     let id = check["id"].as_str().unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     write_now(&s, &format!("cpu,host=a usage=1 {now}"));
@@ -112,8 +110,7 @@ fn checks_are_listed_by_org_paged_and_refused_as_2_7_refuses_them() {
     let (s, setup) = TestServer::onboarded();
     let org = org_id(&setup);
     for name in ["a", "b", "c"] {
-        let (status, body) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, name));
-        assert_eq!(status, 201, "{body}");
+        created(&s, "/api/v2/checks", threshold_check(&org, name));
     }
     let (status, page) = s.get(&format!("/api/v2/checks?orgID={org}&limit=2"), TOKEN);
     assert_eq!(status, 200, "{page}");
@@ -148,8 +145,7 @@ fn checks_are_listed_by_org_paged_and_refused_as_2_7_refuses_them() {
     assert_eq!(all["checks"].as_array().unwrap().len(), 3);
 
     // Another org's token sees none of them.
-    let (status, other) = s.post("/api/v2/orgs", TOKEN, json!({"name": "other"}));
-    assert_eq!(status, 201, "{other}");
+    let other = created(&s, "/api/v2/orgs", json!({"name": "other"}));
     let other_id = other["id"].as_str().unwrap();
     let (token, _) =
         s.make_token(other_id, json!([{"action": "read", "resource": {"type": "checks", "orgID": other_id}}]));

@@ -14,6 +14,13 @@ use serde_json::{Value, json};
 
 use crate::server::{TOKEN, TestServer};
 
+/// POSTs `body` to `path` as the operator; it must be created (201).
+pub(super) fn created(s: &TestServer, path: &str, body: Value) -> Value {
+    let (status, made) = s.post(path, TOKEN, body);
+    assert_eq!(status, 201, "POST {path}: {made}");
+    made
+}
+
 /// Writes `cpu,host=a usage=<value>` stamped now.
 pub(super) fn write_usage(s: &TestServer, value: f64) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
@@ -86,6 +93,8 @@ pub(super) fn threshold_check(org: &str, name: &str) -> Value {
     })
 }
 
+/// Waits (up to 30 s) for `done` to hold of what the peer received, poking
+/// (writing) between looks.
 pub(super) fn wait_received(
     peer: &crate::calls_out::Peer,
     mut poke: impl FnMut(),

@@ -5,9 +5,11 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{body_of, threshold_check, wait_received, write_usage};
+use super::{body_of, created, threshold_check, wait_received, write_usage};
 use crate::server::{TOKEN, TestServer, org_id};
 
+/// Runs `call` (a Flux expression sending one notification) in a query and
+/// answers the one request the peer got for it, at `path`.
 fn sent_by(
     s: &TestServer,
     peer: &crate::calls_out::Peer,
@@ -220,22 +222,19 @@ fn a_slack_rule_posts_to_a_webhook_and_pagerdutys_endpoint_sends_one_incident_a_
     let (s, setup) = TestServer::onboarded();
     let org = org_id(&setup);
     let peer = crate::calls_out::Peer::start();
-    let (status, endpoint) = s.post(
+    let endpoint = created(
+        &s,
         "/api/v2/notificationEndpoints",
-        TOKEN,
         json!({"type": "slack", "name": "webhook", "orgID": org, "status": "active", "url": format!("{}/slack", peer.url)}),
     );
-    assert_eq!(status, 201, "{endpoint}");
-    let (status, check) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, "cpu high"));
-    assert_eq!(status, 201, "{check}");
-    let (status, rule) = s.post(
+    created(&s, "/api/v2/checks", threshold_check(&org, "cpu high"));
+    created(
+        &s,
         "/api/v2/notificationRules",
-        TOKEN,
         json!({"type": "slack", "name": "to slack", "orgID": org, "status": "active", "every": "1s",
             "endpointID": endpoint["id"], "channel": "#ops", "messageTemplate": "${r._check_name}: ${r._message}",
             "statusRules": [{"currentLevel": "CRIT"}]}),
     );
-    assert_eq!(status, 201, "{rule}");
     let got = wait_received(&peer, || write_usage(&s, 97.0), |got| got.iter().any(|r| r.target == "/slack"));
     let sent = got.iter().find(|r| r.target == "/slack").unwrap();
     assert_eq!(

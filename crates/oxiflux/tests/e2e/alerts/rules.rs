@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{body_of, column, drive_to, rows, statuses, threshold_check, wait_received, write_usage};
+use super::{body_of, column, created, drive_to, rows, statuses, threshold_check, wait_received, write_usage};
 use crate::server::{TOKEN, TestServer, org_id};
 
 #[test]
@@ -18,8 +18,7 @@ fn endpoint_secrets_go_to_the_orgs_store_and_are_never_answered_in_clear() {
         "url": "http://127.0.0.1:9/hook", "method": "POST", "authMethod": "basic",
         "username": "alice", "password": "s3cret-pass", "headers": {"X-Team": "ops"},
     });
-    let (status, e) = s.post("/api/v2/notificationEndpoints", TOKEN, body);
-    assert_eq!(status, 201, "{e}");
+    let e = created(&s, "/api/v2/notificationEndpoints", body);
     let id = e["id"].as_str().unwrap().to_owned();
     assert_eq!(e["username"], format!("secret: {id}-username"));
     assert_eq!(e["password"], format!("secret: {id}-password"));
@@ -58,33 +57,27 @@ fn endpoint_secrets_go_to_the_orgs_store_and_are_never_answered_in_clear() {
     assert_eq!(s.get(&format!("/api/v2/notificationEndpoints/{id}"), TOKEN).0, 404);
 }
 
-/// Waits (up to 30 s) for `done` to hold of what the peer received.
-
 #[test]
 fn an_http_rule_posts_crit_statuses_to_its_endpoint_with_basic_auth() {
     let (s, setup) = TestServer::onboarded();
     let org = org_id(&setup);
     let peer = crate::calls_out::Peer::start();
-    let (status, endpoint) = s.post(
+    let endpoint = created(
+        &s,
         "/api/v2/notificationEndpoints",
-        TOKEN,
         json!({"type": "http", "name": "hook", "orgID": org, "status": "active", "url": format!("{}/hook", peer.url),
             "method": "POST", "authMethod": "basic", "username": "alice", "password": "pw"}),
     );
-    assert_eq!(status, 201, "{endpoint}");
     let endpoint_id = endpoint["id"].as_str().unwrap();
-    let (status, check) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, "cpu high"));
-    assert_eq!(status, 201, "{check}");
+    created(&s, "/api/v2/checks", threshold_check(&org, "cpu high"));
     let rule = |name: &str, team: &str| {
         json!({"type": "http", "name": name, "orgID": org, "status": "active", "every": "1s",
             "endpointID": endpoint_id, "statusRules": [{"currentLevel": "CRIT"}],
             "tagRules": [{"key": "team", "value": team, "operator": "equal"}]})
     };
-    let (status, ops) = s.post("/api/v2/notificationRules", TOKEN, rule("to ops", "ops"));
-    assert_eq!(status, 201, "{ops}");
+    let ops = created(&s, "/api/v2/notificationRules", rule("to ops", "ops"));
     // A rule whose tag rule no status meets sends nothing.
-    let (status, dev) = s.post("/api/v2/notificationRules", TOKEN, rule("to dev", "dev"));
-    assert_eq!(status, 201, "{dev}");
+    let dev = created(&s, "/api/v2/notificationRules", rule("to dev", "dev"));
     let rule_id = ops["id"].as_str().unwrap().to_owned();
     assert_eq!(ops["status"], "active");
     let (status, q) = s.get(&format!("/api/v2/notificationRules/{rule_id}/query"), TOKEN);
@@ -174,28 +167,24 @@ fn an_endpoint_that_fails_is_recorded_as_not_sent_and_one_that_is_down_fails_the
     let peer = crate::calls_out::Peer::start();
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let endpoint = |name: &str, url: String| {
-        let (status, e) = s.post(
+        let e = created(
+            &s,
             "/api/v2/notificationEndpoints",
-            TOKEN,
             json!({"type": "http", "name": name, "orgID": org, "status": "active", "url": url, "method": "POST", "authMethod": "none"}),
         );
-        assert_eq!(status, 201, "{e}");
         e["id"].as_str().unwrap().to_owned()
     };
     let failing = endpoint("answers 503", format!("{}/status/503", peer.url));
     let down = endpoint("down", format!("http://{closed}/hook"));
     let healthy = endpoint("healthy", format!("{}/ok", peer.url));
-    let (status, check) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, "cpu high"));
-    assert_eq!(status, 201, "{check}");
+    let check = created(&s, "/api/v2/checks", threshold_check(&org, "cpu high"));
     let rule = |name: &str, endpoint: &str| {
-        let (status, r) = s.post(
+        created(
+            &s,
             "/api/v2/notificationRules",
-            TOKEN,
             json!({"type": "http", "name": name, "orgID": org, "status": "active", "every": "1s",
                 "endpointID": endpoint, "statusRules": [{"currentLevel": "ANY"}]}),
-        );
-        assert_eq!(status, 201, "{r}");
-        r
+        )
     };
     let to_failing = rule("to failing", &failing);
     let to_down = rule("to down", &down);
@@ -255,33 +244,27 @@ fn an_endpoint_that_fails_is_recorded_as_not_sent_and_one_that_is_down_fails_the
     assert!(statuses(&s, check_id).iter().any(|r| column(r, "_level") == "crit"));
 }
 
-/// Runs `call` (a Flux expression sending one notification) in a query and
-/// answers the one request the peer got for it, at `path`.
-
 #[test]
 fn a_status_change_rule_sends_the_change_only_and_bearer_auth_reaches_the_endpoint() {
     let (s, setup) = TestServer::onboarded();
     let org = org_id(&setup);
     let peer = crate::calls_out::Peer::start();
-    let (status, endpoint) = s.post(
+    let endpoint = created(
+        &s,
         "/api/v2/notificationEndpoints",
-        TOKEN,
         json!({"type": "http", "name": "bearer", "orgID": org, "status": "active", "url": format!("{}/changes", peer.url),
             "method": "POST", "authMethod": "bearer", "token": "t0ken"}),
     );
-    assert_eq!(status, 201, "{endpoint}");
-    let (status, check) = s.post("/api/v2/checks", TOKEN, threshold_check(&org, "cpu high"));
-    assert_eq!(status, 201, "{check}");
+    let check = created(&s, "/api/v2/checks", threshold_check(&org, "cpu high"));
     let check_id = check["id"].as_str().unwrap().to_owned();
     // The rule looks back over 10 s (its every, widened), so it sees the ok
     // status before the crit one.
-    let (status, rule) = s.post(
+    created(
+        &s,
         "/api/v2/notificationRules",
-        TOKEN,
         json!({"type": "http", "name": "ok to crit", "orgID": org, "status": "active", "every": "5s",
             "endpointID": endpoint["id"], "statusRules": [{"currentLevel": "CRIT", "previousLevel": "OK"}]}),
     );
-    assert_eq!(status, 201, "{rule}");
     drive_to(&s, &check_id, 10.0, "ok");
     let got = wait_received(&peer, || write_usage(&s, 95.0), |got| got.iter().any(|r| r.target == "/changes"));
     let sent: Vec<_> = got.iter().filter(|r| r.target == "/changes").collect();
@@ -306,13 +289,12 @@ fn another_orgs_token_sees_no_endpoints_or_rules_and_cannot_use_their_endpoints(
         json!({"type": "slack", "name": "s", "orgID": org, "status": "active", "url": "http://127.0.0.1:9/s"}),
     );
     let endpoint_id = endpoint["id"].as_str().unwrap().to_owned();
-    let (status, rule) = s.post(
+    let rule = created(
+        &s,
         "/api/v2/notificationRules",
-        TOKEN,
         json!({"type": "slack", "name": "r", "orgID": org, "status": "active", "every": "1m", "endpointID": endpoint_id,
             "messageTemplate": "m", "statusRules": [{"currentLevel": "CRIT"}]}),
     );
-    assert_eq!(status, 201, "{rule}");
     let (_, other) = s.post("/api/v2/orgs", TOKEN, json!({"name": "other"}));
     let other_id = other["id"].as_str().unwrap().to_owned();
     let all = ["notificationEndpoints", "notificationRules"].map(|t| {
