@@ -58,15 +58,24 @@ pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMa
     let org = super::listed_org(&state, &q).await?;
     let org_id = org.as_ref().map(|o| o.id);
     let all = state.meta(move |m| m.list_documents(Kind::NotificationRule, org_id, None)).await?;
-    // `checkID`: only the rules whose tag rules that check's tags meet.
-    let check_tags = match q.id("checkID")? {
-        None => None,
-        Some(c) => Some(state.meta(move |m| m.find_document(Kind::Check, c)).await?.body["tags"].clone()),
+    // `checkID` and `tag=key:value`: only the rules whose tag rules those
+    // tags meet (2.7 puts the check's tags and the given one together).
+    let mut tags: Vec<Value> = match q.id("checkID")? {
+        None => Vec::new(),
+        Some(c) => {
+            let check = state.meta(move |m| m.find_document(Kind::Check, c)).await?;
+            check.body["tags"].as_array().cloned().unwrap_or_default()
+        }
     };
-    let readable = all
-        .iter()
-        .filter(|d| p.can(Action::Read, &resource(d)))
-        .filter(|d| check_tags.as_ref().is_none_or(|tags| tags_met(tags, &d.body)));
+    if let Some(tag) = q.get("tag") {
+        let (key, value) = tag
+            .split_once(':')
+            .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+            .ok_or_else(|| ApiError::invalid("tag must be in form key:value"))?;
+        tags.push(json!({"key": key, "value": value}));
+    }
+    let tags = Value::Array(tags);
+    let readable = all.iter().filter(|d| p.can(Action::Read, &resource(d))).filter(|d| tags_met(&tags, &d.body));
     let mut out = Vec::new();
     for d in super::page(readable, &opts) {
         out.push(view(&state, &p, d).await?);
@@ -76,12 +85,12 @@ pub(crate) async fn list(State(state): State<AppState>, p: Principal, q: QueryMa
     Ok(Json(json!({ "notificationRules": out, "links": links })))
 }
 
-/// Whether a check's tags meet every tag rule of a rule, as 2.7's
-/// `MatchesTags` decides: a check without tags meets any rule; an `equal`
+/// Whether tags (a check's, or asked for) meet every tag rule of a rule, as
+/// 2.7's `MatchesTags` decides: no tags meet any rule; an `equal`
 /// rule needs the tag with its value, a `notequal` rule the tag with another
 /// value; regular expressions are never met.
-fn tags_met(check_tags: &Value, rule: &Value) -> bool {
-    let tags: Vec<(&str, &str)> = check_tags
+fn tags_met(tags: &Value, rule: &Value) -> bool {
+    let tags: Vec<(&str, &str)> = tags
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default()

@@ -318,4 +318,30 @@ fn another_orgs_token_sees_no_endpoints_or_rules_and_cannot_use_their_endpoints(
     );
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["message"], "the notification endpoint belongs to another organization");
+
+    // Lists filter by the tags a status would carry.
+    let tagged = created(
+        &s,
+        "/api/v2/notificationRules",
+        json!({"type": "slack", "name": "ops only", "orgID": org, "status": "active", "every": "1m", "endpointID": endpoint_id,
+            "messageTemplate": "m", "statusRules": [{"currentLevel": "CRIT"}],
+            "tagRules": [{"key": "team", "value": "ops", "operator": "equal"}]}),
+    );
+    let names = |q: &str| {
+        let (status, list) = s.get(&format!("/api/v2/notificationRules?orgID={org}&{q}"), TOKEN);
+        assert_eq!(status, 200, "{list}");
+        let mut names: Vec<String> = list["notificationRules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("tag=team:ops"), ["ops only", "r"]);
+    assert_eq!(names("tag=team:dev"), ["r"]);
+    let (status, bad) = s.get(&format!("/api/v2/notificationRules?orgID={org}&tag=team"), TOKEN);
+    assert_eq!((status, bad["message"].as_str()), (400, Some("tag must be in form key:value")), "{bad}");
+    assert_eq!(tagged["tagRules"][0]["key"], "team");
 }
