@@ -149,7 +149,7 @@ pub(crate) async fn delete(
     let d = authorized(&state, &p, &id, Action::Write).await?;
     // Unlike 2.7, an endpoint a rule still sends to is kept: the rule's
     // task would fail on every run without it.
-    let users = super::rules::using(&state, d.org_id, d.id).await?;
+    let users = super::rules_sending_to(&state, d.org_id, d.id).await?;
     if !users.is_empty() {
         let names = users.join(", ");
         return Err(ApiError::new(

@@ -317,6 +317,13 @@ pub(crate) fn identified(d: &Document, labels: &[Label]) -> Value {
     v
 }
 
+/// The names of the rules that send to endpoint `id`.
+pub(crate) async fn rules_sending_to(state: &AppState, org: Id, endpoint: Id) -> ApiResult<Vec<String>> {
+    let all = state.meta(move |m| m.list_documents(Kind::NotificationRule, Some(org), None)).await?;
+    let id = endpoint.to_string();
+    Ok(all.into_iter().filter(|d| d.body["endpointID"].as_str() == Some(id.as_str())).map(|d| d.name).collect())
+}
+
 /// The task a stored body names.
 pub(crate) fn task_id(body: &Value) -> Option<Id> {
     body["taskID"].as_str().and_then(|s| s.parse().ok())

@@ -205,13 +205,6 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The names of the rules that send to endpoint `id`.
-pub(crate) async fn using(state: &AppState, org: Id, endpoint: Id) -> ApiResult<Vec<String>> {
-    let all = state.meta(move |m| m.list_documents(Kind::NotificationRule, Some(org), None)).await?;
-    let id = endpoint.to_string();
-    Ok(all.into_iter().filter(|d| d.body["endpointID"].as_str() == Some(id.as_str())).map(|d| d.name).collect())
-}
-
 /// Notification rules have labels.
 #[derive(Debug)]
 pub(crate) struct Rules;
