@@ -1,6 +1,6 @@
 //! Resources that are stored documents: dashboards (with their cells),
 //! views, variables, Telegraf configurations, scraper targets, checks,
-//! notification endpoints and notification rules. Each is a
+//! notification endpoints, notification rules and template stacks. Each is a
 //! JSON body kept with its kind, org, name and times; the API layer knows
 //! each kind's shape and rules. Deleting a document deletes its children
 //! (a dashboard's views), its label mappings and its members.
@@ -21,6 +21,8 @@ pub enum Kind {
     Check,
     NotificationEndpoint,
     NotificationRule,
+    /// A template stack: what an apply installed, with its history.
+    Stack,
 }
 
 impl Kind {
@@ -34,6 +36,7 @@ impl Kind {
             Kind::Check => "checks",
             Kind::NotificationEndpoint => "notificationEndpoints",
             Kind::NotificationRule => "notificationRules",
+            Kind::Stack => "stacks",
         }
     }
 
@@ -47,6 +50,7 @@ impl Kind {
             Kind::Check => "check not found",
             Kind::NotificationEndpoint => "notification endpoint not found",
             Kind::NotificationRule => "notification rule not found",
+            Kind::Stack => "stack not found",
         })
     }
 }
@@ -140,7 +144,12 @@ impl Store {
                 Kind::Dashboard => Some(crate::members::ResourceKind::Dashboard),
                 Kind::Telegraf => Some(crate::members::ResourceKind::Telegraf),
                 Kind::Scraper => Some(crate::members::ResourceKind::Scraper),
-                Kind::View | Kind::Variable | Kind::Check | Kind::NotificationEndpoint | Kind::NotificationRule => None,
+                Kind::View
+                | Kind::Variable
+                | Kind::Check
+                | Kind::NotificationEndpoint
+                | Kind::NotificationRule
+                | Kind::Stack => None,
             };
             if let (Some(owner), Some(k)) = (new.owner_id, members_kind) {
                 crate::members::add(tx, k, id, owner, crate::members::Role::Owner)?;
@@ -223,6 +232,7 @@ fn taken(conn: &Connection, kind: Kind, org: Id, name: &str, except: Option<Id>)
             Kind::Check => "check name is not unique".to_owned(),
             Kind::NotificationEndpoint => "notification endpoint name is not unique".to_owned(),
             Kind::NotificationRule => "notification rule name is not unique".to_owned(),
+            Kind::Stack => format!("stack with name {name} already exists"),
         }));
     }
     Ok(())

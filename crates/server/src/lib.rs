@@ -33,6 +33,7 @@ mod state;
 mod system;
 mod tasks;
 mod telegraf;
+mod templates;
 mod tenancy;
 
 use std::future::Future;

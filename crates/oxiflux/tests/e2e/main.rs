@@ -22,5 +22,6 @@ mod sessions;
 mod setup;
 mod system;
 mod tasks;
+mod templates;
 mod tenancy;
 mod write;

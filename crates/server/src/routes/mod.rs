@@ -28,6 +28,7 @@ fn areas() -> Vec<(String, MethodRouter<AppState>)> {
     all.extend(crate::tasks::routes());
     all.extend(crate::replication::routes());
     all.extend(crate::alerts::routes());
+    all.extend(crate::templates::routes());
     all
 }
 
