@@ -6,7 +6,30 @@ use serde_json::{Map, Value, json};
 
 use crate::error::Faults;
 use crate::field::{boolean, float, int, norm, objects, text, texts};
-use crate::spec::{Cell, query_json};
+
+/// A dashboard chart: its cell and the view it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub x: i64,
+    pub y: i64,
+    pub w: i64,
+    pub h: i64,
+    pub name: String,
+    pub properties: Value,
+}
+
+/// A query as a view or check holds it.
+pub(crate) fn query_json(text: &str) -> Value {
+    json!({
+        "text": text,
+        "editMode": "advanced",
+        "name": "",
+        "builderConfig": {
+            "buckets": [], "tags": [], "functions": [],
+            "aggregateWindow": { "period": "", "fillValues": false },
+        },
+    })
+}
 
 /// Chart kinds (lowercased) and the view types they become.
 const KINDS: [(&str, &str); 12] = [

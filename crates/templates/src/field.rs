@@ -4,7 +4,10 @@
 
 use serde_json::{Map, Value};
 
+use std::collections::BTreeSet;
+
 use crate::Envs;
+use crate::error::Faults;
 
 /// The text of a value: a string as is, a number as its shortest text.
 pub(crate) fn text(v: &Value) -> String {
@@ -147,5 +150,36 @@ impl Ref {
             "value": self.value.clone(),
             "defaultValue": self.default.clone(),
         }))
+    }
+}
+
+/// What reading one object gathers besides its spec: its faults, the env
+/// references it makes and the secrets it names.
+pub(crate) struct Ctx<'a> {
+    pub(crate) envs: &'a Envs,
+    pub(crate) faults: Faults,
+    pub(crate) env_references: Vec<Value>,
+    pub(crate) env_keys: BTreeSet<String>,
+    pub(crate) secrets: Vec<String>,
+}
+
+impl Ctx<'_> {
+    /// Reads a field that may be a reference, recording it for the summary.
+    pub(crate) fn reference(&mut self, v: &Value, field: &str) -> Ref {
+        let r = Ref::read(v, self.envs);
+        if let Some(e) = r.env_reference(field) {
+            self.env_references.push(e);
+        }
+        if let Some(key) = &r.env_key
+            && r.value.is_none()
+        {
+            self.env_keys.insert(key.clone());
+        }
+        if let Some(key) = r.secret_key.as_ref().filter(|k| !k.is_empty())
+            && !self.secrets.contains(key)
+        {
+            self.secrets.push(key.clone());
+        }
+        r
     }
 }

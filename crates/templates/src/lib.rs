@@ -20,13 +20,14 @@ mod spec;
 
 use serde_json::Value;
 
+pub use chart::Cell;
 pub use decode::{DecodeError, Encoding, decode};
 pub use error::{Fault, Path};
 pub use export::{Exported, export_object, order_objects, to_yaml};
 pub use kind::{Group, Kind};
 pub use names::generated_name;
 pub use parse::read;
-pub use spec::{Cell, Spec};
+pub use spec::Spec;
 
 /// Values given at apply time for the template's `envRef` keys.
 pub type Envs = serde_json::Map<String, Value>;

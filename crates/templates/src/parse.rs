@@ -7,41 +7,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use crate::error::{Fault, Faults};
-use crate::field::{self, Ref};
+use crate::field::{self, Ctx, Ref};
 use crate::{Envs, Group, Kind, Resource, Template};
 
 const API_VERSIONS: [&str; 2] = ["influxdata.com/v2alpha1", "influxdata.com/v2alpha2"];
-
-/// What reading one object gathers besides its spec: its faults, the env
-/// references it makes and the secrets it names.
-pub(crate) struct Ctx<'a> {
-    pub(crate) envs: &'a Envs,
-    pub(crate) faults: Faults,
-    pub(crate) env_references: Vec<Value>,
-    pub(crate) env_keys: BTreeSet<String>,
-    pub(crate) secrets: Vec<String>,
-}
-
-impl Ctx<'_> {
-    /// Reads a field that may be a reference, recording it for the summary.
-    pub(crate) fn reference(&mut self, v: &Value, field: &str) -> Ref {
-        let r = Ref::read(v, self.envs);
-        if let Some(e) = r.env_reference(field) {
-            self.env_references.push(e);
-        }
-        if let Some(key) = &r.env_key
-            && r.value.is_none()
-        {
-            self.env_keys.insert(key.clone());
-        }
-        if let Some(key) = r.secret_key.as_ref().filter(|k| !k.is_empty())
-            && !self.secrets.contains(key)
-        {
-            self.secrets.push(key.clone());
-        }
-        r
-    }
-}
 
 /// Reads a template's objects with the env values given for it. Every
 /// fault of every object is reported at once; no faults, no resources.

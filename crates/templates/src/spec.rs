@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::field::{boolean, duration, float, int, norm, objects, text, texts};
-use crate::parse::Ctx;
+use crate::chart::{Cell, query_json};
+use crate::field::{Ctx, boolean, duration, float, int, norm, objects, text, texts};
 use crate::{Kind, Resource};
 
 /// What a resource is, by kind.
@@ -53,17 +53,6 @@ pub enum Spec {
         description: String,
         config: String,
     },
-}
-
-/// A dashboard chart: its cell and the view it shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cell {
-    pub x: i64,
-    pub y: i64,
-    pub w: i64,
-    pub h: i64,
-    pub name: String,
-    pub properties: Value,
 }
 
 const LEVELS: [&str; 5] = ["CRIT", "WARN", "INFO", "OK", "ANY"];
@@ -328,19 +317,6 @@ fn check(kind: Kind, name: &str, spec: &Map<String, Value>, description: String,
         body["reportZero"] = json!(boolean(get("reportZero")));
     }
     Spec::Check { body }
-}
-
-/// A query as a view or check holds it.
-pub(crate) fn query_json(text: &str) -> Value {
-    json!({
-        "text": text,
-        "editMode": "advanced",
-        "name": "",
-        "builderConfig": {
-            "buckets": [], "tags": [], "functions": [],
-            "aggregateWindow": { "period": "", "fillValues": false },
-        },
-    })
 }
 
 fn endpoint(kind: Kind, name: &str, spec: &Map<String, Value>, description: String, ctx: &mut Ctx<'_>) -> Spec {

@@ -23,7 +23,7 @@ use super::answer::{self, Mapping, Outcome, Removal};
 use super::client::Api;
 use super::resources;
 use super::sources::{self, Request};
-use super::stacks::{self, Event, Installed, Stack};
+use super::stacks::{self, Installed, Stack};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::principal::Principal;
 use crate::state::AppState;
@@ -428,24 +428,4 @@ fn answer_body(
         "diff": answer::diff(&plan.outcomes, &plan.mappings, &plan.removals, &req.org),
         "summary": answer::summary(&plan.outcomes, &plan.mappings, &t.missing_envs, missing_secrets, &req.org),
     })
-}
-
-/// Removes everything a stack installed, and records that it did.
-pub(crate) async fn uninstall(state: &AppState, p: &Principal, stack: &mut Stack) -> ApiResult<()> {
-    let api = Api::new(state, p)?;
-    let latest = stack.latest();
-    // Rules before their endpoints, resources before their labels.
-    let mut order = latest.resources.clone();
-    order.sort_by_key(|r| match r.group {
-        Group::NotificationRule => 0,
-        Group::Label => 2,
-        _ => 1,
-    });
-    for r in &order {
-        resources::delete(&api, r.group, &r.id)
-            .await
-            .map_err(|e| e.context(&format!("failed to remove {} {:?}", r.group.as_str(), r.meta_name)))?;
-    }
-    let event = Event { kind: "uninstall".into(), resources: Vec::new(), ..latest };
-    stacks::append(state, stack, event).await
 }

@@ -165,15 +165,7 @@ pub(crate) async fn gather(req: &Request, stack_urls: &[String]) -> ApiResult<(V
     let mut objects = Vec::new();
     let mut names = Vec::new();
     for (url, ct) in &req.remotes {
-        let (bytes, enc) = remote::fetch(url, ct)
-            .await
-            .map_err(|e| unprocessable(format!("template from url[{url}] had an issue: {e}")))?;
-        let got = templates::decode(&bytes, enc)
-            .map_err(|e| unprocessable(format!("template from url[{url}] had an issue: {e}")))?;
-        if !got.is_empty() {
-            names.push(url.clone());
-        }
-        objects.extend(got);
+        from_url(url, ct, &mut objects, &mut names).await?;
     }
     for (i, t) in req.inline.iter().enumerate() {
         let source = t.sources.join("; ");
@@ -204,15 +196,19 @@ pub(crate) async fn gather(req: &Request, stack_urls: &[String]) -> ApiResult<(V
         objects.extend(got);
     }
     for url in stack_urls {
-        let (bytes, enc) = remote::fetch(url, "")
-            .await
-            .map_err(|e| unprocessable(format!("template from url[{url}] had an issue: {e}")))?;
-        let got = templates::decode(&bytes, enc)
-            .map_err(|e| unprocessable(format!("template from url[{url}] had an issue: {e}")))?;
-        if !got.is_empty() {
-            names.push(url.clone());
-        }
-        objects.extend(got);
+        from_url(url, "", &mut objects, &mut names).await?;
     }
     Ok((objects, names))
+}
+
+/// The objects of the template at `url`, added to those gathered.
+async fn from_url(url: &str, content_type: &str, objects: &mut Vec<Value>, names: &mut Vec<String>) -> ApiResult<()> {
+    let issue = |e: String| unprocessable(format!("template from url[{url}] had an issue: {e}"));
+    let (bytes, enc) = remote::fetch(url, content_type).await.map_err(issue)?;
+    let got = templates::decode(&bytes, enc).map_err(|e| issue(e.0))?;
+    if !got.is_empty() {
+        names.push(url.to_owned());
+    }
+    objects.extend(got);
+    Ok(())
 }

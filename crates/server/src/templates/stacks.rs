@@ -427,7 +427,7 @@ pub(crate) async fn delete(
     q: QueryMap,
 ) -> ApiResult<StatusCode> {
     if let Some(mut stack) = owned(&state, &p, &id, &q).await? {
-        super::apply::uninstall(&state, &p, &mut stack).await?;
+        remove_all(&state, &p, &mut stack).await?;
         delete_stack(&state, stack.id).await?;
     }
     Ok(StatusCode::NO_CONTENT)
@@ -442,6 +442,26 @@ pub(crate) async fn uninstall(
     let Some(mut stack) = owned(&state, &p, &id, &q).await? else {
         return Err(ApiError::not_found(format!("stack not found for key {id:?}")));
     };
-    super::apply::uninstall(&state, &p, &mut stack).await?;
+    remove_all(&state, &p, &mut stack).await?;
     Ok(Json(stack.view()))
+}
+
+/// Removes everything a stack installed, and records that it did.
+async fn remove_all(state: &AppState, p: &Principal, stack: &mut Stack) -> ApiResult<()> {
+    let api = super::client::Api::new(state, p)?;
+    let latest = stack.latest();
+    // Rules before their endpoints, resources before their labels.
+    let mut order = latest.resources.clone();
+    order.sort_by_key(|r| match r.group {
+        Group::NotificationRule => 0,
+        Group::Label => 2,
+        _ => 1,
+    });
+    for r in &order {
+        super::resources::delete(&api, r.group, &r.id)
+            .await
+            .map_err(|e| e.context(&format!("failed to remove {} {:?}", r.group.as_str(), r.meta_name)))?;
+    }
+    let event = Event { kind: "uninstall".into(), resources: Vec::new(), ..latest };
+    append(state, stack, event).await
 }

@@ -129,39 +129,46 @@ fn a_task_gets_its_schedule_as_an_option_after_its_imports() {
     );
 }
 
-#[test]
-fn checks_endpoints_and_rules_become_their_api_bodies() {
-    let t = read(
-        &[
-            obj("CheckThreshold", "cpu", json!({
+/// A threshold check, an HTTP endpoint and a rule sending to it.
+fn alerting() -> Vec<Value> {
+    vec![
+        obj(
+            "CheckThreshold",
+            "cpu",
+            json!({
                 "every": "1m", "query": "from(bucket: \"t\")", "statusMessageTemplate": "m",
                 "thresholds": [{ "type": "greater", "level": "crit", "value": 1e9 }, { "type": "inside_range", "level": "OK", "min": 1, "max": 2 }],
-            })),
-            obj("NotificationEndpointHTTP", "hook", json!({ "url": "http://127.0.0.1:1/x", "method": "post", "type": "bearer", "token": { "secretRef": { "key": "tok" } } })),
-            obj("NotificationRule", "rule", json!({ "endpointName": "hook", "every": "5m", "statusRules": [{ "currentLevel": "CRIT", "previousLevel": "OK" }] })),
-            obj("NotificationRule", "lost", json!({ "endpointName": "gone", "every": "5m", "statusRules": [{ "currentLevel": "CRIT" }] })),
-        ],
-        &Envs::new(),
-    )
-    .unwrap_err();
+            }),
+        ),
+        obj(
+            "NotificationEndpointHTTP",
+            "hook",
+            json!({ "url": "http://127.0.0.1:1/x", "method": "post", "type": "bearer", "token": { "secretRef": { "key": "tok" } } }),
+        ),
+        obj(
+            "NotificationRule",
+            "rule",
+            json!({ "endpointName": "hook", "every": "5m", "statusRules": [{ "currentLevel": "CRIT", "previousLevel": "OK" }] }),
+        ),
+    ]
+}
+
+#[test]
+fn checks_endpoints_and_rules_become_their_api_bodies() {
+    let mut lost = alerting();
+    lost.push(obj(
+        "NotificationRule",
+        "lost",
+        json!({ "endpointName": "gone", "every": "5m", "statusRules": [{ "currentLevel": "CRIT" }] }),
+    ));
+    let t = read(&lost, &Envs::new()).unwrap_err();
     assert_eq!(t.len(), 1);
     assert_eq!(
         t[0].to_string(),
         r#"kind=NotificationRule field=root[3].spec.endpointName reason="notification endpoint \"gone\" does not exist in pkg""#
     );
 
-    let t = read(
-        &[
-            obj("CheckThreshold", "cpu", json!({
-                "every": "1m", "query": "from(bucket: \"t\")", "statusMessageTemplate": "m",
-                "thresholds": [{ "type": "greater", "level": "crit", "value": 1e9 }, { "type": "inside_range", "level": "OK", "min": 1, "max": 2 }],
-            })),
-            obj("NotificationEndpointHTTP", "hook", json!({ "url": "http://127.0.0.1:1/x", "method": "post", "type": "bearer", "token": { "secretRef": { "key": "tok" } } })),
-            obj("NotificationRule", "rule", json!({ "endpointName": "hook", "every": "5m", "statusRules": [{ "currentLevel": "CRIT", "previousLevel": "OK" }] })),
-        ],
-        &Envs::new(),
-    )
-    .unwrap();
+    let t = read(&alerting(), &Envs::new()).unwrap();
     let check = t.resources[0].api_body("0000000000000001");
     assert_eq!(check["type"], "threshold");
     assert_eq!(check["every"], "1m0s");
