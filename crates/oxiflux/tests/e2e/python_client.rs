@@ -62,3 +62,9 @@ fn the_python_client_manages_checks_endpoints_and_rules() {
     let (s, _) = TestServer::onboarded();
     run_client_script(&s, "alerts_client.py", &["checks ok", "endpoints ok", "rules ok", "deletes ok"]);
 }
+
+#[test]
+fn the_python_client_applies_exports_and_uninstalls_templates() {
+    let (s, _) = TestServer::onboarded();
+    run_client_script(&s, "templates_client.py", &["apply ok", "stacks ok", "export ok", "uninstall ok"]);
+}

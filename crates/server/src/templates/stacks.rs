@@ -403,19 +403,31 @@ pub(crate) async fn patch(
     Ok(Json(stack.view()))
 }
 
-/// The `orgID` a delete or uninstall names, and the stack, which must be of it.
+/// The stack a delete or uninstall names, which must be of the `orgID` given.
 async fn owned(state: &AppState, p: &Principal, id: &str, q: &QueryMap) -> ApiResult<Option<Stack>> {
-    let raw = q.get("orgID").ok_or_else(|| ApiError::invalid("the orgID query param is required"))?;
-    let org: Id = raw.parse().map_err(|_| ApiError::invalid(format!("the orgID query param was invalid: {raw:?}")))?;
+    // 2.7 asks for the org; oss.yml's uninstall (and so the Python client)
+    // does not send it: then the stack's own org is the one written.
+    let org: Option<Id> = match q.get("orgID") {
+        Some(raw) => {
+            Some(raw.parse().map_err(|_| ApiError::invalid(format!("the orgID query param was invalid: {raw:?}")))?)
+        }
+        None => None,
+    };
     let sid = parse_stack_id(id)?;
-    require_write(p, org)?;
+    if let Some(org) = org {
+        require_write(p, org)?;
+    }
     let stack = match load(state, sid).await {
         Ok(s) => s,
         Err(e) if e.code == Code::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    if stack.org_id != org {
-        return Err(ApiError::new(Code::Conflict, "you do not have access to given stack ID"));
+    match org {
+        Some(org) if stack.org_id != org => {
+            return Err(ApiError::new(Code::Conflict, "you do not have access to given stack ID"));
+        }
+        Some(_) => {}
+        None => require_write(p, stack.org_id)?,
     }
     Ok(Some(stack))
 }
