@@ -44,12 +44,13 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
         let q = parts.uri.query().unwrap_or("");
-        let pairs: Vec<(String, String)> = serde_urlencoded_pairs(q)?;
+        let pairs: Vec<(String, String)> = query_pairs(q)?;
         Ok(QueryMap(pairs.into_iter().collect()))
     }
 }
 
-fn serde_urlencoded_pairs(q: &str) -> ApiResult<Vec<(String, String)>> {
+/// A query string's pairs in order, repeated keys kept.
+pub(crate) fn query_pairs(q: &str) -> ApiResult<Vec<(String, String)>> {
     axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
         &format!("/?{q}").parse().map_err(|_| ApiError::invalid("invalid query string"))?,
     )

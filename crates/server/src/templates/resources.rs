@@ -76,22 +76,10 @@ pub(crate) async fn find_by_name(api: &Api, group: Group, org: &str, name: &str)
         return Ok(None);
     }
     if group == Group::Bucket {
-        let v = api.get(&format!("/api/v2/buckets?orgID={org}&name={}", encode(name))).await?;
+        let v = api.get(&format!("/api/v2/buckets?orgID={org}&name={}", crate::paging::urlencode(name))).await?;
         return Ok(v["buckets"].as_array().and_then(|b| b.first()).cloned());
     }
     Ok(list(api, group, org).await?.into_iter().find(|r| r["name"] == name))
-}
-
-pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The body a resource is written with (a rule with its endpoint's ID and type).

@@ -306,16 +306,7 @@ pub(crate) async fn list(
     p: Principal,
     q: axum::extract::RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let pairs: Vec<(String, String)> = q
-        .0
-        .as_deref()
-        .map(|s| {
-            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&format!("/?{s}").parse().unwrap_or_default())
-        })
-        .transpose()
-        .map_err(|e| ApiError::invalid(format!("invalid query string: {e}")))?
-        .map(|axum::extract::Query(v)| v)
-        .unwrap_or_default();
+    let pairs = crate::extract::query_pairs(q.0.as_deref().unwrap_or_default())?;
     let raw = pairs.iter().find(|(k, _)| k == "orgID").map(|(_, v)| v.as_str()).unwrap_or_default();
     let org: Id = raw.parse().map_err(|_| {
         ApiError::invalid(format!("organization id[{raw:?}] is invalid: id must have a length of 16 bytes"))
