@@ -143,18 +143,7 @@ pub(crate) fn read(c: &Map<String, Value>) -> Result<Cell, Faults> {
         .map(|q| query_json(&q))
         .collect();
     let queries = if queries.is_empty() { Value::Null } else { Value::Array(queries) };
-    let color_objects = || -> Value {
-        if colors.is_empty() {
-            return Value::Null;
-        }
-        colors
-            .iter()
-            .map(|c| {
-                let f = |k: &str| c.get(k).unwrap_or(&null);
-                json!({ "id": text(f("id")), "type": text(f("type")), "hex": text(f("hex")), "name": text(f("name")), "value": float(f("value")) })
-            })
-            .collect()
-    };
+    let color_objects = || view_colors(&colors);
     let hex_colors = || -> Value { colors.iter().map(|c| json!(text(c.get("hex").unwrap_or(&null)))).collect() };
     let axes_map = || -> Value {
         let mut m = Map::new();
@@ -348,6 +337,21 @@ pub(crate) fn read(c: &Map<String, Value>) -> Result<Cell, Faults> {
     Ok(cell(Value::Object(p)))
 }
 
+/// A chart's colours as a view holds them (`null` for none).
+fn view_colors(colors: &[&Map<String, Value>]) -> Value {
+    if colors.is_empty() {
+        return Value::Null;
+    }
+    let null = Value::Null;
+    colors
+        .iter()
+        .map(|c| {
+            let f = |k: &str| c.get(k).unwrap_or(&null);
+            json!({ "id": text(f("id")), "type": text(f("type")), "hex": text(f("hex")), "name": text(f("name")), "value": float(f("value")) })
+        })
+        .collect()
+}
+
 fn geo_layer(l: &Map<String, Value>) -> Value {
     let null = Value::Null;
     let f = |k: &str| l.get(k).unwrap_or(&null);
@@ -356,19 +360,13 @@ fn geo_layer(l: &Map<String, Value>) -> Value {
         let g = |n: &str| text(a.get(n).unwrap_or(&null));
         json!({ "bounds": null, "label": g("label"), "prefix": g("prefix"), "suffix": g("suffix"), "base": g("base"), "scale": g("scale") })
     };
-    let colors: Vec<Value> = objects(f("viewColors"))
-        .iter()
-        .map(|c| {
-            let g = |k: &str| c.get(k).unwrap_or(&null);
-            json!({ "id": text(g("id")), "type": text(g("type")), "hex": text(g("hex")), "name": text(g("name")), "value": float(g("value")) })
-        })
-        .collect();
+    let colors = view_colors(&objects(f("viewColors")));
     json!({
         "type": text(f("layerType")),
         "radiusField": text(f("radiusField")),
         "colorField": text(f("colorField")),
         "intensityField": text(f("intensityField")),
-        "colors": if colors.is_empty() { Value::Null } else { json!(colors) },
+        "colors": colors,
         "radius": int(f("radius")),
         "blur": int(f("blur")),
         "radiusDimension": dim("radiusDimension"),
