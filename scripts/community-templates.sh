@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Every manifest of InfluxData's community templates applied to a live
-# oxiflux (each to a fresh org, then again, which must change nothing).
+# oxiflux (each to a fresh org, then again, which must change nothing), and
+# then what it installed run: every dashboard cell's query with its variables
+# bound, every variable's query, every task once by hand, and the tasks due
+# each minute waited for until the scheduler has run them.
 # The templates are not in this repository: give a checkout of
 # influxdata/community-templates as COMMUNITY_TEMPLATES.
 #

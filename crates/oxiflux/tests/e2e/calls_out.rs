@@ -449,6 +449,10 @@ influxdb.cardinality(bucket: "metrics", start: 2020-01-01T00:00:00Z, stop: 2020-
     assert_eq!(column(&card(""), "_value"), ["4"]);
     assert_eq!(column(&card(r#", predicate: (r) => r._measurement == "cpu""#), "_value"), ["3"]);
     assert_eq!(column(&card(r#", predicate: (r) => r.host == "b""#), "_value"), ["1"]);
+    // Nothing matching is still one row, 0, with `_value` the only column, as 2.7 answers.
+    let none = card(r#", predicate: (r) => r._measurement == "nothing""#);
+    assert_eq!(column(&none, "_value"), ["0"], "{none}");
+    assert!(none.lines().any(|l| l.trim_end() == ",result,table,_value"), "{none}");
 
     // wideTo to the other server: group-key columns are tags, the rest fields.
     let flux = format!(

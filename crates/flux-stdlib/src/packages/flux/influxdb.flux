@@ -1,7 +1,10 @@
 // influxdata/influxdb: from, to, wideTo and buckets are native (the first
 // three also in the prelude); cardinality counts the series with points in
-// a time range.
+// a time range. As 2.7's storage answers it, that is one table with an empty
+// group key and one `_value` row, 0 when nothing matches.
 package influxdb
+
+import "array"
 
 cardinality = (
     bucket="",
@@ -19,12 +22,14 @@ cardinality = (
             from(bucket: bucket, org: org, orgID: orgID, host: host, token: token)
         else
             from(bucketID: bucketID, org: org, orgID: orgID, host: host, token: token)
-
-    return
+    series =
         data
             |> range(start: start, stop: stop)
             |> filter(fn: predicate)
             |> count()
-            |> group(columns: ["_start", "_stop"])
+            |> group()
             |> count()
+            |> keep(columns: ["_value"])
+
+    return union(tables: [series, array.from(rows: [{_value: 0}])]) |> sum()
 }
