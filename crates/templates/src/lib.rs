@@ -15,6 +15,7 @@ mod export;
 mod field;
 mod kind;
 mod names;
+mod params;
 mod parse;
 mod spec;
 

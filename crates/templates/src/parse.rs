@@ -101,7 +101,7 @@ pub fn read(objects: &[Value], envs: &Envs) -> Result<Template, Vec<Fault>> {
             continue;
         }
         // 2.7 reports a spec's faults before its associations'.
-        let body = crate::spec::read(kind, &name, spec, &mut ctx);
+        let body = crate::spec::read(kind, &meta_name, &name, spec, &mut ctx);
         let labels = if kind == Kind::Label { Vec::new() } else { associations(spec, &label_names, &mut ctx) };
         let object_faults = std::mem::take(&mut ctx.faults);
         if !object_faults.is_empty() {

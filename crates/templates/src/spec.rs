@@ -57,7 +57,7 @@ pub enum Spec {
 
 const LEVELS: [&str; 5] = ["CRIT", "WARN", "INFO", "OK", "ANY"];
 
-pub(crate) fn read(kind: Kind, name: &str, spec: &Map<String, Value>, ctx: &mut Ctx<'_>) -> Spec {
+pub(crate) fn read(kind: Kind, meta_name: &str, name: &str, spec: &Map<String, Value>, ctx: &mut Ctx<'_>) -> Spec {
     let null = Value::Null;
     let get = |k: &str| spec.get(k).unwrap_or(&null);
     let description = text(get("description"));
@@ -91,14 +91,15 @@ pub(crate) fn read(kind: Kind, name: &str, spec: &Map<String, Value>, ctx: &mut 
             min_name(ctx, 2);
             let mut cells = Vec::new();
             for (i, chart) in objects(get("charts")).into_iter().enumerate() {
-                match crate::chart::read(chart) {
+                let chart = chart_params(chart, meta_name, i, ctx);
+                match crate::chart::read(&chart) {
                     Ok(c) => cells.push(c),
                     Err(f) => ctx.faults.nest(&format!("spec.charts[{i}]"), f),
                 }
             }
             Spec::Dashboard { description, cells }
         }
-        Kind::Task => task(name, spec, description, ctx),
+        Kind::Task => task(meta_name, name, spec, description, ctx),
         Kind::CheckDeadman | Kind::CheckThreshold => check(kind, name, spec, description, ctx),
         Kind::NotificationEndpointHttp | Kind::NotificationEndpointPagerDuty | Kind::NotificationEndpointSlack => {
             endpoint(kind, name, spec, description, ctx)
@@ -176,13 +177,30 @@ fn status(v: &Value, ctx: &mut Ctx<'_>, path: &str, message: &str) -> String {
     }
 }
 
-fn task(name: &str, spec: &Map<String, Value>, description: String, ctx: &mut Ctx<'_>) -> Spec {
+/// A chart whose queries have their parameters set (see [`crate::params`]).
+fn chart_params(chart: &Map<String, Value>, meta_name: &str, i: usize, ctx: &mut Ctx<'_>) -> Map<String, Value> {
+    let mut chart = chart.clone();
+    if let Some(Value::Array(queries)) = chart.get_mut("queries") {
+        for (j, q) in queries.iter_mut().enumerate() {
+            let Some(q) = q.as_object_mut() else { continue };
+            let source = text(q.get("query").unwrap_or(&Value::Null));
+            let prefix = format!("dashboards[{meta_name}].spec.charts[{i}].queries[{j}]");
+            let field = format!("spec.charts[{i}].queries[{j}].params");
+            let set = crate::params::substitute(&source, q.get("params").unwrap_or(&Value::Null), &prefix, &field, ctx);
+            q.insert("query".into(), Value::String(set));
+        }
+    }
+    chart
+}
+
+fn task(meta_name: &str, name: &str, spec: &Map<String, Value>, description: String, ctx: &mut Ctx<'_>) -> Spec {
     let null = Value::Null;
     let get = |k: &str| spec.get(k).unwrap_or(&null);
     let cron = text(get("cron")).trim().to_owned();
     let every = duration(get("every"));
     let offset = duration(get("offset"));
-    let query = text(get("query")).trim().to_owned();
+    let prefix = format!("tasks[{meta_name}].spec");
+    let query = crate::params::substitute(text(get("query")).trim(), get("params"), &prefix, "spec.params", ctx);
     if cron.is_empty() && every == 0 {
         ctx.faults.add("spec.every", "must provide if cron field is not provided");
         ctx.faults.add("spec.cron", "must provide if every field is not provided");

@@ -252,3 +252,48 @@ fn actions_skip_kinds_and_resources() {
     let (status, answer) = apply(&s, body);
     assert_eq!(status, 400, "{answer}");
 }
+
+/// A task's `option params` is set from the apply's env values (else left as
+/// written), the summary names each parameter, and a run of the task reads
+/// the bucket given.
+#[test]
+fn a_tasks_params_come_from_env_refs() {
+    let (s, setup) = TestServer::onboarded();
+    let org = org_id(&setup);
+    let query = "option params = {bucket: \"acme-bucket\", every: 1h}\n\n\
+                 from(bucket: params.bucket) |> range(start: -params.every) |> count()";
+    let yaml = format!(
+        "apiVersion: influxdata.com/v2alpha1\nkind: Task\nmetadata:\n  name: counter\nspec:\n  every: 1h\n  query: {}\n",
+        serde_json::to_string(query).unwrap()
+    );
+    let body = json!({
+        "orgID": org,
+        "envRefs": { "tasks[counter].spec.params.bucket": "given-bucket" },
+        "template": { "contentType": "yaml", "contents": yaml },
+    });
+    let (status, answer) = apply(&s, body);
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["summary"]["missingEnvRefs"], json!(["tasks[counter].spec.params.every"]));
+    let refs = &answer["summary"]["summaryTask"][0]["envReferences"];
+    let bucket = refs.as_array().unwrap().iter().find(|r| r["resourceField"] == "spec.params.bucket").unwrap();
+    assert_eq!((&bucket["value"], &bucket["defaultValue"]), (&json!("given-bucket"), &json!("acme-bucket")), "{refs}");
+    let (_, tasks) = s.get(&format!("/api/v2/tasks?orgID={org}"), TOKEN);
+    let flux = tasks["tasks"][0]["flux"].as_str().unwrap();
+    assert!(flux.contains("option params = {bucket: \"given-bucket\", every: 1h}"), "{flux}");
+    assert!(flux.contains("option task = { name: \"counter\", every: 1h0m0s }"), "{flux}");
+    let task = tasks["tasks"][0]["id"].as_str().unwrap();
+    let (status, run) = s.post(&format!("/api/v2/tasks/{task}/runs"), TOKEN, json!({}));
+    assert_eq!(status, 201, "{run}");
+    let run = run["id"].as_str().unwrap();
+    for _ in 0..100 {
+        let (_, r) = s.get(&format!("/api/v2/tasks/{task}/runs/{run}"), TOKEN);
+        if r["status"] == "failed" {
+            let (_, logs) = s.get(&format!("/api/v2/tasks/{task}/runs/{run}/logs"), TOKEN);
+            assert!(logs.to_string().contains("could not find bucket \\\"given-bucket\\\""), "{logs}");
+            return;
+        }
+        assert_ne!(r["status"], "success", "{r}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the run did not finish");
+}
