@@ -33,7 +33,7 @@ mod wire;
 
 pub use batch::{Batch, WriteError};
 pub use delete::{Condition, DeletePredicate, PredicateError};
-pub use engine::{BucketTarget, Storage, StorageConfig, WriteOutcome};
+pub use engine::{BucketTarget, Restored, ShardGroup, Storage, StorageConfig, WriteOutcome};
 pub use error::{Error, Result};
 pub use memory::MemoryTables;
 pub use predicate::{Matcher, Predicate, Subject};

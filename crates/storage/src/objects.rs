@@ -120,6 +120,49 @@ impl Objects {
         .map_err(store_error)
     }
 
+    /// Bytes `range` of an object.
+    pub(crate) fn get_range(&self, path: &str, range: std::ops::Range<u64>) -> Result<Bytes> {
+        self.block_on(self.store.get_range(&ObjectPath::from(path), range)).map_err(store_error)
+    }
+
+    /// Writes an object from `input`, a chunk at a time (bounded memory
+    /// whatever its size); it appears whole or not at all. Answers what was
+    /// read, with `each` called on every chunk.
+    pub(crate) fn put_from(
+        &self,
+        path: &str,
+        input: &mut dyn std::io::Read,
+        each: &mut dyn FnMut(&[u8]),
+    ) -> Result<u64> {
+        use tokio::io::AsyncWriteExt;
+        let mut writer = self.writer(path);
+        let mut chunk = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        let outcome: Result<()> = loop {
+            let n = match input.read(&mut chunk) {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e.into()),
+            };
+            each(&chunk[..n]);
+            total += n as u64;
+            if let Err(e) = self.block_on(writer.write_all(&chunk[..n])) {
+                break Err(e.into());
+            }
+        };
+        match outcome {
+            Ok(()) => {
+                self.block_on(writer.shutdown())?;
+                Ok(total)
+            }
+            Err(e) => {
+                let _ = self.block_on(writer.abort());
+                Err(e)
+            }
+        }
+    }
+
     pub(crate) fn size(&self, path: &str) -> Result<u64> {
         Ok(self.block_on(self.store.head(&ObjectPath::from(path))).map_err(store_error)?.size)
     }

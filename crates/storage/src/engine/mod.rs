@@ -3,6 +3,7 @@
 //! in `apply`, the background snapshots and compactions in `worker`.
 
 mod apply;
+mod backup;
 mod state;
 mod worker;
 
@@ -11,6 +12,7 @@ use std::sync::{Arc, RwLockReadGuard};
 
 pub use apply::{BucketTarget, WriteOutcome};
 use apply::{apply_lines, delete_in_buffer};
+pub use backup::{Restored, ShardGroup};
 pub use state::StorageConfig;
 pub(crate) use state::{BucketData, BufferedPartition, PartitionKey};
 use state::{Inner, State};

@@ -151,7 +151,7 @@ impl Inner {
         Ok(())
     }
 
-    fn next_file_id(&self, bucket: u64) -> u64 {
+    pub(super) fn next_file_id(&self, bucket: u64) -> u64 {
         let mut st = self.write_state();
         let b = st.buckets.entry(bucket).or_default();
         b.catalog.next_file += 1;
