@@ -233,6 +233,8 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Whole-store replacements so far (a restore changes no row count).
+    replaced: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -254,7 +256,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { conn: Mutex::new(conn), replaced: Default::default() })
     }
 
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -277,7 +279,58 @@ impl Store {
     /// store is busy. A cache of reads stays valid while it stays the same.
     pub fn generation(&self) -> Option<u64> {
         let conn = self.conn.try_lock().ok()?;
-        Some(conn.total_changes())
+        let replaced = self.replaced.load(std::sync::atomic::Ordering::SeqCst);
+        Some(conn.total_changes().wrapping_add(replaced << 48))
+    }
+
+    /// Copies the whole store, as of one instant, to a new SQLite file at
+    /// `path` (SQLite's online backup; other calls wait while it runs).
+    pub fn snapshot_to(&self, path: &Path) -> Result<()> {
+        self.conn().backup(rusqlite::MAIN_DB, path, None)?;
+        Ok(())
+    }
+
+    /// Checks that `path` is a sound store of this kind: SQLite's integrity
+    /// and foreign-key checks pass, and its schema is not newer than this
+    /// build's. Answers its schema version.
+    pub fn check_file(path: &Path) -> Result<usize> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| crate::Error::Invalid(format!("not a metadata snapshot: {e}")))?;
+        let bad = |what: &str| crate::Error::Invalid(format!("not a sound metadata snapshot: {what}"));
+        let verdict: String =
+            conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| bad(&e.to_string()))?;
+        if verdict != "ok" {
+            return Err(bad(&verdict));
+        }
+        if conn.prepare("PRAGMA foreign_key_check").and_then(|mut s| s.exists([])).map_err(|e| bad(&e.to_string()))? {
+            return Err(bad("foreign key check failed"));
+        }
+        let version: i64 =
+            conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| bad(&e.to_string()))?;
+        let has_orgs: bool = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'orgs'", [], |r| r.get(0))
+            .map_err(|e| bad(&e.to_string()))?;
+        if version < 1 || !has_orgs {
+            return Err(bad("it holds no oxiflux metadata"));
+        }
+        if version as usize > MIGRATIONS.len() {
+            return Err(crate::Error::Invalid(format!(
+                "the metadata snapshot has schema version {version}, newer than this server's {}",
+                MIGRATIONS.len()
+            )));
+        }
+        Ok(version as usize)
+    }
+
+    /// Replaces the whole store with the one at `path` (checked first with
+    /// [`Store::check_file`]), then brings its schema up to date.
+    pub fn replace_with(&self, path: &Path) -> Result<()> {
+        Self::check_file(path)?;
+        let mut conn = self.conn();
+        conn.restore(rusqlite::MAIN_DB, path, None::<fn(rusqlite::backup::Progress)>)?;
+        migrate(&mut conn)?;
+        self.replaced.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     /// The schema version now in force (the number of applied migrations).

@@ -1,0 +1,49 @@
+//! A whole-store snapshot taken while the store is open, and the store
+//! replaced by one: only a sound snapshot of this kind is taken.
+
+use meta::Store;
+
+#[test]
+fn a_snapshot_replaces_another_store_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = Store::open(&dir.path().join("from.sqlite")).unwrap();
+    from.create_org("acme", "the org", None).unwrap();
+    let snap = dir.path().join("snap.sqlite");
+    from.snapshot_to(&snap).unwrap();
+    from.create_org("later", "", None).unwrap();
+    assert_eq!(Store::check_file(&snap).unwrap(), from.schema_version().unwrap());
+
+    let to = Store::open(&dir.path().join("to.sqlite")).unwrap();
+    to.create_org("mine", "", None).unwrap();
+    let before = to.generation();
+    to.replace_with(&snap).unwrap();
+    assert_ne!(to.generation(), before, "caches keyed on the generation see the change");
+    assert_eq!(to.find_org_by_name("acme").unwrap().description, "the org");
+    assert!(to.find_org_by_name("mine").is_err());
+    assert!(to.find_org_by_name("later").is_err(), "the snapshot is the instant it was taken");
+    to.integrity_check().unwrap();
+}
+
+#[test]
+fn a_file_that_is_not_a_sound_snapshot_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let to = Store::open(&dir.path().join("to.sqlite")).unwrap();
+    to.create_org("mine", "", None).unwrap();
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, b"no database here").unwrap();
+    assert!(matches!(to.replace_with(&junk), Err(meta::Error::Invalid(_))));
+
+    let full = dir.path().join("full.sqlite");
+    to.snapshot_to(&full).unwrap();
+    let bytes = std::fs::read(&full).unwrap();
+    let half = dir.path().join("half.sqlite");
+    std::fs::write(&half, &bytes[..bytes.len() / 2]).unwrap();
+    let e = to.replace_with(&half).unwrap_err();
+    assert!(matches!(e, meta::Error::Invalid(_)), "{e}");
+
+    let other = dir.path().join("other.sqlite");
+    rusqlite::Connection::open(&other).unwrap().execute_batch("CREATE TABLE t (x); PRAGMA user_version = 1;").unwrap();
+    let e = to.replace_with(&other).unwrap_err();
+    assert!(e.to_string().contains("no oxiflux metadata"), "{e}");
+    assert!(to.find_org_by_name("mine").is_ok());
+}
