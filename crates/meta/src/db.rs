@@ -223,6 +223,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX documents_kind_org ON documents(kind, org_id);
     CREATE INDEX documents_parent ON documents(parent_id);
     "#,
+    // 9: shard IDs: what 2.x's backup protocol calls a shard is a bucket's shard group here.
+    r#"
+    CREATE TABLE shards (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        bucket_id    INTEGER NOT NULL REFERENCES buckets(id) ON DELETE CASCADE,
+        start_ns     INTEGER NOT NULL,
+        duration_ns  INTEGER NOT NULL,
+        UNIQUE (bucket_id, start_ns)
+    );
+    "#,
 ];
 
 /// The metadata store: one SQLite connection behind a mutex.

@@ -30,6 +30,7 @@ mod page;
 pub mod replications;
 pub mod secrets;
 pub mod sessions;
+pub mod shards;
 pub mod sources;
 pub mod tasks;
 pub mod users;

@@ -47,3 +47,18 @@ fn a_file_that_is_not_a_sound_snapshot_is_refused_and_changes_nothing() {
     assert!(e.to_string().contains("no oxiflux metadata"), "{e}");
     assert!(to.find_org_by_name("mine").is_ok());
 }
+
+#[test]
+fn a_shard_keeps_its_number_and_goes_with_its_bucket() {
+    let store = Store::open_in_memory().unwrap();
+    let org = store.create_org("acme", "", None).unwrap();
+    let bucket = store.create_bucket(&meta::buckets::NewBucket::user(org.id, "b", 0)).unwrap();
+    let a = store.shard(bucket.id, 0, 7).unwrap();
+    let b = store.shard(bucket.id, 7, 7).unwrap();
+    assert_ne!(a.id, b.id);
+    assert_eq!(store.shard(bucket.id, 0, 99).unwrap(), a, "numbered once, as first seen");
+    assert_eq!(store.find_shard(a.id).unwrap(), Some(a.clone()));
+    assert_eq!(store.find_shard(u64::MAX).unwrap(), None);
+    store.delete_bucket(bucket.id).unwrap();
+    assert_eq!(store.find_shard(a.id).unwrap(), None);
+}
