@@ -49,6 +49,13 @@ impl SecretKey {
         Ok(Self(LessSafeKey::new(unbound)))
     }
 
+    /// A key from its 32 bytes (a backup carries its server's key so).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let unbound = UnboundKey::new(&AES_256_GCM, bytes)
+            .map_err(|_| Error::Invalid("the secret key is not a 32-byte key".into()))?;
+        Ok(Self(LessSafeKey::new(unbound)))
+    }
+
     fn aad(org: Id, name: &str) -> Vec<u8> {
         format!("{org}/{name}").into_bytes()
     }
@@ -75,7 +82,61 @@ impl SecretKey {
     }
 }
 
+/// Every sealed column: table, key column, the org column, the nonce and
+/// sealed columns, and the name each value is bound to, from its row's key.
+const SEALED: &[(&str, &str, &str, &str, fn(&rusqlite::types::Value) -> Option<String>)] = &[
+    ("secrets", "key", "nonce", "sealed", |k| text(k)),
+    ("remotes", "id", "token_nonce", "token_sealed", |k| id(k).map(|i| format!("remote-token/{i}"))),
+    ("sources", "id", "secrets_nonce", "secrets_sealed", |k| id(k).map(|i| format!("source/{i}"))),
+];
+
+fn text(v: &rusqlite::types::Value) -> Option<String> {
+    match v {
+        rusqlite::types::Value::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn id(v: &rusqlite::types::Value) -> Option<Id> {
+    match v {
+        rusqlite::types::Value::Integer(i) => format!("{:016x}", *i as u64).parse().ok(),
+        _ => None,
+    }
+}
+
 impl Store {
+    /// Seals every sealed value (org secrets, remotes' tokens, sources'
+    /// secrets) under `to` instead of `from`, all or none: what a restore
+    /// does with a backup taken on a server with another key.
+    pub fn reseal(&self, from: &SecretKey, to: &SecretKey) -> Result<usize> {
+        self.write(|tx| {
+            let mut n = 0;
+            for (table, key_col, nonce_col, sealed_col, name_of) in SEALED {
+                let rows: Vec<(rusqlite::types::Value, Id, Vec<u8>, Vec<u8>)> = {
+                    let mut stmt =
+                        tx.prepare(&format!("SELECT {key_col}, org_id, {nonce_col}, {sealed_col} FROM {table}"))?;
+                    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                        .collect::<rusqlite::Result<_>>()?
+                };
+                for (key, org, nonce, sealed) in rows {
+                    let name = name_of(&key).ok_or_else(|| Error::Internal(format!("a row of {table} has no key")))?;
+                    let plain = from.open(org, &name, &nonce, &sealed).map_err(|_| {
+                        Error::Invalid(format!("a value of {table} does not open with the backup's key"))
+                    })?;
+                    let (nonce, sealed) = to.seal(org, &name, &plain)?;
+                    tx.execute(
+                        &format!(
+                            "UPDATE {table} SET {nonce_col} = ?1, {sealed_col} = ?2 WHERE {key_col} = ?3 AND org_id = ?4"
+                        ),
+                        params![nonce.as_slice(), sealed, key, org],
+                    )?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+    }
+
     /// The names of an org's secrets, sorted.
     pub fn secret_keys(&self, org: Id) -> Result<Vec<String>> {
         let conn = self.conn();

@@ -62,3 +62,21 @@ fn a_shard_keeps_its_number_and_goes_with_its_bucket() {
     store.delete_bucket(bucket.id).unwrap();
     assert_eq!(store.find_shard(a.id).unwrap(), None);
 }
+
+#[test]
+fn resealing_moves_every_secret_to_another_key_or_none() {
+    let store = Store::open_in_memory().unwrap();
+    let org = store.create_org("acme", "", None).unwrap();
+    let (a, b) = (
+        meta::secrets::SecretKey::from_bytes(&[1; 32]).unwrap(),
+        meta::secrets::SecretKey::from_bytes(&[2; 32]).unwrap(),
+    );
+    let values = [("hook".to_owned(), "https://example".to_owned())].into_iter().collect();
+    store.put_secrets(org.id, &a, &values).unwrap();
+    assert!(store.reseal(&b, &a).is_err(), "not sealed under b: nothing changes");
+    assert_eq!(store.secret(org.id, &a, "hook").unwrap().as_deref(), Some("https://example"));
+    assert_eq!(store.reseal(&a, &b).unwrap(), 1);
+    assert_eq!(store.secret(org.id, &b, "hook").unwrap().as_deref(), Some("https://example"));
+    assert!(store.secret(org.id, &a, "hook").is_err());
+    assert!(meta::secrets::SecretKey::from_bytes(&[0; 5]).is_err());
+}

@@ -73,7 +73,9 @@ fn a_bucket_backed_up_a_shard_group_at_a_time_restores_point_for_point() {
 
     let to = open(to_dir.path());
     for (start, archive) in &archives {
-        let r = to.restore_shard(7, &mut archive.as_slice()).unwrap();
+        let e = to.restore_shard(7, Some(start + 1), &mut archive.as_slice()).unwrap_err().to_string();
+        assert!(e.contains("not this shard's"), "{e}");
+        let r = to.restore_shard(7, Some(*start), &mut archive.as_slice()).unwrap();
         assert_eq!(r.start, *start);
         assert!(r.files > 0 && r.rows > 0, "{r:?}");
     }
@@ -94,14 +96,14 @@ fn a_truncated_or_tampered_archive_changes_nothing() {
     let before = dump(&to, 7);
 
     let cut = &archive[..archive.len() / 2];
-    let e = to.restore_shard(7, &mut &cut[..]).unwrap_err().to_string();
+    let e = to.restore_shard(7, None, &mut &cut[..]).unwrap_err().to_string();
     assert!(e.contains("truncated"), "{e}");
     // One byte of the first file's data changed (past the 512-byte tar header).
     let mut tampered = archive.clone();
     tampered[512 + 100] ^= 0xff;
-    let e = to.restore_shard(7, &mut tampered.as_slice()).unwrap_err().to_string();
+    let e = to.restore_shard(7, None, &mut tampered.as_slice()).unwrap_err().to_string();
     assert!(e.contains("checksum"), "{e}");
-    let e = to.restore_shard(7, &mut &b"not an archive at all"[..]).unwrap_err().to_string();
+    let e = to.restore_shard(7, None, &mut &b"not an archive at all"[..]).unwrap_err().to_string();
     assert!(e.contains("shard archive"), "{e}");
 
     assert_eq!(dump(&to, 7), before);
@@ -122,6 +124,6 @@ fn an_archive_whose_field_types_conflict_is_refused() {
     let (_, archive) = backup(&from, 1).remove(0);
     let to = open(to_dir.path());
     write(&to, 7, &format!("cpu,host=z v=\"text\" {T0}"));
-    let e = to.restore_shard(7, &mut archive.as_slice()).unwrap_err().to_string();
+    let e = to.restore_shard(7, None, &mut archive.as_slice()).unwrap_err().to_string();
     assert!(e.contains("field \"v\""), "{e}");
 }

@@ -169,10 +169,17 @@ impl Storage {
     /// against the manifest first; only then does the catalog name them
     /// (after what the bucket already holds, so on equal series, field and
     /// time the restored value wins). The partitions keep the archive's
-    /// window, whatever the bucket's shard-group duration now is.
-    pub fn restore_shard(&self, bucket: u64, input: &mut dyn Read) -> Result<Restored> {
+    /// window, whatever the bucket's shard-group duration now is. With
+    /// `expect`, an archive of another window is refused.
+    pub fn restore_shard(&self, bucket: u64, expect: Option<i64>, input: &mut dyn Read) -> Result<Restored> {
         let mut staged: BTreeMap<String, (u64, u64, String)> = BTreeMap::new();
-        let outcome = self.stage(bucket, input, &mut staged);
+        let outcome = self.stage(bucket, input, &mut staged).and_then(|m| match expect {
+            Some(start) if start != m.shard_start => Err(invalid(format!(
+                "the shard archive holds the window starting at {}, not this shard's ({start})",
+                m.shard_start
+            ))),
+            _ => Ok(m),
+        });
         let result = outcome.and_then(|m| self.adopt(bucket, m, &staged));
         if result.is_err() {
             for (id, _, _) in staged.values() {
