@@ -82,9 +82,12 @@ impl SecretKey {
     }
 }
 
-/// Every sealed column: table, key column, the org column, the nonce and
-/// sealed columns, and the name each value is bound to, from its row's key.
-const SEALED: &[(&str, &str, &str, &str, fn(&rusqlite::types::Value) -> Option<String>)] = &[
+/// The name a sealed value is bound to, from its row's key.
+type NameOf = fn(&rusqlite::types::Value) -> Option<String>;
+
+/// Every sealed column: table, key column, the nonce and sealed columns,
+/// and the name each value is bound to (every such table has `org_id`).
+const SEALED: &[(&str, &str, &str, &str, NameOf)] = &[
     ("secrets", "key", "nonce", "sealed", |k| text(k)),
     ("remotes", "id", "token_nonce", "token_sealed", |k| id(k).map(|i| format!("remote-token/{i}"))),
     ("sources", "id", "secrets_nonce", "secrets_sealed", |k| id(k).map(|i| format!("source/{i}"))),
