@@ -19,6 +19,7 @@
 mod access;
 mod admission;
 mod alerts;
+mod backup;
 mod dashboards;
 mod data;
 pub mod error;

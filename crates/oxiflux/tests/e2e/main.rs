@@ -4,6 +4,7 @@ mod server;
 
 mod alerts;
 mod authz;
+mod backup;
 mod calls_out;
 mod config;
 mod conformance;

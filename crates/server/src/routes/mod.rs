@@ -29,6 +29,7 @@ fn areas() -> Vec<(String, MethodRouter<AppState>)> {
     all.extend(crate::replication::routes());
     all.extend(crate::alerts::routes());
     all.extend(crate::templates::routes());
+    all.extend(crate::backup::routes());
     all
 }
 
