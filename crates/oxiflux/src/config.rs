@@ -23,6 +23,10 @@ pub(crate) enum Command {
     Run(Box<RunArgs>),
     /// Print the version.
     Version,
+    /// Back a server up into a directory, as `influx backup` does.
+    Backup(crate::backup::BackupArgs),
+    /// Restore a backup directory into a server, as `influx restore` does.
+    Restore(crate::backup::RestoreArgs),
 }
 
 /// The flags of `oxiflux run`. Each is optional here so that the layers below

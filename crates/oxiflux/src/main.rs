@@ -2,6 +2,7 @@
 //! `influxd` does, opens the data directory, and serves until SIGINT or SIGTERM.
 
 mod autosetup;
+mod backup;
 mod config;
 mod retention;
 
@@ -48,6 +49,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Run(args)) => run(merge(cli.run, *args)),
+        Some(Command::Backup(args)) => backup::backup(args),
+        Some(Command::Restore(args)) => backup::restore(args),
         None => run(cli.run),
     }
 }

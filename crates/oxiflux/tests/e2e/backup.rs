@@ -261,3 +261,40 @@ fn damaged_parts_and_other_tokens_are_refused_and_change_nothing() {
     let (status, _) = a.get("/api/v2/orgs", TOKEN);
     assert_eq!(status, 200);
 }
+
+/// Runs `oxiflux <args>` against `s`; answers what it printed on stderr.
+fn oxiflux(s: &TestServer, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oxiflux"))
+        .args(args)
+        .args(["--host", &s.url(""), "--token", TOKEN])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "oxiflux {args:?}: {stderr}");
+    stderr
+}
+
+#[test]
+fn the_backup_and_restore_commands_write_and_read_the_cli_s_directory() {
+    let (a, _) = TestServer::onboarded();
+    assert_eq!(write(&a, "metrics", DATA), 204);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let said = oxiflux(&a, &["backup", path]);
+    assert!(said.contains("backed up shard"), "{said}");
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let manifest = names.iter().find(|n| n.ends_with(".manifest")).expect("a manifest");
+    let m: Value = serde_json::from_slice(&std::fs::read(dir.path().join(manifest)).unwrap()).unwrap();
+    assert_eq!((m["manifestVersion"].as_u64(), m["kv"]["compression"].as_u64()), (Some(2), Some(1)), "{m}");
+    assert!(
+        names.iter().any(|n| n.ends_with(".bolt.gz")) && names.iter().filter(|n| n.ends_with(".tar.gz")).count() == 2
+    );
+
+    let (b, _) = TestServer::onboarded();
+    oxiflux(&b, &["restore", path, "--full"]);
+    assert_eq!(points(&b, TOKEN, "metrics"), points(&a, TOKEN, "metrics"));
+    oxiflux(&b, &["restore", path, "--bucket", "metrics", "--new-bucket", "again"]);
+    assert_eq!(points(&b, TOKEN, "again"), points(&a, TOKEN, "metrics"));
+    assert_eq!(points(&b, TOKEN, "again").len(), 5);
+}
