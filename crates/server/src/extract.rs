@@ -1,4 +1,5 @@
-//! Request decoding with InfluxDB's error shape: JSON bodies, IDs, query strings.
+//! Request decoding with InfluxDB's error shape: JSON bodies, IDs, query strings,
+//! and the encodings a request says its body has or its answer may have.
 
 use std::collections::HashMap;
 
@@ -73,4 +74,20 @@ impl QueryMap {
 /// Parses an ID from a path or parameter, as InfluxDB words its refusal.
 pub(crate) fn parse_id(s: &str) -> ApiResult<Id> {
     s.parse::<Id>().map_err(ApiError::from)
+}
+
+/// Whether the request accepts a gzipped answer (`Accept-Encoding: gzip`).
+pub(crate) fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
+}
+
+/// Whether the request body is gzipped (`Content-Encoding: gzip` or `x-gzip`).
+pub(crate) fn sends_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip"))
 }

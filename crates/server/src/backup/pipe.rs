@@ -16,22 +16,6 @@ use crate::error::{ApiError, ApiResult};
 const PIECE: usize = 256 * 1024;
 const QUEUED: usize = 8;
 
-/// Whether the request accepts a gzipped answer.
-pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
-}
-
-/// Whether the request body is gzipped.
-pub(super) fn sends_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip"))
-}
-
 /// The write end of a streamed answer; a client gone away fails the next write.
 pub(super) struct Pipe {
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
@@ -164,7 +148,7 @@ impl Read for BodyRead {
 
 /// A request body as a blocking reader, gunzipped when the request says so.
 pub(super) fn reader(body: Body, headers: &HeaderMap) -> Input {
-    Input { raw: Some(BodyRead::new(body)), gzip: sends_gzip(headers), gz: None }
+    Input { raw: Some(BodyRead::new(body)), gzip: crate::extract::sends_gzip(headers), gz: None }
 }
 
 /// A request body to read on a blocking thread: the gzip decoder reads its

@@ -8,9 +8,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use std::collections::HashMap;
 
-use super::pipe::{accepts_gzip, stream};
+use super::pipe::stream;
 use super::{kv, manifest, require_operator, shard_id, storage_error};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::accepts_gzip;
 use crate::principal::Principal;
 use crate::state::AppState;
 

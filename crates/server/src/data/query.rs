@@ -125,10 +125,7 @@ pub(crate) async fn query(
         }
     }
     let source = Source::new(&state, org, p);
-    let gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let gzip = crate::extract::accepts_gzip(&headers);
     let waiting = std::time::Instant::now();
     let slot = match within {
         Some(_) => state.queries.within_caller(),

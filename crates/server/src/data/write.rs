@@ -4,7 +4,7 @@ use std::io::Read;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::data::v1;
@@ -20,10 +20,7 @@ use meta::buckets::Bucket;
 /// (after decompression, as InfluxDB does).
 async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<Bytes> {
     let too_large = || ApiError::new(Code::TooLarge, "unable to read data: points batch is too large");
-    let gzip = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip"));
+    let gzip = crate::extract::sends_gzip(headers);
     let raw_limit = if limit == 0 || gzip { usize::MAX } else { limit };
     let raw = collect_body(body, raw_limit).await?.ok_or_else(too_large)?;
     if !gzip {
