@@ -21,7 +21,7 @@ pub(super) fn buckets(state: &AppState) -> ApiResult<Value> {
     let mut out = Vec::new();
     for b in state.meta.list_buckets(&Default::default(), &FindOptions::all())? {
         let mut groups = Vec::new();
-        for g in state.storage.shard_groups(b.id.get()).map_err(super::storage_error)? {
+        for g in state.storage.shard_groups(b.id.get()) {
             let shard = state.meta.shard(b.id, g.start, g.duration)?;
             groups.push(json!({
                 "id": shard.id,

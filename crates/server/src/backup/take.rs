@@ -71,12 +71,7 @@ pub(crate) async fn shard(
     };
     let not_found = || ApiError::not_found(format!("shard {id} not found"));
     let shard = state.meta.find_shard(id)?.ok_or_else(not_found)?;
-    let has_data = {
-        let storage = std::sync::Arc::clone(&state.storage);
-        let bucket = shard.bucket_id.get();
-        super::blocking(move || storage.shard_groups(bucket).map_err(storage_error)).await?
-    };
-    if !has_data.iter().any(|g| g.start == shard.start) {
+    if !state.storage.shard_groups(shard.bucket_id.get()).iter().any(|g| g.start == shard.start) {
         return Err(not_found());
     }
     stream("application/octet-stream".into(), accepts_gzip(&headers), move |out: &mut dyn Write| {

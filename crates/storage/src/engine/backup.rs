@@ -30,14 +30,11 @@ const MANIFEST: &str = "shard.json";
 /// Bytes read from a file at once while streaming it.
 const CHUNK: u64 = 8 << 20;
 
-/// One shard group of a bucket, as a backup manifest lists it.
+/// One shard group of a bucket, as a backup manifest lists it: its window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShardGroup {
     pub start: i64,
     pub duration: i64,
-    /// Bytes of its files, and how many (after a flush, everything it holds).
-    pub bytes: u64,
-    pub files: usize,
 }
 
 /// What a restored archive brought.
@@ -80,23 +77,15 @@ fn invalid(msg: impl Into<String>) -> Error {
 }
 
 impl Storage {
-    /// The shard groups of `bucket` that hold data, oldest first. Flushes the
-    /// buffer first, so the figures cover every acknowledged write.
-    pub fn shard_groups(&self, bucket: u64) -> Result<Vec<ShardGroup>> {
-        self.inner.snapshot()?;
+    /// The shard groups of `bucket` that hold data, buffered or in files,
+    /// oldest first (nothing is flushed to find them).
+    pub fn shard_groups(&self, bucket: u64) -> Vec<ShardGroup> {
         let st = self.read_state();
-        let mut groups: BTreeMap<i64, ShardGroup> = BTreeMap::new();
-        for p in st.buckets.get(&bucket).map(|b| b.catalog.partitions.as_slice()).unwrap_or_default() {
-            let g = groups.entry(p.shard_start).or_insert(ShardGroup {
-                start: p.shard_start,
-                duration: p.shard_duration,
-                bytes: 0,
-                files: 0,
-            });
-            g.bytes += p.files.iter().map(|f| f.bytes).sum::<u64>();
-            g.files += p.files.len();
+        let mut groups: BTreeMap<i64, i64> = BTreeMap::new();
+        for (key, schema) in st.buckets.get(&bucket).map(|b| &b.schemas).into_iter().flatten() {
+            groups.entry(key.shard_start).or_insert(schema.shard_duration);
         }
-        Ok(groups.into_values().collect())
+        groups.into_iter().map(|(start, duration)| ShardGroup { start, duration }).collect()
     }
 
     /// Writes the archive of `bucket`'s shard group starting at `start` to
@@ -108,15 +97,15 @@ impl Storage {
         let _rewrite = inner.rewrite.lock().unwrap_or_else(|e| e.into_inner());
         let (duration, partitions): (i64, Vec<PartitionMeta>) = {
             let st = self.read_state();
-            let parts: Vec<PartitionMeta> = st
-                .buckets
-                .get(&bucket)
-                .map(|b| b.catalog.partitions.iter().filter(|p| p.shard_start == start).cloned().collect())
-                .unwrap_or_default();
-            let Some(first) = parts.first() else {
+            let Some(b) = st.buckets.get(&bucket) else {
+                return Err(invalid(format!("bucket {bucket:016x} has no data")));
+            };
+            let Some(duration) = b.schemas.iter().find(|(k, _)| k.shard_start == start).map(|(_, s)| s.shard_duration)
+            else {
                 return Err(invalid(format!("bucket {bucket:016x} has no shard group at {start}")));
             };
-            (first.shard_duration, parts)
+            // After the flush every point is in a file (none, if deletes took them all).
+            (duration, b.catalog.partitions.iter().filter(|p| p.shard_start == start).cloned().collect())
         };
         let mut tar = tar::Builder::new(out);
         let mut manifest =
