@@ -7,7 +7,7 @@
 //! value in the stored query, which is then laid out by Flux's formatter as
 //! 2.7 lays it out. A query with no `option params` is stored as written.
 
-use flux_syntax::ast::{Assignment, Expression, PropertyKey, Statement, StringLiteral};
+use flux_syntax::ast::{Assignment, Expression, Identifier, Property, PropertyKey, Statement, StringLiteral};
 use serde_json::{Value, json};
 
 use crate::field::{Ctx, objects, text};
@@ -85,19 +85,11 @@ pub(crate) fn substitute(query: &str, declared: &Value, prefix: &str, field: &st
         let Some(expr) = value else { continue };
         match properties.iter_mut().find(|q| matches!(&q.key, PropertyKey::Identifier(i) if i.name == p.key)) {
             Some(q) => q.value = Some(expr),
-            None => {
-                let mut with = flux_syntax::parse_file(&format!("option params = {{{}: 0}}", p.key))
-                    .ok()
-                    .and_then(|f| f.body.into_iter().next());
-                if let Some(Statement::OptionStatement { assignment: Assignment::VariableAssignment(v), .. }) =
-                    &mut with
-                    && let Expression::ObjectExpression { properties: added, .. } = &mut v.init
-                    && let Some(mut prop) = added.pop()
-                {
-                    prop.value = Some(expr);
-                    properties.push(prop);
-                }
-            }
+            None => properties.push(Property {
+                base: Default::default(),
+                key: PropertyKey::Identifier(Identifier { base: Default::default(), name: p.key.clone() }),
+                value: Some(expr),
+            }),
         }
     }
     flux_syntax::format::file(&file).trim_end().to_owned()

@@ -36,20 +36,20 @@ pub(crate) async fn kv(
         let data_dir = state.storage.dir().to_path_buf();
         let staged = kv::read(&mut input, &data_dir)?;
         let ours = meta::secrets::SecretKey::open_or_create(&kv::key_path(&data_dir))?;
-        {
+        // Checked and resealed on the staged copy, so a refusal changes nothing here.
+        let (org_id, user_id) = {
             let restored = meta::Store::open(&staged.meta)?;
             if let Some(bytes) = &staged.key {
                 let theirs = meta::secrets::SecretKey::from_bytes(bytes)?;
                 restored.reseal(&theirs, &ours)?;
             }
-            operator_of(&restored)?;
-        }
+            operator_of(&restored)?
+        };
         let before = state.meta.list_buckets(&Default::default(), &FindOptions::all())?;
         state.meta.replace_with(&staged.meta)?;
         for b in before {
             state.storage.drop_bucket(b.id.get()).map_err(storage_error)?;
         }
-        let (org_id, user_id) = operator_of(&state.meta)?;
         let made = state.meta.create_authorization(&NewAuthorization {
             org_id,
             user_id,
