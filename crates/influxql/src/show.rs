@@ -54,6 +54,28 @@ fn bucket_of(database: Option<&str>, ctx: &dyn Context, opts: &Options) -> Resul
     ctx.bucket(opts.database(database)?, &opts.retention_policy)
 }
 
+/// The bucket a schema statement with a `FROM` reads: that of the first
+/// source naming a database or retention policy (`FROM rp.m`, `FROM db.rp.m`,
+/// as 1.x reads that policy's shards), else the statement's database's default.
+fn bucket_of_sources(database: Option<&str>, sources: &[Source], ctx: &dyn Context, opts: &Options) -> Result<u64> {
+    let named = sources.iter().find_map(|s| match s {
+        Source::Measurement(m) if !m.database.is_empty() || !m.retention_policy.is_empty() => Some(m),
+        _ => None,
+    });
+    match named {
+        None => bucket_of(database, ctx, opts),
+        Some(m) => {
+            let db = if m.database.is_empty() { opts.database(database)? } else { m.database.as_str() };
+            let rp = if m.retention_policy.is_empty() {
+                opts.retention_policy.as_str()
+            } else {
+                m.retention_policy.as_str()
+            };
+            ctx.bucket(db, rp)
+        }
+    }
+}
+
 /// Measurements of the bucket that `sources` name (all when none), matching `condition`'s tags.
 fn measurements_of(bucket: u64, sources: &[Source], condition: &Predicate, ctx: &dyn Context) -> Result<Vec<String>> {
     let all = ctx.storage().measurements(bucket, i64::MIN, i64::MAX, condition)?;
@@ -94,7 +116,7 @@ pub(crate) fn measurements(s: &ShowMeasurements, ctx: &dyn Context, opts: &Optio
 }
 
 pub(crate) fn tag_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
-    let bucket = bucket_of(s.database.as_deref(), ctx, opts)?;
+    let bucket = bucket_of_sources(s.database.as_deref(), &s.sources, ctx, opts)?;
     let condition = tag_predicate(s.condition.as_ref())?;
     let mut out = Vec::new();
     for m in measurements_of(bucket, &s.sources, &condition, ctx)? {
@@ -115,7 +137,7 @@ pub(crate) fn tag_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Res
 }
 
 pub(crate) fn tag_values(s: &ShowTagValues, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
-    let bucket = bucket_of(s.database.as_deref(), ctx, opts)?;
+    let bucket = bucket_of_sources(s.database.as_deref(), &s.sources, ctx, opts)?;
     let condition = tag_predicate(s.condition.as_ref())?;
     let key_matches = key_filter(&s.keys)?;
     let mut out = Vec::new();
@@ -173,7 +195,7 @@ fn key_filter(keys: &TagKeys) -> Result<KeyFilter> {
 }
 
 pub(crate) fn series(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
-    let bucket = bucket_of(s.database.as_deref(), ctx, opts)?;
+    let bucket = bucket_of_sources(s.database.as_deref(), &s.sources, ctx, opts)?;
     let condition = tag_predicate(s.condition.as_ref())?;
     let mut keys = Vec::new();
     for m in measurements_of(bucket, &s.sources, &condition, ctx)? {
@@ -193,7 +215,7 @@ pub(crate) fn series(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Resul
 }
 
 pub(crate) fn field_keys(s: &ShowSchema, ctx: &dyn Context, opts: &Options) -> Result<Vec<Series>> {
-    let bucket = bucket_of(s.database.as_deref(), ctx, opts)?;
+    let bucket = bucket_of_sources(s.database.as_deref(), &s.sources, ctx, opts)?;
     let mut out = Vec::new();
     for m in measurements_of(bucket, &s.sources, &Predicate::True, ctx)? {
         let p = Predicate::measurement_eq(&m);
@@ -243,7 +265,7 @@ pub(crate) fn cardinality(c: &ShowCardinality, ctx: &dyn Context, opts: &Options
     if !c.exact && bare && matches!(c.of, CardinalityOf::Series | CardinalityOf::Measurements) {
         return Err(Error::NotImplemented(cardinality_name(c.of).to_owned()));
     }
-    let bucket = bucket_of(c.database.as_deref(), ctx, opts)?;
+    let bucket = bucket_of_sources(c.database.as_deref(), &c.sources, ctx, opts)?;
     let condition = tag_predicate(c.condition.as_ref())?;
     let measurements = measurements_of(bucket, &c.sources, &condition, ctx)?;
     let count_row = |n: usize| page(vec![vec![Value::from(n)]], c.limit, c.offset);

@@ -67,9 +67,11 @@ impl Drop for TypedFloats {
     }
 }
 
-/// A float as Go writes it in JSON: integral values without a fraction.
+/// A float as Go writes it in JSON: integral values without a fraction
+/// (but -0 keeps its sign, as Go's `-0` does).
 fn float_json(x: f64) -> Json {
-    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 && !TYPED_FLOATS.get() {
+    let negative_zero = x == 0.0 && x.is_sign_negative();
+    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 && !negative_zero && !TYPED_FLOATS.get() {
         Json::from(x as i64)
     } else {
         serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
