@@ -139,6 +139,20 @@ impl Store {
     /// Sets the password a v1 client signs in with (bcrypt; InfluxDB's length rule).
     pub fn set_legacy_password(&self, id: Id, password: &str) -> Result<()> {
         let hash = crate::users::hash_password(password)?;
+        self.store_legacy_hash(id, &hash)
+    }
+
+    /// Carries over a password already hashed with bcrypt (a 1.x user's, by
+    /// an upgrade), so the same password signs in; anything that is not a
+    /// bcrypt hash is refused.
+    pub fn set_legacy_password_hash(&self, id: Id, hash: &str) -> Result<()> {
+        if bcrypt::verify("", hash).is_err() {
+            return Err(Error::Invalid("not a bcrypt password hash".into()));
+        }
+        self.store_legacy_hash(id, hash)
+    }
+
+    fn store_legacy_hash(&self, id: Id, hash: &str) -> Result<()> {
         let n = self.conn().execute(
             "UPDATE legacy_authorizations SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, hash, now_rfc3339()],
@@ -200,5 +214,27 @@ mod tests {
         assert_eq!(listed.unwrap().len(), 1);
         store.delete_legacy_authorization(a.id).unwrap();
         assert!(store.find_legacy_authorization(a.id).is_err());
+    }
+
+    #[test]
+    fn a_carried_bcrypt_hash_signs_in_with_its_password() {
+        let store = Store::open_in_memory().unwrap();
+        let org = store.create_org("acme", "", None).unwrap();
+        let read = Permission { action: Action::Read, resource: Resource::in_org(ResourceType::Buckets, org.id) };
+        let new = NewLegacyAuthorization {
+            org_id: org.id,
+            user_id: None,
+            token: "reader".into(),
+            description: String::new(),
+            status: AuthStatus::Active,
+            permissions: vec![read],
+        };
+        let a = store.create_legacy_authorization(&new).unwrap();
+        // As 1.x hashes (Go's bcrypt writes $2a$).
+        let hash = bcrypt::hash_with_result("old-1x-pass", 4).unwrap().format_for_version(bcrypt::Version::TwoA);
+        store.set_legacy_password_hash(a.id, &hash).unwrap();
+        assert_eq!(store.verify_legacy_password("reader", "old-1x-pass").unwrap().unwrap().id, a.id);
+        assert!(store.verify_legacy_password("reader", "other").is_err());
+        assert!(store.set_legacy_password_hash(a.id, "plain text").is_err());
     }
 }
