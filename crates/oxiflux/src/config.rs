@@ -27,6 +27,9 @@ pub(crate) enum Command {
     Backup(crate::backup::BackupArgs),
     /// Restore a backup directory into a server, as `influx restore` does.
     Restore(crate::backup::RestoreArgs),
+    /// Move an InfluxDB 1.x installation into a new data directory (--data-dir),
+    /// as `influxd upgrade` does; run it with the server stopped.
+    Upgrade(Box<crate::upgrade::UpgradeArgs>),
 }
 
 /// The flags of `oxiflux run`. Each is optional here so that the layers below

@@ -5,6 +5,7 @@ mod autosetup;
 mod backup;
 mod config;
 mod retention;
+mod upgrade;
 
 use std::sync::Arc;
 
@@ -51,6 +52,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Run(args)) => run(merge(cli.run, *args)),
         Some(Command::Backup(args)) => backup::backup(args),
         Some(Command::Restore(args)) => backup::restore(args),
+        Some(Command::Upgrade(args)) => upgrade::run(*args, Config::resolve(cli.run)?.data_dir),
         None => run(cli.run),
     }
 }

@@ -123,6 +123,14 @@ impl TestServer {
         panic!("oxiflux never answered /ping");
     }
 
+    /// A server on a data directory made elsewhere (an upgrade's, say); the
+    /// caller keeps the directory.
+    pub fn serve(dir: &Path) -> Self {
+        let mut s = Self::launch(dir.to_path_buf(), None, Vec::new(), Vec::new());
+        s.wait_ready();
+        s
+    }
+
     /// A fresh server that has been set up with [`TOKEN`] as the operator token.
     pub fn onboarded() -> (Self, Value) {
         Self::onboarded_with(&[])
