@@ -196,7 +196,7 @@ pub(crate) fn backup(args: BackupArgs) -> anyhow::Result<()> {
 
 /// Every manifest of a backup directory, oldest first, merged as the CLI
 /// merges them: the last `kv`, and the last entry of each org/bucket.
-fn read_manifests(dir: &Path) -> anyhow::Result<(Option<Value>, Vec<Value>)> {
+pub(crate) fn read_manifests(dir: &Path) -> anyhow::Result<(Option<Value>, Vec<Value>)> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -224,7 +224,7 @@ fn read_manifests(dir: &Path) -> anyhow::Result<(Option<Value>, Vec<Value>)> {
     Ok((kv, buckets.into_values().collect()))
 }
 
-fn shards(b: &Value) -> Vec<(u64, String)> {
+pub(crate) fn shards(b: &Value) -> Vec<(u64, String)> {
     let groups = b["retentionPolicies"]
         .as_array()
         .into_iter()

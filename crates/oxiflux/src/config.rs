@@ -30,6 +30,9 @@ pub(crate) enum Command {
     /// Move an InfluxDB 1.x installation into a new data directory (--data-dir),
     /// as `influxd upgrade` does; run it with the server stopped.
     Upgrade(Box<crate::upgrade::UpgradeArgs>),
+    /// Read the data of a 2.x `influx backup` directory into a data directory
+    /// (--data-dir); run it with the server stopped.
+    ImportBackup(Box<crate::import::ImportArgs>),
 }
 
 /// The flags of `oxiflux run`. Each is optional here so that the layers below

@@ -4,6 +4,8 @@
 mod autosetup;
 mod backup;
 mod config;
+mod import;
+mod load;
 mod retention;
 mod upgrade;
 
@@ -53,6 +55,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Backup(args)) => backup::backup(args),
         Some(Command::Restore(args)) => backup::restore(args),
         Some(Command::Upgrade(args)) => upgrade::run(*args, Config::resolve(cli.run)?.data_dir),
+        Some(Command::ImportBackup(args)) => import::run(*args, Config::resolve(cli.run)?.data_dir),
         None => run(cli.run),
     }
 }

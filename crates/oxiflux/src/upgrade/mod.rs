@@ -11,7 +11,6 @@
 //! It runs with the server stopped, on the data directory the server will
 //! then serve. A run stopped part way resumes: see [`progress`].
 
-mod load;
 mod progress;
 mod users;
 
@@ -20,12 +19,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use meta::Id;
-use meta::buckets::{BucketKind, NewBucket};
 use meta::dbrps::{DbrpFilter, NewDbrp};
 use meta::onboarding::Setup;
-use storage::{BucketTarget, Storage, StorageConfig};
+use storage::{Storage, StorageConfig};
 
-pub(crate) use load::{Loaded, load};
+use crate::load::{Loaded, ensure_bucket, load, target_of};
 use progress::Progress;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -38,15 +36,25 @@ pub(crate) struct UpgradeArgs {
     /// the installation is (Debian's is /etc/influxdb/influxdb.conf).
     #[arg(long = "config-file")]
     config_file: Option<PathBuf>,
+    #[command(flatten)]
+    setup: SetupArgs,
+    /// Where to write the 1.x continuous queries [default: <data-dir>/continuous_queries.txt].
+    #[arg(long = "continuous-query-export-path")]
+    cq_path: Option<PathBuf>,
+}
+
+/// The setup a fresh data directory gets (as `influx setup` takes it).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct SetupArgs {
     /// The org to make.
     #[arg(short = 'o', long)]
-    org: Option<String>,
+    pub(crate) org: Option<String>,
     /// The first bucket to make (as setup makes one).
     #[arg(short = 'b', long)]
     bucket: Option<String>,
     /// The user to make, owning the org.
     #[arg(short = 'u', long)]
-    username: Option<String>,
+    pub(crate) username: Option<String>,
     /// Its password.
     #[arg(short = 'p', long)]
     password: Option<String>,
@@ -56,9 +64,6 @@ pub(crate) struct UpgradeArgs {
     /// The first bucket's retention, e.g. 30d [default: forever].
     #[arg(short = 'r', long)]
     retention: Option<String>,
-    /// Where to write the 1.x continuous queries [default: <data-dir>/continuous_queries.txt].
-    #[arg(long = "continuous-query-export-path")]
-    cq_path: Option<PathBuf>,
 }
 
 /// Where the 1.x installation keeps what it has.
@@ -106,14 +111,13 @@ pub(crate) fn run(args: UpgradeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         let mut total = Loaded::default();
         let mut shards = 0;
         for rp in &db.retention_policies {
-            let bucket = ensure_bucket(&store, org, &db.name, rp)?;
+            let description = format!("Upgraded from v1 database {} with retention policy {}", db.name, rp.name);
+            let name = format!("{}/{}", db.name, rp.name);
+            let bucket =
+                ensure_bucket(&store, org, &name, &description, &rp.name, rp.duration, rp.shard_group_duration)?;
             ensure_dbrp(&store, org, bucket.id, &db.name, &rp.name, db.default_retention_policy == rp.name)?;
             buckets_by_db.entry(db.name.clone()).or_default().push(bucket.id);
-            let target = BucketTarget {
-                bucket: bucket.id.get(),
-                retention_ns: bucket.retention_seconds.saturating_mul(time::SECOND),
-                shard_group_ns: bucket.shard_group_seconds.saturating_mul(time::SECOND),
-            };
+            let target = target_of(&bucket);
             for shard in rp.shard_groups.iter().filter(|g| g.deleted_at == 0).flat_map(|g| &g.shards) {
                 shards += 1;
                 let name = format!("{}/{}/{}", db.name, rp.name, shard.id);
@@ -168,24 +172,15 @@ pub(crate) fn run(args: UpgradeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sets the target up (a fresh directory) or picks up an earlier run's
-/// progress; refuses a directory some other setup already owns.
-fn begin(store: &meta::Store, args: &UpgradeArgs, data_dir: &Path) -> anyhow::Result<Progress> {
-    if let Some(p) = Progress::load(data_dir)? {
-        if let Some(org) = &args.org
-            && *org != p.org
-        {
-            bail!("an earlier upgrade into {} made org {:?}, not {org:?}", data_dir.display(), p.org);
-        }
-        println!("resuming the upgrade into {} ({} shards done)", data_dir.display(), p.done.len());
-        return Ok(p);
-    }
-    if !store.onboarding_allowed()? {
-        bail!("{} is already set up; upgrade into a new data directory", data_dir.display());
-    }
-    let need = |v: &Option<String>, flag: &str| v.clone().with_context(|| format!("{flag} is required"));
+/// Sets a fresh data directory up, as `influx setup` would, and says the
+/// operator token once when it was generated.
+pub(crate) fn set_up(store: &meta::Store, args: &SetupArgs) -> anyhow::Result<meta::onboarding::SetupResult> {
+    let need = |v: &Option<String>, flag: &str| v.clone().with_context(|| format!("{flag} is required to set up"));
     let retention_seconds = match &args.retention {
-        Some(r) => crate::config::parse_duration_ns(r).with_context(|| format!("--retention {r:?}"))? / time::SECOND,
+        Some(r) => match time::duration::parse_go(r) {
+            Ok(ns) if ns >= 0 => ns / time::SECOND,
+            _ => bail!("--retention {r:?} is not a duration such as 30d or 720h"),
+        },
         None => 0,
     };
     let setup = Setup {
@@ -202,32 +197,28 @@ fn begin(store: &meta::Store, args: &UpgradeArgs, data_dir: &Path) -> anyhow::Re
     {
         println!("operator token (shown once): {token}");
     }
+    Ok(done)
+}
+
+/// Sets the target up (a fresh directory) or picks up an earlier run's
+/// progress; refuses a directory some other setup already owns.
+fn begin(store: &meta::Store, args: &UpgradeArgs, data_dir: &Path) -> anyhow::Result<Progress> {
+    if let Some(p) = Progress::load(data_dir)? {
+        if let Some(org) = &args.setup.org
+            && *org != p.org
+        {
+            bail!("an earlier upgrade into {} made org {:?}, not {org:?}", data_dir.display(), p.org);
+        }
+        println!("resuming the upgrade into {} ({} shards done)", data_dir.display(), p.done.len());
+        return Ok(p);
+    }
+    if !store.onboarding_allowed()? {
+        bail!("{} is already set up; upgrade into a new data directory", data_dir.display());
+    }
+    let done = set_up(store, &args.setup)?;
     let p = Progress::new(data_dir, &done.org.name, done.org.id, done.user.id);
     p.save()?;
     Ok(p)
-}
-
-fn ensure_bucket(
-    store: &meta::Store,
-    org: Id,
-    db: &str,
-    rp: &tsm::meta::RetentionPolicy,
-) -> anyhow::Result<meta::buckets::Bucket> {
-    let name = format!("{db}/{}", rp.name);
-    if let Ok(b) = store.find_bucket_by_name(org, &name) {
-        return Ok(b);
-    }
-    let bucket = store.create_bucket(&NewBucket {
-        org_id: org,
-        name: name.clone(),
-        description: format!("Upgraded from v1 database {db} with retention policy {}", rp.name),
-        rp: rp.name.clone(),
-        retention_seconds: rp.duration / time::SECOND,
-        shard_group_seconds: Some((rp.shard_group_duration / time::SECOND).max(1)),
-        schema_type: "implicit".into(),
-        kind: BucketKind::User,
-    });
-    bucket.with_context(|| format!("making bucket {name}"))
 }
 
 fn ensure_dbrp(store: &meta::Store, org: Id, bucket: Id, db: &str, rp: &str, default: bool) -> anyhow::Result<()> {

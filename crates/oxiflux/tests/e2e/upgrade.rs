@@ -317,3 +317,119 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A 2.x `influx backup` directory made from a real installation's TSM
+/// files, as 2.x lays it out: a manifest, and per shard a gzipped tar of its
+/// TSM files and tombstones under `<bucketID>/autogen/<shardID>/`.
+fn backup_dir_from(v1: &Influx1, policies: &[Value], out: &Path) {
+    let mut buckets = Vec::new();
+    let mut n = 0u64;
+    for ((db, rps), policies) in LAYOUT.iter().zip(policies) {
+        for rp in *rps {
+            let row = policies["results"][0]["series"][0]["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r[0] == *rp)
+                .unwrap()
+                .clone();
+            n += 1;
+            let bucket_id = format!("{:016x}", 0x0a0b_0000_0000_0000u64 + n);
+            let mut groups = Vec::new();
+            let dir = v1.dir().join("data").join(db).join(rp);
+            for shard in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+                let id: u64 = shard.file_name().unwrap().to_str().unwrap().parse().unwrap();
+                let file = format!("20260101T000000Z.{id}.tar.gz");
+                let gz = flate2::write::GzEncoder::new(
+                    std::fs::File::create(out.join(&file)).unwrap(),
+                    flate2::Compression::fast(),
+                );
+                let mut tar = tar::Builder::new(gz);
+                for f in std::fs::read_dir(&shard).unwrap().map(|e| e.unwrap().path()) {
+                    let name = format!("{bucket_id}/autogen/{id}/{}", f.file_name().unwrap().to_str().unwrap());
+                    tar.append_path_with_name(&f, name).unwrap();
+                }
+                tar.into_inner().unwrap().finish().unwrap();
+                let size = std::fs::metadata(out.join(&file)).unwrap().len();
+                groups.push(serde_json::json!({
+                    "id": id, "startTime": "2026-01-01T00:00:00Z", "endTime": "2026-01-08T00:00:00Z",
+                    "shards": [{"id": id, "shardOwners": [], "fileName": file, "size": size, "compression": 1}],
+                }));
+            }
+            let ns = |d: &Value| time::duration::parse_go(d.as_str().unwrap()).unwrap();
+            buckets.push(serde_json::json!({
+                "organizationID": "0a0b0c0d0e0f0001", "organizationName": "acme",
+                "bucketID": bucket_id, "bucketName": format!("{db}/{rp}"),
+                "defaultRetentionPolicy": "autogen",
+                "retentionPolicies": [{
+                    "name": "autogen", "replicaN": 1, "duration": ns(&row[1]), "shardGroupDuration": ns(&row[2]),
+                    "shardGroups": groups, "subscriptions": [],
+                }],
+            }));
+        }
+    }
+    let manifest = serde_json::json!({"manifestVersion": 2, "buckets": buckets});
+    std::fs::write(out.join("20260101T000000Z.manifest"), serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+}
+
+#[test]
+fn a_2x_backup_directory_of_real_tsm_files_imports_every_point() {
+    let mut v1 = Influx1::start();
+    let start = populate(&v1, time_now());
+    // Everything cold and in TSM files, as 2.x's backup snapshots before it archives.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let truth = record(&v1, start);
+    let policies: Vec<Value> =
+        LAYOUT.iter().map(|(db, _)| v1.query(&format!("SHOW RETENTION POLICIES ON \"{db}\""), None)).collect();
+    v1.kill();
+    let wal_bytes: u64 = walk(&v1.dir().join("wal")).iter().map(|p| p.metadata().unwrap().len()).sum();
+    assert_eq!(wal_bytes, 0, "the data must all be in TSM files");
+    let backup = tempfile::tempdir().unwrap();
+    backup_dir_from(&v1, &policies, backup.path());
+
+    let target = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_oxiflux"))
+        .arg("import-backup")
+        .arg(backup.path())
+        .arg("--data-dir")
+        .arg(target.path())
+        .args(["-o", "acme", "-b", "first", "-u", "admin", "-p", "password123", "-t", TOKEN])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("bucket acme/telegraf/month:"), "{stdout}");
+
+    let s = TestServer::serve(target.path());
+    // The mappings lived in 2.x's kv, which is not read: made again, as a user would.
+    let (_, orgs) = s.get("/api/v2/orgs?org=acme", TOKEN);
+    let org = orgs["orgs"][0]["id"].as_str().unwrap().to_owned();
+    for (db, rps) in LAYOUT {
+        for (i, rp) in rps.iter().enumerate() {
+            let (_, b) = s.get(&format!("/api/v2/buckets?orgID={org}&name={db}/{rp}"), TOKEN);
+            let id = b["buckets"][0]["id"].as_str().unwrap().to_owned();
+            let body = serde_json::json!({"orgID": org, "bucketID": id, "database": db, "retention_policy": rp, "default": i == 0});
+            assert_eq!(s.post("/api/v2/dbrps", TOKEN, body).0, 201);
+        }
+    }
+    check(&s, &truth);
+    let (_, b) = s.get(&format!("/api/v2/buckets?orgID={org}&name=telegraf/month"), TOKEN);
+    assert_eq!(b["buckets"][0]["retentionRules"][0]["everySeconds"], 30 * 86_400);
+
+    // A damaged archive is refused with the reason, and names its shard.
+    let first = walk(backup.path()).into_iter().find(|p| p.to_str().unwrap().ends_with(".tar.gz")).unwrap();
+    let bytes = std::fs::read(&first).unwrap();
+    std::fs::write(&first, &bytes[..bytes.len() / 2]).unwrap();
+    let again = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_oxiflux"))
+        .arg("import-backup")
+        .arg(backup.path())
+        .arg("--data-dir")
+        .arg(again.path())
+        .args(["-o", "acme", "-b", "first", "-u", "admin", "-p", "password123"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("unpacking shard") || stderr.contains("reading shard"), "{stderr}");
+}

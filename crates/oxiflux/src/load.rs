@@ -3,13 +3,16 @@
 //! become one line of line protocol, written in batches, each durable before
 //! the next. The same point written twice is one point (the later write of a
 //! series, field and time wins), so loading a shard again after a crash
-//! neither duplicates nor loses anything.
+//! neither duplicates nor loses anything. Used by `upgrade` and
+//! `import-backup`, which make the buckets here too.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::Context;
 use lineproto::Precision;
+use meta::Id;
+use meta::buckets::{BucketKind, NewBucket};
 use storage::{Batch, BucketTarget, Storage};
 use tsm::{Shard, Value};
 
@@ -86,6 +89,42 @@ impl Writer<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// A bucket of the org by name, made (with this retention, shard duration and
+/// description) when there is none yet.
+pub(crate) fn ensure_bucket(
+    store: &meta::Store,
+    org: Id,
+    name: &str,
+    description: &str,
+    rp: &str,
+    retention_ns: i64,
+    shard_group_ns: i64,
+) -> anyhow::Result<meta::buckets::Bucket> {
+    if let Ok(b) = store.find_bucket_by_name(org, name) {
+        return Ok(b);
+    }
+    let bucket = store.create_bucket(&NewBucket {
+        org_id: org,
+        name: name.to_owned(),
+        description: description.to_owned(),
+        rp: rp.to_owned(),
+        retention_seconds: retention_ns / time::SECOND,
+        shard_group_seconds: (shard_group_ns > 0).then(|| (shard_group_ns / time::SECOND).max(1)),
+        schema_type: "implicit".into(),
+        kind: BucketKind::User,
+    });
+    bucket.with_context(|| format!("making bucket {name}"))
+}
+
+/// Where storage writes a bucket's points.
+pub(crate) fn target_of(bucket: &meta::buckets::Bucket) -> BucketTarget {
+    BucketTarget {
+        bucket: bucket.id.get(),
+        retention_ns: bucket.retention_seconds.saturating_mul(time::SECOND),
+        shard_group_ns: bucket.shard_group_seconds.saturating_mul(time::SECOND),
     }
 }
 
