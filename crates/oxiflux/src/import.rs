@@ -12,12 +12,14 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use serde_json::Value;
+use server::Ingest;
 use storage::{Storage, StorageConfig};
 
-use crate::load::{Loaded, ensure_bucket, load, target_of};
+use crate::load::{Loaded, ensure_bucket, load};
 use crate::upgrade::{SetupArgs, set_up};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -42,7 +44,10 @@ pub(crate) fn run(args: ImportArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             None => None,
         }
     };
-    let storage = Storage::open(&data_dir, StorageConfig::default()).context("opening the storage engine")?;
+    let storage = Arc::new(Storage::open(&data_dir, StorageConfig::default()).context("opening the storage engine")?);
+    // No replication queue is opened (the server is stopped): a replicated
+    // bucket is named below.
+    let ingest = Ingest::new(Arc::clone(&storage), None);
     let scratch = data_dir.join("import-scratch");
     let mut report = Vec::new();
     for b in buckets {
@@ -67,7 +72,11 @@ pub(crate) fn run(args: ImportArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             rp["duration"].as_i64().unwrap_or(0),
             rp["shardGroupDuration"].as_i64().unwrap_or(0),
         )?;
-        let target = target_of(&bucket);
+        let replicated =
+            meta::replications::ReplicationFilter { local_bucket_id: Some(bucket.id), ..Default::default() };
+        if !store.list_replications(&replicated)?.is_empty() {
+            println!("{org_name}/{name}: replicated, but what is imported here is not sent to its remote");
+        }
         let mut total = Loaded::default();
         let shards = crate::backup::shards(&b);
         for (id, file) in &shards {
@@ -75,7 +84,7 @@ pub(crate) fn run(args: ImportArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             let _ = std::fs::remove_dir_all(&dir);
             unpack(&args.path.join(file), &dir).with_context(|| format!("unpacking shard {id} ({file})"))?;
             let read = tsm::Shard::open(&dir, None).with_context(|| format!("reading shard {id}"))?;
-            let loaded = load(&storage, &target, &read).with_context(|| format!("writing shard {id}"))?;
+            let loaded = load(&ingest, &bucket, &read).with_context(|| format!("writing shard {id}"))?;
             println!(
                 "{org_name}/{name} shard {id}: {} series, {} values, {} points written, {} dropped",
                 loaded.series, loaded.values, loaded.written, loaded.dropped

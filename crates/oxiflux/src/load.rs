@@ -1,5 +1,5 @@
 //! A shard of InfluxDB's (TSM files and WAL, read by `tsm`) written into a
-//! bucket through storage's one write path: each series' fields at one time
+//! bucket through the server's one write path (`server::Ingest`): each series' fields at one time
 //! become one line of line protocol, written in batches, each durable before
 //! the next. The same point written twice is one point (the later write of a
 //! series, field and time wins), so loading a shard again after a crash
@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 use anyhow::Context;
 use lineproto::Precision;
 use meta::Id;
-use meta::buckets::{BucketKind, NewBucket};
-use storage::{Batch, BucketTarget, Storage};
+use meta::buckets::{Bucket, BucketKind, NewBucket};
+use server::Ingest;
 use tsm::{Shard, Value};
 
 /// A batch is written when it holds this many bytes of line protocol.
@@ -45,8 +45,8 @@ impl Loaded {
 }
 
 struct Writer<'a> {
-    storage: &'a Storage,
-    target: &'a BucketTarget,
+    ingest: &'a Ingest,
+    bucket: &'a Bucket,
     body: String,
     loaded: Loaded,
 }
@@ -56,9 +56,10 @@ impl Writer<'_> {
         if self.body.is_empty() {
             return Ok(());
         }
-        let batch = Batch::parse(self.body.as_bytes(), Precision::Nanosecond)
-            .context("line protocol made from the shard does not parse")?;
-        let outcome = self.storage.write(self.target, &batch, time::now_ns())?;
+        let outcome = self
+            .ingest
+            .write(self.bucket, self.body.as_bytes(), Precision::Nanosecond, time::now_ns())
+            .context("writing the shard's points")?;
         self.loaded.written += outcome.written as u64;
         self.loaded.dropped += outcome.dropped as u64;
         if self.loaded.first_drop.is_none() {
@@ -102,7 +103,7 @@ pub(crate) fn ensure_bucket(
     rp: &str,
     retention_ns: i64,
     shard_group_ns: i64,
-) -> anyhow::Result<meta::buckets::Bucket> {
+) -> anyhow::Result<Bucket> {
     if let Ok(b) = store.find_bucket_by_name(org, name) {
         return Ok(b);
     }
@@ -119,18 +120,9 @@ pub(crate) fn ensure_bucket(
     bucket.with_context(|| format!("making bucket {name}"))
 }
 
-/// Where storage writes a bucket's points.
-pub(crate) fn target_of(bucket: &meta::buckets::Bucket) -> BucketTarget {
-    BucketTarget {
-        bucket: bucket.id.get(),
-        retention_ns: bucket.retention_seconds.saturating_mul(time::SECOND),
-        shard_group_ns: bucket.shard_group_seconds.saturating_mul(time::SECOND),
-    }
-}
-
-/// Writes every value of `shard` into `target`.
-pub(crate) fn load(storage: &Storage, target: &BucketTarget, shard: &Shard) -> anyhow::Result<Loaded> {
-    let mut w = Writer { storage, target, body: String::with_capacity(BATCH_BYTES + 4096), loaded: Loaded::default() };
+/// Writes every value of `shard` into `bucket`.
+pub(crate) fn load(ingest: &Ingest, bucket: &Bucket, shard: &Shard) -> anyhow::Result<Loaded> {
+    let mut w = Writer { ingest, bucket, body: String::with_capacity(BATCH_BYTES + 4096), loaded: Loaded::default() };
     let mut current: Vec<u8> = Vec::new();
     let mut by_time: BTreeMap<i64, Vec<(Vec<u8>, Value)>> = BTreeMap::new();
     let read = shard.for_each::<anyhow::Error>(|key, values| {
@@ -201,7 +193,7 @@ mod tests {
         for f in [0.1, 5.0, 1e300, -2.5e-310, f64::MAX, f64::MIN_POSITIVE] {
             let text = line(&Value::Float(f));
             let body = format!("m v={text} 1");
-            let batch = Batch::parse(body.as_bytes(), Precision::Nanosecond).unwrap();
+            let batch = storage::Batch::parse(body.as_bytes(), Precision::Nanosecond).unwrap();
             let p = batch.lines().next().unwrap();
             let Some((_, lineproto::FieldValue::Float(got))) = p.fields().next() else { panic!("{text}") };
             assert_eq!(got.to_bits(), f.to_bits(), "{text}");

@@ -1,6 +1,6 @@
 //! The one way points go into a bucket, whoever sends them: `/api/v2/write`
 //! and v1 `/write`, Flux `to()`, the scrapers and the task scheduler's run
-//! records (restores and upgrades, as they come, too). [`Ingest::write`]
+//! records, and `oxiflux upgrade` / `import-backup` (with the server stopped). [`Ingest::write`]
 //! owns the order that makes a write durable and its replication lossless:
 //! the bucket becomes a storage target, the body is parsed once into a
 //! [`Batch`], room is reserved in each of the bucket's replication queues
@@ -20,7 +20,7 @@ use storage::{Batch, BucketTarget, WriteOutcome};
 
 /// Why a write was not stored.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum IngestError {
+pub enum IngestError {
     /// A line does not parse or carries a reserved tag key: nothing was written.
     #[error(transparent)]
     Invalid(#[from] storage::WriteError),
@@ -34,9 +34,9 @@ pub(crate) enum IngestError {
 
 /// Where writes go: storage and the replication queues.
 #[derive(Debug, Clone)]
-pub(crate) struct Ingest {
-    pub(crate) storage: Arc<storage::Storage>,
-    pub(crate) replications: Option<Arc<replication::Replications>>,
+pub struct Ingest {
+    storage: Arc<storage::Storage>,
+    replications: Option<Arc<replication::Replications>>,
 }
 
 /// What a write to a replicated bucket will append to its queues, with the
@@ -47,11 +47,17 @@ struct Queued {
 }
 
 impl Ingest {
+    /// Writes into `storage`, and into the queues of `replications` for the
+    /// buckets that are replicated.
+    pub fn new(storage: Arc<storage::Storage>, replications: Option<Arc<replication::Replications>>) -> Self {
+        Self { storage, replications }
+    }
+
     /// Writes `body` (line protocol, times in `precision`; a line without a
     /// time gets `now`) into `bucket`. Returns once the write is durable and
     /// queued for every replication of the bucket; the outcome says which
     /// points were dropped (outside retention, a field type conflict).
-    pub(crate) fn write(
+    pub fn write(
         &self,
         bucket: &Bucket,
         body: &[u8],

@@ -43,6 +43,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::admission::{Admission, QueryLimits};
+pub use crate::ingest::{Ingest, IngestError};
 pub use crate::routes::{operations, router};
 pub use crate::state::AppState;
 pub use crate::system::INFLUXDB_VERSION;

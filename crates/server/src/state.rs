@@ -144,7 +144,7 @@ impl AppState {
     /// Where writes go: the one write path, over this server's storage and
     /// replication queues.
     pub(crate) fn ingest(&self) -> crate::ingest::Ingest {
-        crate::ingest::Ingest { storage: Arc::clone(&self.storage), replications: self.replications.clone() }
+        crate::ingest::Ingest::new(Arc::clone(&self.storage), self.replications.clone())
     }
 
     /// Runs CPU- or disk-bound storage work on the blocking pool.

@@ -16,14 +16,16 @@ mod users;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use meta::Id;
 use meta::dbrps::{DbrpFilter, NewDbrp};
 use meta::onboarding::Setup;
+use server::Ingest;
 use storage::{Storage, StorageConfig};
 
-use crate::load::{Loaded, ensure_bucket, load, target_of};
+use crate::load::{Loaded, ensure_bucket, load};
 use progress::Progress;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -103,7 +105,9 @@ pub(crate) fn run(args: UpgradeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     let store = meta::Store::open(&data_dir.join("meta.sqlite")).context("opening the metadata store")?;
     let mut progress = begin(&store, &args, &data_dir)?;
     let (org, owner) = (progress.org_id, progress.user_id);
-    let storage = Storage::open(&data_dir, StorageConfig::default()).context("opening the storage engine")?;
+    let storage = Arc::new(Storage::open(&data_dir, StorageConfig::default()).context("opening the storage engine")?);
+    // A fresh directory has no replications, so no queue is opened.
+    let ingest = Ingest::new(Arc::clone(&storage), None);
 
     let mut buckets_by_db: BTreeMap<String, Vec<Id>> = BTreeMap::new();
     let mut report = Vec::new();
@@ -117,7 +121,6 @@ pub(crate) fn run(args: UpgradeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
                 ensure_bucket(&store, org, &name, &description, &rp.name, rp.duration, rp.shard_group_duration)?;
             ensure_dbrp(&store, org, bucket.id, &db.name, &rp.name, db.default_retention_policy == rp.name)?;
             buckets_by_db.entry(db.name.clone()).or_default().push(bucket.id);
-            let target = target_of(&bucket);
             for shard in rp.shard_groups.iter().filter(|g| g.deleted_at == 0).flat_map(|g| &g.shards) {
                 shards += 1;
                 let name = format!("{}/{}/{}", db.name, rp.name, shard.id);
@@ -131,7 +134,7 @@ pub(crate) fn run(args: UpgradeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
                 for seg in &read.truncated_segments {
                     println!("shard {name}: {} ends in a cut-short entry; read up to it, as 1.x does", seg.display());
                 }
-                let loaded = load(&storage, &target, &read).with_context(|| format!("writing shard {name}"))?;
+                let loaded = load(&ingest, &bucket, &read).with_context(|| format!("writing shard {name}"))?;
                 println!(
                     "shard {name}: {} series, {} values, {} points written, {} dropped",
                     loaded.series, loaded.values, loaded.written, loaded.dropped
