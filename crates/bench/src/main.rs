@@ -7,8 +7,11 @@
 //! sampled from start to the end of its post-ingest compaction or shutdown), and
 //! bytes on disk per field value once each server has compacted its files — with
 //! the ratios, because the machine is shared and absolute figures drift.
+//! `queries` times the TSBS devops queries; `move` times backup, restore and
+//! the upgrade from 1.x.
 
 mod data;
+mod moving;
 mod queries;
 mod servers;
 mod wire;
@@ -36,6 +39,8 @@ enum Command {
     /// Load the same data into both, then time the TSBS devops queries: Flux on
     /// oxiflux, InfluxQL on influxd.
     Queries(Queries),
+    /// Back up, restore, and upgrade from 1.x the same data: throughput and memory.
+    Move(moving::Move),
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +178,7 @@ fn main() -> anyhow::Result<()> {
     let args = match Cli::parse().command {
         Command::Compare(args) => args,
         Command::Queries(q) => return run_queries(q),
+        Command::Move(m) => return moving::run(m),
     };
     let seconds = parse_hours(&args.data.duration)?;
     let gen_start = Instant::now();

@@ -40,13 +40,23 @@ pub(crate) struct RssWatch {
 
 impl RssWatch {
     pub(crate) fn start(pid: u32) -> Self {
+        Self::watch(pid, true)
+    }
+
+    /// Only what is resident from now on (not the process's earlier high-water
+    /// mark): what one phase of a long-running server costs.
+    pub(crate) fn from_now(pid: u32) -> Self {
+        Self::watch(pid, false)
+    }
+
+    fn watch(pid: u32, with_earlier_peak: bool) -> Self {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = std::sync::Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
             let mut peak = 0;
             while !flag.load(std::sync::atomic::Ordering::Relaxed) {
                 match (status_bytes(pid, "VmHWM:"), status_bytes(pid, "VmRSS:")) {
-                    (Some(hwm), Some(rss)) => peak = peak.max(hwm).max(rss),
+                    (Some(hwm), Some(rss)) => peak = peak.max(if with_earlier_peak { hwm } else { 0 }).max(rss),
                     _ => break,
                 }
                 std::thread::sleep(Duration::from_millis(20));
@@ -62,7 +72,7 @@ impl RssWatch {
     }
 }
 
-fn dir_size(p: &Path) -> u64 {
+pub(crate) fn dir_size(p: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(p) else { return 0 };
     entries
         .filter_map(Result::ok)
@@ -125,6 +135,11 @@ impl Oxiflux {
 
     pub(crate) fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Starts a server on a data directory made elsewhere (by `oxiflux upgrade`, say).
+    pub(crate) fn serve(bin: &str, dir: tempfile::TempDir) -> anyhow::Result<Self> {
+        Self::start_in(bin, &[], dir)
     }
 
     /// Waits until the data directory stops changing (compaction done).
@@ -216,6 +231,17 @@ pub(crate) struct Influx1 {
 impl Influx1 {
     pub(crate) fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Its config file, which says where its directories are.
+    pub(crate) fn config_file(&self) -> PathBuf {
+        self._dir.path().join("influxdb.conf")
+    }
+
+    /// Stops it at once (its files stay for an upgrade to read).
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub(crate) fn start(bin: &str) -> anyhow::Result<Self> {

@@ -34,6 +34,9 @@ pub(crate) struct ImportArgs {
 
 pub(crate) fn run(args: ImportArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     let (_, buckets) = crate::backup::read_manifests(&args.path)?;
+    if !data_dir.join("meta.sqlite").exists() {
+        args.setup.check()?;
+    }
     std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let store = meta::Store::open(&data_dir.join("meta.sqlite")).context("opening the metadata store")?;
     let owner = if store.onboarding_allowed()? {

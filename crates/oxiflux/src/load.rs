@@ -69,18 +69,27 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// One series' values, by time, as lines.
-    fn series(&mut self, series: &[u8], by_time: &mut BTreeMap<i64, Vec<(Vec<u8>, Value)>>) -> anyhow::Result<()> {
+    /// One series' values, by time, as lines (`fields` names the fields
+    /// `by_time` points at).
+    fn series(&mut self, series: &[u8], fields: &[Vec<u8>], by_time: &mut ByTime) -> anyhow::Result<()> {
         if by_time.is_empty() {
             return Ok(());
         }
         self.loaded.series += 1;
         let series = String::from_utf8_lossy(series);
-        for (t, fields) in std::mem::take(by_time) {
+        let names: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                let mut k = String::new();
+                escape_field_key(&mut k, &String::from_utf8_lossy(f));
+                k
+            })
+            .collect();
+        for (t, values) in std::mem::take(by_time) {
             self.body.push_str(&series);
-            for (i, (field, value)) in fields.iter().enumerate() {
+            for (i, (field, value)) in values.iter().enumerate() {
                 self.body.push(if i == 0 { ' ' } else { ',' });
-                escape_field_key(&mut self.body, &String::from_utf8_lossy(field));
+                self.body.push_str(&names[*field]);
                 self.body.push('=');
                 write_value(&mut self.body, value);
             }
@@ -92,6 +101,9 @@ impl Writer<'_> {
         Ok(())
     }
 }
+
+/// A series' values by time: each the index of its field and the value.
+type ByTime = BTreeMap<i64, Vec<(usize, Value)>>;
 
 /// A bucket of the org by name, made (with this retention, shard duration and
 /// description) when there is none yet.
@@ -124,19 +136,23 @@ pub(crate) fn ensure_bucket(
 pub(crate) fn load(ingest: &Ingest, bucket: &Bucket, shard: &Shard) -> anyhow::Result<Loaded> {
     let mut w = Writer { ingest, bucket, body: String::with_capacity(BATCH_BYTES + 4096), loaded: Loaded::default() };
     let mut current: Vec<u8> = Vec::new();
-    let mut by_time: BTreeMap<i64, Vec<(Vec<u8>, Value)>> = BTreeMap::new();
+    let mut fields: Vec<Vec<u8>> = Vec::new();
+    let mut by_time = ByTime::new();
     let read = shard.for_each::<anyhow::Error>(|key, values| {
         let (series, field) = tsm::key::split(key);
         if series != current.as_slice() {
-            w.series(&current, &mut by_time)?;
+            w.series(&current, &fields, &mut by_time)?;
             current = series.to_vec();
+            fields.clear();
         }
+        fields.push(field.to_vec());
+        let f = fields.len() - 1;
         for (t, v) in values {
-            by_time.entry(*t).or_default().push((field.to_vec(), v.clone()));
+            by_time.entry(t).or_default().push((f, v));
         }
         Ok(())
     })?;
-    w.series(&current, &mut by_time)?;
+    w.series(&current, &fields, &mut by_time)?;
     w.send()?;
     w.loaded.values = read.values;
     Ok(w.loaded)

@@ -23,8 +23,8 @@ pub use shard::Shard;
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     /// The bytes are not what the format says they must be.
     #[error("corrupt: {0}")]
     Corrupt(String),
@@ -35,8 +35,8 @@ impl Error {
         Error::Corrupt(why.into())
     }
 
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        Error::Io { path: path.display().to_string(), source }
+    pub(crate) fn io(path: &std::path::Path, error: std::io::Error) -> Self {
+        Error::Io { path: path.display().to_string(), error }
     }
 
     /// The same error, saying which file it was found in.

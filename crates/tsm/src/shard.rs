@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::file::TsmFile;
 use crate::tombstone::{self, Tombstone};
 use crate::wal::{self, Entry};
-use crate::{Error, Result, Timed, Value};
+use crate::{Error, Result, Timed};
 
 /// Per key, the time ranges a file's tombstones took from it.
 type Dead = HashMap<Vec<u8>, Vec<(i64, i64)>>;
@@ -95,10 +95,7 @@ impl Shard {
 
     /// Calls `each` with every key and its values, sorted by time, one value
     /// per time.
-    pub fn for_each<E: From<Error>>(
-        &self,
-        mut each: impl FnMut(&[u8], &[(i64, Value)]) -> Result<(), E>,
-    ) -> Result<Read, E> {
+    pub fn for_each<E: From<Error>>(&self, mut each: impl FnMut(&[u8], Timed) -> Result<(), E>) -> Result<Read, E> {
         let mut at = vec![0usize; self.files.len()];
         let mut log = self.log.iter().peekable();
         let mut read = Read::default();
@@ -142,7 +139,7 @@ impl Shard {
             if !kept.is_empty() {
                 read.keys += 1;
                 read.values += kept.len() as u64;
-                each(&key, &kept)?;
+                each(&key, kept)?;
             }
         }
         Ok(read)

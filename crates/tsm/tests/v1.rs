@@ -39,7 +39,7 @@ fn every_value_reads_as_the_server_that_wrote_it_answers() {
                     s.for_each::<tsm::Error>(|key, values| {
                         let (series, field) = tsm::key::split(key);
                         let (series, field) = (String::from_utf8_lossy(series), String::from_utf8_lossy(field));
-                        for (t, v) in values {
+                        for (t, v) in &values {
                             lines.push(format!("{}\t{}\t{series}\t{field}\t{t}\t{}", db.name, rp.name, typed(v)));
                         }
                         Ok(())

@@ -68,6 +68,21 @@ pub(crate) struct SetupArgs {
     retention: Option<String>,
 }
 
+impl SetupArgs {
+    /// Refuses a setup some flag is missing for, before anything is made.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        for (v, flag) in [(&self.org, "--org"), (&self.bucket, "--bucket"), (&self.username, "--username")] {
+            if v.is_none() {
+                bail!("{flag} is required to set up a new data directory");
+            }
+        }
+        if self.password.is_none() {
+            bail!("--password is required to set up a new data directory");
+        }
+        Ok(())
+    }
+}
+
 /// Where the 1.x installation keeps what it has.
 struct V1Dirs {
     meta: PathBuf,
@@ -101,6 +116,9 @@ pub(crate) fn run(args: UpgradeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     let meta_db = v1.meta.join("meta.db");
     let data =
         tsm::meta::Data::read(&meta_db).with_context(|| format!("reading the 1.x metadata {}", meta_db.display()))?;
+    if !data_dir.join("meta.sqlite").exists() {
+        args.setup.check()?;
+    }
     std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let store = meta::Store::open(&data_dir.join("meta.sqlite")).context("opening the metadata store")?;
     let mut progress = begin(&store, &args, &data_dir)?;
@@ -178,6 +196,7 @@ pub(crate) fn run(args: UpgradeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
 /// Sets a fresh data directory up, as `influx setup` would, and says the
 /// operator token once when it was generated.
 pub(crate) fn set_up(store: &meta::Store, args: &SetupArgs) -> anyhow::Result<meta::onboarding::SetupResult> {
+    args.check()?;
     let need = |v: &Option<String>, flag: &str| v.clone().with_context(|| format!("{flag} is required to set up"));
     let retention_seconds = match &args.retention {
         Some(r) => match time::duration::parse_go(r) {
